@@ -1,0 +1,195 @@
+#include "common/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+namespace gd2 {
+namespace {
+
+ExitInfo FromWaitStatus(int st) {
+  ExitInfo e;
+  if (WIFEXITED(st)) {
+    e.code = WEXITSTATUS(st);
+  } else if (WIFSIGNALED(st)) {
+    e.signaled = true;
+    e.code = 128 + WTERMSIG(st);
+  }
+  return e;
+}
+
+// Everything between fork and exec must be async-signal-safe: argv/envp are built before fork.
+pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
+  std::vector<char*> argv;
+  for (const auto& a : opts.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    std::string key(kv.substr(0, eq));
+    if (opts.env.count(key) == 0) env_store.emplace_back(kv);
+  }
+  for (const auto& [k, v] : opts.env) env_store.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t parent = ::getpid();
+
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  // Child.
+  if (opts.parent_death_signal != 0) {
+    ::prctl(PR_SET_PDEATHSIG, opts.parent_death_signal);
+    if (::getppid() != parent) ::_exit(127);
+  }
+  if (opts.new_process_group) ::setpgid(0, 0);
+  sigset_t all;
+  sigemptyset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);
+  int devnull = ::open("/dev/null", O_RDONLY);
+  if (devnull >= 0) ::dup2(devnull, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(out_fd, 2);
+  ::close(exec_err_pipe[0]);
+  ::execvpe(argv[0], argv.data(), envp.data());
+  int err = errno;
+  ssize_t ignored = ::write(exec_err_pipe[1], &err, sizeof(err));
+  (void)ignored;
+  ::_exit(127);
+}
+
+}  // namespace
+
+std::string ExitInfo::ToString() const {
+  if (signaled) return "killed by signal " + std::to_string(code - 128);
+  return "exit code " + std::to_string(code);
+}
+
+StatusOr<pid_t> Spawn(const SpawnOptions& opts) {
+  if (opts.argv.empty()) return InvalidArgumentError("spawn: empty argv");
+  int out_fd = -1;
+  if (opts.output_file.empty()) {
+    out_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  } else {
+    out_fd = ::open(opts.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  }
+  if (out_fd < 0) return ErrnoError("open " + opts.output_file, errno);
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) {
+    ::close(out_fd);
+    return ErrnoError("pipe", errno);
+  }
+  pid_t pid = ForkExec(opts, out_fd, p);
+  ::close(out_fd);
+  ::close(p[1]);
+  if (pid < 0) {
+    ::close(p[0]);
+    return ErrnoError("fork", errno);
+  }
+  int err = 0;
+  ssize_t n;
+  do {
+    n = ::read(p[0], &err, sizeof(err));
+  } while (n < 0 && errno == EINTR);
+  ::close(p[0]);
+  if (n == sizeof(err)) {
+    ::waitpid(pid, nullptr, 0);
+    return ErrnoError("exec " + opts.argv[0], err);
+  }
+  return pid;
+}
+
+std::optional<ExitInfo> PollExit(pid_t pid) {
+  int st = 0;
+  pid_t r = ::waitpid(pid, &st, WNOHANG);
+  if (r == pid) return FromWaitStatus(st);
+  if (r < 0 && errno == ECHILD) return ExitInfo{};
+  return std::nullopt;
+}
+
+std::optional<ExitInfo> WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto delay = std::chrono::microseconds(200);
+  while (true) {
+    if (auto e = PollExit(pid)) return e;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(delay);
+    delay = std::min<std::chrono::microseconds>(delay * 2, std::chrono::milliseconds(20));
+  }
+}
+
+ExitInfo StopProcess(pid_t pid, std::chrono::milliseconds grace) {
+  if (auto e = PollExit(pid)) return *e;
+  ::kill(pid, SIGTERM);
+  if (auto e = WaitExit(pid, grace)) return *e;
+  ::kill(pid, SIGKILL);
+  if (auto e = WaitExit(pid, std::chrono::seconds(10))) return *e;
+  return ExitInfo{137, true};
+}
+
+StatusOr<RunResult> RunCommand(const std::vector<std::string>& argv,
+                               std::chrono::milliseconds timeout) {
+  if (argv.empty()) return InvalidArgumentError("run: empty argv");
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
+  SpawnOptions so;
+  so.argv = argv;
+  so.new_process_group = false;
+  // Spawn writes to a file; use /proc/self/fd of the pipe's write end.
+  so.output_file = "/proc/self/fd/" + std::to_string(out[1]);
+  auto pid = Spawn(so);
+  ::close(out[1]);
+  if (!pid.ok()) {
+    ::close(out[0]);
+    return pid.status();
+  }
+  RunResult res;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd pfd{out[0], POLLIN, 0};
+    int r = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    ssize_t n = ::read(out[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (res.output.size() < 65536) res.output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(out[0]);
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  auto e = WaitExit(*pid, std::max(left, std::chrono::milliseconds(0)));
+  if (!e) {
+    StopProcess(*pid, std::chrono::milliseconds(100));
+    return DeadlineExceededError(argv[0] + ": timed out");
+  }
+  res.exit = *e;
+  return res;
+}
+
+bool ProcessAlive(pid_t pid) {
+  if (pid <= 0) return false;
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto rp = line.rfind(')');
+  if (rp == std::string::npos || rp + 2 >= line.size()) return false;
+  char state = line[rp + 2];
+  return state != 'Z' && state != 'X';
+}
+
+}  // namespace gd2

@@ -1,0 +1,58 @@
+// Child processes: spawn with a parent-death signal so nothing outlives the daemon, wait with a
+// deadline, stop gracefully (SIGTERM, then SIGKILL). Used for etcd, glusterfsd and tools.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace gd2 {
+
+struct SpawnOptions {
+  std::vector<std::string> argv;
+  // Extra environment entries; the parent's environment is inherited.
+  std::map<std::string, std::string> env;
+  // stdout and stderr of the child are appended to this file; empty means /dev/null.
+  std::string output_file;
+  // The signal the child gets when the spawning thread's process dies (0: none).
+  int parent_death_signal = 9;
+  // Put the child in its own process group (so a terminal's ^C does not reach it).
+  bool new_process_group = true;
+};
+
+// Starts a child. Returns its pid. The caller owns the child and must reap it
+// (WaitExit / StopProcess).
+StatusOr<pid_t> Spawn(const SpawnOptions& opts);
+
+// Exit status of a reaped child: exit code, or 128+signal.
+struct ExitInfo {
+  int code = 0;
+  bool signaled = false;
+  std::string ToString() const;
+};
+
+// Waits up to `timeout` for child `pid` to exit. Returns std::nullopt on timeout.
+std::optional<ExitInfo> WaitExit(pid_t pid, std::chrono::milliseconds timeout);
+// Non-blocking check.
+std::optional<ExitInfo> PollExit(pid_t pid);
+// SIGTERM, wait up to `grace`, then SIGKILL and reap. Safe on an already-reaped pid (returns).
+ExitInfo StopProcess(pid_t pid, std::chrono::milliseconds grace);
+
+// Runs argv to completion with a deadline, capturing stdout+stderr (truncated to 64 KiB).
+struct RunResult {
+  ExitInfo exit;
+  std::string output;
+};
+StatusOr<RunResult> RunCommand(const std::vector<std::string>& argv,
+                               std::chrono::milliseconds timeout);
+
+// True if a process with this pid exists and is not a zombie.
+bool ProcessAlive(pid_t pid);
+
+}  // namespace gd2

@@ -1,0 +1,11 @@
+// Free TCP ports for child processes that must be told a port up front.
+#pragma once
+
+#include <string>
+
+namespace gd2::testing {
+
+// Returns a TCP port on `host` that was free a moment ago (bind to port 0, read, close).
+int FreePort(const std::string& host = "127.0.0.1");
+
+}  // namespace gd2::testing
