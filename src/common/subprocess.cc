@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,7 +52,13 @@ pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
     ::prctl(PR_SET_PDEATHSIG, opts.parent_death_signal);
     if (::getppid() != parent) ::_exit(127);
   }
-  if (opts.new_process_group) ::setpgid(0, 0);
+  // setsid() fails for a process group leader, so it replaces setpgid() rather than follows it.
+  if (opts.new_session) {
+    ::setsid();
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  } else if (opts.new_process_group) {
+    ::setpgid(0, 0);
+  }
   sigset_t all;
   sigemptyset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -24,6 +24,12 @@ struct SpawnOptions {
   int parent_death_signal = 9;
   // Put the child in its own process group (so a terminal's ^C does not reach it).
   bool new_process_group = true;
+  // Put the child in its own session (setsid; implies its own process group), detached from
+  // the controlling terminal. For processes that must outlive the daemon, such as bricks;
+  // combine with parent_death_signal = 0. Such a child also inherits none of the parent's file
+  // descriptors above 2 (all are made close-on-exec), so it cannot keep the daemon's listening
+  // sockets or files open after the daemon exits.
+  bool new_session = false;
 };
 
 // Starts a child. Returns its pid. The caller owns the child and must reap it

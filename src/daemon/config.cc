@@ -1,0 +1,296 @@
+#include "daemon/config.h"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <functional>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include "common/log.h"
+#include <toml++/toml.h>
+
+namespace gd2::daemon {
+namespace {
+
+struct Option {
+  std::string key;
+  std::string help;
+  std::function<Status(Config&, const std::string&)> set;
+  std::function<std::string(const Config&)> get;
+  bool secret = false;
+};
+
+Status ParseBool(const std::string& key, const std::string& v, bool* out) {
+  if (v == "true" || v == "1" || v == "yes" || v == "on") {
+    *out = true;
+  } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+    *out = false;
+  } else {
+    return InvalidArgumentError(key + ": not a boolean: " + v);
+  }
+  return OkStatus();
+}
+
+std::vector<std::string> SplitList(const std::string& v) {
+  std::vector<std::string> out;
+  std::stringstream ss(v);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+Status CheckUrl(const std::string& key, const std::string& url) {
+  if (!(url.starts_with("http://") || url.starts_with("https://"))) {
+    return InvalidArgumentError(key + ": want http://host:port or https://host:port, got: " + url);
+  }
+  std::string rest = url.substr(url.find("//") + 2);
+  GD2_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(rest, 0));
+  if (hp.port == 0 || hp.host.empty()) return InvalidArgumentError(key + ": URL needs host and port: " + url);
+  return OkStatus();
+}
+
+Option StringOpt(std::string key, std::string help, std::string Config::*field, bool secret = false) {
+  return Option{key, std::move(help),
+                [field](Config& c, const std::string& v) {
+                  c.*field = v;
+                  return OkStatus();
+                },
+                [field](const Config& c) { return c.*field; }, secret};
+}
+
+Option AddressOpt(std::string key, std::string help, HostPort Config::*field, int default_port) {
+  return Option{key, std::move(help),
+                [key, field, default_port](Config& c, const std::string& v) -> Status {
+                  auto hp = ParseHostPort(v, default_port);
+                  if (!hp.ok()) return hp.status().WithContext(key);
+                  c.*field = *hp;
+                  return OkStatus();
+                },
+                [field](const Config& c) { return (c.*field).ToString(); }};
+}
+
+std::vector<Option> Options() {
+  return {
+      StringOpt("workdir", "directory for all state (peer id, auth secret, etcd data)",
+                &Config::workdir),
+      StringOpt("rundir", "directory for pid files and sockets (default <workdir>/run)",
+                &Config::rundir),
+      StringOpt("logdir", "directory for brick and etcd logs (default <workdir>/log)",
+                &Config::logdir),
+      StringOpt("peer-name", "name of this peer (default: host name)", &Config::peer_name),
+      AddressOpt("peer-address", "host:port for daemon-to-daemon RPC", &Config::peer_address, 24008),
+      AddressOpt("client-address", "host:port of the ReST API and volfile service",
+                 &Config::client_address, 24007),
+      Option{"etcd-endpoints", "comma-separated URLs of an external etcd (none: embedded etcd)",
+             [](Config& c, const std::string& v) -> Status {
+               c.etcd_endpoints = SplitList(v);
+               for (const auto& e : c.etcd_endpoints) GD2_RETURN_IF_ERROR(CheckUrl("etcd-endpoints", e));
+               return OkStatus();
+             },
+             [](const Config& c) { return Join(c.etcd_endpoints); }},
+      StringOpt("etcd-client-url", "embedded etcd client URL (default http://<client host>:2379)",
+                &Config::etcd_client_url),
+      StringOpt("etcd-peer-url", "embedded etcd peer URL (default http://<client host>:2380)",
+                &Config::etcd_peer_url),
+      StringOpt("etcd-ca-file", "CA for TLS to etcd", &Config::etcd_ca_file),
+      StringOpt("etcd-cert-file", "client certificate for TLS to etcd", &Config::etcd_cert_file),
+      StringOpt("etcd-key-file", "client key for TLS to etcd", &Config::etcd_key_file, true),
+      StringOpt("log-level", "debug, info, warn or error", &Config::log_level),
+      StringOpt("log-format", "logfmt or json", &Config::log_format),
+      StringOpt("log-file", "log file, - for stderr", &Config::log_file),
+      StringOpt("cert-file", "TLS certificate for the ReST API", &Config::cert_file),
+      StringOpt("key-file", "TLS key for the ReST API", &Config::key_file, true),
+      Option{"rest-auth", "require JWT auth on the ReST API (turn off for development only)",
+             [](Config& c, const std::string& v) { return ParseBool("rest-auth", v, &c.rest_auth); },
+             [](const Config& c) { return std::string(c.rest_auth ? "true" : "false"); }},
+      Option{"lease-ttl", "seconds before a dead peer is shown offline",
+             [](Config& c, const std::string& v) -> Status {
+               int n = 0;
+               auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+               if (ec != std::errc() || p != v.data() + v.size() || n < 2 || n > 300) {
+                 return InvalidArgumentError("lease-ttl: want seconds in 2..300, got: " + v);
+               }
+               c.lease_ttl_seconds = n;
+               return OkStatus();
+             },
+             [](const Config& c) { return std::to_string(c.lease_ttl_seconds); }},
+  };
+}
+
+std::string EnvName(const std::string& key) {
+  std::string out = "GD2_";
+  for (char c : key) out += (c == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+StatusOr<std::string> TomlValueText(const std::string& key, const toml::node& n) {
+  if (auto s = n.value<std::string>()) return *s;
+  if (n.is_boolean()) return std::string(*n.value<bool>() ? "true" : "false");
+  if (n.is_integer()) return std::to_string(*n.value<int64_t>());
+  if (const toml::array* a = n.as_array()) {
+    std::vector<std::string> items;
+    for (const auto& e : *a) {
+      auto s = e.value<std::string>();
+      if (!s) return InvalidArgumentError(key + ": array items must be strings");
+      items.push_back(*s);
+    }
+    return Join(items);
+  }
+  return InvalidArgumentError(key + ": unsupported value type");
+}
+
+Status Validate(Config& c) {
+  if (c.workdir.empty() || c.workdir.front() != '/') {
+    return InvalidArgumentError("workdir: must be an absolute path, got: " + c.workdir);
+  }
+  while (c.workdir.size() > 1 && c.workdir.back() == '/') c.workdir.pop_back();
+  if (c.rundir.empty()) c.rundir = c.workdir + "/run";
+  if (c.logdir.empty()) c.logdir = c.workdir + "/log";
+  if (c.rundir.front() != '/') return InvalidArgumentError("rundir: must be an absolute path");
+  if (c.logdir.front() != '/') return InvalidArgumentError("logdir: must be an absolute path");
+  if (c.peer_name.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    c.peer_name = host;
+  }
+  GD2_RETURN_IF_ERROR(log::ParseLevel(c.log_level).status().WithContext("log-level"));
+  GD2_RETURN_IF_ERROR(log::ParseFormat(c.log_format).status().WithContext("log-format"));
+  if (c.cert_file.empty() != c.key_file.empty()) {
+    return InvalidArgumentError("cert-file and key-file must be given together");
+  }
+  std::string host = c.client_address.ConnectHost();
+  if (c.etcd_client_url.empty()) c.etcd_client_url = "http://" + host + ":2379";
+  if (c.etcd_peer_url.empty()) c.etcd_peer_url = "http://" + host + ":2380";
+  GD2_RETURN_IF_ERROR(CheckUrl("etcd-client-url", c.etcd_client_url));
+  GD2_RETURN_IF_ERROR(CheckUrl("etcd-peer-url", c.etcd_peer_url));
+  return OkStatus();
+}
+
+}  // namespace
+
+std::string HostPort::ToString() const { return host + ":" + std::to_string(port); }
+std::string HostPort::ConnectHost() const {
+  return (host.empty() || host == "0.0.0.0") ? "127.0.0.1" : host;
+}
+
+StatusOr<HostPort> ParseHostPort(std::string_view s, int default_port) {
+  if (s.empty()) return InvalidArgumentError("empty address");
+  HostPort hp;
+  size_t colon = s.rfind(':');
+  std::string_view host = s;
+  if (colon != std::string_view::npos) {
+    host = s.substr(0, colon);
+    std::string_view port = s.substr(colon + 1);
+    int p = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+    if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535) {
+      return InvalidArgumentError("bad port in address: " + std::string(s));
+    }
+    hp.port = p;
+  } else {
+    hp.port = default_port;
+  }
+  for (char c : host) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    if (!ok) return InvalidArgumentError("bad host in address: " + std::string(s));
+  }
+  hp.host = std::string(host);
+  return hp;
+}
+
+std::string Config::Describe() const {
+  std::string out;
+  for (const Option& o : Options()) {
+    std::string v = o.get(*this);
+    if (o.secret && !v.empty()) v = "********";
+    out += o.key + " = " + v + "\n";
+  }
+  return out;
+}
+
+std::map<std::string, std::string> CurrentEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+StatusOr<Config> LoadConfig(int argc, const char* const* argv,
+                            const std::map<std::string, std::string>& env, std::string* help_text) {
+  std::vector<Option> options = Options();
+  CLI::App app("glusterd2: GlusterFS cluster management daemon.\n"
+               "Precedence: flags > GD2_* environment variables > --config TOML file > defaults.",
+               "glusterd2");
+  Config cfg;
+  std::string config_file;
+  app.add_option("--config", config_file, "TOML configuration file");
+  app.set_version_flag("--version", std::string("glusterd2 ") + GD2_VERSION);
+  std::map<std::string, std::string> flag_values;
+  for (const Option& o : options) {
+    app.add_option("--" + o.key, flag_values[o.key], o.help + " [env " + EnvName(o.key) + "]");
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    *help_text = app.help();
+    return Status(StatusCode::kCancelled, "help");
+  } catch (const CLI::CallForVersion&) {
+    *help_text = std::string("glusterd2 ") + GD2_VERSION + "\n";
+    return Status(StatusCode::kCancelled, "version");
+  } catch (const CLI::ParseError& e) {
+    return InvalidArgumentError(std::string("command line: ") + e.what());
+  }
+  if (config_file.empty()) {
+    auto it = env.find("GD2_CONFIG");
+    if (it != env.end()) config_file = it->second;
+  }
+  if (!config_file.empty()) {
+    cfg.config_file = config_file;
+    toml::table tbl;
+    try {
+      tbl = toml::parse_file(config_file);
+    } catch (const toml::parse_error& e) {
+      return InvalidArgumentError("config file " + config_file + ": " + std::string(e.description()));
+    }
+    for (const auto& [k, node] : tbl) {
+      std::string key(k.str());
+      const Option* opt = nullptr;
+      for (const Option& o : options) {
+        if (o.key == key) opt = &o;
+      }
+      if (opt == nullptr) return InvalidArgumentError("config file " + config_file + ": unknown key: " + key);
+      GD2_ASSIGN_OR_RETURN(std::string text, TomlValueText(key, node));
+      Status s = opt->set(cfg, text);
+      if (!s.ok()) return s.WithContext("config file " + config_file);
+    }
+  }
+  for (const Option& o : options) {
+    auto it = env.find(EnvName(o.key));
+    if (it == env.end()) continue;
+    Status s = o.set(cfg, it->second);
+    if (!s.ok()) return s.WithContext("environment " + EnvName(o.key));
+  }
+  for (const Option& o : options) {
+    if (app.count("--" + o.key) == 0) continue;
+    Status s = o.set(cfg, flag_values[o.key]);
+    if (!s.ok()) return s.WithContext("flag --" + o.key);
+  }
+  GD2_RETURN_IF_ERROR(Validate(cfg));
+  return cfg;
+}
+
+}  // namespace gd2::daemon

@@ -1,0 +1,167 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "api/peer.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "daemon/embedded_etcd.h"
+#include "daemon/plugins.h"
+#include "plugins/peer/peer_store.h"
+#include "rest/server.h"
+#include "store/session.h"
+#include "store/store.h"
+
+namespace gd2::daemon {
+
+Daemon::Daemon(Config config) : config_(std::move(config)) {}
+
+Daemon::~Daemon() { Stop(); }
+
+int Daemon::client_port() const { return server_ ? server_->port() : 0; }
+
+Status Daemon::StartStore() {
+  store::Options so;
+  if (config_.embedded_etcd()) {
+    EmbeddedEtcdOptions eo;
+    eo.name = identity_.peer_id;
+    eo.data_dir = config_.workdir + "/store";
+    eo.log_file = config_.logdir + "/etcd.log";
+    eo.client_url = config_.etcd_client_url;
+    eo.peer_url = config_.etcd_peer_url;
+    etcd_ = std::make_unique<EmbeddedEtcd>(eo);
+    GD2_RETURN_IF_ERROR(etcd_->Start(std::chrono::seconds(30)));
+    so.endpoints = {config_.etcd_client_url};
+  } else {
+    so.endpoints = config_.etcd_endpoints;
+    so.ca_file = config_.etcd_ca_file;
+    so.cert_file = config_.etcd_cert_file;
+    so.key_file = config_.etcd_key_file;
+  }
+  GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
+  return OkStatus();
+}
+
+Status Daemon::RegisterSelf() {
+  api::Peer self;
+  self.id = identity_.peer_id;
+  self.name = config_.peer_name;
+  self.peer_addresses = {config_.peer_address.ConnectHost() + ":" +
+                         std::to_string(config_.peer_address.port)};
+  self.client_addresses = {config_.client_address.ConnectHost() + ":" +
+                           std::to_string(server_ ? server_->port() : config_.client_address.port)};
+  // Keep labels set earlier (peer edit) across restarts.
+  auto existing = plugins::peer::GetPeer(*store_, services_.keys, self.id);
+  if (existing.ok()) self.metadata = existing->metadata;
+  if (self.metadata.count(api::kZoneKey) == 0) self.metadata[api::kZoneKey] = self.id;
+  GD2_RETURN_IF_ERROR(plugins::peer::PutPeer(*store_, services_.keys, self));
+  return plugins::peer::PutAlive(*store_, services_.keys, self.id, ::getpid(),
+                                 session_->lease_id());
+}
+
+Status Daemon::Start() {
+  for (const std::string& dir : {config_.workdir, config_.rundir, config_.logdir}) {
+    GD2_RETURN_IF_ERROR(MakeDirs(dir, 0755));
+  }
+  lock_fd_ = ::open((config_.workdir + "/glusterd2.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return ErrnoError("open lock file in " + config_.workdir, errno);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return FailedPreconditionError("another glusterd2 is running with workdir " + config_.workdir);
+  }
+  GD2_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(config_.workdir));
+  GD2_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(config_.workdir));
+  log::SetRoot(log::Logger({log::Field("peer_id", identity_.peer_id)}));
+  auto& log = log::Root();
+  log.Info("starting glusterd2", {{"version", GD2_VERSION}, {"cluster_id", identity_.cluster_id},
+                                  {"pid", ::getpid()}});
+  log.Info("configuration", {{"config", config_.Describe()}});
+  if (!config_.rest_auth) {
+    log.Warn("ReST authentication is OFF: anyone who reaches the client address can manage the "
+             "cluster; use this for development only");
+  }
+
+  GD2_RETURN_IF_ERROR(StartStore());
+  services_.store = store_.get();
+  services_.keys = store::KeySpace(identity_.cluster_id);
+  services_.peer_id = identity_.peer_id;
+  services_.cluster_id = identity_.cluster_id;
+  services_.peer_name = config_.peer_name;
+  services_.workdir = config_.workdir;
+  services_.rundir = config_.rundir;
+  services_.logdir = config_.logdir;
+  services_.client_host = config_.client_address.ConnectHost();
+  services_.client_port = config_.client_address.port;
+  services_.lease_ttl_seconds = config_.lease_ttl_seconds;
+
+  store::SessionOptions sess;
+  sess.ttl = std::chrono::seconds(config_.lease_ttl_seconds);
+  sess.on_new_lease = [this](int64_t lease) {
+    Status s = plugins::peer::PutAlive(*store_, services_.keys, identity_.peer_id, ::getpid(), lease);
+    if (s.ok()) {
+      log::Root().Info("liveness registered", {{"lease", lease}});
+    } else {
+      log::Root().Error("cannot re-register liveness", {{"error", s}});
+    }
+  };
+  session_ = std::make_unique<store::Session>(*store_, std::move(sess));
+  GD2_RETURN_IF_ERROR(session_->Start());
+
+  plugins::Registrar registrar(router_);
+  registrar.SetPlugin("core");
+  AddCoreRoutes(registrar);
+  plugins_ = AllPlugins(services_);
+  for (auto& p : plugins_) {
+    registrar.SetPlugin(p->Name());
+    p->Register(registrar);
+  }
+  for (auto& p : plugins_) {
+    Status s = p->Start();
+    if (!s.ok()) return s.WithContext("plugin " + std::string(p->Name()));
+    ++started_plugins_;
+  }
+
+  rest::ServerOptions ro;
+  ro.host = config_.client_address.host.empty() ? "0.0.0.0" : config_.client_address.host;
+  ro.port = config_.client_address.port;
+  ro.cert_file = config_.cert_file;
+  ro.key_file = config_.key_file;
+  ro.auth = config_.rest_auth;
+  ro.secret = secret_;
+  ro.peer_id = identity_.peer_id;
+  ro.cluster_id = identity_.cluster_id;
+  server_ = std::make_unique<rest::Server>(ro, router_);
+  GD2_RETURN_IF_ERROR(server_->Start());
+  GD2_RETURN_IF_ERROR(RegisterSelf());
+  log.Info("glusterd2 ready", {{"client_address", config_.client_address.ConnectHost() + ":" +
+                                                      std::to_string(server_->port())},
+                               {"store", config_.embedded_etcd() ? "embedded" : "external"}});
+  return OkStatus();
+}
+
+void Daemon::Stop() {
+  bool any = server_ || session_ || store_ || etcd_;
+  if (server_) {
+    server_->Stop();
+    server_.reset();
+  }
+  while (started_plugins_ > 0) plugins_[--started_plugins_]->Stop();
+  if (session_) {
+    session_->Stop();
+    session_.reset();
+  }
+  store_.reset();
+  if (etcd_) {
+    etcd_->Stop();
+    etcd_.reset();
+  }
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+  if (any) log::Root().Info("glusterd2 stopped");
+}
+
+}  // namespace gd2::daemon

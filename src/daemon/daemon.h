@@ -1,0 +1,63 @@
+// The glusterd2 daemon: owns every component and starts them in order (workdir, logging,
+// identity, embedded etcd, store, session, plugins, ReST/RPC server); Stop() undoes that in
+// reverse order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "daemon/config.h"
+#include "daemon/identity.h"
+#include "plugins/plugin.h"
+#include "rest/router.h"
+
+namespace gd2::rest {
+class Server;
+}
+namespace gd2::store {
+class Store;
+class Session;
+}  // namespace gd2::store
+
+namespace gd2::daemon {
+
+class EmbeddedEtcd;
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Brings every component up. On failure, whatever was started is stopped again.
+  Status Start();
+  // Stops accepting requests, finishes in-flight ones, stops plugins, the session (the peer
+  // shows offline at once) and the embedded etcd. Idempotent.
+  void Stop();
+
+  const Identity& identity() const { return identity_; }
+  int client_port() const;
+
+ private:
+  Status StartStore();
+  Status RegisterSelf();
+  void AddCoreRoutes(plugins::Registrar& r);
+
+  Config config_;
+  Identity identity_;
+  std::string secret_;
+  int lock_fd_ = -1;
+  std::unique_ptr<EmbeddedEtcd> etcd_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<store::Session> session_;
+  plugins::Services services_;
+  rest::Router router_;
+  std::vector<std::unique_ptr<plugins::Plugin>> plugins_;
+  size_t started_plugins_ = 0;
+  std::unique_ptr<rest::Server> server_;
+};
+
+}  // namespace gd2::daemon

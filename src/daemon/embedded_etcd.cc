@@ -1,0 +1,143 @@
+#include "daemon/embedded_etcd.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/subprocess.h"
+
+namespace gd2::daemon {
+namespace {
+
+bool CanConnect(const std::string& url) {
+  std::string rest = url.substr(url.find("//") + 2);
+  auto colon = rest.rfind(':');
+  std::string host = rest.substr(0, colon);
+  std::string port = rest.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) return false;
+  int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  bool ok = fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+  if (fd >= 0) ::close(fd);
+  ::freeaddrinfo(res);
+  return ok;
+}
+
+std::string Tail(const std::string& path, size_t bytes) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return "";
+  return text->size() > bytes ? text->substr(text->size() - bytes) : *text;
+}
+
+}  // namespace
+
+EmbeddedEtcd::EmbeddedEtcd(EmbeddedEtcdOptions opts) : opts_(std::move(opts)) {}
+
+EmbeddedEtcd::~EmbeddedEtcd() { Stop(); }
+
+StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
+  SpawnOptions so;
+  so.argv = {opts_.binary,
+             "--name", opts_.name,
+             "--data-dir", opts_.data_dir,
+             "--listen-client-urls", opts_.client_url,
+             "--advertise-client-urls", opts_.client_url,
+             "--listen-peer-urls", opts_.peer_url,
+             "--initial-advertise-peer-urls", opts_.peer_url,
+             "--initial-cluster", opts_.name + "=" + opts_.peer_url,
+             "--initial-cluster-state", "new",
+             "--logger", "zap",
+             "--log-outputs", opts_.log_file};
+  so.output_file = opts_.log_file;
+  // The daemon's death (even SIGKILL) takes etcd with it.
+  so.parent_death_signal = SIGKILL;
+  return Spawn(so);
+}
+
+Status EmbeddedEtcd::WaitReady(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto e = PollExit(pid)) {
+      return UnavailableError("embedded etcd exited (" + e->ToString() + "); log " + opts_.log_file +
+                              " ends with: " + Tail(opts_.log_file, 400));
+    }
+    if (CanConnect(opts_.client_url)) return OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  StopProcess(pid, std::chrono::seconds(2));
+  return UnavailableError("embedded etcd did not accept connections on " + opts_.client_url +
+                          " in time; log " + opts_.log_file + " ends with: " +
+                          Tail(opts_.log_file, 400));
+}
+
+Status EmbeddedEtcd::Start(std::chrono::milliseconds timeout) {
+  GD2_RETURN_IF_ERROR(MakeDirs(opts_.data_dir, 0700));
+  GD2_ASSIGN_OR_RETURN(pid_t pid, SpawnOnce());
+  GD2_RETURN_IF_ERROR(WaitReady(pid, timeout));
+  pid_ = pid;
+  log::Root().Info("embedded etcd started", {{"pid", pid}, {"client_url", opts_.client_url}});
+  monitor_ = std::thread([this] { Monitor(); });
+  return OkStatus();
+}
+
+void EmbeddedEtcd::Monitor() {
+  auto backoff = std::chrono::milliseconds(100);
+  while (!stopping_) {
+    pid_t pid = pid_.load();
+    std::optional<ExitInfo> e;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_.load(); });
+    }
+    if (stopping_) return;
+    if (pid > 0) e = PollExit(pid);
+    if (!e) continue;
+    log::Root().Warn("embedded etcd died, restarting",
+                     {{"pid", pid}, {"exit", e->ToString()}, {"backoff_ms", backoff.count()}});
+    pid_ = -1;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, backoff, [this] { return stopping_.load(); })) return;
+    }
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    auto np = SpawnOnce();
+    if (!np.ok()) {
+      log::Root().Error("embedded etcd restart failed", {{"error", np.status()}});
+      continue;
+    }
+    Status ready = WaitReady(*np, std::chrono::seconds(30));
+    if (!ready.ok()) {
+      log::Root().Error("embedded etcd restart failed", {{"error", ready}});
+      continue;
+    }
+    pid_ = *np;
+    restarts_++;
+    backoff = std::chrono::milliseconds(100);
+    log::Root().Info("embedded etcd restarted", {{"pid", *np}});
+  }
+}
+
+void EmbeddedEtcd::Stop() {
+  stopping_ = true;
+  cv_.notify_all();
+  // Stop etcd before joining the monitor: a restarted etcd has the monitor thread as its
+  // parent-death trigger and would otherwise get SIGKILL instead of a clean SIGTERM.
+  for (int round = 0; round < 2; ++round) {
+    pid_t pid = pid_.exchange(-1);
+    if (pid > 0) {
+      ExitInfo e = StopProcess(pid, std::chrono::seconds(10));
+      log::Root().Info("embedded etcd stopped", {{"pid", pid}, {"exit", e.ToString()}});
+    }
+    if (monitor_.joinable()) monitor_.join();
+  }
+}
+
+}  // namespace gd2::daemon

@@ -1,0 +1,24 @@
+// The peer's stable identity and the cluster's auth secret, kept in the workdir:
+// <workdir>/uuid.toml (peer-id, cluster-id) and <workdir>/auth (hex secret, mode 0600).
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace gd2::daemon {
+
+struct Identity {
+  std::string peer_id;
+  std::string cluster_id;
+};
+
+// Reads uuid.toml, creating it with fresh UUIDs on first start. GD2_PEER_ID / GD2_CLUSTER_ID
+// environment values (UUIDs) override and are persisted. kInvalidArgument on a corrupt file.
+StatusOr<Identity> LoadOrCreateIdentity(const std::string& workdir);
+Status SaveIdentity(const std::string& workdir, const Identity& id);
+
+// Reads <workdir>/auth, creating a random 32-byte hex secret (mode 0600) on first start.
+StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir);
+
+}  // namespace gd2::daemon

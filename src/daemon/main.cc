@@ -1,0 +1,58 @@
+// glusterd2: the GlusterFS cluster management daemon.
+#include <signal.h>
+
+#include <cstdio>
+
+#include "common/log.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+
+int main(int argc, char** argv) {
+  using namespace gd2;  // NOLINT(google-build-using-namespace): main only
+  std::string help;
+  auto cfg = daemon::LoadConfig(argc, argv, daemon::CurrentEnvironment(), &help);
+  if (!cfg.ok()) {
+    if (cfg.status().code() == StatusCode::kCancelled) {
+      std::fputs(help.c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "glusterd2: %s\n", cfg.status().message().c_str());
+    return 2;
+  }
+  Status ls = log::Configure(*log::ParseLevel(cfg->log_level), *log::ParseFormat(cfg->log_format),
+                             cfg->log_file);
+  if (!ls.ok()) {
+    std::fprintf(stderr, "glusterd2: %s\n", ls.message().c_str());
+    return 2;
+  }
+
+  // Signals are taken synchronously by this thread; every thread started later inherits the mask.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  daemon::Daemon d(*cfg);
+  Status s = d.Start();
+  if (!s.ok()) {
+    log::Root().Error("startup failed", {{"error", s}});
+    d.Stop();
+    std::fprintf(stderr, "glusterd2: startup failed: %s\n", s.message().c_str());
+    return 1;
+  }
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      log::Reopen();
+      log::Root().Info("log file reopened");
+      continue;
+    }
+    if (sig == SIGUSR1) continue;
+    log::Root().Info("shutting down", {{"signal", sig}});
+    break;
+  }
+  d.Stop();
+  return 0;
+}

@@ -1,0 +1,28 @@
+// Reads and writes peer records and liveness keys. Used by the peer plugin and the daemon.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/peer.h"
+#include "common/status.h"
+#include "store/keys.h"
+
+namespace gd2::store {
+class Store;
+}
+
+namespace gd2::plugins::peer {
+
+// Writes this peer's record (peers/<id>). Idempotent.
+Status PutPeer(store::Store& store, const store::KeySpace& keys, const api::Peer& peer);
+// Writes alive/<id> = {"pid": pid} bound to `lease`.
+Status PutAlive(store::Store& store, const store::KeySpace& keys, const std::string& peer_id,
+                int64_t pid, int64_t lease);
+// All peers with online/pid filled from the alive keys (two range reads).
+StatusOr<std::vector<api::Peer>> ListPeers(store::Store& store, const store::KeySpace& keys);
+// kNotFound "peer not found" when absent.
+StatusOr<api::Peer> GetPeer(store::Store& store, const store::KeySpace& keys,
+                            const std::string& peer_id);
+
+}  // namespace gd2::plugins::peer

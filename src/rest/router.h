@@ -1,0 +1,97 @@
+// Routes of the ReST API: name, method, path pattern with `{param}` segments (and a final
+// `{param...}` that takes the rest of the path), and a handler returning StatusOr<Response>.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace gd2::rest {
+
+enum class Method { kGet, kPost, kPut, kDelete };
+std::string_view MethodName(Method m);
+std::optional<Method> ParseMethod(std::string_view m);
+
+// What a handler sees of a request. Valid only during the handler call.
+struct RequestContext {
+  std::string req_id;
+  Method method = Method::kGet;
+  std::string path;
+  std::map<std::string, std::string> params;          // from `{param}` segments
+  std::multimap<std::string, std::string> query;      // ?key=value
+  std::string_view body;
+  std::string remote_addr;
+  log::Logger log;
+
+  // Returns the query value or "" when absent.
+  std::string Query(const std::string& key) const;
+};
+
+// What a handler returns on success. Errors are returned as Status and rendered by the server.
+struct Response {
+  int status = 200;
+  std::optional<nlohmann::json> json;
+  std::string text;          // used when json is empty
+  std::string content_type;  // for text
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Ok(nlohmann::json body);
+  static Response Created(nlohmann::json body, std::string location);
+  static Response NoContent();
+  static Response Text(std::string body, std::string content_type);
+};
+
+using Handler = std::function<StatusOr<Response>(RequestContext&)>;
+
+struct Route {
+  std::string name;  // "PeerList"
+  Method method = Method::kGet;
+  std::string path;  // "/v1/peers/{peerid}"
+  Handler handler;
+  std::string description;
+  std::string request_type;   // for GET /endpoints
+  std::string response_type;
+  bool auth = true;           // false only for /ping and /endpoints
+};
+
+class Router {
+ public:
+  // Adds a route. kAlreadyExists on a duplicate name or method+pattern; kInvalidArgument on a
+  // malformed pattern. Not thread-safe: all routes are added before serving.
+  Status Add(Route route);
+
+  struct Match {
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    bool path_known = false;  // some route has this path but another method (405)
+  };
+  // Finds the route for method + path; literal segments win over parameters. Thread-safe
+  // after setup.
+  Match Find(Method method, std::string_view path) const;
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+ private:
+  struct Pattern {
+    std::vector<std::string> segments;  // literal, "{x}" or "{x...}"
+  };
+  static bool MatchPattern(const Pattern& p, const std::vector<std::string_view>& segs,
+                           std::map<std::string, std::string>* params, int* literals);
+  std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<Pattern> patterns_;
+};
+
+// Splits a path into segments ("/v1/peers/x" -> v1, peers, x). Empty segments are kept so that
+// "//" never matches a pattern.
+std::vector<std::string_view> SplitPath(std::string_view path);
+
+}  // namespace gd2::rest

@@ -1,0 +1,318 @@
+// The real glusterd2 binary against real etcd: embedded etcd lifecycle, crash behaviour,
+// external etcd restarts, auth on every route, request ids, errors and metrics.
+#include <signal.h>
+
+#include <ctime>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "common/jwt.h"
+#include "common/subprocess.h"
+#include "store/store.h"
+#include "support/daemon_process.h"
+#include "support/etcd_process.h"
+#include "support/status_matchers.h"
+#include "support/temp_dir.h"
+
+namespace gd2::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+httplib::Client Raw(const DaemonProcess& d) {
+  httplib::Client c(d.endpoint());
+  c.set_read_timeout(10, 0);
+  return c;
+}
+
+httplib::Result Send(httplib::Client& c, const std::string& method, const std::string& path,
+                     const httplib::Headers& h) {
+  if (method == "POST") return c.Post(path, h, "{}", "application/json");
+  if (method == "DELETE") return c.Delete(path, h);
+  if (method == "PUT") return c.Put(path, h, "{}", "application/json");
+  return c.Get(path, h);
+}
+
+httplib::Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+TEST(DaemonTest, EmbeddedEtcdComesUpAndStopsWithDaemon) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  pid_t etcd = d.EtcdPid();
+  ASSERT_GT(etcd, 0) << "embedded etcd not running";
+
+  auto c = d.NewClient();
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h, c->Health());
+  EXPECT_TRUE(h.healthy);
+  EXPECT_EQ(h.store_mode, "embedded");
+  ASSERT_EQ(h.members.size(), 1u);
+  EXPECT_TRUE(h.members[0].healthy) << h.members[0].error;
+
+  ASSERT_OK_AND_ASSIGN(std::vector<api::Peer> peers, c->ListPeers());
+  ASSERT_EQ(peers.size(), 1u);
+  EXPECT_TRUE(peers[0].online);
+  EXPECT_EQ(peers[0].pid, d.pid());
+  EXPECT_EQ(peers[0].id, h.peer_id);
+  ASSERT_OK_AND_ASSIGN(api::Peer one, c->GetPeer(peers[0].id));
+  EXPECT_EQ(one.name, peers[0].name);
+  EXPECT_THAT(c->GetPeer("00000000-0000-0000-0000-000000000000"),
+              StatusIs(StatusCode::kNotFound));
+
+  EXPECT_EQ(d.Stop(), 0);
+  EXPECT_FALSE(ProcessAlive(etcd)) << "etcd outlived a clean daemon stop";
+  std::string log = d.ReadLog();
+  EXPECT_NE(log.find("embedded etcd stopped"), std::string::npos);
+  EXPECT_NE(log.find("glusterd2 stopped"), std::string::npos);
+}
+
+TEST(DaemonTest, KillNineLeavesNoEtcdBehind) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  pid_t etcd = d.EtcdPid();
+  ASSERT_GT(etcd, 0);
+  d.Kill();
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(etcd); }, 10s)) << "etcd orphaned: pid " << etcd;
+}
+
+TEST(DaemonTest, IdentityAndSecretSurviveRestart) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  ASSERT_OK_AND_ASSIGN(api::HealthResp before, d.NewClient()->Health());
+  std::string secret = d.secret();
+  EXPECT_EQ(secret.size(), 64u);
+  struct stat st {};
+  ASSERT_EQ(::stat((d.workdir() + "/auth").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u) << "auth file readable by others";
+  EXPECT_EQ(d.Stop(), 0);
+  ASSERT_TRUE(d.Start());
+  ASSERT_OK_AND_ASSIGN(api::HealthResp after, d.NewClient()->Health());
+  EXPECT_EQ(before.peer_id, after.peer_id);
+  EXPECT_EQ(before.cluster_id, after.cluster_id);
+  EXPECT_EQ(secret, d.secret());
+}
+
+TEST(DaemonTest, SecondDaemonOnSameWorkdirIsRefused) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  auto r = RunCommand({DaemonProcess::BuildPath("src/daemon/glusterd2"), "--workdir", d.workdir(),
+                       "--client-address", "127.0.0.1:0", "--etcd-endpoints",
+                       "http://127.0.0.1:1"},
+                      20s);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->exit.code, 1);
+  EXPECT_NE(r->output.find("another glusterd2 is running"), std::string::npos) << r->output;
+}
+
+TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
+  EtcdProcess etcd;
+  etcd.Start();
+  DaemonOptions o;
+  o.etcd_endpoints = {etcd.endpoint()};
+  DaemonProcess d(o);
+  ASSERT_TRUE(d.Start());
+  auto c = d.NewClient();
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h, c->Health());
+  EXPECT_EQ(h.store_mode, "external");
+  EXPECT_EQ(d.EtcdPid(), -1) << "external mode must not start etcd";
+
+  etcd.Kill();
+  // While etcd is down the API answers with a clear 503.
+  auto down = c->ListPeers();
+  EXPECT_THAT(down, StatusIs(StatusCode::kUnavailable));
+  etcd.Start();
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto peers = c->ListPeers();
+        return peers.ok() && peers->size() == 1 && (*peers)[0].online;
+      },
+      30s));
+
+  // Lose the lease behind the daemon's back: the session must notice and re-register.
+  store::Options so;
+  so.endpoints = {etcd.endpoint()};
+  ASSERT_OK_AND_ASSIGN(auto st, store::Store::Connect(so));
+  ASSERT_OK_AND_ASSIGN(auto alive, st->List("gluster-" + h.cluster_id + "/alive/"));
+  ASSERT_EQ(alive.size(), 1u);
+  ASSERT_OK(st->RevokeLease(alive[0].lease));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto a = st->List("gluster-" + h.cluster_id + "/alive/");
+        return a.ok() && a->size() == 1 && (*a)[0].lease != alive[0].lease;
+      },
+      30s))
+      << d.ReadLog();
+
+  // The peer watch resumed: a new peer's liveness key is seen by the daemon.
+  std::string fake = "11111111-2222-3333-4444-555555555555";
+  ASSERT_OK(st->Put("gluster-" + h.cluster_id + "/alive/" + fake, R"({"pid":1})"));
+  EXPECT_TRUE(WaitFor([&] { return d.ReadLog().find("peer online peer=" + fake) != std::string::npos; },
+                      10s));
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST(DaemonTest, EveryAuthenticatedRouteRejectsBadTokens) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  auto raw = Raw(d);
+  auto eps = raw.Get("/endpoints");
+  ASSERT_TRUE(eps);
+  ASSERT_EQ(eps->status, 200);
+  auto routes = nlohmann::json::parse(eps->body);
+  ASSERT_GE(routes.size(), 6u);
+  std::string secret = d.secret();
+  int64_t now = std::time(nullptr);
+  int checked = 0;
+  for (const auto& r : routes) {
+    std::string path = r["path"];
+    std::string method = r["methods"];
+    if (path == "/ping" || path == "/endpoints") {
+      auto res = raw.Get(path);
+      ASSERT_TRUE(res);
+      EXPECT_EQ(res->status, 200) << path;
+      continue;
+    }
+    std::string p = path;
+    for (size_t b; (b = p.find('{')) != std::string::npos;) p.replace(b, p.find('}', b) - b + 1, "x");
+    std::vector<std::pair<std::string, httplib::Headers>> bad = {
+        {"no token", {}},
+        {"not bearer", {{"Authorization", "Basic abc"}}},
+        {"garbage", Bearer("not.a.jwt")},
+        {"wrong secret", Bearer(jwt::SignRequest("wrong-secret-wrong-secret", method, p, now))},
+        {"expired", Bearer(jwt::SignRequest(secret, method, p, now - 3600))},
+        {"other path", Bearer(jwt::SignRequest(secret, method, p + "x", now))},
+        {"other method", Bearer(jwt::SignRequest(secret, method == "GET" ? "DELETE" : "GET", p, now))},
+        {"wrong issuer", Bearer(jwt::SignRequest(secret, method, p, now, 120, "someone"))},
+    };
+    for (const auto& [why, headers] : bad) {
+      httplib::Result res = Send(raw, method, p, headers);
+      ASSERT_TRUE(res) << method << " " << p;
+      EXPECT_EQ(res->status, 401) << method << " " << p << " " << why;
+      auto body = nlohmann::json::parse(res->body, nullptr, false);
+      EXPECT_TRUE(body.contains("errors")) << res->body;
+      EXPECT_FALSE(res->get_header_value("X-Request-Id").empty());
+      ++checked;
+    }
+    // And the right token gets past auth (whatever the route then says).
+    auto good = Bearer(jwt::SignRequest(secret, method, p, now));
+    httplib::Result res = Send(raw, method, p, good);
+    ASSERT_TRUE(res);
+    EXPECT_NE(res->status, 401) << method << " " << p << ": " << res->body;
+  }
+  EXPECT_GE(checked, 8 * 5);
+}
+
+TEST(DaemonTest, RequestIdsErrorsAndLimits) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  auto raw = Raw(d);
+  std::string secret = d.secret();
+  int64_t now = std::time(nullptr);
+
+  httplib::Headers h = Bearer(jwt::SignRequest(secret, "GET", "/v1/peers", now));
+  h.emplace("X-Request-ID", "my-req-42");
+  auto res = raw.Get("/v1/peers", h);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("X-Request-Id"), "my-req-42");
+  EXPECT_FALSE(res->get_header_value("X-Gluster-Peer-Id").empty());
+  EXPECT_FALSE(res->get_header_value("X-Gluster-Cluster-Id").empty());
+  EXPECT_NE(res->get_header_value("Content-Type").find("application/json"), std::string::npos);
+  EXPECT_TRUE(WaitFor([&] { return d.ReadLog().find("req_id=my-req-42") != std::string::npos; }, 5s));
+
+  auto nf = raw.Get("/v1/nothing", Bearer(jwt::SignRequest(secret, "GET", "/v1/nothing", now)));
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->status, 404);
+  auto body = nlohmann::json::parse(nf->body);
+  ASSERT_TRUE(body["errors"].is_array());
+  EXPECT_EQ(body["errors"][0]["code"], 1);
+  EXPECT_TRUE(body["errors"][0]["message"].is_string());
+
+  auto wrong_method = raw.Delete("/version", Bearer(jwt::SignRequest(secret, "DELETE", "/version", now)));
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+
+  std::string huge(2 << 20, 'x');
+  auto big = raw.Post("/v1/peers", Bearer(jwt::SignRequest(secret, "POST", "/v1/peers", now)), huge,
+                      "application/json");
+  if (big) EXPECT_EQ(big->status, 413);
+
+  auto m = raw.Get("/metrics", Bearer(jwt::SignRequest(secret, "GET", "/metrics", now)));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("gd2_http_requests_total{route=\"GetPeers\",code=\"200\"}"), std::string::npos)
+      << m->body;
+  EXPECT_NE(m->body.find("gd2_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(m->body.find("gd2_etcd_request_duration_seconds"), std::string::npos);
+}
+
+TEST(DaemonTest, AuthCanBeTurnedOffWithAWarning) {
+  DaemonOptions o;
+  o.rest_auth = false;
+  DaemonProcess d(o);
+  ASSERT_TRUE(d.Start());
+  auto raw = Raw(d);
+  auto res = raw.Get("/v1/peers");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_NE(d.ReadLog().find("ReST authentication is OFF"), std::string::npos);
+}
+
+TEST(DaemonTest, BadConfigurationExitsTwo) {
+  TempDir dir;
+  std::string bin = DaemonProcess::BuildPath("src/daemon/glusterd2");
+  ASSERT_OK(WriteFileAtomic(dir.path() + "/bad.toml", "workdir = \"/tmp/x\"\nbogus-key = 1\n"));
+  ASSERT_OK(WriteFileAtomic(dir.path() + "/badval.toml", "client-address = \"host:notaport\"\n"));
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{"--bogus"}, "command line"},
+      {{"--config", dir.path() + "/bad.toml"}, "unknown key: bogus-key"},
+      {{"--config", dir.path() + "/badval.toml"}, "bad port"},
+      {{"--config", dir.path() + "/missing.toml"}, "config file"},
+      {{"--log-level", "loud"}, "log-level"},
+      {{"--workdir", "relative/path"}, "absolute"},
+      {{"--etcd-endpoints", "ftp://x:1"}, "etcd-endpoints"},
+      {{"--cert-file", "/tmp/c.pem"}, "together"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {bin};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = RunCommand(argv, 10s);
+    ASSERT_OK(r);
+    EXPECT_EQ(r->exit.code, 2) << c.args[0] << ": " << r->output;
+    EXPECT_NE(r->output.find(c.message), std::string::npos) << r->output;
+  }
+  auto env = RunCommand({"env", "GD2_LOG_FORMAT=xml", bin}, 10s);
+  ASSERT_OK(env);
+  EXPECT_EQ(env->exit.code, 2);
+  EXPECT_NE(env->output.find("GD2_LOG_FORMAT"), std::string::npos) << env->output;
+  auto help = RunCommand({bin, "--help"}, 10s);
+  ASSERT_OK(help);
+  EXPECT_EQ(help->exit.code, 0);
+  EXPECT_NE(help->output.find("--etcd-endpoints"), std::string::npos);
+}
+
+TEST(DaemonTest, JsonLogsAndEffectiveConfigAreWritten) {
+  DaemonOptions o;
+  o.extra_args = {"--log-format", "json", "--key-file", "", "--peer-name", "node-a"};
+  DaemonProcess d(o);
+  ASSERT_TRUE(d.Start());
+  std::string log = d.ReadLog();
+  size_t start = log.find('{');
+  ASSERT_NE(start, std::string::npos);
+  std::string first = log.substr(start, log.find('\n', start) - start);
+  auto j = nlohmann::json::parse(first, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << first;
+  EXPECT_TRUE(j.contains("time"));
+  EXPECT_TRUE(j.contains("level"));
+  EXPECT_TRUE(j.contains("peer_id"));
+  EXPECT_NE(log.find("peer-name = node-a"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gd2::testing
