@@ -109,6 +109,8 @@ class [[nodiscard]] StatusOr {
   const T& value() const& { Check(); return *value_; }
   T& value() & { Check(); return *value_; }
   T&& value() && { Check(); return std::move(*value_); }
+  // The value, or `fallback` when this holds an error.
+  T value_or(T fallback) const& { return value_ ? *value_ : std::move(fallback); }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }

@@ -106,8 +106,20 @@ std::vector<Option> Options() {
       StringOpt("etcd-ca-file", "CA for TLS to etcd", &Config::etcd_ca_file),
       StringOpt("etcd-cert-file", "client certificate for TLS to etcd", &Config::etcd_cert_file),
       StringOpt("etcd-key-file", "client key for TLS to etcd", &Config::etcd_key_file, true),
-      StringOpt("log-level", "debug, info, warn or error", &Config::log_level),
-      StringOpt("log-format", "logfmt or json", &Config::log_format),
+      Option{"log-level", "debug, info, warn or error",
+             [](Config& c, const std::string& v) -> Status {
+               GD2_RETURN_IF_ERROR(log::ParseLevel(v).status().WithContext("log-level"));
+               c.log_level = v;
+               return OkStatus();
+             },
+             [](const Config& c) { return c.log_level; }},
+      Option{"log-format", "logfmt or json",
+             [](Config& c, const std::string& v) -> Status {
+               GD2_RETURN_IF_ERROR(log::ParseFormat(v).status().WithContext("log-format"));
+               c.log_format = v;
+               return OkStatus();
+             },
+             [](const Config& c) { return c.log_format; }},
       StringOpt("log-file", "log file, - for stderr", &Config::log_file),
       StringOpt("cert-file", "TLS certificate for the ReST API", &Config::cert_file),
       StringOpt("key-file", "TLS key for the ReST API", &Config::key_file, true),
@@ -164,8 +176,6 @@ Status Validate(Config& c) {
     ::gethostname(host, sizeof(host) - 1);
     c.peer_name = host;
   }
-  GD2_RETURN_IF_ERROR(log::ParseLevel(c.log_level).status().WithContext("log-level"));
-  GD2_RETURN_IF_ERROR(log::ParseFormat(c.log_format).status().WithContext("log-format"));
   if (c.cert_file.empty() != c.key_file.empty()) {
     return InvalidArgumentError("cert-file and key-file must be given together");
   }

@@ -1,0 +1,51 @@
+// Hands out TCP ports for brick processes: the lowest-numbered free port at or after the last
+// one handed out (wrapping within [base, max]), skipping ports already handed out and ports
+// some other process has bound, which bind() finds out.
+#pragma once
+
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "common/status.h"
+
+namespace gd2::brick {
+
+class PortAllocator {
+ public:
+  struct Options {
+    std::string bind_host = "0.0.0.0";  // where bricks listen; the bind() probe uses it
+    int base_port = 49152;              // glusterd's base-port
+    int max_port = 60999;               // Debian glusterd.vol's max-port
+  };
+
+  explicit PortAllocator(Options options);
+  PortAllocator() : PortAllocator(Options{}) {}
+
+  // Returns a port that is not handed out and could be bound a moment ago, and marks it handed
+  // out. Scans upwards from just after the previously allocated port (so a port just released
+  // is not reused at once; glusterd picks a random start for the same reason), wrapping at
+  // max_port. kResourceExhausted if no port in the range is free. Thread-safe.
+  StatusOr<int> Allocate();
+
+  // Marks a port known from persisted state as handed out (it may lie outside the range).
+  // kInvalidArgument if not in 1..65535, kAlreadyExists if it is already handed out.
+  // Thread-safe.
+  Status Reserve(int port);
+
+  // Returns a port to the pool; releasing a port not handed out is a no-op. Thread-safe.
+  void Release(int port);
+
+  // True if the port is currently handed out. Thread-safe.
+  bool IsAllocated(int port) const;
+
+ private:
+  bool CanBind(int port) const;
+
+  const Options options_;
+  mutable std::mutex mu_;
+  std::set<int> allocated_;  // guarded by mu_
+  int next_;                 // guarded by mu_
+};
+
+}  // namespace gd2::brick

@@ -1,0 +1,65 @@
+// Preparing and releasing brick roots on this node, as glusterd's `volume create` / `delete`
+// do: path checks, the trusted.glusterfs.volume-id xattr and the brick's .glusterfs directory.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+
+namespace gd2::brick {
+
+inline constexpr char kVolumeIdXattr[] = "trusted.glusterfs.volume-id";
+inline constexpr char kGfidXattr[] = "trusted.gfid";
+// glusterd probes xattr support with this name and removes it again.
+inline constexpr char kTestXattr[] = "trusted.glusterfs.test";
+inline constexpr char kInternalDir[] = ".glusterfs";
+
+struct PrepareOptions {
+  bool create_dir = false;            // mkdir -p the brick directory if missing
+  bool reuse = false;                 // accept a root that already has trusted.gfid (old data)
+  bool allow_root_dir = false;        // accept a brick on the root filesystem ("force")
+  bool allow_mount_as_brick = false;  // accept a mount point itself as the brick root
+};
+
+// Returns OK if `path` is absolute and normalised: starts with '/', is not "/", and has no
+// empty, "." or ".." component and no trailing '/'. Else kInvalidArgument naming the path.
+Status ValidateBrickPath(const std::string& path);
+
+// Makes `path` a brick root of volume `volume_id` (canonical UUID). Checks, in order:
+//   kInvalidArgument     path not absolute/normalised, volume_id not a UUID;
+//   kFailedPrecondition  path missing (and !create_dir) or not a directory; on the root
+//                        filesystem (unless allow_root_dir); a mount point itself (unless
+//                        allow_mount_as_brick); the filesystem refuses trusted.* xattrs;
+//   kAlreadyExists       path or one of its parents carries another volume's volume-id (never
+//                        overridable: clear it by hand), a parent carries trusted.gfid, or the
+//                        path carries trusted.gfid without a volume-id (unless reuse).
+// Then sets trusted.glusterfs.volume-id to the 16 raw UUID bytes and creates <path>/.glusterfs
+// (mode 0600), which is everything glusterd 10.3 sets at create time; the brick process itself
+// adds trusted.gfid and fills .glusterfs at first start.
+// Idempotent: a root that already carries the same volume-id is accepted as it is.
+// Thread-compatible; does not lock against a concurrent call on the same path.
+Status PrepareBrick(const std::string& path, const std::string& volume_id,
+                    const PrepareOptions& options = {});
+
+struct UnprepareOptions {
+  // Volume delete: also remove <path>/.glusterfs and every gluster xattr of the root
+  // (trusted.glusterfs.*, trusted.gfid, trusted.afr.*, trusted.ec.*), so the directory can be
+  // used for a new volume without `reuse`. Without it (undo of a create that never started a
+  // brick, or "detach but keep"), only the volume-id xattr is removed.
+  bool remove_internal_dir = false;
+  // Finally rmdir the brick directory if it is then empty (undo of create_dir).
+  bool remove_dir_if_empty = false;
+};
+
+// Undoes PrepareBrick for volume `volume_id`. User files and their own xattrs always stay.
+// OK if the path or the volume-id xattr is already gone (idempotent, also after a PrepareBrick
+// that stopped halfway). kFailedPrecondition if the root carries another volume's id (nothing
+// is touched); kInvalidArgument for a bad path or id; kInternal if removal fails.
+Status UnprepareBrick(const std::string& path, const std::string& volume_id,
+                      const UnprepareOptions& options = {});
+
+// The start-time check glusterd makes: OK if the root carries `volume_id`; kFailedPrecondition
+// if the xattr is missing or differs (the brick must not be started).
+Status VerifyBrickVolumeId(const std::string& path, const std::string& volume_id);
+
+}  // namespace gd2::brick

@@ -1,0 +1,83 @@
+// What the Supervisor needs to know about one kind of gluster process: how a spec names it,
+// where its pid file, socket and log go, and its command line. BrickKind() describes glusterfsd
+// brick processes, ShdKind() the self-heal daemon (one glusterfs per volume).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace gd2::brick {
+
+// One supervised process. For bricks every field may matter; the self-heal daemon uses
+// volume, peer_id, the volfile server and extra_args.
+struct BrickSpec {
+  std::string volume;      // volume name, e.g. "rep3"
+  std::string volume_id;   // volume UUID
+  std::string brick_path;  // absolute brick root; byte-exact, it is the brick's name everywhere
+  std::string host;        // brick host as written in the volume ("vm", "10.0.0.1")
+  int port = 0;            // --brick-port and <vol>-server.listen-port
+  std::string volfile_server_host = "127.0.0.1";  // -s: our daemon
+  int volfile_server_port = 24007;                // --volfile-server-port
+  std::string peer_id;  // this node's UUID (*-posix.glusterd-uuid / *replicate*.node-uuid)
+  // If set, the process reads this local volfile (-f) instead of fetching one over GETSPEC
+  // (no -s, no --volfile-id). Used by tests; see gluster-wire.md section 13.
+  std::string local_volfile;
+  // Appended to the command line as given (e.g. "--global-threading", "-L", "DEBUG").
+  std::vector<std::string> extra_args;
+};
+
+// Files of one process, derived from the spec and the supervisor's directories.
+struct ProcessFiles {
+  std::string pid_file;
+  std::string socket_file;  // -S: where the process serves GD_BRICK
+  std::string log_file;     // -l; the process's stdout/stderr are appended here too
+};
+
+struct ProcessKind {
+  std::string name;    // "brick" or "glustershd"; used in logs and error messages
+  std::string binary;  // absolute path of the executable
+  // Unique name of a spec within one supervisor: the brick path, or "shd/<vol>".
+  std::function<std::string(const BrickSpec&)> key;
+  // Checks a spec before anything is spawned; kInvalidArgument names the bad field.
+  std::function<Status(const BrickSpec&)> validate;
+  std::function<ProcessFiles(const BrickSpec&, const std::string& run_dir,
+                             const std::string& log_dir)>
+      files;
+  // Full argv, argv[0] = binary. Must keep the process in the foreground (-N).
+  std::function<std::vector<std::string>(const BrickSpec&, const ProcessFiles&)> argv;
+  // Argument pairs that must appear in /proc/<pid>/cmdline for Adopt() to accept a process,
+  // in addition to {"-p", pid_file}.
+  std::function<std::vector<std::pair<std::string, std::string>>(const BrickSpec&)> identity;
+  // Readiness used when the supervisor is given none.
+  std::function<bool(const BrickSpec&)> default_ready;
+};
+
+// glusterfsd bricks, command line as glusterd 10.3 builds it plus --volfile-server-port and -N:
+//   glusterfsd -s H --volfile-server-port P --volfile-id <vol>.<host>.<dashed> -p PID -S SOCK
+//     --brick-name PATH -l LOG --xlator-option *-posix.glusterd-uuid=PEER --process-name brick
+//     --brick-port N --xlator-option <vol>-server.listen-port=N -N
+// (with local_volfile: "-f FILE" replaces "-s ... --volfile-id ..."). Files:
+//   <run_dir>/vols/<vol>/<host>-<dashed>.pid, <run_dir>/<16 hex>.socket,
+//   <log_dir>/bricks/<dashed>.log. Key: brick_path. Ready: TCP connect to host:port.
+ProcessKind BrickKind(std::string binary = "/usr/sbin/glusterfsd");
+
+// Self-heal daemon, one process per volume (gluster-wire.md section 17.9; stock glusterd uses
+// one process and SVC_ATTACH instead):
+//   glusterfs -s H --volfile-server-port P --volfile-id shd/<vol> -p PID -l LOG -S SOCK
+//     --xlator-option *replicate*.node-uuid=PEER --process-name glustershd --client-pid=-6 -N
+// Files: <run_dir>/shd/<vol>/<vol>-shd.pid, <run_dir>/<16 hex>.socket,
+//   <log_dir>/glustershd/<vol>.log. Key: "shd/<vol>". Ready: the process is alive (plug in
+//   "GETSPEC shd/<vol> was served" for more).
+ProcessKind ShdKind(std::string binary = "/usr/sbin/glusterfs");
+
+// "/bricks/d1/rep3" -> "bricks-d1-rep3" (leading '/' dropped, the others turned into '-').
+std::string DashedPath(const std::string& path);
+
+// True if a TCP connection to host:port succeeds within `timeout`. Resolves names.
+bool CanConnect(const std::string& host, int port, std::chrono::milliseconds timeout);
+
+}  // namespace gd2::brick

@@ -1,0 +1,549 @@
+#include "brick/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <optional>
+#include <utility>
+
+#include "common/files.h"
+#include "common/subprocess.h"
+
+namespace gd2::brick {
+
+struct Supervisor::Entry {
+  enum class Phase {
+    kIdle,        // no process; the entry is dropped when released
+    kRunning,     // process alive and was ready
+    kRestarting,  // the monitor spawned it again and waits for readiness
+    kBackoff,     // died; the monitor respawns it at next_restart
+  };
+  std::string key;
+  BrickSpec spec;
+  ProcessFiles files;
+  Phase phase = Phase::kIdle;
+  // Set while one caller (Start/Stop/Adopt or the monitor) works on the entry; only that caller
+  // changes the fields below, and only with mu_ held, so State() can read them under mu_.
+  bool busy = false;
+  pid_t pid = 0;
+  int port = 0;
+  int restarts = 0;
+  Clock::time_point started_at{};
+  Clock::time_point ready_deadline{};
+  Clock::time_point next_restart{};
+  std::chrono::milliseconds backoff{0};
+};
+
+namespace {
+
+std::string Basename(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string Dirname(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// std::nullopt while `pid` lives; once it is gone, how it ended. Reaps it if it is our child;
+// for any other process (adopted after a daemon restart) /proc decides, where a zombie waiting
+// for a late reaper already counts as dead.
+std::optional<std::string> ExitOf(pid_t pid) {
+  if (pid <= 0) return std::string("no process");
+  int st = 0;
+  pid_t r = ::waitpid(pid, &st, WNOHANG);
+  if (r == pid) {
+    if (WIFSIGNALED(st)) return "killed by signal " + std::to_string(WTERMSIG(st));
+    return "exit code " + std::to_string(WEXITSTATUS(st));
+  }
+  if (r == 0 || (r < 0 && errno == EINTR)) return std::nullopt;
+  if (ProcessAlive(pid)) return std::nullopt;
+  return std::string("exited");
+}
+
+// SIGTERM to all, wait until `deadline`, SIGKILL the rest and wait up to 5 s more. Returns the
+// pids that are still alive after that.
+std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_point deadline) {
+  auto wait_all = [&pids](Supervisor::Clock::time_point until) {
+    auto delay = std::chrono::milliseconds(1);
+    while (true) {
+      pids.erase(
+          std::remove_if(pids.begin(), pids.end(), [](pid_t p) { return ExitOf(p).has_value(); }),
+          pids.end());
+      auto now = Supervisor::Clock::now();
+      if (pids.empty() || now >= until) return;
+      std::this_thread::sleep_for(std::min<Supervisor::Clock::duration>(delay, until - now));
+      delay = std::min(delay * 2, std::chrono::milliseconds(20));
+    }
+  };
+  for (pid_t p : pids) ::kill(p, SIGTERM);
+  wait_all(deadline);
+  for (pid_t p : pids) ::kill(p, SIGKILL);
+  wait_all(Supervisor::Clock::now() + std::chrono::seconds(5));
+  return pids;
+}
+
+// The last `lines` lines of a log file, for error messages.
+std::string LogTail(const std::string& path, size_t lines = 12) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "(no log at " + path + ")";
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  std::streamoff start = std::max<std::streamoff>(0, size - 4096);
+  in.seekg(start);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  size_t pos = text.size();
+  for (size_t n = 0; n < lines && pos != std::string::npos && pos > 0; ++n) {
+    pos = text.rfind('\n', pos - 1);
+  }
+  if (pos != std::string::npos && pos < text.size()) text = text.substr(pos + 1);
+  return "log " + path + ":\n" + text;
+}
+
+// glusterfsd itself also writes its pid to the same file (append mode after a truncate), so the
+// file is written in place rather than renamed over, and read back by its first number.
+Status WritePidFile(const std::string& path, pid_t pid) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("open " + path, errno);
+  std::string text = std::to_string(pid) + "\n";
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return ErrnoError("write " + path, err);
+  return OkStatus();
+}
+
+int FirstNumber(const std::string& text) {
+  size_t i = text.find_first_of("0123456789");
+  if (i == std::string::npos) return 0;
+  int v = 0;
+  std::from_chars(text.data() + i, text.data() + text.size(), v);
+  return v;
+}
+
+bool HasPair(const std::vector<std::string>& args, const std::string& a, const std::string& b) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == a && args[i + 1] == b) return true;
+  }
+  return false;
+}
+
+void RemoveFiles(const ProcessFiles& files) {
+  ::unlink(files.pid_file.c_str());
+  ::unlink(files.socket_file.c_str());
+}
+
+}  // namespace
+
+Supervisor::Supervisor(SupervisorOptions options) : options_(std::move(options)) {
+  const ProcessKind& k = options_.kind;
+  GD2_CHECK(k.key && k.validate && k.files && k.argv && k.identity && k.default_ready);
+  monitor_ = std::thread(&Supervisor::MonitorLoop, this);
+}
+
+Supervisor::~Supervisor() { Shutdown(); }
+
+void Supervisor::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+}
+
+ProcessFiles Supervisor::Files(const BrickSpec& spec) const {
+  return options_.kind.files(spec, options_.run_dir, options_.log_dir);
+}
+
+bool Supervisor::Ready(const BrickSpec& spec) const {
+  return options_.ready ? options_.ready(spec) : options_.kind.default_ready(spec);
+}
+
+void Supervisor::Notify(const std::vector<Event>& events) const {
+  if (!options_.on_state_change) return;
+  for (const auto& e : events) options_.on_state_change(e.key, e.running, e.pid, e.port);
+}
+
+StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::string& key,
+                                                                 bool create,
+                                                                 Clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      if (!create) return std::shared_ptr<Entry>();
+      auto e = std::make_shared<Entry>();
+      e->key = key;
+      e->backoff = options_.backoff_initial;
+      e->busy = true;
+      entries_[key] = e;
+      return e;
+    }
+    if (!it->second->busy) {
+      it->second->busy = true;
+      return it->second;
+    }
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      return DeadlineExceededError(options_.kind.name + " busy with another operation: key=" + key);
+    }
+  }
+}
+
+void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entry->busy = false;
+    auto it = entries_.find(entry->key);
+    if (entry->phase == Entry::Phase::kIdle && it != entries_.end() && it->second == entry) {
+      entries_.erase(it);
+    }
+  }
+  cv_.notify_all();
+}
+
+StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& files) const {
+  for (const auto* f : {&files.pid_file, &files.socket_file, &files.log_file}) {
+    GD2_RETURN_IF_ERROR(MakeDirs(Dirname(*f)));
+  }
+  // glusterd deletes a stale socket before it spawns the process.
+  ::unlink(files.socket_file.c_str());
+  SpawnOptions so;
+  so.argv = options_.kind.argv(spec, files);
+  so.output_file = files.log_file;
+  so.parent_death_signal = 0;  // bricks outlive the daemon
+  so.new_session = true;
+  std::string cmd;
+  for (const auto& a : so.argv) cmd += (cmd.empty() ? "" : " ") + a;
+  options_.logger.Debug("spawn", {{"kind", options_.kind.name}, {"argv", cmd}});
+  GD2_ASSIGN_OR_RETURN(pid_t pid, gd2::Spawn(so));
+  Status s = WritePidFile(files.pid_file, pid);
+  if (!s.ok()) {
+    KillAndWait({pid}, Clock::now());
+    return s;
+  }
+  return pid;
+}
+
+pid_t Supervisor::FindLive(const BrickSpec& spec, const ProcessFiles& files, int* port) const {
+  auto text = ReadFile(files.pid_file);
+  if (!text.ok()) return 0;
+  pid_t pid = FirstNumber(*text);
+  if (pid <= 0 || ExitOf(pid).has_value()) return 0;
+  auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!cmdline.ok()) return 0;
+  std::vector<std::string> args;
+  size_t start = 0;
+  for (size_t i = 0; i < cmdline->size(); ++i) {
+    if ((*cmdline)[i] == '\0') {
+      args.push_back(cmdline->substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (args.empty() || Basename(args[0]) != Basename(options_.kind.binary)) return 0;
+  if (!HasPair(args, "-p", files.pid_file)) return 0;
+  for (const auto& [a, b] : options_.kind.identity(spec)) {
+    if (!HasPair(args, a, b)) return 0;
+  }
+  if (port != nullptr && *port == 0) {
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == "--brick-port") *port = FirstNumber(args[i + 1]);
+    }
+  }
+  return pid;
+}
+
+Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
+  GD2_RETURN_IF_ERROR(options_.kind.validate(spec));
+  const std::string key = Key(spec);
+  ProcessFiles files = Files(spec);
+  if (files.socket_file.size() >= 108) {
+    return InvalidArgumentError("socket path too long (run dir too deep): path=" +
+                                files.socket_file);
+  }
+  GD2_ASSIGN_OR_RETURN(std::shared_ptr<Entry> e, Acquire(key, true, deadline));
+  // The entry is ours until Release(); its fields change only here, and under mu_.
+  if (e->phase == Entry::Phase::kRunning && !ExitOf(e->pid)) {
+    Release(e);
+    return OkStatus();
+  }
+  BrickSpec active = spec;
+  int port = spec.port;
+  pid_t pid = 0;
+  bool spawned = false;
+  if (e->phase == Entry::Phase::kRestarting && !ExitOf(e->pid)) {
+    // The monitor has just respawned it; finish waiting for that process here.
+    active = e->spec;
+    files = e->files;
+    port = e->port;
+    pid = e->pid;
+    spawned = true;
+  } else if ((pid = FindLive(spec, files, &port)) == 0) {
+    auto r = Spawn(spec, files);
+    if (!r.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        e->phase = Entry::Phase::kIdle;
+      }
+      Release(e);
+      return r.status().WithContext("start " + options_.kind.name + " " + key);
+    }
+    pid = *r;
+    spawned = true;
+  }
+
+  std::optional<std::string> exit;
+  bool ready = false;
+  auto delay = std::chrono::milliseconds(2);
+  while (true) {
+    if ((exit = ExitOf(pid))) break;
+    if (Ready(active)) {
+      // The process may have failed right after the check passed (a brick listens before
+      // its whole graph is up); a process already gone is not reported as started.
+      exit = ExitOf(pid);
+      ready = !exit;
+      break;
+    }
+    auto now = Clock::now();
+    if (now >= deadline) break;
+    std::this_thread::sleep_for(std::min<Clock::duration>(delay, deadline - now));
+    delay = std::min(delay * 2, std::chrono::milliseconds(50));
+  }
+
+  Status result;
+  bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised
+  if (!keep) {
+    if (!exit) KillAndWait({pid}, Clock::now() + std::chrono::seconds(2));
+    RemoveFiles(files);
+    std::string what = exit ? options_.kind.name + " exited during start (" + *exit + ")"
+                            : options_.kind.name + " not ready before the deadline";
+    std::string msg =
+        what + ": key=" + key + " pid=" + std::to_string(pid) + "\n" + LogTail(files.log_file);
+    result = exit ? UnavailableError(msg) : DeadlineExceededError(msg);
+  } else if (!ready) {
+    result =
+        DeadlineExceededError(options_.kind.name + " not ready before the deadline: key=" + key +
+                              " pid=" + std::to_string(pid));
+  }
+  if (active.port == 0) active.port = port;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    e->spec = active;
+    e->files = files;
+    e->port = port;
+    e->pid = keep ? pid : 0;
+    e->phase = keep ? Entry::Phase::kRunning : Entry::Phase::kIdle;
+    e->started_at = Clock::now();
+  }
+  Release(e);
+  if (ready) {
+    options_.logger.Info(
+        spawned ? "process started" : "process adopted",
+        {{"kind", options_.kind.name}, {"key", key}, {"pid", pid}, {"port", port}});
+    Notify({{key, true, pid, port}});
+  }
+  return result;
+}
+
+StatusOr<bool> Supervisor::Adopt(const BrickSpec& spec) {
+  const std::string key = Key(spec);
+  if (key.empty()) return InvalidArgumentError("adopt: empty key");
+  ProcessFiles files = Files(spec);
+  GD2_ASSIGN_OR_RETURN(std::shared_ptr<Entry> e,
+                       Acquire(key, true, Clock::now() + std::chrono::seconds(10)));
+  if ((e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) &&
+      !ExitOf(e->pid)) {
+    Release(e);
+    return true;
+  }
+  int port = spec.port;
+  pid_t pid = FindLive(spec, files, &port);
+  if (pid == 0) {
+    Release(e);
+    return false;
+  }
+  BrickSpec active = spec;
+  active.port = port;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    e->spec = active;
+    e->files = files;
+    e->pid = pid;
+    e->port = port;
+    e->phase = Entry::Phase::kRunning;
+    e->started_at = Clock::now();
+  }
+  Release(e);
+  options_.logger.Info("process adopted",
+                       {{"kind", options_.kind.name}, {"key", key}, {"pid", pid}, {"port", port}});
+  Notify({{key, true, pid, port}});
+  return true;
+}
+
+Status Supervisor::Stop(const std::string& key, Clock::time_point deadline) {
+  return StopKeys({key}, deadline);
+}
+
+Status Supervisor::StopAll(Clock::time_point deadline) { return StopKeys(Keys(), deadline); }
+
+Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline) {
+  Status result;
+  std::vector<std::shared_ptr<Entry>> held;
+  for (const auto& key : keys) {
+    auto e = Acquire(key, false, deadline);
+    if (!e.ok()) {
+      result = e.status();
+      continue;
+    }
+    if (*e) held.push_back(*e);
+  }
+  std::vector<pid_t> pids;
+  for (const auto& e : held) {
+    if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
+      pids.push_back(e->pid);
+    }
+  }
+  std::vector<pid_t> survivors = KillAndWait(pids, deadline);
+  std::vector<Event> events;
+  for (const auto& e : held) {
+    RemoveFiles(e->files);
+    bool had_process = e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting;
+    if (had_process) {
+      events.push_back({e->key, false, e->pid, e->port});
+      options_.logger.Info("process stopped",
+                           {{"kind", options_.kind.name}, {"key", e->key}, {"pid", e->pid}});
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      e->phase = Entry::Phase::kIdle;
+      e->pid = 0;
+    }
+    Release(e);
+  }
+  Notify(events);
+  if (!survivors.empty()) {
+    return InternalError(options_.kind.name +
+                         " process survived SIGKILL: pid=" + std::to_string(survivors.front()));
+  }
+  return result;
+}
+
+ProcessState Supervisor::State(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  ProcessState st;
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return st;
+  const Entry& e = *it->second;
+  st.running = e.phase == Entry::Phase::kRunning;
+  st.pid = e.pid;
+  st.port = e.port;
+  st.restarts = e.restarts;
+  return st;
+}
+
+std::vector<std::string> Supervisor::Keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> keys;
+  for (const auto& [key, e] : entries_) {
+    if (e->phase != Entry::Phase::kIdle) keys.push_back(key);
+  }
+  return keys;
+}
+
+void Supervisor::MonitorLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    if (stopping_) return;
+    std::vector<std::shared_ptr<Entry>> work;
+    for (auto& [key, e] : entries_) {
+      if (!e->busy && e->phase != Entry::Phase::kIdle) {
+        e->busy = true;
+        work.push_back(e);
+      }
+    }
+    lock.unlock();
+    std::vector<Event> events;
+    for (const auto& e : work) {
+      MonitorEntry(e, events);
+      Release(e);
+    }
+    Notify(events);
+    lock.lock();
+  }
+}
+
+void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event>& events) {
+  // Busy: the fields are stable and ours to change (under mu_).
+  auto now = Clock::now();
+  const log::Logger& log = options_.logger;
+  auto schedule_restart = [&](const std::string& why) {
+    bool stable = now - e->started_at >= options_.stable_after;
+    std::chrono::milliseconds backoff = stable ? options_.backoff_initial : e->backoff;
+    log.Warn("process died; restarting", {{"kind", options_.kind.name},
+                                          {"key", e->key},
+                                          {"pid", e->pid},
+                                          {"reason", why},
+                                          {"backoff_ms", static_cast<int64_t>(backoff.count())}});
+    if (e->phase == Entry::Phase::kRunning) events.push_back({e->key, false, e->pid, e->port});
+    ::unlink(e->files.pid_file.c_str());
+    std::lock_guard<std::mutex> lock(mu_);
+    e->phase = Entry::Phase::kBackoff;
+    e->pid = 0;
+    e->next_restart = now + backoff;
+    e->backoff = std::min(backoff * 2, options_.backoff_max);
+  };
+
+  switch (e->phase) {
+    case Entry::Phase::kIdle:
+      return;
+    case Entry::Phase::kRunning:
+      if (auto exit = ExitOf(e->pid)) schedule_restart(*exit);
+      return;
+    case Entry::Phase::kRestarting:
+      if (auto exit = ExitOf(e->pid)) {
+        schedule_restart(*exit);
+      } else if (Ready(e->spec)) {
+        log.Info("process restarted", {{"kind", options_.kind.name},
+                                       {"key", e->key},
+                                       {"pid", e->pid},
+                                       {"restarts", e->restarts}});
+        events.push_back({e->key, true, e->pid, e->port});
+        std::lock_guard<std::mutex> lock(mu_);
+        e->phase = Entry::Phase::kRunning;
+      } else if (now >= e->ready_deadline) {
+        KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2));
+        schedule_restart("not ready in time\n" + LogTail(e->files.log_file, 5));
+      }
+      return;
+    case Entry::Phase::kBackoff: {
+      if (now < e->next_restart) return;
+      auto pid = Spawn(e->spec, e->files);
+      std::lock_guard<std::mutex> lock(mu_);
+      ++e->restarts;
+      if (!pid.ok()) {
+        log.Error("process restart failed",
+                  {{"kind", options_.kind.name}, {"key", e->key}, {"error", pid.status()}});
+        e->next_restart = now + e->backoff;
+        e->backoff = std::min(e->backoff * 2, options_.backoff_max);
+        return;
+      }
+      e->phase = Entry::Phase::kRestarting;
+      e->pid = *pid;
+      e->started_at = now;
+      e->ready_deadline = now + options_.restart_ready_timeout;
+      return;
+    }
+  }
+}
+
+}  // namespace gd2::brick

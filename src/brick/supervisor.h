@@ -1,0 +1,141 @@
+// Runs and watches this node's gluster processes (glusterfsd bricks, or with ShdKind() the
+// self-heal daemon): start with a readiness wait, stop, restart with backoff when one dies,
+// and adopt the processes a previous daemon instance left running.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "brick/process_kind.h"
+#include "common/log.h"
+#include "common/status.h"
+
+namespace gd2::brick {
+
+struct SupervisorOptions {
+  std::string run_dir;  // pid files and -S sockets (created as needed); keep it short (<80 chars)
+  std::string log_dir;  // process logs (created as needed)
+  ProcessKind kind = BrickKind();
+  // Polled during Start() and after a restart until it returns true. Must be quick (it runs
+  // on the monitor thread too) and thread-safe. Empty: kind.default_ready (bricks: a TCP
+  // connect to host:port succeeds). The daemon plugs in "the brick signed in to our port map".
+  std::function<bool(const BrickSpec&)> ready;
+  // Called on every change: ready after Start/restart/Adopt (running=true), died or stopped
+  // (running=false, pid of the process that went away). Called without locks held, from the
+  // thread that made the change (a Start/Stop caller or the monitor); may call back into the
+  // Supervisor.
+  std::function<void(const std::string& key, bool running, pid_t pid, int port)> on_state_change;
+  std::chrono::milliseconds poll_interval{100};  // monitor period
+  std::chrono::milliseconds backoff_initial{100};
+  std::chrono::milliseconds backoff_max{30000};
+  // A process that stayed up this long has its restart backoff reset to backoff_initial.
+  std::chrono::milliseconds stable_after{60000};
+  // How long a restarted process gets to become ready before it is killed and retried.
+  std::chrono::milliseconds restart_ready_timeout{30000};
+  log::Logger logger;
+};
+
+struct ProcessState {
+  bool running = false;  // process alive (and was ready once); false for unknown keys
+  pid_t pid = 0;
+  int port = 0;
+  int restarts = 0;  // restarts done by the monitor since Start/Adopt
+};
+
+// Owns one entry per key (kind.key(spec): the brick path, or "shd/<vol>").
+// Processes are started with -N as children of this process, in their own session and with no
+// parent-death signal, so they keep serving when the daemon exits or restarts; a new daemon
+// instance Adopt()s them through their pid files. Children are reaped by this class; adopted
+// non-children are watched through /proc (a zombie counts as dead).
+// All methods are thread-safe. Calls for different keys run in parallel (no lock is held while
+// waiting for a process); calls for the same key are serialised.
+class Supervisor {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Starts the monitor thread.
+  explicit Supervisor(SupervisorOptions options);
+  // Shutdown(): processes keep running.
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Starts the process for `spec` unless it runs already, and waits until it is ready.
+  // Idempotent: OK at once if it is running. A live process named by the pid file (left by an
+  // earlier daemon) is adopted instead of starting a second one. Otherwise removes a stale
+  // socket, spawns kind.argv(spec), writes the pid file and polls readiness until `deadline`.
+  // Errors: kInvalidArgument (kind.validate), kUnavailable if the process exits during start,
+  // kDeadlineExceeded if it is not ready in time; both kill the process and carry the last lines
+  // of its log. (An adopted process that is not ready in time stays supervised.)
+  // From then on the monitor restarts the process whenever it dies, until Stop().
+  Status Start(const BrickSpec& spec, Clock::time_point deadline);
+
+  // SIGTERM, wait until `deadline`, then SIGKILL; removes pid file and socket and forgets the
+  // key. Idempotent: OK for unknown keys. kDeadlineExceeded if another call on the key holds it
+  // past the deadline, kInternal if the process survives SIGKILL.
+  Status Stop(const std::string& key, Clock::time_point deadline);
+  // Stop() for every key, signalling all processes at once.
+  Status StopAll(Clock::time_point deadline);
+
+  // After a daemon restart: if the pid file names a live process whose /proc/<pid>/cmdline is
+  // kind.binary with "-p <pid file>" and kind.identity(spec) (for bricks "--brick-name <path>"),
+  // supervises it without restarting it and returns true. Returns false if no such process
+  // runs (the caller then Start()s it). The port reported is spec.port, or the process's
+  // --brick-port when spec.port is 0.
+  StatusOr<bool> Adopt(const BrickSpec& spec);
+
+  // Current state of a key; running=false for unknown keys. (Named State because Status is
+  // the error type.)
+  ProcessState State(const std::string& key) const;
+  // Keys currently supervised.
+  std::vector<std::string> Keys() const;
+
+  // Key and files the supervisor uses for `spec`.
+  std::string Key(const BrickSpec& spec) const { return options_.kind.key(spec); }
+  ProcessFiles Files(const BrickSpec& spec) const;
+
+  // Stops the monitor thread (no more restarts) without touching the processes; for daemon
+  // exit. Start/Stop/Adopt still work afterwards. Idempotent.
+  void Shutdown();
+
+ private:
+  struct Entry;
+  struct Event {
+    std::string key;
+    bool running;
+    pid_t pid;
+    int port;
+  };
+
+  // Waits until the entry for `key` is not busy and marks it busy. Creates it if `create`.
+  // Returns nullptr (and OK) if it does not exist and !create.
+  StatusOr<std::shared_ptr<Entry>> Acquire(const std::string& key, bool create,
+                                           Clock::time_point deadline);
+  void Release(const std::shared_ptr<Entry>& entry);
+  Status StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline);
+  StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
+  // pid of a live process matching the spec's pid file and identity, or 0.
+  pid_t FindLive(const BrickSpec& spec, const ProcessFiles& files, int* port) const;
+  bool Ready(const BrickSpec& spec) const;
+  void MonitorLoop();
+  void MonitorEntry(const std::shared_ptr<Entry>& entry, std::vector<Event>& events);
+  void Notify(const std::vector<Event>& events) const;
+
+  const SupervisorOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;                             // entry no longer busy / stop
+  std::map<std::string, std::shared_ptr<Entry>> entries_;  // guarded by mu_
+  bool stopping_ = false;                                  // guarded by mu_
+  std::thread monitor_;
+};
+
+}  // namespace gd2::brick

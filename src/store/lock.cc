@@ -1,0 +1,141 @@
+#include "store/lock.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "store/watcher.h"
+
+namespace gd2::store {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Makes each acquisition's key unique even when one session takes the same lock twice.
+std::atomic<uint64_t> next_sequence{1};
+
+// Wakes the waiter when a key under the lock directory is deleted.
+struct WaitState {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool deleted = false;
+  Status error;
+};
+
+}  // namespace
+
+LockGuard::LockGuard(Store& store, std::string name, std::string key, int64_t create_revision)
+    : store_(&store),
+      name_(std::move(name)),
+      key_(std::move(key)),
+      create_revision_(create_revision) {}
+
+LockGuard::~LockGuard() { Release().IgnoreError(); }
+
+LockGuard::LockGuard(LockGuard&& other) noexcept
+    : store_(std::exchange(other.store_, nullptr)),
+      name_(std::move(other.name_)),
+      key_(std::move(other.key_)),
+      create_revision_(std::exchange(other.create_revision_, 0)) {}
+
+LockGuard& LockGuard::operator=(LockGuard&& other) noexcept {
+  if (this != &other) {
+    Release().IgnoreError();
+    store_ = std::exchange(other.store_, nullptr);
+    name_ = std::move(other.name_);
+    key_ = std::move(other.key_);
+    create_revision_ = std::exchange(other.create_revision_, 0);
+  }
+  return *this;
+}
+
+Compare LockGuard::FenceCompare() const {
+  return Compare::CreateRevisionEquals(key_, create_revision_);
+}
+
+Status LockGuard::Release() {
+  if (store_ == nullptr) return OkStatus();
+  StatusOr<int64_t> deleted = store_->Delete(key_);
+  if (!deleted.ok()) return deleted.status().WithContext("cannot release cluster lock: name=" + name_);
+  store_ = nullptr;
+  return OkStatus();
+}
+
+StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace& keys,
+                                  std::string_view name, std::chrono::milliseconds timeout) {
+  const Clock::time_point deadline = Clock::now() + timeout;
+  GD2_ASSIGN_OR_RETURN(std::string dir, keys.Lock(name));
+  int64_t lease = session.lease_id();
+  if (lease == 0) {
+    return UnavailableError("no etcd session lease for cluster lock: name=" + std::string(name));
+  }
+  std::string key = dir + Hex(static_cast<uint64_t>(lease)) + "-" + Hex(next_sequence++);
+  GD2_ASSIGN_OR_RETURN(int64_t my_revision, store.Put(key, "", lease));
+  // The key is new, so the put's revision is its create_revision.
+  LockGuard guard(store, std::string(name), key, my_revision);
+
+  auto state = std::make_shared<WaitState>();
+  Watcher watcher(store);
+  bool watching = false;
+  while (true) {
+    GD2_ASSIGN_OR_RETURN(TxnResult listing, store.Txn({}, {Op::GetPrefix(dir)}));
+    bool mine_present = false;
+    const KeyValue* holder = nullptr;
+    for (const KeyValue& kv : listing.results.at(0).kvs) {
+      if (kv.key == key) mine_present = true;
+      if (kv.create_revision < my_revision &&
+          (holder == nullptr || kv.create_revision < holder->create_revision)) {
+        holder = &kv;
+      }
+    }
+    if (!mine_present) {
+      guard.store_ = nullptr;  // nothing left to delete
+      return AbortedError("cluster lock lost while waiting (session lease gone): name=" +
+                          std::string(name));
+    }
+    if (holder == nullptr) return guard;
+
+    if (!watching) {
+      // Everything after the listing; any deletion may make us the owner.
+      GD2_RETURN_IF_ERROR(watcher.Watch(
+          dir, listing.revision + 1,
+          [state](const std::vector<WatchEvent>& events) {
+            for (const WatchEvent& e : events) {
+              if (e.type != WatchEvent::Type::kDelete) continue;
+              std::lock_guard<std::mutex> lock(state->mu);
+              state->deleted = true;
+              state->cv.notify_all();
+              return;
+            }
+          },
+          [state](const Status& error) {
+            std::lock_guard<std::mutex> lock(state->mu);
+            state->error = error;
+            state->cv.notify_all();
+          }));
+      watching = true;
+    }
+    std::string holder_key = holder->key;
+    std::unique_lock<std::mutex> lock(state->mu);
+    bool woke = state->cv.wait_until(lock, deadline,
+                                     [&] { return state->deleted || !state->error.ok(); });
+    if (!state->error.ok()) return state->error;
+    if (!woke) {
+      return AbortedError("cluster lock busy: name=" + std::string(name) + " holder=" + holder_key +
+                          " timeout_ms=" + std::to_string(timeout.count()));
+    }
+    state->deleted = false;
+  }
+}
+
+}  // namespace gd2::store

@@ -1,0 +1,65 @@
+// store::Lock is a cluster-wide mutex on etcd (the usual etcd recipe). Each waiter puts a key
+// under "gluster-<cid>/locks/<name>/" bound to its session lease; the key with the lowest
+// create_revision holds the lock. A holder that dies loses the lock when its lease expires. A
+// LockGuard's FenceCompare() lets a commit transaction check it still holds the lock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/keys.h"
+#include "store/session.h"
+#include "store/store.h"
+
+namespace gd2::store {
+
+// A held lock; movable, not copyable. Releases the lock when destroyed. The Store it came from
+// must outlive it. Not thread-safe (one owner at a time).
+class LockGuard {
+ public:
+  LockGuard() = default;
+  ~LockGuard();
+  LockGuard(LockGuard&& other) noexcept;
+  LockGuard& operator=(LockGuard&& other) noexcept;
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+
+  bool held() const { return store_ != nullptr; }
+  const std::string& name() const { return name_; }
+  // The waiter key: "gluster-<cid>/locks/<name>/<lease-hex>-<seq>".
+  const std::string& key() const { return key_; }
+  int64_t create_revision() const { return create_revision_; }
+
+  // Holds only while this guard's key still exists as created: add it to a Txn's compares so
+  // the transaction fails (succeeded == false) once the lock was lost or released.
+  Compare FenceCompare() const;
+
+  // Deletes the key. OK if the key is already gone or the guard holds nothing. On an etcd error
+  // the guard stays held so the caller may retry (the session lease bounds the damage).
+  Status Release();
+
+ private:
+  friend class Lock;
+  LockGuard(Store& store, std::string name, std::string key, int64_t create_revision);
+
+  Store* store_ = nullptr;
+  std::string name_;
+  std::string key_;
+  int64_t create_revision_ = 0;
+};
+
+class Lock {
+ public:
+  // Takes the lock `name` (a key segment, see keys.h) for `session`, waiting up to `timeout`.
+  // Several acquisitions through the same session exclude each other too. Errors: kAborted
+  // "cluster lock busy: name=..." on timeout, or if the waiter key vanished (the session lease
+  // was lost) while waiting; kUnavailable if the session has no lease; kInvalidArgument for a
+  // bad name; store errors. The waiter key is removed on every error path (best effort).
+  static StatusOr<LockGuard> Acquire(Store& store, Session& session, const KeySpace& keys,
+                                     std::string_view name, std::chrono::milliseconds timeout);
+};
+
+}  // namespace gd2::store

@@ -1,0 +1,141 @@
+#include "store/session.h"
+
+#include <utility>
+
+#include "common/log.h"
+
+namespace gd2::store {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How often to retry while etcd does not answer.
+constexpr std::chrono::milliseconds kRetryInterval{250};
+
+}  // namespace
+
+Session::Session(Store& store, SessionOptions options)
+    : store_(store), options_(std::move(options)) {}
+
+Session::~Session() { Stop(); }
+
+int64_t Session::lease_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lease_;
+}
+
+Status Session::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_) return FailedPreconditionError("session already started");
+    started_ = true;
+  }
+  StatusOr<Lease> lease = store_.GrantLease(options_.ttl.count());
+  if (!lease.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = false;
+    return lease.status().WithContext("cannot start etcd session");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    lease_ = lease->id;
+  }
+  log::Root().Info("etcd session started", {{"lease", lease->id}, {"ttl_s", lease->ttl_seconds}});
+  if (options_.on_new_lease) options_.on_new_lease(lease->id);
+  thread_ = std::thread(&Session::Run, this);
+  return OkStatus();
+}
+
+void Session::Stop() {
+  int64_t lease = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || !started_) return;
+    stopping_ = true;
+    lease = lease_;
+    lease_ = 0;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (lease != 0) {
+    Status s = store_.RevokeLease(lease);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {
+      log::Root().Warn("cannot revoke session lease", {{"lease", lease}, {"error", s}});
+    }
+  }
+}
+
+bool Session::Regrant(int64_t* stale) {
+  if (*stale != 0) {
+    // The old lease may still exist (etcd kept it while we could not reach it); its keys must
+    // not outlive our belief that it is gone, or two leases would claim the same keys.
+    Status s = store_.RevokeLease(*stale);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return false;
+    *stale = 0;
+  }
+  StatusOr<Lease> lease = store_.GrantLease(options_.ttl.count());
+  if (!lease.ok()) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      // Stop() already ran its revoke; this lease is ours to drop.
+      store_.RevokeLease(lease->id).IgnoreError();
+      return true;
+    }
+    lease_ = lease->id;
+  }
+  log::Root().Info("etcd session lease renewed", {{"lease", lease->id}});
+  if (options_.on_new_lease) options_.on_new_lease(lease->id);
+  return true;
+}
+
+void Session::Run() {
+  const auto keepalive_interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.ttl) / 3;
+  Clock::time_point last_ok = Clock::now();
+  int64_t stale = 0;
+  bool retrying = false;
+  while (true) {
+    int64_t lease = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, retrying ? kRetryInterval : keepalive_interval,
+                   [this] { return stopping_; });
+      if (stopping_) return;
+      lease = lease_;
+    }
+    if (lease == 0) {
+      retrying = !Regrant(&stale);
+      if (!retrying) last_ok = Clock::now();
+      continue;
+    }
+    StatusOr<int64_t> ttl = store_.KeepAliveOnce(lease);
+    if (ttl.ok()) {
+      if (retrying) log::Root().Info("etcd session lease kept alive again", {{"lease", lease}});
+      last_ok = Clock::now();
+      retrying = false;
+      continue;
+    }
+    bool expired = ttl.status().code() == StatusCode::kNotFound;
+    bool too_long = Clock::now() - last_ok >= options_.ttl;
+    if (!expired && !too_long) {
+      if (!retrying) {
+        log::Root().Warn("etcd session keepalive failed, retrying",
+                         {{"lease", lease}, {"error", ttl.status()}});
+      }
+      retrying = true;
+      continue;
+    }
+    log::Root().Warn("etcd session lease lost",
+                     {{"lease", lease}, {"reason", expired ? "expired" : "unreachable"}});
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      lease_ = 0;
+    }
+    if (!expired) stale = lease;
+    retrying = !Regrant(&stale);
+    if (!retrying) last_ok = Clock::now();
+  }
+}
+
+}  // namespace gd2::store

@@ -1,0 +1,177 @@
+#include "store/watcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/log.h"
+#include "store/store_impl.h"
+
+namespace gd2::store {
+namespace {
+
+constexpr std::chrono::milliseconds kMinBackoff{100};
+constexpr std::chrono::milliseconds kMaxBackoff{1000};
+
+}  // namespace
+
+Watcher::Watcher(Store& store) : store_(store) {}
+
+Watcher::~Watcher() { Stop(); }
+
+Status Watcher::Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
+                      ErrorCallback on_error) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_) return FailedPreconditionError("watcher already started");
+    started_ = true;
+  }
+  prefix_ = std::move(prefix);
+  start_revision_ = start_revision;
+  on_events_ = std::move(on_events);
+  on_error_ = std::move(on_error);
+  last_revision_ = start_revision > 0 ? start_revision - 1 : 0;
+  thread_ = std::thread(&Watcher::Run, this);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  bool done = cv_.wait_for(lock, store_.options().request_timeout,
+                           [this] { return established_set_; });
+  Status result = done ? established_
+                       : DeadlineExceededError("etcd watch not confirmed in time: prefix=" +
+                                               prefix_);
+  lock.unlock();
+  if (!result.ok()) Stop();
+  return result;
+}
+
+void Watcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (ctx_ != nullptr) ctx_->TryCancel();
+  }
+  cv_.notify_all();
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+void Watcher::SetEstablished(Status status) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (established_set_) return;
+    established_set_ = true;
+    established_ = std::move(status);
+  }
+  cv_.notify_all();
+}
+
+void Watcher::Run() {
+  std::chrono::milliseconds backoff = kMinBackoff;
+  bool was_broken = false;
+  while (true) {
+    StreamEnd end = RunStream();
+    bool first_failed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+      first_failed = !established_set_;
+    }
+    if (first_failed) {
+      SetEstablished(end.status);
+      break;
+    }
+    if (end.status.code() == StatusCode::kOutOfRange) {
+      log::Root().Warn("etcd watch compacted", {{"prefix", prefix_}, {"error", end.status}});
+      if (on_error_) on_error_(end.status);
+      break;
+    }
+    // A stream that got going ends an outage: its successor starts with a short backoff.
+    if (end.created) backoff = kMinBackoff;
+    if (end.created || !was_broken) {
+      log::Root().Warn("etcd watch stream broken, reconnecting",
+                       {{"prefix", prefix_},
+                        {"revision", last_revision_.load()},
+                        {"error", end.status}});
+    }
+    was_broken = true;
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, backoff, [this] { return stopping_; });
+    if (stopping_) break;
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  // A Watch() still waiting for the first stream gets the reason.
+  SetEstablished(Status(StatusCode::kCancelled, "watcher stopped: prefix=" + prefix_));
+}
+
+Watcher::StreamEnd Watcher::RunStream() {
+  Store::Impl& impl = *store_.impl_;
+  grpc::ClientContext ctx;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return {Status(StatusCode::kCancelled, "watcher stopped"), false};
+    ctx_ = &ctx;
+  }
+  // No deadline: the stream lives as long as the watch. Stop() cancels it.
+  auto stream = impl.watch->Watch(&ctx);
+
+  etcdserverpb::WatchRequest req;
+  etcdserverpb::WatchCreateRequest* create = req.mutable_create_request();
+  create->set_key(prefix_.empty() ? std::string(1, '\0') : prefix_);
+  create->set_range_end(PrefixRangeEnd(prefix_));
+  int64_t resume_from = last_revision_.load() > 0 ? last_revision_.load() + 1 : start_revision_;
+  create->set_start_revision(resume_from);
+
+  Status result = UnavailableError("etcd watch stream closed: endpoints=" + impl.endpoints_text);
+  bool created = false;
+  etcdserverpb::WatchResponse resp;
+  if (stream->Write(req)) {
+    while (stream->Read(&resp)) {
+      if (resp.compact_revision() > 0) {
+        result = OutOfRangeError("watch compacted: prefix=" + prefix_ +
+                                 " revision=" + std::to_string(resume_from) +
+                                 " compact_revision=" + std::to_string(resp.compact_revision()));
+        break;
+      }
+      if (resp.canceled()) {
+        result = UnavailableError("etcd cancelled the watch: prefix=" + prefix_ +
+                                  " reason=" + resp.cancel_reason());
+        break;
+      }
+      if (resp.created()) {
+        created = true;
+        // Watching "from now": everything up to the header revision is already history.
+        if (last_revision_.load() == 0) last_revision_ = resp.header().revision();
+        SetEstablished(OkStatus());
+        continue;
+      }
+      std::vector<WatchEvent> events;
+      int64_t seen = last_revision_.load();
+      int64_t newest = seen;
+      for (const mvccpb::Event& e : resp.events()) {
+        // Replayed history at or below what we delivered (cannot normally happen because we
+        // resume at seen+1, but a duplicate would break our callers' invariants).
+        if (e.kv().mod_revision() <= seen) continue;
+        WatchEvent ev;
+        ev.type = e.type() == mvccpb::Event::DELETE ? WatchEvent::Type::kDelete
+                                                   : WatchEvent::Type::kPut;
+        ev.kv = FromProto(e.kv());
+        newest = std::max(newest, ev.kv.mod_revision);
+        events.push_back(std::move(ev));
+      }
+      if (events.empty()) continue;
+      last_revision_ = newest;
+      if (on_events_) on_events_(events);
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ctx_ = nullptr;
+  }
+  ctx.TryCancel();
+  grpc::Status finish = stream->Finish();
+  if (result.code() == StatusCode::kUnavailable && !finish.ok() &&
+      finish.error_code() != grpc::StatusCode::CANCELLED) {
+    result = impl.Error(finish, "watch");
+  }
+  return {std::move(result), created};
+}
+
+}  // namespace gd2::store

@@ -1,0 +1,92 @@
+// store::Watcher follows the changes under one key prefix over etcd's Watch stream, on its own
+// thread. When the stream breaks (etcd restart, network) it reconnects and resumes right after
+// the last revision it delivered, so no event is lost or delivered twice. If etcd has compacted
+// the revisions it needs, it reports that once through the error callback and stops; the owner
+// then re-lists the prefix and starts a new watch from the list's revision.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store.h"
+
+namespace grpc {
+class ClientContext;
+}
+
+namespace gd2::store {
+
+struct WatchEvent {
+  enum class Type { kPut, kDelete };
+  Type type = Type::kPut;
+  // For kPut the new key-value. For kDelete only key and mod_revision (the revision of the
+  // delete) are set.
+  KeyValue kv;
+};
+
+class Watcher {
+ public:
+  // Called on the watcher thread with the events of one or more whole revisions, in revision
+  // order. May call Stop() but must not destroy the Watcher.
+  using EventsCallback = std::function<void(const std::vector<WatchEvent>&)>;
+  // Called at most once, on the watcher thread, when the watch ends for good: kOutOfRange
+  // ("watch compacted: ...") if etcd compacted revisions the watch still needed.
+  using ErrorCallback = std::function<void(const Status&)>;
+
+  // `store` must outlive the watcher.
+  explicit Watcher(Store& store);
+  // Stops and joins.
+  ~Watcher();
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  // Watches every key starting with `prefix`, from `start_revision` (inclusive; 0 means only
+  // changes after the watch is created). Returns once etcd has confirmed the watch, so changes
+  // made after Watch() returns are delivered. Errors: kFailedPrecondition if called twice;
+  // kUnavailable/kDeadlineExceeded if etcd did not confirm within the store's request_timeout.
+  // A compacted start_revision is reported through on_error (etcd confirms such a watch first).
+  Status Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
+               ErrorCallback on_error = nullptr);
+  // Cancels the stream and joins the thread (unless called from a callback). Idempotent.
+  void Stop();
+
+  // The revision of the last delivered event (or the revision the watch started after).
+  int64_t last_revision() const { return last_revision_.load(); }
+
+ private:
+  struct StreamEnd {
+    Status status;  // why the stream ended
+    bool created;   // whether etcd had confirmed the watch on it
+  };
+  void Run();
+  // Runs one Watch stream until it ends.
+  StreamEnd RunStream();
+  void SetEstablished(Status status);
+
+  Store& store_;
+  std::string prefix_;
+  int64_t start_revision_ = 0;
+  EventsCallback on_events_;
+  ErrorCallback on_error_;
+  std::atomic<int64_t> last_revision_{0};
+  std::thread thread_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  // Outcome of the first stream: set once to OK (created) or the error. Guarded by mu_.
+  bool established_set_ = false;
+  Status established_;
+  grpc::ClientContext* ctx_ = nullptr;  // the live stream's context, for Stop; guarded by mu_
+};
+
+}  // namespace gd2::store

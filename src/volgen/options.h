@@ -1,0 +1,116 @@
+// The table of supported volume options: which xlator option (or which whole xlator) each key
+// controls, in which volfile graphs, its type, default, allowed values and level. Validation
+// normalises values so that what is stored is exactly what volgen writes. Pure functions; the
+// table is immutable and safe to read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/volume.h"
+#include "common/status.h"
+
+namespace gd2::volgen {
+
+enum class OptionType { kBool, kInt, kSize, kPercent, kEnum, kString, kTime };
+enum class OptionLevel { kBasic, kAdvanced, kExperimental, kDeprecated };
+// How a normalised boolean is spelled (glusterd writes e.g. "barrier disable", "send-gids true").
+enum class BoolSpelling { kOnOff, kEnableDisable, kTrueFalse, kYesNo };
+
+// Bit set of the graphs an option changes.
+enum GraphMask : unsigned {
+  kNoGraph = 0,
+  kBrickGraph = 1u << 0,   // <vol>.<host>.<brick>.vol
+  kClientGraph = 1u << 1,  // [trusted-]<vol>.tcp-fuse.vol
+  kShdGraph = 1u << 2,     // <vol>-shd.vol
+};
+
+// One xlator option written by an option. An empty `option` means the option switches the
+// whole xlator on or off. "{brick}" in `option` is replaced by the brick path.
+struct XlatorTarget {
+  std::string xlator_type;  // e.g. "performance/quick-read"
+  std::string option;       // e.g. "cache-size"
+};
+
+struct OptionDef {
+  std::string key;  // canonical key, glusterd's spelling: "performance.cache-size"
+  std::vector<XlatorTarget> targets;
+  OptionType type = OptionType::kString;
+  std::string default_value;  // normalised; what `volume get` shows when unset
+  int64_t min = 0;            // kInt/kTime: value; kSize: bytes; kPercent: percent
+  int64_t max = 0;
+  std::vector<std::string> allowed;  // kEnum, canonical spellings
+  BoolSpelling spelling = BoolSpelling::kOnOff;
+  unsigned graphs = kNoGraph;  // GraphMask bits
+  // True when running processes pick the change up on their own after the volfile-change
+  // callback (reconfigure or graph switch); false when a brick restart is needed.
+  bool live = true;
+  OptionLevel level = OptionLevel::kBasic;
+  std::string description;
+
+  bool IsXlatorToggle() const { return targets.size() == 1 && targets[0].option.empty(); }
+};
+
+std::string_view OptionLevelName(OptionLevel level);  // "Basic", "Advanced", ...
+std::string_view OptionTypeName(OptionType type);     // "bool", "int", ...
+
+// All supported options, sorted by key.
+const std::vector<OptionDef>& AllOptions();
+
+// Finds an option by canonical key or alias. Aliases are "<xlator>.<option>" with the xlator as
+// "category/name" or "name" (cluster/replicate.eager-lock, replicate.eager-lock), and
+// "category/name" alone for xlator toggles (performance/write-behind). An alias that would
+// name two options is not accepted. Returns nullptr if the key is unknown.
+const OptionDef* FindOption(std::string_view key);
+
+// Returns the canonical key, or kInvalidArgument
+// "unknown option: perfomance.cache-size (did you mean performance.cache-size?)".
+StatusOr<std::string> ResolveOptionKey(std::string_view key);
+
+// Checks `value` against the option's type and range and returns its normalised form:
+// booleans (on/off/yes/no/true/false/enable/disable/1/0, any case) in the option's spelling,
+// enums in their canonical spelling, sizes as "<n>KB|MB|GB|TB" or plain bytes, percentages as
+// "<n>%", times as seconds. Values may not be empty or contain whitespace or control characters
+// (they are written into volfiles verbatim). kInvalidArgument names key and value on failure.
+StatusOr<std::string> ValidateOption(std::string_view key, std::string_view value);
+
+struct NormalizedOption {
+  std::string key;    // canonical
+  std::string value;  // normalised
+};
+// ResolveOptionKey + ValidateOption in one step.
+StatusOr<NormalizedOption> NormalizeOption(std::string_view key, std::string_view value);
+// Normalises a whole `volume set` request. kInvalidArgument on the first bad option, or when two
+// keys resolve to the same option ("option given twice: ...").
+StatusOr<std::map<std::string, std::string>> NormalizeOptions(
+    const std::map<std::string, std::string>& options);
+
+// kInvalidArgument unless the option's level is allowed: Basic always; Advanced, Experimental
+// and Deprecated only with their allow flag (GlusterD2's allow-*-options request fields).
+Status CheckOptionLevel(const OptionDef& def, bool allow_advanced, bool allow_experimental,
+                        bool allow_deprecated);
+
+// One row of `volume get`.
+struct OptionValue {
+  std::string key;
+  std::string value;  // the set value, or the default
+  std::string default_value;
+  bool modified = false;
+  OptionLevel level = OptionLevel::kBasic;
+};
+// Every option in the table, in key order, with the values in `set` (canonical keys) applied.
+std::vector<OptionValue> EffectiveOptions(const std::map<std::string, std::string>& set);
+
+// The options glusterd 10.3 writes into every new volume of this type (see the `info` files):
+// storage.fips-mode-rchecksum, transport.address-family, nfs.disable, and for replicate types
+// cluster.granular-entry-heal=on and performance.client-io-threads=off.
+std::map<std::string, std::string> CreateTimeOptions(api::VolumeType type);
+
+// Parses a size such as "64MB", "4MiB", "1g" or "1048576" into bytes (KB = 1024).
+// kInvalidArgument if malformed or it overflows.
+StatusOr<int64_t> ParseSize(std::string_view value);
+
+}  // namespace gd2::volgen

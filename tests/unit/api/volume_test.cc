@@ -1,0 +1,310 @@
+#include "api/volume.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "api/json.h"
+#include "support/status_matchers.h"
+
+namespace gd2::api {
+namespace {
+
+using ::gd2::testing::StatusIs;
+using ::testing::HasSubstr;
+
+Brick B(const std::string& peer, const std::string& path) {
+  return Brick{"id-" + peer + path, peer, "host-" + peer, path, BrickType::kBrick};
+}
+
+std::vector<Brick> Bricks(int n) {
+  std::vector<Brick> out;
+  for (int i = 0; i < n; ++i) out.push_back(B("p" + std::to_string(i), "/b/" + std::to_string(i)));
+  return out;
+}
+
+Volume Make(const std::string& name, std::vector<Brick> bricks, const LayoutRequest& req) {
+  Volume v;
+  v.id = "11111111-2222-3333-4444-555555555555";
+  v.name = name;
+  StatusOr<std::vector<Subvol>> s = PlanSubvols(name, std::move(bricks), req);
+  GD2_CHECK(s.ok());
+  v.subvols = *s;
+  v.type = VolumeTypeFor(v.subvols);
+  return v;
+}
+
+// --- JSON ---
+
+TEST(VolumeJsonTest, RoundTripsEveryField) {
+  Volume v = Make("arb", Bricks(6), {.replica_count = 3, .arbiter_count = 1});
+  v.transport = "tcp";
+  v.state = VolumeState::kStarted;
+  v.options = {{"cluster.quorum-type", "auto"}};
+  v.metadata = {{"owner", "me"}};
+  v.auth = {"u", "p"};
+  v.version = 7;
+  ASSERT_OK_AND_ASSIGN(Volume back, ParseVolume(SerializeVolume(v, JsonView::kStore)));
+  EXPECT_EQ(back, v);
+}
+
+TEST(VolumeJsonTest, UsesGlusterD2FieldNames) {
+  Volume v = Make("disp", Bricks(12), {.disperse_count = 6, .disperse_redundancy = 2});
+  v.auth = {"u", "secret"};
+  nlohmann::json j = VolumeToJson(v);
+  EXPECT_EQ(j["type"], "DistDisperse");
+  EXPECT_EQ(j["state"], "VolCreated");
+  EXPECT_EQ(j["distribute-count"], 2);
+  EXPECT_EQ(j["disperse-count"], 6);
+  EXPECT_EQ(j["disperse-data-count"], 4);
+  EXPECT_EQ(j["disperse-redundancy-count"], 2);
+  EXPECT_EQ(j["subvols"][1]["name"], "disp-disperse-1");
+  EXPECT_EQ(j["subvols"][1]["type"], "Disperse");
+  const nlohmann::json& brick = j["subvols"][0]["bricks"][0];
+  EXPECT_EQ(brick["peer-id"], "p0");
+  EXPECT_EQ(brick["volume-name"], "disp");
+  EXPECT_EQ(brick["volume-id"], v.id);
+  EXPECT_EQ(brick["type"], "Brick");
+  EXPECT_EQ(brick["host"], "host-p0");
+  EXPECT_FALSE(j.contains("auth")) << "the public view must not leak credentials";
+  EXPECT_EQ(VolumeToJson(v, JsonView::kStore)["auth"]["password"], "secret");
+  nlohmann::json via_adl = v;
+  EXPECT_EQ(via_adl, j);
+}
+
+TEST(VolumeJsonTest, WorksWithDecodeJson) {
+  Volume v = Make("rep", Bricks(3), {.replica_count = 3});
+  ASSERT_OK_AND_ASSIGN(Volume back, DecodeJson<Volume>(SerializeVolume(v, JsonView::kStore)));
+  EXPECT_EQ(back, v);
+  EXPECT_THAT(DecodeJson<Volume>(R"({"id":"x"})"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+struct BadJson {
+  std::string text;
+  std::string message;
+};
+
+class VolumeJsonErrorTest : public ::testing::TestWithParam<BadJson> {};
+
+TEST_P(VolumeJsonErrorTest, ReturnsInvalidArgumentNamingTheField) {
+  StatusOr<Volume> v = ParseVolume(GetParam().text);
+  EXPECT_THAT(v, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(v.status().message(), HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, VolumeJsonErrorTest,
+    ::testing::Values(
+        BadJson{"{", "malformed JSON"}, BadJson{"[]", "volume: expected object"},
+        BadJson{R"({"name":"v","type":"Distribute","subvols":[]})", "id: is required"},
+        BadJson{R"({"id":1,"name":"v","type":"Distribute","subvols":[]})", "id: expected string"},
+        BadJson{R"({"id":"i","name":"v","type":"Striped","subvols":[]})",
+                "type: unknown volume type: Striped"},
+        BadJson{R"({"id":"i","name":"v","type":"Distribute"})", "subvols: is required"},
+        BadJson{R"({"id":"i","name":"v","type":"Distribute","subvols":{}})",
+                "subvols: expected array"},
+        BadJson{R"({"id":"i","name":"v","type":"Distribute","state":"Running","subvols":[]})",
+                "state: unknown volume state"},
+        BadJson{R"({"id":"i","name":"v","type":"Distribute","subvols":[{"type":"Distribute",
+                "bricks":[{"peer-id":"p","path":7}]}]})",
+                "subvols[0].bricks[0].path: expected string"},
+        BadJson{R"({"id":"i","name":"v","type":"Replicate","subvols":[{"type":"Replicate",
+                "replica-count":-1,"bricks":[]}]})",
+                "subvols[0].replica-count: out of range"},
+        BadJson{R"({"id":"i","name":"v","type":"Distribute","subvols":[],
+                "options":{"a":1}})",
+                "options.a: expected string"},
+        BadJson{R"({"id":"i","name":"v","type":"Distribute","subvols":[],"version":1.5})",
+                "version: expected integer"}));
+
+// --- name and path validation ---
+
+TEST(ValidateTest, VolumeNames) {
+  EXPECT_OK(ValidateVolumeName("rep3"));
+  EXPECT_OK(ValidateVolumeName("A_b-9"));
+  EXPECT_OK(ValidateVolumeName(std::string(64, 'a')));
+  for (const std::string& bad : {std::string(""), std::string(65, 'a'), std::string("a b"),
+                                 std::string("a/b"), std::string("a.b"), std::string("vol\n")}) {
+    EXPECT_THAT(ValidateVolumeName(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST(ValidateTest, BrickPaths) {
+  EXPECT_OK(ValidateBrickPath("/bricks/d1/rep3"));
+  EXPECT_OK(ValidateBrickPath("/b"));
+  EXPECT_OK(ValidateBrickPath("/a/..b/c."));
+  for (const char* bad : {"", "/", "relative/path", "/a//b", "/a/", "/a/../b", "/a/./b", "/..",
+                          "/a b", "/a\tb", "/a\nb"}) {
+    EXPECT_THAT(ValidateBrickPath(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+// --- planner ---
+
+TEST(PlanTest, ReplicaSetsAreConsecutiveBricks) {
+  ASSERT_OK_AND_ASSIGN(auto subvols, PlanSubvols("v", Bricks(6), {.replica_count = 3}));
+  ASSERT_EQ(subvols.size(), 2u);
+  EXPECT_EQ(subvols[0].name, "v-replicate-0");
+  EXPECT_EQ(subvols[1].name, "v-replicate-1");
+  EXPECT_EQ(subvols[1].bricks[0].path, "/b/3");
+  EXPECT_EQ(subvols[1].replica_count, 3);
+  EXPECT_EQ(VolumeTypeFor(subvols), VolumeType::kDistReplicate);
+}
+
+TEST(PlanTest, LastBrickOfEachSetIsTheArbiter) {
+  for (int replica : {3, 2}) {  // "replica 2 arbiter 1" is glusterd's spelling of replica 3
+    ASSERT_OK_AND_ASSIGN(
+        auto subvols, PlanSubvols("v", Bricks(6), {.replica_count = replica, .arbiter_count = 1}));
+    ASSERT_EQ(subvols.size(), 2u);
+    for (const Subvol& s : subvols) {
+      EXPECT_EQ(s.replica_count, 3);
+      EXPECT_EQ(s.arbiter_count, 1);
+      EXPECT_EQ(s.bricks[0].type, BrickType::kBrick);
+      EXPECT_EQ(s.bricks[1].type, BrickType::kBrick);
+      EXPECT_EQ(s.bricks[2].type, BrickType::kArbiter);
+    }
+  }
+}
+
+TEST(PlanTest, Disperse) {
+  ASSERT_OK_AND_ASSIGN(auto a, PlanSubvols("v", Bricks(6), {.disperse_count = 6}));
+  EXPECT_EQ(a[0].disperse_redundancy, 2);  // 4 + 2: data count a power of two
+  ASSERT_OK_AND_ASSIGN(auto b, PlanSubvols("v", Bricks(3), {.disperse_count = 3}));
+  EXPECT_EQ(b[0].disperse_redundancy, 1);
+  ASSERT_OK_AND_ASSIGN(auto c, PlanSubvols("v", Bricks(7), {.disperse_count = 7}));
+  EXPECT_EQ(c[0].disperse_redundancy, 3);  // 4 + 3
+  ASSERT_OK_AND_ASSIGN(
+      auto d, PlanSubvols("v", Bricks(12), {.disperse_data_count = 4, .disperse_redundancy = 2}));
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[1].name, "v-disperse-1");
+  EXPECT_EQ(d[1].disperse_count, 6);
+  EXPECT_EQ(VolumeTypeFor(d), VolumeType::kDistDisperse);
+}
+
+TEST(PlanTest, PlainDistributeIsOneSubvol) {
+  ASSERT_OK_AND_ASSIGN(auto s, PlanSubvols("v", Bricks(4), {}));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].type, SubvolType::kDistribute);
+  EXPECT_EQ(s[0].bricks.size(), 4u);
+  EXPECT_EQ(VolumeTypeFor(s), VolumeType::kDistribute);
+  EXPECT_EQ(ClientXlatorName("v", 3), "v-client-3");
+}
+
+struct BadPlan {
+  int bricks;
+  LayoutRequest req;
+  std::string message;
+};
+
+class PlanErrorTest : public ::testing::TestWithParam<BadPlan> {};
+
+TEST_P(PlanErrorTest, IsRejected) {
+  StatusOr<std::vector<Subvol>> s = PlanSubvols("v", Bricks(GetParam().bricks), GetParam().req);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(s.status().message(), HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, PlanErrorTest,
+    ::testing::Values(
+        BadPlan{4, {.replica_count = 3}, "brick count 4 is not a multiple of replica count 3"},
+        BadPlan{0, {}, "no bricks given"},
+        BadPlan{4, {.replica_count = 4, .arbiter_count = 1}, "arbiter needs replica count 3"},
+        BadPlan{3, {.replica_count = 3, .arbiter_count = 2}, "must be 0 or 1"},
+        BadPlan{7, {.disperse_count = 6}, "brick count 7 is not a multiple of disperse count 6"},
+        BadPlan{4, {.disperse_count = 4, .disperse_redundancy = 2}, "need 2 * redundancy < count"},
+        BadPlan{2, {.disperse_count = 2}, "too small"},
+        BadPlan{6,
+                {.disperse_count = 6, .disperse_data_count = 3, .disperse_redundancy = 2},
+                "!= disperse count 6"},
+        BadPlan{6, {.disperse_redundancy = 2}, "disperse needs"},
+        BadPlan{6, {.replica_count = 3, .disperse_count = 6}, "cannot be combined"},
+        BadPlan{3, {.replica_count = -1}, "negative"}));
+
+// --- layout validation ---
+
+TEST(ValidateVolumeTest, AcceptsPlannedLayouts) {
+  EXPECT_OK(ValidateVolume(Make("d", Bricks(2), {})));
+  EXPECT_OK(ValidateVolume(Make("r", Bricks(3), {.replica_count = 3})));
+  EXPECT_OK(ValidateVolume(Make("a", Bricks(6), {.replica_count = 3, .arbiter_count = 1})));
+  EXPECT_OK(ValidateVolume(Make("e", Bricks(12), {.disperse_count = 6})));
+  // Same path on different peers is fine.
+  EXPECT_OK(ValidateVolume(Make("x", {B("p1", "/b"), B("p2", "/b")}, {.replica_count = 2})));
+}
+
+struct BadLayout {
+  std::string name;
+  std::function<void(Volume&)> mutate;
+  std::string message;
+};
+
+class ValidateVolumeErrorTest : public ::testing::TestWithParam<BadLayout> {};
+
+TEST_P(ValidateVolumeErrorTest, IsRejected) {
+  Volume v = Make("v", Bricks(6), {.replica_count = 3});
+  GetParam().mutate(v);
+  Status s = ValidateVolume(v);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(s.message(), HasSubstr(GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, ValidateVolumeErrorTest,
+    ::testing::Values(
+        BadLayout{"BadName", [](Volume& v) { v.name = "bad name"; }, "invalid volume name"},
+        BadLayout{"NoId", [](Volume& v) { v.id.clear(); }, "volume id is empty"},
+        BadLayout{"Transport", [](Volume& v) { v.transport = "udp"; }, "unknown transport: udp"},
+        BadLayout{"NoSubvols", [](Volume& v) { v.subvols.clear(); }, "volume has no subvols"},
+        BadLayout{"TypeMismatch", [](Volume& v) { v.type = VolumeType::kReplicate; },
+                  "volume type Replicate does not match its subvols, expected DistReplicate"},
+        BadLayout{"ReplicaCount", [](Volume& v) { v.subvols[0].replica_count = 2; },
+                  "subvol v-replicate-0 has 3 bricks but replica count 2"},
+        BadLayout{"UnevenSubvols", [](Volume& v) { v.subvols[1].bricks.pop_back(); },
+                  "subvol v-replicate-1 has 2 bricks but subvol v-replicate-0 has 3"},
+        BadLayout{"ArbiterWithoutCount",
+                  [](Volume& v) { v.subvols[0].bricks[2].type = BrickType::kArbiter; },
+                  "is an arbiter"},
+        BadLayout{"ArbiterCountWithoutArbiter", [](Volume& v) { v.subvols[0].arbiter_count = 1; },
+                  "must be the arbiter"},
+        BadLayout{"MixedTypes",
+                  [](Volume& v) {
+                    v.subvols[1].type = SubvolType::kDisperse;
+                    v.subvols[1].disperse_count = 3;
+                    v.subvols[1].disperse_redundancy = 1;
+                  },
+                  "subvols of mixed types"},
+        BadLayout{"DuplicateSubvol", [](Volume& v) { v.subvols[1].name = "v-replicate-0"; },
+                  "duplicate subvol"},
+        BadLayout{"DuplicateBrick",
+                  [](Volume& v) { v.subvols[1].bricks[0] = v.subvols[0].bricks[0]; },
+                  "duplicate brick: peer_id=p0 path=/b/0"},
+        BadLayout{"NestedBrick",
+                  [](Volume& v) {
+                    v.subvols[1].bricks[0].peer_id = "p0";
+                    v.subvols[1].bricks[0].path = "/b/0/inner";
+                  },
+                  "brick path /b/0/inner is inside brick path /b/0 on peer p0"},
+        BadLayout{"BadPath", [](Volume& v) { v.subvols[0].bricks[1].path = "/b/../etc"; },
+                  "not normalised"},
+        BadLayout{"NoPeer", [](Volume& v) { v.subvols[0].bricks[1].peer_id.clear(); },
+                  "brick has no peer id"},
+        BadLayout{"EmptySubvol", [](Volume& v) { v.subvols[0].bricks.clear(); },
+                  "subvol v-replicate-0 has no bricks"}),
+    [](const ::testing::TestParamInfo<BadLayout>& info) { return info.param.name; });
+
+TEST(ValidateVolumeTest, DisperseAndArbiterRules) {
+  Volume d = Make("d", Bricks(6), {.disperse_count = 6, .disperse_redundancy = 2});
+  d.subvols[0].disperse_redundancy = 3;
+  EXPECT_THAT(ValidateVolume(d).message(), HasSubstr("need 1 <= redundancy"));
+  Volume r = Make("r", Bricks(4), {.replica_count = 4});
+  r.subvols[0].arbiter_count = 1;
+  r.subvols[0].bricks[3].type = BrickType::kArbiter;
+  EXPECT_THAT(ValidateVolume(r).message(), HasSubstr("arbiter needs replica count 3"));
+  Volume dist = Make("x", Bricks(2), {});
+  dist.subvols[0].replica_count = 2;
+  EXPECT_THAT(ValidateVolume(dist).message(), HasSubstr("must not have replica"));
+}
+
+}  // namespace
+}  // namespace gd2::api

@@ -1,0 +1,225 @@
+#include "brick/prepare.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "support/loop_xfs.h"
+#include "support/status_matchers.h"
+#include "support/temp_dir.h"
+
+namespace gd2::brick {
+namespace {
+
+using ::gd2::testing::LoopXfs;
+using ::gd2::testing::StatusIs;
+using ::testing::HasSubstr;
+
+constexpr char kVol1[] = "288f34df-d3cd-485a-ac15-9c34d93585f6";
+constexpr char kVol1Raw[] = "\x28\x8f\x34\xdf\xd3\xcd\x48\x5a\xac\x15\x9c\x34\xd9\x35\x85\xf6";
+constexpr char kVol2[] = "9f5c38ec-6cff-42b9-89e7-c7ca131b689e";
+
+std::optional<std::string> Xattr(const std::string& path, const char* name) {
+  char buf[256];
+  ssize_t n = ::getxattr(path.c_str(), name, buf, sizeof(buf));
+  if (n < 0) return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void SetXattr(const std::string& path, const char* name, const std::string& value) {
+  ASSERT_EQ(::setxattr(path.c_str(), name, value.data(), value.size(), 0), 0) << path;
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+TEST(ValidateBrickPathTest, AcceptsOnlyAbsoluteNormalisedPaths) {
+  for (const char* ok : {"/b", "/bricks/d1/rep3", "/a.b/c..d/.e"}) {
+    EXPECT_OK(ValidateBrickPath(ok)) << ok;
+  }
+  for (const char* bad :
+       {"", "b", "bricks/d1", "/", "/a/", "/a//b", "/a/./b", "/a/../b", "/.", "/a/.."}) {
+    EXPECT_THAT(ValidateBrickPath(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+}
+
+TEST(PrepareBrickArgsTest, RejectsBadVolumeIdAndPath) {
+  EXPECT_THAT(PrepareBrick("/x/y", "not-a-uuid"), StatusIs(StatusCode::kInvalidArgument));
+  Status s = PrepareBrick("x/y", kVol1);
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(s.message(), HasSubstr("path=x/y"));
+}
+
+class PrepareBrickTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    GD2_SKIP_UNLESS_LOOP_XFS();
+    auto fs = LoopXfs::Create();
+    ASSERT_OK(fs);
+    fs_ = std::move(fs).value();
+    root_ = fs_->mount_point();
+  }
+
+  std::string Dir(const std::string& name) {
+    std::string p = root_ + "/" + name;
+    ::mkdir(p.c_str(), 0755);
+    return p;
+  }
+
+  std::unique_ptr<LoopXfs> fs_;
+  std::string root_;
+};
+
+TEST_F(PrepareBrickTest, SetsVolumeIdAndInternalDir) {
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
+  EXPECT_FALSE(Xattr(b, kTestXattr).has_value());
+  struct stat st {};
+  ASSERT_EQ(::stat((b + "/.glusterfs").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_OK(VerifyBrickVolumeId(b, kVol1));
+  EXPECT_THAT(VerifyBrickVolumeId(b, kVol2), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(PrepareBrickTest, IsIdempotentForTheSameVolume) {
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  // After the first brick start posix adds trusted.gfid; the same volume still passes.
+  SetXattr(b, kGfidXattr, std::string(15, '\0') + "\x01");
+  EXPECT_OK(PrepareBrick(b, kVol1));
+  EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
+}
+
+TEST_F(PrepareBrickTest, RefusesBrickOfAnotherVolume) {
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  PrepareOptions all;
+  all.reuse = true;
+  all.allow_mount_as_brick = true;
+  all.allow_root_dir = true;
+  Status s = PrepareBrick(b, kVol2, all);
+  EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(s.message(), HasSubstr(kVol1));
+  EXPECT_THAT(s.message(), HasSubstr("path=" + b));
+  EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
+}
+
+TEST_F(PrepareBrickTest, RefusesOldGlusterDataUnlessReuse) {
+  std::string b = Dir("old");
+  SetXattr(b, kGfidXattr, std::string(15, '\0') + "\x01");
+  Status s = PrepareBrick(b, kVol1);
+  EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(s.message(), HasSubstr("trusted.gfid"));
+  EXPECT_FALSE(Xattr(b, kVolumeIdXattr).has_value());
+  PrepareOptions reuse;
+  reuse.reuse = true;
+  EXPECT_OK(PrepareBrick(b, kVol1, reuse));
+}
+
+TEST_F(PrepareBrickTest, RefusesBrickInsideAnotherBrick) {
+  std::string b = Dir("outer");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  std::string inner = b + "/inner";
+  ASSERT_EQ(::mkdir(inner.c_str(), 0755), 0);
+  EXPECT_THAT(PrepareBrick(inner, kVol2), StatusIs(StatusCode::kAlreadyExists));
+}
+
+TEST_F(PrepareBrickTest, MissingDirectoryNeedsCreateDir) {
+  std::string b = root_ + "/new/deep/brick";
+  Status s = PrepareBrick(b, kVol1);
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("path=" + b));
+  EXPECT_FALSE(Exists(b));
+  PrepareOptions create;
+  create.create_dir = true;
+  ASSERT_OK(PrepareBrick(b, kVol1, create));
+  EXPECT_TRUE(Exists(b + "/.glusterfs"));
+}
+
+TEST_F(PrepareBrickTest, RefusesAFile) {
+  std::string f = root_ + "/file";
+  std::ofstream(f) << "x";
+  EXPECT_THAT(PrepareBrick(f, kVol1), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(PrepareBrickTest, RefusesMountPointUnlessAllowed) {
+  Status s = PrepareBrick(root_, kVol1);
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("mount point"));
+  EXPECT_FALSE(Xattr(root_, kVolumeIdXattr).has_value());
+  PrepareOptions allow;
+  allow.allow_mount_as_brick = true;
+  EXPECT_OK(PrepareBrick(root_, kVol1, allow));
+  EXPECT_OK(UnprepareBrick(root_, kVol1, {.remove_internal_dir = true}));
+}
+
+TEST_F(PrepareBrickTest, RefusesRootFilesystemUnlessAllowed) {
+  gd2::testing::TempDir tmp("gd2brickroot");
+  struct stat root_st {
+  }, tmp_st{};
+  ASSERT_EQ(::stat("/", &root_st), 0);
+  ASSERT_EQ(::stat(tmp.path().c_str(), &tmp_st), 0);
+  if (root_st.st_dev != tmp_st.st_dev) GTEST_SKIP() << "the temp dir is not on the root fs";
+  std::string b = tmp.path() + "/b";
+  PrepareOptions create;
+  create.create_dir = true;
+  Status s = PrepareBrick(b, kVol1, create);
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("root filesystem"));
+  EXPECT_FALSE(Exists(b));  // refused before anything was created
+  create.allow_root_dir = true;
+  EXPECT_OK(PrepareBrick(b, kVol1, create));
+  EXPECT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true, .remove_dir_if_empty = true}));
+  EXPECT_FALSE(Exists(b));
+}
+
+TEST_F(PrepareBrickTest, UnprepareKeepsUserDataAndIsIdempotent) {
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  std::ofstream(b + "/user.txt") << "data";
+  SetXattr(b, kGfidXattr, std::string(15, '\0') + "\x01");
+  SetXattr(b, "trusted.glusterfs.dht", std::string(16, '\x01'));
+  SetXattr(b, "user.mine", "keep");
+
+  // Another volume's undo touches nothing.
+  EXPECT_THAT(UnprepareBrick(b, kVol2), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(Xattr(b, kVolumeIdXattr).has_value());
+
+  // Plain undo: only the volume-id goes.
+  ASSERT_OK(UnprepareBrick(b, kVol1));
+  EXPECT_FALSE(Xattr(b, kVolumeIdXattr).has_value());
+  EXPECT_TRUE(Xattr(b, kGfidXattr).has_value());
+  EXPECT_TRUE(Exists(b + "/.glusterfs"));
+  EXPECT_OK(UnprepareBrick(b, kVol1));
+
+  // Delete: .glusterfs and every gluster xattr of the root go, user data stays.
+  ASSERT_OK(PrepareBrick(b, kVol1, {.reuse = true}));
+  ASSERT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true, .remove_dir_if_empty = true}));
+  EXPECT_FALSE(Exists(b + "/.glusterfs"));
+  EXPECT_FALSE(Xattr(b, kVolumeIdXattr).has_value());
+  EXPECT_FALSE(Xattr(b, kGfidXattr).has_value());
+  EXPECT_FALSE(Xattr(b, "trusted.glusterfs.dht").has_value());
+  EXPECT_EQ(Xattr(b, "user.mine"), "keep");
+  EXPECT_TRUE(Exists(b + "/user.txt"));  // so the directory was not removed either
+  EXPECT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true}));
+  // The directory can now serve a new volume without reuse.
+  EXPECT_OK(PrepareBrick(b, kVol2));
+}
+
+TEST_F(PrepareBrickTest, UnprepareOfMissingPathIsOk) {
+  EXPECT_OK(UnprepareBrick(root_ + "/never", kVol1, {.remove_internal_dir = true}));
+}
+
+}  // namespace
+}  // namespace gd2::brick

@@ -1,0 +1,403 @@
+#include "brick/supervisor.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "brick/prepare.h"
+#include "common/files.h"
+#include "common/subprocess.h"
+#include "support/loop_xfs.h"
+#include "support/ports.h"
+#include "support/status_matchers.h"
+#include "support/temp_dir.h"
+
+namespace gd2::brick {
+namespace {
+
+using ::gd2::testing::LoopXfs;
+using ::gd2::testing::StatusIs;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kVolumeId[] = "6a2c1f3e-0b7d-4d0e-9a51-3c8e2f417b90";
+constexpr char kPeerId[] = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+
+// A small brick graph (posix, locks, index, io-stats, protocol/server) in the shape of
+// volfiles/replica3/*.vol; the listen port comes from the command line.
+std::string BrickVolfile(const std::string& volume, const std::string& brick) {
+  return "volume " + volume + "-posix\n    type storage/posix\n    option volume-id " + kVolumeId +
+         "\n    option directory " + brick +
+         "\nend-volume\n\n"
+         "volume " +
+         volume + "-locks\n    type features/locks\n    subvolumes " + volume +
+         "-posix\nend-volume\n\n"
+         "volume " +
+         volume + "-index\n    type features/index\n    option index-base " + brick +
+         "/.glusterfs/indices\n    subvolumes " + volume +
+         "-locks\nend-volume\n\n"
+         "volume " +
+         brick + "\n    type debug/io-stats\n    option unique-id " + brick + "\n    subvolumes " +
+         volume +
+         "-index\nend-volume\n\n"
+         "volume " +
+         volume + "-server\n    type protocol/server\n    option auth.addr." + brick +
+         ".allow *\n    option auth-path " + brick +
+         "\n    option transport.address-family inet\n    option transport-type tcp\n"
+         "    subvolumes " +
+         brick + "\nend-volume\n";
+}
+
+// Pids of processes whose command line mentions `needle`.
+std::vector<pid_t> PidsMentioning(const std::string& needle) {
+  std::vector<pid_t> pids;
+  DIR* d = ::opendir("/proc");
+  if (d == nullptr) return pids;
+  while (dirent* e = ::readdir(d)) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+    if (cmdline.ok() && cmdline->find(needle) != std::string::npos) pids.push_back(pid);
+  }
+  ::closedir(d);
+  return pids;
+}
+
+bool Gone(pid_t pid) { return !ProcessAlive(pid); }
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto delay = std::chrono::milliseconds(1);
+  while (!pred()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+struct Event {
+  std::string key;
+  bool running;
+  pid_t pid;
+  int port;
+};
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    GD2_SKIP_UNLESS_LOOP_XFS();
+    if (::access("/usr/sbin/glusterfsd", X_OK) != 0) GTEST_SKIP() << "glusterfsd not installed";
+    auto fs = LoopXfs::Create();
+    ASSERT_OK(fs);
+    fs_ = std::move(fs).value();
+    dirs_ = std::make_unique<gd2::testing::TempDir>("gd2sup");
+  }
+
+  void TearDown() override {
+    for (auto& s : supervisors_) {
+      if (s) s->StopAll(Clock::now() + std::chrono::seconds(5)).IgnoreError();
+    }
+    supervisors_.clear();
+    // Whatever a failed test left behind: every process started here mentions the temp dirs.
+    for (const std::string& needle : {fs_ ? fs_->mount_point() : "", dirs_ ? dirs_->path() : ""}) {
+      if (needle.empty()) continue;
+      for (pid_t pid : PidsMentioning(needle)) {
+        ::kill(pid, SIGKILL);
+        WaitFor([pid] { return ::waitpid(pid, nullptr, WNOHANG) != 0 && Gone(pid); },
+                std::chrono::seconds(5));
+        ADD_FAILURE() << "process left behind: pid=" << pid;
+      }
+    }
+  }
+
+  // Prepares a brick directory on the loop filesystem and a volfile for it.
+  BrickSpec MakeBrick(const std::string& name) {
+    BrickSpec s;
+    s.volume = "sv";
+    s.volume_id = kVolumeId;
+    s.brick_path = fs_->mount_point() + "/" + name;
+    s.host = "127.0.0.1";
+    s.port = gd2::testing::FreePort();
+    s.peer_id = kPeerId;
+    s.local_volfile = dirs_->path() + "/" + name + ".vol";
+    EXPECT_OK(PrepareBrick(s.brick_path, kVolumeId, {.create_dir = true}));
+    std::ofstream(s.local_volfile) << BrickVolfile(s.volume, s.brick_path);
+    return s;
+  }
+
+  Supervisor& NewSupervisor(std::function<bool(const BrickSpec&)> ready = nullptr) {
+    SupervisorOptions o;
+    o.run_dir = dirs_->path() + "/run";
+    o.log_dir = dirs_->path() + "/log";
+    o.ready = std::move(ready);
+    o.poll_interval = std::chrono::milliseconds(20);
+    o.on_state_change = [this](const std::string& key, bool running, pid_t pid, int port) {
+      std::lock_guard<std::mutex> lock(mu_);
+      events_.push_back({key, running, pid, port});
+    };
+    supervisors_.push_back(std::make_unique<Supervisor>(std::move(o)));
+    return *supervisors_.back();
+  }
+
+  std::vector<Event> Events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+
+  static Clock::time_point In(int seconds) { return Clock::now() + std::chrono::seconds(seconds); }
+
+  std::unique_ptr<LoopXfs> fs_;
+  std::unique_ptr<gd2::testing::TempDir> dirs_;
+  std::vector<std::unique_ptr<Supervisor>> supervisors_;
+  std::mutex mu_;
+  std::vector<Event> events_;
+};
+
+TEST_F(SupervisorTest, StartsBrickUntilReadyAndStopsIt) {
+  Supervisor& sup = NewSupervisor();
+  BrickSpec spec = MakeBrick("b1");
+  ASSERT_OK(sup.Start(spec, In(30)));
+
+  ProcessState st = sup.State(spec.brick_path);
+  ASSERT_TRUE(st.running);
+  EXPECT_GT(st.pid, 0);
+  EXPECT_EQ(st.port, spec.port);
+  EXPECT_TRUE(CanConnect("127.0.0.1", spec.port, std::chrono::milliseconds(500)));
+  EXPECT_EQ(::getsid(st.pid), st.pid) << "brick must run in its own session";
+  ProcessFiles files = sup.Files(spec);
+  ASSERT_OK_AND_ASSIGN(std::string pid_text, ReadFile(files.pid_file));
+  EXPECT_EQ(std::atoi(pid_text.c_str()), st.pid);
+  // posix marks the root at first start.
+  EXPECT_OK(VerifyBrickVolumeId(spec.brick_path, kVolumeId));
+
+  // Idempotent start: same process.
+  ASSERT_OK(sup.Start(spec, In(5)));
+  EXPECT_EQ(sup.State(spec.brick_path).pid, st.pid);
+
+  ASSERT_OK(sup.Stop(spec.brick_path, In(10)));
+  EXPECT_TRUE(Gone(st.pid));
+  EXPECT_FALSE(sup.State(spec.brick_path).running);
+  EXPECT_FALSE(ReadFile(files.pid_file).ok());
+  EXPECT_OK(sup.Stop(spec.brick_path, In(10)));  // idempotent
+
+  std::vector<Event> ev = Events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_TRUE(ev[0].running);
+  EXPECT_EQ(ev[0].pid, st.pid);
+  EXPECT_EQ(ev[0].port, spec.port);
+  EXPECT_FALSE(ev[1].running);
+}
+
+TEST_F(SupervisorTest, RestartsBrickKilledWithSigkill) {
+  Supervisor& sup = NewSupervisor();
+  BrickSpec spec = MakeBrick("b1");
+  ASSERT_OK(sup.Start(spec, In(30)));
+  pid_t first = sup.State(spec.brick_path).pid;
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        ProcessState st = sup.State(spec.brick_path);
+        return st.running && st.pid != first;
+      },
+      std::chrono::seconds(30)))
+      << "brick was not restarted";
+  ProcessState st = sup.State(spec.brick_path);
+  EXPECT_EQ(st.restarts, 1);
+  EXPECT_TRUE(Gone(first));
+  EXPECT_TRUE(CanConnect("127.0.0.1", spec.port, std::chrono::milliseconds(500)));
+  ASSERT_OK_AND_ASSIGN(std::string pid_text, ReadFile(sup.Files(spec).pid_file));
+  EXPECT_EQ(std::atoi(pid_text.c_str()), st.pid);
+
+  std::vector<Event> ev = Events();
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_TRUE(ev[0].running);
+  EXPECT_FALSE(ev[1].running);
+  EXPECT_EQ(ev[1].pid, first);
+  EXPECT_TRUE(ev[2].running);
+  EXPECT_EQ(ev[2].pid, st.pid);
+
+  // Again: the restart count goes on.
+  ASSERT_EQ(::kill(st.pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        ProcessState again = sup.State(spec.brick_path);
+        return again.running && again.pid != st.pid;
+      },
+      std::chrono::seconds(30)));
+  pid_t last = sup.State(spec.brick_path).pid;
+  EXPECT_EQ(sup.State(spec.brick_path).restarts, 2);
+
+  ASSERT_OK(sup.Stop(spec.brick_path, In(10)));
+  EXPECT_TRUE(Gone(last));
+}
+
+TEST_F(SupervisorTest, SecondSupervisorAdoptsRunningBrick) {
+  BrickSpec spec = MakeBrick("b1");
+  Supervisor& first = NewSupervisor();
+  ASSERT_OK(first.Start(spec, In(30)));
+  pid_t pid = first.State(spec.brick_path).pid;
+  first.Shutdown();  // daemon exit: the brick keeps running
+  EXPECT_FALSE(Gone(pid));
+
+  Supervisor& second = NewSupervisor();
+  BrickSpec unknown_port = spec;
+  unknown_port.port = 0;
+  ASSERT_OK_AND_ASSIGN(bool adopted, second.Adopt(unknown_port));
+  EXPECT_TRUE(adopted);
+  ProcessState st = second.State(spec.brick_path);
+  EXPECT_TRUE(st.running);
+  EXPECT_EQ(st.pid, pid);
+  EXPECT_EQ(st.port, spec.port);  // learned from --brick-port
+  // Start after Adopt is a no-op.
+  ASSERT_OK(second.Start(spec, In(5)));
+  EXPECT_EQ(second.State(spec.brick_path).pid, pid);
+
+  // A brick that is not running is not adopted.
+  BrickSpec other = MakeBrick("b2");
+  ASSERT_OK_AND_ASSIGN(bool adopted_other, second.Adopt(other));
+  EXPECT_FALSE(adopted_other);
+  EXPECT_FALSE(second.State(other.brick_path).running);
+
+  ASSERT_OK(second.Stop(spec.brick_path, In(10)));
+  EXPECT_TRUE(WaitFor([&] { return Gone(pid); }, std::chrono::seconds(5)));
+}
+
+TEST_F(SupervisorTest, AdoptIgnoresPidFileOfAnotherProcess) {
+  Supervisor& sup = NewSupervisor();
+  BrickSpec spec = MakeBrick("b1");
+  ProcessFiles files = sup.Files(spec);
+  ASSERT_OK(MakeDirs(files.pid_file.substr(0, files.pid_file.rfind('/'))));
+  // Our own pid is alive but is not glusterfsd for this brick.
+  std::ofstream(files.pid_file) << ::getpid() << "\n";
+  ASSERT_OK_AND_ASSIGN(bool adopted, sup.Adopt(spec));
+  EXPECT_FALSE(adopted);
+}
+
+TEST_F(SupervisorTest, StartsBricksInParallel) {
+  Supervisor& sup = NewSupervisor();
+  std::vector<BrickSpec> specs = {MakeBrick("p1"), MakeBrick("p2"), MakeBrick("p3")};
+  std::vector<Status> results(specs.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = sup.Start(specs[i], In(30)); });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    EXPECT_OK(results[i]);
+    EXPECT_TRUE(sup.State(specs[i].brick_path).running);
+  }
+  EXPECT_EQ(sup.Keys().size(), specs.size());
+  ASSERT_OK(sup.StopAll(In(10)));
+  EXPECT_TRUE(sup.Keys().empty());
+}
+
+TEST_F(SupervisorTest, StartFailsWithLogTailWhenBrickExits) {
+  Supervisor& sup = NewSupervisor();
+  BrickSpec spec = MakeBrick("b1");
+  // A graph glusterfsd cannot build: it exits before it listens. (A graph that fails later,
+  // e.g. posix without the volume-id xattr, may accept a TCP connection first; the daemon's
+  // SIGNIN readiness does not have that gap, and the monitor catches such a brick.)
+  std::ofstream(spec.local_volfile, std::ios::trunc)
+      << "volume sv-bogus\n    type gd2test/no-such-xlator\nend-volume\n";
+  Status s = sup.Start(spec, In(30));
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(s.message(), HasSubstr("exited during start"));
+  EXPECT_THAT(s.message(), HasSubstr("no-such-xlator"));  // from the brick log
+  EXPECT_FALSE(sup.State(spec.brick_path).running);
+  EXPECT_TRUE(sup.Keys().empty());
+  EXPECT_TRUE(PidsMentioning(spec.brick_path).empty());
+  EXPECT_TRUE(Events().empty());
+}
+
+TEST_F(SupervisorTest, StartTimesOutAndKillsBrickThatNeverGetsReady) {
+  Supervisor& sup = NewSupervisor([](const BrickSpec&) { return false; });
+  BrickSpec spec = MakeBrick("b1");
+  Status s = sup.Start(spec, Clock::now() + std::chrono::milliseconds(500));
+  EXPECT_THAT(s, StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(s.message(), HasSubstr("key=" + spec.brick_path));
+  EXPECT_FALSE(sup.State(spec.brick_path).running);
+  EXPECT_TRUE(PidsMentioning(spec.brick_path).empty());
+  EXPECT_TRUE(Events().empty());
+}
+
+// The same supervisor code runs the self-heal daemon with ShdKind(): glusterfs with a local
+// replicate volfile whose clients point at two supervised bricks.
+TEST_F(SupervisorTest, SupervisesSelfHealDaemon) {
+  Supervisor& bricks = NewSupervisor();
+  BrickSpec b0 = MakeBrick("r0");
+  BrickSpec b1 = MakeBrick("r1");
+  ASSERT_OK(bricks.Start(b0, In(30)));
+  ASSERT_OK(bricks.Start(b1, In(30)));
+
+  std::string volfile;
+  for (const BrickSpec* b : {&b0, &b1}) {
+    std::string n = b == &b0 ? "0" : "1";
+    volfile += "volume sv-client-" + n + "\n    type protocol/client\n" +
+               "    option remote-host 127.0.0.1\n    option remote-port " +
+               std::to_string(b->port) + "\n    option remote-subvolume " + b->brick_path +
+               "\n    option transport-type tcp\n    option transport.address-family inet\n" +
+               "end-volume\n\n";
+  }
+  volfile +=
+      "volume sv-replicate-0\n    type cluster/replicate\n    option iam-self-heal-daemon yes\n"
+      "    option self-heal-daemon enable\n    option afr-pending-xattr sv-client-0,sv-client-1\n"
+      "    subvolumes sv-client-0 sv-client-1\nend-volume\n\n"
+      "volume sv\n    type debug/io-stats\n    subvolumes sv-replicate-0\nend-volume\n";
+  BrickSpec shd;
+  shd.volume = "sv";
+  shd.volume_id = kVolumeId;
+  shd.peer_id = kPeerId;
+  shd.local_volfile = dirs_->path() + "/sv-shd.vol";
+  std::ofstream(shd.local_volfile) << volfile;
+
+  SupervisorOptions o;
+  o.kind = ShdKind();
+  o.run_dir = dirs_->path() + "/run";
+  o.log_dir = dirs_->path() + "/log";
+  o.poll_interval = std::chrono::milliseconds(20);
+  // Ready once both bricks accepted a connection from it: the shd log says so per client.
+  std::string log_file = dirs_->path() + "/log/glustershd/sv.log";
+  o.ready = [log_file](const BrickSpec&) {
+    auto text = ReadFile(log_file);
+    if (!text.ok()) return false;
+    size_t n = 0;
+    for (size_t pos = 0;
+         (pos = text->find("Connected, attached to remote volume", pos)) != std::string::npos;
+         ++pos) {
+      ++n;
+    }
+    return n >= 2;
+  };
+  supervisors_.push_back(std::make_unique<Supervisor>(std::move(o)));
+  Supervisor& shds = *supervisors_.back();
+  ASSERT_OK(shds.Start(shd, In(30)));
+  ProcessState st = shds.State("shd/sv");
+  ASSERT_TRUE(st.running);
+
+  ASSERT_EQ(::kill(st.pid, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        ProcessState now = shds.State("shd/sv");
+        return now.running && now.pid != st.pid;
+      },
+      std::chrono::seconds(30)));
+  ASSERT_OK(shds.StopAll(In(10)));
+  EXPECT_FALSE(shds.State("shd/sv").running);
+  ASSERT_OK(bricks.StopAll(In(10)));
+}
+
+}  // namespace
+}  // namespace gd2::brick

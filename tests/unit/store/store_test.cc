@@ -1,0 +1,207 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+#include "common/metrics.h"
+#include "unit/store/etcd_fixture.h"
+#include "support/ports.h"
+#include "support/status_matchers.h"
+
+namespace gd2::store {
+namespace {
+
+using ::gd2::testing::StatusIs;
+using ::testing::HasSubstr;
+
+using StoreTest = EtcdTest;
+
+TEST_F(StoreTest, PutGetListDelete) {
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> missing, store_->Get("t/a"));
+  EXPECT_FALSE(missing.has_value());
+
+  ASSERT_OK_AND_ASSIGN(int64_t rev1, store_->Put("t/a", "1"));
+  ASSERT_OK_AND_ASSIGN(int64_t rev2, store_->Put("t/b", std::string("2\0x", 3)));
+  ASSERT_OK_AND_ASSIGN(int64_t rev3, store_->Put("t/a", "11"));
+  ASSERT_OK(store_->Put("u/c", "3"));
+  EXPECT_LT(rev1, rev2);
+  EXPECT_LT(rev2, rev3);
+
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> a, store_->Get("t/a"));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->key, "t/a");
+  EXPECT_EQ(a->value, "11");
+  EXPECT_EQ(a->create_revision, rev1);
+  EXPECT_EQ(a->mod_revision, rev3);
+  EXPECT_EQ(a->version, 2);
+  EXPECT_EQ(a->lease, 0);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<KeyValue> list, store_->List("t/"));
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].key, "t/a");
+  EXPECT_EQ(list[1].key, "t/b");
+  EXPECT_EQ(list[1].value, std::string("2\0x", 3));
+  ASSERT_OK_AND_ASSIGN(std::vector<KeyValue> limited, store_->List("t/", 1));
+  ASSERT_EQ(limited.size(), 1u);
+  EXPECT_EQ(limited[0].key, "t/a");
+  ASSERT_OK_AND_ASSIGN(std::vector<KeyValue> all, store_->List(""));
+  EXPECT_EQ(all.size(), 3u);
+
+  ASSERT_OK_AND_ASSIGN(int64_t deleted, store_->Delete("t/a"));
+  EXPECT_EQ(deleted, 1);
+  ASSERT_OK_AND_ASSIGN(deleted, store_->Delete("t/a"));
+  EXPECT_EQ(deleted, 0);
+  ASSERT_OK(store_->Put("t/c", "4"));
+  ASSERT_OK_AND_ASSIGN(deleted, store_->DeletePrefix("t/"));
+  EXPECT_EQ(deleted, 2);
+  ASSERT_OK_AND_ASSIGN(list, store_->List("t/"));
+  EXPECT_TRUE(list.empty());
+  ASSERT_OK_AND_ASSIGN(list, store_->List("u/"));
+  EXPECT_EQ(list.size(), 1u);
+}
+
+TEST_F(StoreTest, TxnCompareSuccessAndFailure) {
+  ASSERT_OK_AND_ASSIGN(int64_t rev, store_->Put("k", "v1"));
+
+  ASSERT_OK_AND_ASSIGN(
+      TxnResult ok,
+      store_->Txn({Compare::ValueEquals("k", "v1"), Compare::ModRevisionEquals("k", rev),
+                   Compare::CreateRevisionEquals("k", rev), Compare::VersionEquals("k", 1),
+                   Compare::LeaseEquals("k", 0), Compare::KeyMissing("other")},
+                  {Op::Put("k", "v2"), Op::Put("p/1", "a"), Op::Put("p/2", "b"), Op::Get("k"),
+                   Op::GetPrefix("p/")},
+                  {Op::Put("k", "else")}));
+  EXPECT_TRUE(ok.succeeded);
+  EXPECT_GT(ok.revision, rev);
+  ASSERT_EQ(ok.results.size(), 5u);
+  ASSERT_EQ(ok.results[3].kvs.size(), 1u);
+  EXPECT_EQ(ok.results[3].kvs[0].value, "v2");
+  ASSERT_EQ(ok.results[4].kvs.size(), 2u);
+  EXPECT_EQ(ok.results[4].kvs[1].key, "p/2");
+
+  ASSERT_OK_AND_ASSIGN(TxnResult failed,
+                       store_->Txn({Compare::ValueEquals("k", "v1")}, {Op::Put("k", "then")},
+                                   {Op::Get("k"), Op::DeletePrefix("p/"), Op::Delete("k")}));
+  EXPECT_FALSE(failed.succeeded);
+  ASSERT_EQ(failed.results.size(), 3u);
+  EXPECT_EQ(failed.results[0].kvs.at(0).value, "v2");
+  EXPECT_EQ(failed.results[1].deleted, 2);
+  EXPECT_EQ(failed.results[2].deleted, 1);
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> k, store_->Get("k"));
+  EXPECT_FALSE(k.has_value());
+
+  Compare newer = Compare::ModRevisionEquals("x", 0);
+  newer.result = Compare::Result::kGreater;
+  ASSERT_OK_AND_ASSIGN(TxnResult none, store_->Txn({newer}, {Op::Put("x", "1")}, {}));
+  EXPECT_FALSE(none.succeeded);
+  EXPECT_TRUE(none.results.empty());
+  ASSERT_OK_AND_ASSIGN(TxnResult exists, store_->Txn({Compare::KeyExists("x")}, {}, {}));
+  EXPECT_FALSE(exists.succeeded);
+}
+
+TEST_F(StoreTest, TxnRejectsTwoWritesOfOneKey) {
+  EXPECT_THAT(store_->Txn({}, {Op::Put("d", "1"), Op::Put("d", "2")}),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(StoreTest, LeaseGrantExpiryRevokeKeepAlive) {
+  ASSERT_OK_AND_ASSIGN(Lease lease, store_->GrantLease(2));
+  EXPECT_NE(lease.id, 0);
+  EXPECT_GE(lease.ttl_seconds, 2);
+  ASSERT_OK(store_->Put("leased", "x", lease.id));
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, store_->Get("leased"));
+  ASSERT_TRUE(kv.has_value());
+  EXPECT_EQ(kv->lease, lease.id);
+  ASSERT_OK_AND_ASSIGN(int64_t ttl, store_->KeepAliveOnce(lease.id));
+  EXPECT_GT(ttl, 0);
+
+  // Without keepalives the key goes away with the lease.
+  EXPECT_TRUE(WaitFor([&] {
+    auto got = store_->Get("leased");
+    return got.ok() && !got->has_value();
+  }));
+  EXPECT_THAT(store_->KeepAliveOnce(lease.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->RevokeLease(lease.id), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->Put("leased", "x", lease.id), StatusIs(StatusCode::kNotFound));
+
+  ASSERT_OK_AND_ASSIGN(Lease other, store_->GrantLease(60));
+  ASSERT_OK(store_->Put("leased2", "y", other.id));
+  ASSERT_OK(store_->RevokeLease(other.id));
+  ASSERT_OK_AND_ASSIGN(kv, store_->Get("leased2"));
+  EXPECT_FALSE(kv.has_value());
+  EXPECT_THAT(store_->GrantLease(0), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(StoreTest, MemberListAndEndpointStatus) {
+  ASSERT_OK_AND_ASSIGN(std::vector<Member> members, store_->MemberList());
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].name, "test");
+  ASSERT_EQ(members[0].client_urls.size(), 1u);
+  EXPECT_EQ(members[0].client_urls[0], etcd_.endpoint());
+
+  ASSERT_OK_AND_ASSIGN(EndpointStatus status, store_->EndpointStatus(etcd_.endpoint()));
+  EXPECT_EQ(status.endpoint, etcd_.endpoint());
+  EXPECT_TRUE(status.version.starts_with("3.")) << status.version;
+  EXPECT_EQ(status.member_id, members[0].id);
+  EXPECT_EQ(status.leader, members[0].id);
+  EXPECT_GT(status.raft_index, 0u);
+  EXPECT_GT(status.db_size, 0);
+
+  std::string dead = "127.0.0.1:" + std::to_string(gd2::testing::FreePort());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(store_->EndpointStatus(dead), StatusIs(StatusCode::kUnavailable));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST_F(StoreTest, RecordsMetrics) {
+  metrics::Registry& reg = metrics::Default();
+  metrics::Histogram& puts = reg.GetHistogram("gd2_etcd_request_duration_seconds", "", {{"op", "put"}});
+  metrics::Counter& lease_errors =
+      reg.GetCounter("gd2_etcd_request_errors_total", "", {{"op", "lease_revoke"}});
+  uint64_t puts_before = puts.Take().count;
+  double errors_before = lease_errors.value();
+  ASSERT_OK(store_->Put("m", "1"));
+  ASSERT_OK(store_->Put("m", "2"));
+  EXPECT_FALSE(store_->RevokeLease(12345).ok());
+  EXPECT_EQ(puts.Take().count, puts_before + 2);
+  EXPECT_EQ(lease_errors.value(), errors_before + 1);
+}
+
+TEST_F(StoreTest, SkipsDeadEndpoint) {
+  Options o = MakeOptions();
+  o.endpoints = {"http://127.0.0.1:" + std::to_string(gd2::testing::FreePort()), etcd_.host_port()};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Store::Connect(o));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_OK(store->Put("rr", std::to_string(i)));
+  }
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, store->Get("rr"));
+  ASSERT_TRUE(kv.has_value());
+  EXPECT_EQ(kv->value, "4");
+}
+
+TEST_F(StoreTest, UnavailableWhileEtcdDownThenRecovers) {
+  etcd_.Kill();
+  auto got = store_->Get("x");
+  EXPECT_THAT(got, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(got.status().message(), HasSubstr("etcd unreachable"));
+  EXPECT_THAT(got.status().message(), HasSubstr(etcd_.endpoint()));
+  etcd_.Start();
+  EXPECT_TRUE(WaitForStore());
+}
+
+TEST(StoreConnectTest, DeadEndpointFailsQuickly) {
+  Options o;
+  o.endpoints = {"http://127.0.0.1:" + std::to_string(gd2::testing::FreePort())};
+  o.dial_timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto store = Store::Connect(o);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_THAT(store, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(store.status().message(), HasSubstr("etcd unreachable"));
+  EXPECT_THAT(store.status().message(), HasSubstr(o.endpoints[0]));
+}
+
+}  // namespace
+}  // namespace gd2::store

@@ -1,0 +1,234 @@
+#include "volgen/options.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "support/status_matchers.h"
+
+namespace gd2::volgen {
+namespace {
+
+using ::gd2::testing::StatusIs;
+using ::testing::HasSubstr;
+
+struct ValidCase {
+  std::string key;
+  std::string value;
+  std::string normalized;
+};
+
+class ValidOptionTest : public ::testing::TestWithParam<ValidCase> {};
+
+TEST_P(ValidOptionTest, Normalizes) {
+  const ValidCase& c = GetParam();
+  ASSERT_OK_AND_ASSIGN(std::string v, ValidateOption(c.key, c.value));
+  EXPECT_EQ(v, c.normalized);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, ValidOptionTest,
+                         ::testing::Values(
+                             // Booleans in every accepted form, written in the option's spelling.
+                             ValidCase{"performance.write-behind", "off", "off"},
+                             ValidCase{"performance.write-behind", "No", "off"},
+                             ValidCase{"performance.write-behind", "FALSE", "off"},
+                             ValidCase{"performance.write-behind", "disable", "off"},
+                             ValidCase{"performance.write-behind", "0", "off"},
+                             ValidCase{"performance.write-behind", "yes", "on"},
+                             ValidCase{"performance.write-behind", "true", "on"},
+                             ValidCase{"performance.write-behind", "Enable", "on"},
+                             ValidCase{"performance.write-behind", "1", "on"},
+                             ValidCase{"features.barrier", "on", "enable"},
+                             ValidCase{"features.barrier", "disable", "disable"},
+                             ValidCase{"cluster.self-heal-daemon", "off", "disable"},
+                             ValidCase{"cluster.choose-local", "on", "true"},
+                             ValidCase{"cluster.use-anonymous-inode", "off", "no"},
+                             // Sizes: unit spelled the way glusterfs parses it.
+                             ValidCase{"performance.cache-size", "64MB", "64MB"},
+                             ValidCase{"performance.cache-size", "64mb", "64MB"},
+                             ValidCase{"performance.cache-size", "64MiB", "64MB"},
+                             ValidCase{"performance.cache-size", "512k", "512KB"},
+                             ValidCase{"performance.cache-size", "1GB", "1GB"},
+                             ValidCase{"performance.cache-size", "1048576", "1048576"},
+                             ValidCase{"performance.cache-size", "007MB", "7MB"},
+                             ValidCase{"features.shard-block-size", "4MB", "4MB"},
+                             // Integers, times, percentages, enums, strings.
+                             ValidCase{"performance.io-thread-count", "64", "64"},
+                             ValidCase{"network.ping-timeout", "10", "10"},
+                             ValidCase{"network.ping-timeout", "10s", "10"},
+                             ValidCase{"cluster.min-free-disk", "5", "5%"},
+                             ValidCase{"cluster.min-free-disk", "20%", "20%"},
+                             ValidCase{"cluster.quorum-type", "FIXED", "fixed"},
+                             ValidCase{"diagnostics.brick-log-level", "debug", "DEBUG"},
+                             ValidCase{"transport.address-family", "inet6", "inet6"},
+                             ValidCase{"auth.allow", "192.168.1.*,10.0.0.1",
+                                       "192.168.1.*,10.0.0.1"},
+                             // Aliases resolve to the canonical option.
+                             ValidCase{"cluster/replicate.eager-lock", "off", "off"},
+                             ValidCase{"replicate.eager-lock", "off", "off"},
+                             ValidCase{"quick-read.cache-size", "16MB", "16MB"},
+                             ValidCase{"performance/write-behind", "off", "off"},
+                             ValidCase{"features/shard", "on", "on"}));
+
+struct InvalidCase {
+  std::string key;
+  std::string value;
+  std::string message;  // substring of the error
+};
+
+class InvalidOptionTest : public ::testing::TestWithParam<InvalidCase> {};
+
+TEST_P(InvalidOptionTest, IsRejected) {
+  const InvalidCase& c = GetParam();
+  StatusOr<std::string> v = ValidateOption(c.key, c.value);
+  EXPECT_THAT(v, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(v.status().message(), HasSubstr(c.message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, InvalidOptionTest,
+    ::testing::Values(
+        InvalidCase{"perfomance.cache-size", "64MB",
+                    "unknown option: perfomance.cache-size (did you mean "
+                    "performance.cache-size?)"},
+        InvalidCase{"cluster.quorum-typ", "auto", "did you mean cluster.quorum-type?"},
+        InvalidCase{"completely.bogus-option-name-here", "1", "unknown option: completely"},
+        InvalidCase{"io-stats.log-level", "INFO", "ambiguous option"},
+        InvalidCase{"performance.write-behind", "maybe", "expected a boolean"},
+        InvalidCase{"performance.write-behind", "", "empty"},
+        InvalidCase{"performance.cache-size", "64XB", "expected a size"},
+        InvalidCase{"performance.cache-size", "64GB", "allowed range"},
+        InvalidCase{"performance.cache-size", "99999999999999999999", "expected a size"},
+        InvalidCase{"features.shard-block-size", "1MB", "allowed range"},
+        InvalidCase{"performance.io-thread-count", "0", "allowed range"},
+        InvalidCase{"performance.io-thread-count", "65", "allowed range"},
+        InvalidCase{"performance.io-thread-count", "1.5", "expected an integer"},
+        InvalidCase{"performance.io-thread-count", "-3", "allowed range"},
+        InvalidCase{"network.ping-timeout", "forever", "expected seconds"},
+        InvalidCase{"cluster.min-free-disk", "101%", "allowed range"},
+        InvalidCase{"cluster.min-free-disk", "%", "expected a percentage"},
+        InvalidCase{"cluster.quorum-type", "most", "allowed: none, auto, fixed"},
+        InvalidCase{"auth.allow", "1.2.3.4\n    option x y", "whitespace"},
+        InvalidCase{"auth.allow", "a b", "whitespace"}));
+
+TEST(OptionsTableTest, HasTheCommonOptionsWithConsistentDefinitions) {
+  const auto& all = AllOptions();
+  EXPECT_GE(all.size(), 30u);
+  std::set<std::string> keys;
+  for (const OptionDef& d : all) {
+    SCOPED_TRACE(d.key);
+    EXPECT_TRUE(keys.insert(d.key).second) << "duplicate key";
+    EXPECT_FALSE(d.description.empty());
+    // Every default must itself be valid and already normalised.
+    if (!d.default_value.empty()) {
+      ASSERT_OK_AND_ASSIGN(std::string v, ValidateOption(d.key, d.default_value));
+      EXPECT_EQ(v, d.default_value);
+    }
+    if (d.IsXlatorToggle()) {
+      EXPECT_EQ(d.type, OptionType::kBool);
+    }
+    if (d.graphs != kNoGraph) {
+      EXPECT_FALSE(d.targets.empty());
+    }
+  }
+  for (const char* key :
+       {"performance.write-behind", "cluster.self-heal-daemon", "network.ping-timeout",
+        "performance.cache-size", "diagnostics.brick-log-level", "diagnostics.client-log-level",
+        "cluster.quorum-type", "features.shard", "features.barrier"}) {
+    EXPECT_NE(FindOption(key), nullptr) << key;
+  }
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end(),
+                             [](const auto& a, const auto& b) { return a.key < b.key; }));
+}
+
+TEST(OptionsTableTest, DescribesWhereOptionsGo) {
+  const OptionDef* wb = FindOption("performance.write-behind");
+  ASSERT_NE(wb, nullptr);
+  EXPECT_TRUE(wb->IsXlatorToggle());
+  EXPECT_EQ(wb->graphs, kClientGraph);
+  const OptionDef* cache = FindOption("performance.cache-size");
+  ASSERT_NE(cache, nullptr);
+  ASSERT_EQ(cache->targets.size(), 2u);
+  EXPECT_EQ(cache->targets[1].xlator_type, "performance/quick-read");
+  EXPECT_EQ(cache->type, OptionType::kSize);
+  const OptionDef* quorum = FindOption("cluster.quorum-type");
+  ASSERT_NE(quorum, nullptr);
+  EXPECT_EQ(quorum->graphs, kClientGraph | kShdGraph);
+  const OptionDef* af = FindOption("transport.address-family");
+  ASSERT_NE(af, nullptr);
+  EXPECT_FALSE(af->live);
+  EXPECT_EQ(FindOption("cluster/replicate.eager-lock"), FindOption("cluster.eager-lock"));
+}
+
+TEST(OptionsTableTest, NormalizeOptionsRejectsTheSameOptionTwice) {
+  ASSERT_OK_AND_ASSIGN(auto ok, NormalizeOptions({{"replicate.eager-lock", "no"},
+                                                  {"performance.cache-size", "16mb"}}));
+  EXPECT_EQ(ok, (std::map<std::string, std::string>{{"cluster.eager-lock", "off"},
+                                                    {"performance.cache-size", "16MB"}}));
+  StatusOr<std::map<std::string, std::string>> dup =
+      NormalizeOptions({{"cluster.eager-lock", "on"}, {"replicate.eager-lock", "off"}});
+  EXPECT_THAT(dup, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(dup.status().message(), HasSubstr("option given twice: cluster.eager-lock"));
+}
+
+TEST(OptionsTableTest, LevelsAreGated) {
+  const OptionDef* basic = FindOption("performance.cache-size");
+  const OptionDef* advanced = FindOption("features.barrier");
+  const OptionDef* experimental = FindOption("cluster.lock-migration");
+  const OptionDef* deprecated = FindOption("nfs.disable");
+  EXPECT_OK(CheckOptionLevel(*basic, false, false, false));
+  EXPECT_THAT(CheckOptionLevel(*advanced, false, true, true),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(CheckOptionLevel(*advanced, true, false, false));
+  EXPECT_THAT(CheckOptionLevel(*experimental, true, false, true),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(CheckOptionLevel(*experimental, false, true, false));
+  EXPECT_THAT(CheckOptionLevel(*deprecated, true, true, false),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_OK(CheckOptionLevel(*deprecated, false, false, true));
+}
+
+TEST(OptionsTableTest, EffectiveOptionsListsDefaultsAndSetValues) {
+  std::vector<OptionValue> all = EffectiveOptions({{"performance.cache-size", "64MB"}});
+  EXPECT_EQ(all.size(), AllOptions().size());
+  int modified = 0;
+  for (const OptionValue& o : all) {
+    if (o.key == "performance.cache-size") {
+      EXPECT_EQ(o.value, "64MB");
+      EXPECT_EQ(o.default_value, "32MB");
+      EXPECT_TRUE(o.modified);
+    }
+    if (o.key == "network.ping-timeout") {
+      EXPECT_EQ(o.value, "42");
+      EXPECT_FALSE(o.modified);
+    }
+    modified += o.modified ? 1 : 0;
+  }
+  EXPECT_EQ(modified, 1);
+}
+
+TEST(OptionsTableTest, CreateTimeOptionsFollowGlusterd) {
+  auto dist = CreateTimeOptions(api::VolumeType::kDistribute);
+  EXPECT_EQ(dist.size(), 3u);
+  EXPECT_EQ(dist.at("transport.address-family"), "inet");
+  auto rep = CreateTimeOptions(api::VolumeType::kDistReplicate);
+  EXPECT_EQ(rep.at("cluster.granular-entry-heal"), "on");
+  EXPECT_EQ(rep.at("performance.client-io-threads"), "off");
+  for (const auto& [k, v] : rep) {
+    ASSERT_OK_AND_ASSIGN(NormalizedOption o, NormalizeOption(k, v));
+    EXPECT_EQ(o.key, k);
+    EXPECT_EQ(o.value, v);
+  }
+}
+
+TEST(OptionsTableTest, ParseSize) {
+  EXPECT_EQ(*ParseSize("0"), 0);
+  EXPECT_EQ(*ParseSize("2KB"), 2048);
+  EXPECT_EQ(*ParseSize("1t"), int64_t{1} << 40);
+  EXPECT_THAT(ParseSize("MB"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSize("9999999999TB"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseSize("1.5GB"), StatusIs(StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace gd2::volgen
