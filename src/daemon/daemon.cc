@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+
+#include <atomic>
 #include <unistd.h>
 
 #include "api/peer.h"
@@ -14,8 +16,26 @@
 #include "rest/server.h"
 #include "store/session.h"
 #include "store/store.h"
+#include "sunrpc/portmap.h"
+#include "sunrpc/rpc_server.h"
+#include "sunrpc/volfile_provider.h"
 
 namespace gd2::daemon {
+
+// Answers GETSPEC through whichever plugin installed its provider (the volume plugin); until
+// then every volfile is unknown.
+class Daemon::ForwardingProvider : public sunrpc::VolfileProvider {
+ public:
+  void Set(sunrpc::VolfileProvider* p) { target_.store(p); }
+  StatusOr<std::string> GetVolfile(std::string_view id, const sunrpc::Dict& xdata) override {
+    sunrpc::VolfileProvider* p = target_.load();
+    if (p == nullptr) return NotFoundError("no volfile provider");
+    return p->GetVolfile(id, xdata);
+  }
+
+ private:
+  std::atomic<sunrpc::VolfileProvider*> target_{nullptr};
+};
 
 Daemon::Daemon(Config config) : config_(std::move(config)) {}
 
@@ -109,7 +129,19 @@ Status Daemon::Start() {
   session_ = std::make_unique<store::Session>(*store_, std::move(sess));
   GD2_RETURN_IF_ERROR(session_->Start());
 
-  plugins::Registrar registrar(router_);
+  services_.session = session_.get();
+  engine_ = std::make_unique<txn::Engine>(*store_, *session_, services_.keys, steps_,
+                                          identity_.peer_id);
+  services_.txn = engine_.get();
+  portmap_ = std::make_unique<sunrpc::PortMap>();
+  volfiles_ = std::make_unique<ForwardingProvider>();
+  rpc_ = std::make_unique<sunrpc::RpcServer>(*volfiles_, *portmap_);
+  GD2_RETURN_IF_ERROR(rpc_->Start());
+  services_.rpc = rpc_.get();
+  services_.portmap = portmap_.get();
+  services_.set_volfile_provider = [this](sunrpc::VolfileProvider* p) { volfiles_->Set(p); };
+
+  plugins::Registrar registrar(router_, steps_);
   registrar.SetPlugin("core");
   AddCoreRoutes(registrar);
   plugins_ = AllPlugins(services_);
@@ -132,9 +164,15 @@ Status Daemon::Start() {
   ro.secret = secret_;
   ro.peer_id = identity_.peer_id;
   ro.cluster_id = identity_.cluster_id;
+  sunrpc::RpcServer* rpc = rpc_.get();
+  ro.rpc_handler = [rpc](int fd, std::string peer) { rpc->Adopt(fd, std::move(peer)); };
   server_ = std::make_unique<rest::Server>(ro, router_);
   GD2_RETURN_IF_ERROR(server_->Start());
+  // Undo what a crash left half done; needs the RPC service (bricks sign in through it).
+  GD2_ASSIGN_OR_RETURN(int rolled_back, engine_->Recover(log));
+  if (rolled_back > 0) log.Warn("rolled back unfinished transactions", {{"count", rolled_back}});
   GD2_RETURN_IF_ERROR(RegisterSelf());
+  for (auto& p : plugins_) p->OnServing();
   log.Info("glusterd2 ready", {{"client_address", config_.client_address.ConnectHost() + ":" +
                                                       std::to_string(server_->port())},
                                {"store", config_.embedded_etcd() ? "embedded" : "external"}});
@@ -148,6 +186,11 @@ void Daemon::Stop() {
     server_.reset();
   }
   while (started_plugins_ > 0) plugins_[--started_plugins_]->Stop();
+  if (rpc_) {
+    rpc_->Stop();
+    rpc_.reset();
+  }
+  engine_.reset();
   if (session_) {
     session_->Stop();
     session_.reset();

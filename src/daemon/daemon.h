@@ -16,6 +16,10 @@
 namespace gd2::rest {
 class Server;
 }
+namespace gd2::sunrpc {
+class RpcServer;
+class PortMap;
+}  // namespace gd2::sunrpc
 namespace gd2::store {
 class Store;
 class Session;
@@ -55,6 +59,12 @@ class Daemon {
   std::unique_ptr<store::Session> session_;
   plugins::Services services_;
   rest::Router router_;
+  txn::StepRegistry steps_;
+  std::unique_ptr<txn::Engine> engine_;
+  std::unique_ptr<sunrpc::PortMap> portmap_;
+  class ForwardingProvider;
+  std::unique_ptr<ForwardingProvider> volfiles_;
+  std::unique_ptr<sunrpc::RpcServer> rpc_;
   std::vector<std::unique_ptr<plugins::Plugin>> plugins_;
   size_t started_plugins_ = 0;
   std::unique_ptr<rest::Server> server_;

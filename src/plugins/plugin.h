@@ -3,16 +3,24 @@
 // call. daemon/plugins.cc lists every plugin; core code never includes a plugin.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
 #include "rest/router.h"
 #include "store/keys.h"
+#include "txn/engine.h"
 
 namespace gd2::store {
 class Store;
-}
+class Session;
+}  // namespace gd2::store
+namespace gd2::sunrpc {
+class RpcServer;
+class PortMap;
+class VolfileProvider;
+}  // namespace gd2::sunrpc
 
 namespace gd2::plugins {
 
@@ -29,17 +37,26 @@ struct Services {
   std::string client_host;  // the address clients and bricks reach this peer on
   int client_port = 24007;
   int lease_ttl_seconds = 10;
+  store::Session* session = nullptr;
+  txn::Engine* txn = nullptr;
+  sunrpc::RpcServer* rpc = nullptr;     // the Gluster RPC service on the client port
+  sunrpc::PortMap* portmap = nullptr;   // brick path -> port, filled by brick SIGNIN
+  // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
+  std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
 };
 
 // Collects what plugins register. Aborts startup on a duplicate, naming both plugins.
 class Registrar {
  public:
-  explicit Registrar(rest::Router& router) : router_(router) {}
+  Registrar(rest::Router& router, txn::StepRegistry& steps) : router_(router), steps_(steps) {}
   void SetPlugin(std::string_view name) { plugin_ = name; }
   void AddRoute(rest::Route route);
+  // Registers a transaction step "plugin.verb" with its undo.
+  void AddStep(const std::string& name, txn::StepFunc do_fn, txn::StepFunc undo_fn);
 
  private:
   rest::Router& router_;
+  txn::StepRegistry& steps_;
   std::string plugin_;
 };
 
@@ -51,6 +68,8 @@ class Plugin {
   virtual void Register(Registrar& r) = 0;
   // Called after the store is connected, before the API serves; undone by Stop().
   virtual Status Start() { return OkStatus(); }
+  // Called once the API and RPC service answer (e.g. to start bricks, which sign in over RPC).
+  virtual void OnServing() {}
   virtual void Stop() {}
 };
 

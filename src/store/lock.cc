@@ -66,7 +66,8 @@ Compare LockGuard::FenceCompare() const {
 Status LockGuard::Release() {
   if (store_ == nullptr) return OkStatus();
   StatusOr<int64_t> deleted = store_->Delete(key_);
-  if (!deleted.ok()) return deleted.status().WithContext("cannot release cluster lock: name=" + name_);
+  if (!deleted.ok())
+    return deleted.status().WithContext("cannot release cluster lock: name=" + name_);
   store_ = nullptr;
   return OkStatus();
 }
@@ -127,8 +128,8 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
     }
     std::string holder_key = holder->key;
     std::unique_lock<std::mutex> lock(state->mu);
-    bool woke = state->cv.wait_until(lock, deadline,
-                                     [&] { return state->deleted || !state->error.ok(); });
+    bool woke =
+        state->cv.wait_until(lock, deadline, [&] { return state->deleted || !state->error.ok(); });
     if (!state->error.ok()) return state->error;
     if (!woke) {
       return AbortedError("cluster lock busy: name=" + std::string(name) + " holder=" + holder_key +

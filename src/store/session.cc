@@ -75,14 +75,16 @@ bool Session::Regrant(int64_t* stale) {
   }
   StatusOr<Lease> lease = store_.GrantLease(options_.ttl.count());
   if (!lease.ok()) return false;
+  bool stopping;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) {
-      // Stop() already ran its revoke; this lease is ours to drop.
-      store_.RevokeLease(lease->id).IgnoreError();
-      return true;
-    }
-    lease_ = lease->id;
+    stopping = stopping_;
+    if (!stopping) lease_ = lease->id;
+  }
+  if (stopping) {
+    // Stop() has already taken the lease it revokes; this one is ours to drop.
+    store_.RevokeLease(lease->id).IgnoreError();
+    return true;
   }
   log::Root().Info("etcd session lease renewed", {{"lease", lease->id}});
   if (options_.on_new_lease) options_.on_new_lease(lease->id);

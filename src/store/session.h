@@ -38,7 +38,8 @@ class Session {
   // called twice.
   Status Start();
   // Stops the keepalive thread and revokes the lease, deleting its keys (best effort: if etcd
-  // is unreachable the lease simply expires). Idempotent. Thread-safe.
+  // is unreachable the lease simply expires). Idempotent; any thread, but not concurrently with
+  // Start().
   void Stop();
 
   // The current lease, or 0 while the session has none (before Start, after Stop, or while
@@ -55,9 +56,9 @@ class Session {
   SessionOptions options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool started_ = false;  // guarded by mu_
+  bool started_ = false;   // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
-  int64_t lease_ = 0;  // guarded by mu_
+  int64_t lease_ = 0;      // guarded by mu_
   std::thread thread_;
 };
 

@@ -48,10 +48,18 @@ etcdserverpb::Compare ToProto(const Compare& c) {
   etcdserverpb::Compare out;
   out.set_key(c.key);
   switch (c.result) {
-    case Compare::Result::kEqual: out.set_result(etcdserverpb::Compare::EQUAL); break;
-    case Compare::Result::kNotEqual: out.set_result(etcdserverpb::Compare::NOT_EQUAL); break;
-    case Compare::Result::kGreater: out.set_result(etcdserverpb::Compare::GREATER); break;
-    case Compare::Result::kLess: out.set_result(etcdserverpb::Compare::LESS); break;
+    case Compare::Result::kEqual:
+      out.set_result(etcdserverpb::Compare::EQUAL);
+      break;
+    case Compare::Result::kNotEqual:
+      out.set_result(etcdserverpb::Compare::NOT_EQUAL);
+      break;
+    case Compare::Result::kGreater:
+      out.set_result(etcdserverpb::Compare::GREATER);
+      break;
+    case Compare::Result::kLess:
+      out.set_result(etcdserverpb::Compare::LESS);
+      break;
   }
   switch (c.target) {
     case Compare::Target::kValue:
@@ -173,8 +181,7 @@ Status Resolve(const Endpoint& ep, std::vector<std::string>* v4, std::vector<std
   for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
     if (a->ai_family == AF_INET) {
-      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text,
-                sizeof(text));
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof(text));
       v4->push_back(std::string(text) + ":" + port);
     } else if (a->ai_family == AF_INET6) {
       inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
@@ -319,8 +326,8 @@ void Store::Impl::StartChannelWatcher() {
     while (!stopping) {
       grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
       // Short waits so that ~Store does not block for long.
-      channel->WaitForStateChange(state,
-                                  std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      channel->WaitForStateChange(
+          state, std::chrono::system_clock::now() + std::chrono::milliseconds(200));
     }
   });
 }
@@ -537,7 +544,8 @@ StatusOr<TxnResult> Store::Txn(std::vector<Compare> compares, std::vector<Op> th
   out.succeeded = resp.succeeded();
   out.revision = resp.header().revision();
   out.results.reserve(resp.responses_size());
-  for (const etcdserverpb::ResponseOp& r : resp.responses()) out.results.push_back(OpResultFromProto(r));
+  for (const etcdserverpb::ResponseOp& r : resp.responses())
+    out.results.push_back(OpResultFromProto(r));
   return out;
 }
 

@@ -84,8 +84,8 @@ struct OpResult {
 };
 
 struct TxnResult {
-  bool succeeded = false;  // all compares held, so then_ops ran (else else_ops ran)
-  int64_t revision = 0;    // store revision after the transaction
+  bool succeeded = false;         // all compares held, so then_ops ran (else else_ops ran)
+  int64_t revision = 0;           // store revision after the transaction
   std::vector<OpResult> results;  // one per op of the branch that ran, in order
 };
 
@@ -109,7 +109,7 @@ struct EndpointStatus {
   uint64_t leader = 0;  // member id of the leader as this member sees it; 0: no leader
   uint64_t raft_index = 0;
   uint64_t raft_term = 0;
-  int64_t db_size = 0;  // bytes
+  int64_t db_size = 0;              // bytes
   std::vector<std::string> errors;  // alarms, e.g. "NOSPACE"
 };
 

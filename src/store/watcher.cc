@@ -26,18 +26,18 @@ Status Watcher::Watch(std::string prefix, int64_t start_revision, EventsCallback
     started_ = true;
   }
   prefix_ = std::move(prefix);
-  start_revision_ = start_revision;
   on_events_ = std::move(on_events);
   on_error_ = std::move(on_error);
   last_revision_ = start_revision > 0 ? start_revision - 1 : 0;
+  know_revision_ = start_revision > 0;
   thread_ = std::thread(&Watcher::Run, this);
 
   std::unique_lock<std::mutex> lock(mu_);
-  bool done = cv_.wait_for(lock, store_.options().request_timeout,
-                           [this] { return established_set_; });
-  Status result = done ? established_
-                       : DeadlineExceededError("etcd watch not confirmed in time: prefix=" +
-                                               prefix_);
+  bool done =
+      cv_.wait_for(lock, store_.options().request_timeout, [this] { return established_set_; });
+  Status result =
+      done ? established_
+           : DeadlineExceededError("etcd watch not confirmed in time: prefix=" + prefix_);
   lock.unlock();
   if (!result.ok()) Stop();
   return result;
@@ -86,10 +86,9 @@ void Watcher::Run() {
     // A stream that got going ends an outage: its successor starts with a short backoff.
     if (end.created) backoff = kMinBackoff;
     if (end.created || !was_broken) {
-      log::Root().Warn("etcd watch stream broken, reconnecting",
-                       {{"prefix", prefix_},
-                        {"revision", last_revision_.load()},
-                        {"error", end.status}});
+      log::Root().Warn(
+          "etcd watch stream broken, reconnecting",
+          {{"prefix", prefix_}, {"revision", last_revision_.load()}, {"error", end.status}});
     }
     was_broken = true;
     std::unique_lock<std::mutex> lock(mu_);
@@ -116,7 +115,7 @@ Watcher::StreamEnd Watcher::RunStream() {
   etcdserverpb::WatchCreateRequest* create = req.mutable_create_request();
   create->set_key(prefix_.empty() ? std::string(1, '\0') : prefix_);
   create->set_range_end(PrefixRangeEnd(prefix_));
-  int64_t resume_from = last_revision_.load() > 0 ? last_revision_.load() + 1 : start_revision_;
+  int64_t resume_from = know_revision_ ? last_revision_.load() + 1 : 0;
   create->set_start_revision(resume_from);
 
   Status result = UnavailableError("etcd watch stream closed: endpoints=" + impl.endpoints_text);
@@ -138,7 +137,10 @@ Watcher::StreamEnd Watcher::RunStream() {
       if (resp.created()) {
         created = true;
         // Watching "from now": everything up to the header revision is already history.
-        if (last_revision_.load() == 0) last_revision_ = resp.header().revision();
+        if (!know_revision_) {
+          last_revision_ = resp.header().revision();
+          know_revision_ = true;
+        }
         SetEstablished(OkStatus());
         continue;
       }
@@ -150,8 +152,8 @@ Watcher::StreamEnd Watcher::RunStream() {
         // resume at seen+1, but a duplicate would break our callers' invariants).
         if (e.kv().mod_revision() <= seen) continue;
         WatchEvent ev;
-        ev.type = e.type() == mvccpb::Event::DELETE ? WatchEvent::Type::kDelete
-                                                   : WatchEvent::Type::kPut;
+        ev.type =
+            e.type() == mvccpb::Event::DELETE ? WatchEvent::Type::kDelete : WatchEvent::Type::kPut;
         ev.kv = FromProto(e.kv());
         newest = std::max(newest, ev.kv.mod_revision);
         events.push_back(std::move(ev));

@@ -73,15 +73,17 @@ class Watcher {
 
   Store& store_;
   std::string prefix_;
-  int64_t start_revision_ = 0;
   EventsCallback on_events_;
   ErrorCallback on_error_;
   std::atomic<int64_t> last_revision_{0};
+  // Whether last_revision_ is meaningful yet: false while a "from now" watch awaits its first
+  // confirmation. Set by Watch() before the thread starts, then used only by the thread.
+  bool know_revision_ = false;
   std::thread thread_;
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool started_ = false;  // guarded by mu_
+  bool started_ = false;   // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
   // Outcome of the first stream: set once to OK (created) or the error. Guarded by mu_.
   bool established_set_ = false;

@@ -49,9 +49,16 @@ TEST(KeySpaceTest, RejectsBadNames) {
     bool ok;
   };
   const Case cases[] = {
-      {"gv0", true},      {"a.b-c_d", true},         {"", false},       {"a/b", false},
-      {"/", false},       {".", false},              {"..", false},     {std::string(1, '\0'), false},
-      {std::string(255, 'x'), true}, {std::string(256, 'x'), false},
+      {"gv0", true},
+      {"a.b-c_d", true},
+      {"", false},
+      {"a/b", false},
+      {"/", false},
+      {".", false},
+      {"..", false},
+      {std::string(1, '\0'), false},
+      {std::string(255, 'x'), true},
+      {std::string(256, 'x'), false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("name=" + c.name);

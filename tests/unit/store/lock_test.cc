@@ -15,9 +15,9 @@ namespace gd2::store {
 namespace {
 
 using ::gd2::testing::StatusIs;
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 class LockTest : public EtcdTest {
  protected:

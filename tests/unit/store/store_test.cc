@@ -6,9 +6,9 @@
 #include <string>
 
 #include "common/metrics.h"
-#include "unit/store/etcd_fixture.h"
 #include "support/ports.h"
 #include "support/status_matchers.h"
+#include "unit/store/etcd_fixture.h"
 
 namespace gd2::store {
 namespace {
@@ -157,7 +157,8 @@ TEST_F(StoreTest, MemberListAndEndpointStatus) {
 
 TEST_F(StoreTest, RecordsMetrics) {
   metrics::Registry& reg = metrics::Default();
-  metrics::Histogram& puts = reg.GetHistogram("gd2_etcd_request_duration_seconds", "", {{"op", "put"}});
+  metrics::Histogram& puts =
+      reg.GetHistogram("gd2_etcd_request_duration_seconds", "", {{"op", "put"}});
   metrics::Counter& lease_errors =
       reg.GetCounter("gd2_etcd_request_errors_total", "", {{"op", "lease_revoke"}});
   uint64_t puts_before = puts.Take().count;

@@ -88,6 +88,13 @@ TEST_F(WatcherTest, ReplaysFromStartRevision) {
   ASSERT_OK(watcher.Watch("h/", first, rec.OnEvents()));
   ASSERT_TRUE(WaitFor([&] { return rec.count() >= 2; }));
   EXPECT_EQ(rec.Summary(), (std::vector<std::string>{"put:h/a=1", "put:h/b=2"}));
+
+  // Revision 1 is the very beginning of history, not "from now".
+  Recorder all;
+  Watcher from_start(*store_);
+  ASSERT_OK(from_start.Watch("h/", 1, all.OnEvents()));
+  ASSERT_TRUE(WaitFor([&] { return all.count() >= 2; }));
+  EXPECT_EQ(all.Summary(), (std::vector<std::string>{"put:h/a=1", "put:h/b=2"}));
 }
 
 TEST_F(WatcherTest, ResumesAfterEtcdRestartWithoutLossOrDuplicates) {

@@ -1,0 +1,517 @@
+// ReST handlers of the volume plugin: validate, build a transaction, run it, answer from the
+// committed state.
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "api/json.h"
+#include "api/peer.h"
+#include "api/volume_req.h"
+#include "common/uuid.h"
+#include "plugins/peer/peer_store.h"
+#include "plugins/volume/plugin.h"
+#include "plugins/volume/volume_store.h"
+#include "volgen/options.h"
+#include "volgen/volgen.h"
+
+namespace gd2::plugins::volume {
+namespace {
+
+std::string LockName(const std::string& volume) { return "volume." + volume; }
+
+// Peers that host at least one brick of `v`, in brick order.
+std::vector<std::string> BrickPeers(const api::Volume& v) {
+  std::vector<std::string> peers;
+  for (const auto& sv : v.subvols) {
+    for (const auto& b : sv.bricks) {
+      if (std::find(peers.begin(), peers.end(), b.peer_id) == peers.end()) peers.push_back(b.peer_id);
+    }
+  }
+  return peers;
+}
+
+txn::Step PerPeerStep(const std::string& name, const std::string& peer, nlohmann::json args) {
+  return txn::Step{name, std::move(args), {peer}};
+}
+
+StatusOr<txn::Commit> ToCommit(StatusOr<VolumeCommit> c) {
+  if (!c.ok()) return c.status();
+  return txn::Commit{std::move(c->compares), std::move(c->ops)};
+}
+
+bool IsUnder(const std::string& path, const std::string& dir) {
+  if (path == dir) return true;
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+std::string FsTypeName(long type) {
+  switch (static_cast<unsigned long>(type)) {
+    case 0x58465342: return "xfs";
+    case 0xEF53: return "ext4";
+    case 0x9123683E: return "btrfs";
+    case 0x01021994: return "tmpfs";
+    case 0x794c7630: return "overlay";
+    default: return "unknown";
+  }
+}
+
+// Device and options of the mount that holds `path` (longest mount point prefix).
+void MountOf(const std::string& path, std::string* device, std::string* opts) {
+  std::ifstream in("/proc/self/mounts");
+  std::string dev, mnt, type, o;
+  size_t best = 0;
+  while (in >> dev >> mnt >> type >> o) {
+    std::string rest;
+    std::getline(in, rest);
+    if (IsUnder(path, mnt) && mnt.size() >= best) {
+      best = mnt.size();
+      *device = dev;
+      *opts = o;
+    }
+  }
+}
+
+bool MatchesFilter(const std::map<std::string, std::string>& md, const std::string& key,
+                   const std::string& value) {
+  if (key.empty() && value.empty()) return true;
+  for (const auto& [k, v] : md) {
+    if ((key.empty() || k == key) && (value.empty() || v == value)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(api::VolCreateReq req, api::DecodeJson<api::VolCreateReq>(ctx.body));
+  GD2_RETURN_IF_ERROR(api::ValidateVolumeName(req.name));
+  if (req.transport != "tcp") return InvalidArgumentError("unsupported transport: " + req.transport);
+  if (req.subvols.empty()) return InvalidArgumentError("a volume needs at least one brick");
+  for (const auto& [flag, on] : req.flags) {
+    (void)on;
+    if (flag != "reuse-bricks" && flag != "allow-root-dir" && flag != "allow-mount-as-brick" &&
+        flag != "create-brick-dir") {
+      return InvalidArgumentError("unknown flag: " + flag);
+    }
+  }
+  GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
+  auto existing = GetVolume(*services_.store, services_.keys, req.name);
+  if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+
+  // Resolve each brick's peer (id, name or address) to a peer record.
+  GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers, peer::ListPeers(*services_.store, services_.keys));
+  auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
+    for (const auto& p : peers) {
+      if (p.id == who || p.name == who) return &p;
+      for (const auto& a : p.client_addresses) {
+        if (a == who || a.substr(0, a.rfind(':')) == who) return &p;
+      }
+      for (const auto& a : p.peer_addresses) {
+        if (a == who || a.substr(0, a.rfind(':')) == who) return &p;
+      }
+    }
+    if (who == "localhost") {
+      for (const auto& p : peers) {
+        if (p.id == services_.peer_id) return &p;
+      }
+    }
+    return NotFoundError("peer not found: " + who);
+  };
+
+  const api::SubvolReq& first = req.subvols.front();
+  api::LayoutRequest layout;
+  layout.replica_count = first.replica;
+  layout.arbiter_count = first.arbiter;
+  layout.disperse_count = first.disperse_count;
+  layout.disperse_data_count = first.disperse_data;
+  layout.disperse_redundancy = first.disperse_redundancy;
+  if (first.type == "replicate" && layout.replica_count == 0) {
+    layout.replica_count = static_cast<int>(first.bricks.size());
+  }
+  if (first.type == "disperse" && layout.disperse_count == 0 && layout.disperse_data_count == 0) {
+    layout.disperse_count = static_cast<int>(first.bricks.size());
+  }
+  std::vector<api::Brick> flat;
+  for (const auto& sv : req.subvols) {
+    if (sv.type != first.type || sv.replica != first.replica || sv.arbiter != first.arbiter ||
+        sv.disperse_count != first.disperse_count || sv.disperse_data != first.disperse_data ||
+        sv.disperse_redundancy != first.disperse_redundancy) {
+      return InvalidArgumentError("all subvolumes must have the same type and counts");
+    }
+    for (const auto& br : sv.bricks) {
+      GD2_ASSIGN_OR_RETURN(const api::Peer* p, resolve(br.peer_id));
+      api::Brick b;
+      b.id = NewUuid();
+      b.peer_id = p->id;
+      std::string addr = p->client_addresses.empty() ? services_.client_host : p->client_addresses[0];
+      b.host = addr.substr(0, addr.rfind(':'));
+      b.path = br.path;
+      GD2_RETURN_IF_ERROR(api::ValidateBrickPath(b.path));
+      if (IsUnder(b.path, services_.workdir) || IsUnder(services_.workdir, b.path)) {
+        return InvalidArgumentError("brick may not be inside the glusterd2 workdir: " + b.path);
+      }
+      flat.push_back(std::move(b));
+    }
+  }
+
+  api::Volume v;
+  v.id = NewUuid();
+  v.name = req.name;
+  v.transport = req.transport;
+  v.state = api::VolumeState::kCreated;
+  GD2_ASSIGN_OR_RETURN(v.subvols, api::PlanSubvols(v.name, std::move(flat), layout));
+  v.type = api::VolumeTypeFor(v.subvols);
+  v.metadata = req.metadata;
+  v.auth.username = NewUuid();
+  v.auth.password = NewUuid();
+  v.version = 1;
+  using OptionMap = std::map<std::string, std::string>;
+  GD2_ASSIGN_OR_RETURN(OptionMap user_opts, volgen::NormalizeOptions(req.options));
+  for (const auto& [k, val] : user_opts) {
+    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*volgen::FindOption(k), req.allow_advanced_options,
+                                                 req.allow_experimental_options,
+                                                 req.allow_deprecated_options));
+  }
+  v.options = volgen::CreateTimeOptions(v.type);
+  for (const auto& [k, val] : user_opts) v.options[k] = val;
+  GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
+
+  // Replica sets on one peer lose the point of replication.
+  if (!req.force) {
+    for (const auto& sv : v.subvols) {
+      if (sv.type == api::SubvolType::kDistribute) continue;
+      std::set<std::string> seen;
+      for (const auto& b : sv.bricks) {
+        if (!seen.insert(b.peer_id).second) {
+          return InvalidArgumentError(
+              "bricks of subvolume " + sv.name + " are on the same peer; use force to allow it");
+        }
+      }
+    }
+  }
+  // A path belongs to one volume only, and bricks do not nest.
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
+  for (const auto& other : all) {
+    for (const auto& osv : other.volume.subvols) {
+      for (const auto& ob : osv.bricks) {
+        for (const auto& sv : v.subvols) {
+          for (const auto& b : sv.bricks) {
+            if (b.peer_id == ob.peer_id && (IsUnder(b.path, ob.path) || IsUnder(ob.path, b.path))) {
+              return AlreadyExistsError("brick path in use by volume " + other.volume.name +
+                                        ": path=" + b.path);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  auto flag = [&](const char* f) { return req.flags.count(f) != 0 && req.flags.at(f); };
+  txn::Txn t;
+  t.description = "volume create " + v.name;
+  t.locks = {LockName(v.name)};
+  for (const auto& peer : BrickPeers(v)) {
+    std::vector<std::string> paths;
+    for (const auto& sv : v.subvols) {
+      for (const auto& b : sv.bricks) {
+        if (b.peer_id == peer) paths.push_back(b.path);
+      }
+    }
+    t.steps.push_back(PerPeerStep("volume.prepare-bricks", peer,
+                                  {{"volume", v.name},
+                                   {"volume_id", v.id},
+                                   {"paths", paths},
+                                   {"create_dir", flag("create-brick-dir")},
+                                   {"reuse", flag("reuse-bricks")},
+                                   {"allow_root_dir", flag("allow-root-dir") || req.force},
+                                   {"allow_mount_as_brick", flag("allow-mount-as-brick") || req.force}}));
+  }
+  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, 0)); };
+  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
+  ctx.log.Info("volume created", {{"volume", v.name}, {"volume_id", v.id}});
+  return rest::Response::Created(api::VolumeToJson(v), "/v1/volumes/" + v.name);
+}
+
+StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& sv : all) {
+    if (MatchesFilter(sv.volume.metadata, ctx.Query("key"), ctx.Query("value"))) {
+      out.push_back(api::VolumeToJson(sv.volume));
+    }
+  }
+  return rest::Response::Ok(std::move(out));
+}
+
+StatusOr<rest::Response> VolumePlugin::Info(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  return rest::Response::Ok(api::VolumeToJson(sv.volume));
+}
+
+StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
+  std::string name = ctx.params["volname"];
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
+  if (sv.volume.state == api::VolumeState::kStarted) {
+    return FailedPreconditionError("volume is started; stop it before deleting: " + name);
+  }
+  txn::Txn t;
+  t.description = "volume delete " + name;
+  t.locks = {LockName(name)};
+  for (const auto& peer : BrickPeers(sv.volume)) {
+    std::vector<std::string> paths;
+    for (const auto& s : sv.volume.subvols) {
+      for (const auto& b : s.bricks) {
+        if (b.peer_id == peer) paths.push_back(b.path);
+      }
+    }
+    t.steps.push_back(PerPeerStep("volume.delete-bricks", peer,
+                                  {{"volume", name}, {"volume_id", sv.volume.id}, {"paths", paths},
+                                   {"allow_root_dir", true}, {"allow_mount_as_brick", true},
+                                   {"reuse", true}}));
+  }
+  t.commit = [&]() { return ToCommit(DeleteCommit(services_.keys, name, sv.mod_revision)); };
+  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
+  ctx.log.Info("volume deleted", {{"volume", name}});
+  return rest::Response::NoContent();
+}
+
+StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
+  std::string name = ctx.params["volname"];
+  GD2_ASSIGN_OR_RETURN(api::VolStartReq req, api::DecodeJson<api::VolStartReq>(ctx.body));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
+  if (sv.volume.state == api::VolumeState::kStarted && !req.force_start_bricks) {
+    return FailedPreconditionError("volume already started");
+  }
+  api::Volume v = sv.volume;
+  v.state = api::VolumeState::kStarted;
+  v.version++;
+  nlohmann::json vjson = api::VolumeToJson(v, api::JsonView::kStore);
+  txn::Txn t;
+  t.description = "volume start " + name;
+  t.locks = {LockName(name)};
+  for (const auto& peer : BrickPeers(v)) {
+    t.steps.push_back(PerPeerStep("volume.start-bricks", peer, {{"volume", vjson}}));
+  }
+  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
+  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
+  ctx.log.Info("volume started", {{"volume", name}});
+  return rest::Response::Ok(api::VolumeToJson(v));
+}
+
+StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
+  std::string name = ctx.params["volname"];
+  GD2_ASSIGN_OR_RETURN(api::VolStopReq req, api::DecodeJson<api::VolStopReq>(ctx.body));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
+  if (sv.volume.state != api::VolumeState::kStarted && !req.force) {
+    return FailedPreconditionError("volume already stopped");
+  }
+  api::Volume v = sv.volume;
+  v.state = api::VolumeState::kStopped;
+  v.version++;
+  nlohmann::json vjson = api::VolumeToJson(sv.volume, api::JsonView::kStore);
+  txn::Txn t;
+  t.description = "volume stop " + name;
+  t.locks = {LockName(name)};
+  for (const auto& peer : BrickPeers(v)) {
+    t.steps.push_back(PerPeerStep("volume.stop-bricks", peer, {{"volume", vjson}}));
+  }
+  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
+  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
+  ctx.log.Info("volume stopped", {{"volume", name}});
+  return rest::Response::Ok(api::VolumeToJson(v));
+}
+
+std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) const {
+  std::vector<api::BrickStatus> out;
+  for (const auto& sv : v.subvols) {
+    for (const auto& b : sv.bricks) {
+      api::BrickStatus st;
+      st.info = api::BrickToJson(b, v);
+      if (b.peer_id == services_.peer_id) {
+        brick::BrickSpec spec = SpecFor(v, b, 0);
+        brick::ProcessState ps = bricks_->State(bricks_->Key(spec));
+        st.online = ps.running && v.state == api::VolumeState::kStarted;
+        st.pid = st.online ? ps.pid : 0;
+        st.port = st.online ? ps.port : 0;
+        struct statfs fs {};
+        if (::statfs(b.path.c_str(), &fs) == 0) {
+          st.fs_type = FsTypeName(static_cast<long>(fs.f_type));
+          st.size.capacity = static_cast<uint64_t>(fs.f_blocks) * fs.f_bsize;
+          st.size.free = static_cast<uint64_t>(fs.f_bavail) * fs.f_bsize;
+          st.size.used = static_cast<uint64_t>(fs.f_blocks - fs.f_bfree) * fs.f_bsize;
+        }
+        MountOf(b.path, &st.device, &st.mount_opts);
+      }
+      out.push_back(std::move(st));
+    }
+  }
+  return out;
+}
+
+StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  api::VolumeStatusResp resp;
+  resp.info = api::VolumeToJson(sv.volume);
+  resp.bricks = BrickStatuses(sv.volume);
+  resp.online = !resp.bricks.empty();
+  for (const auto& b : resp.bricks) resp.online = resp.online && b.online;
+  // Capacity as a client sees it: the sum over distribute subvolumes of the smallest brick.
+  size_t i = 0;
+  for (const auto& s : sv.volume.subvols) {
+    uint64_t cap = UINT64_MAX, used = 0, free = UINT64_MAX;
+    for (size_t k = 0; k < s.bricks.size(); ++k, ++i) {
+      cap = std::min(cap, resp.bricks[i].size.capacity);
+      free = std::min(free, resp.bricks[i].size.free);
+      used = std::max(used, resp.bricks[i].size.used);
+    }
+    if (s.type == api::SubvolType::kDisperse && s.disperse_count > 0) {
+      uint64_t data = static_cast<uint64_t>(s.disperse_count - s.disperse_redundancy);
+      cap *= data;
+      free *= data;
+      used *= data;
+    }
+    if (cap != UINT64_MAX) resp.size.capacity += cap;
+    if (free != UINT64_MAX) resp.size.free += free;
+    resp.size.used += used;
+  }
+  return rest::Response::Ok(resp);
+}
+
+StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  return rest::Response::Ok(BrickStatuses(sv.volume));
+}
+
+StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
+                                                  const std::function<Status(api::Volume&)>& change,
+                                                  const log::Logger& log) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
+  api::Volume v = sv.volume;
+  GD2_RETURN_IF_ERROR(change(v));
+  v.version++;
+  GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
+  // Volfiles are generated on demand from the record, so the commit is the whole change; the
+  // volume watch on every peer then sends FETCHSPEC to the processes using this volume.
+  txn::Txn t;
+  t.description = "volume options " + name;
+  t.locks = {LockName(name)};
+  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
+  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), log));
+  return v;
+}
+
+StatusOr<rest::Response> VolumePlugin::SetOptions(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(api::VolOptionReq req, api::DecodeJson<api::VolOptionReq>(ctx.body));
+  if (req.options.empty()) return InvalidArgumentError("no options given");
+  using OptionMap = std::map<std::string, std::string>;
+  GD2_ASSIGN_OR_RETURN(OptionMap opts, volgen::NormalizeOptions(req.options));
+  for (const auto& [k, val] : opts) {
+    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*volgen::FindOption(k), req.allow_advanced_options,
+                                                 req.allow_experimental_options,
+                                                 req.allow_deprecated_options));
+  }
+  GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(
+                                          ctx.params["volname"],
+                                          [&](api::Volume& vol) {
+                                            for (const auto& [k, val] : opts) vol.options[k] = val;
+                                            return OkStatus();
+                                          },
+                                          ctx.log));
+  for (const auto& [k, val] : opts) {
+    ctx.log.Info("volume option set", {{"volume", v.name}, {"option", k}, {"value", val}});
+  }
+  return rest::Response::Ok(api::VolumeToJson(v));
+}
+
+StatusOr<rest::Response> VolumePlugin::ResetOptions(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(api::VolOptionResetReq req, api::DecodeJson<api::VolOptionResetReq>(ctx.body));
+  if (req.options.empty() && !req.all) return InvalidArgumentError("no options given (or all)");
+  std::vector<std::string> keys;
+  for (const auto& k : req.options) {
+    GD2_ASSIGN_OR_RETURN(std::string key, volgen::ResolveOptionKey(k));
+    keys.push_back(key);
+  }
+  GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(
+                                          ctx.params["volname"],
+                                          [&](api::Volume& vol) {
+                                            if (req.all) {
+                                              vol.options = volgen::CreateTimeOptions(vol.type);
+                                            }
+                                            for (const auto& k : keys) {
+                                              auto defaults = volgen::CreateTimeOptions(vol.type);
+                                              if (defaults.count(k) != 0 && !req.force) {
+                                                vol.options[k] = defaults[k];
+                                              } else {
+                                                vol.options.erase(k);
+                                              }
+                                            }
+                                            return OkStatus();
+                                          },
+                                          ctx.log));
+  ctx.log.Info("volume options reset", {{"volume", v.name}, {"all", req.all}});
+  return rest::Response::Ok(api::VolumeToJson(v));
+}
+
+StatusOr<rest::Response> VolumePlugin::GetOptions(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& o : volgen::EffectiveOptions(sv.volume.options)) {
+    out.push_back(api::OptionInfo{o.key, o.value, o.modified, o.default_value,
+                                  std::string(volgen::OptionLevelName(o.level))});
+  }
+  return rest::Response::Ok(std::move(out));
+}
+
+StatusOr<rest::Response> VolumePlugin::GetOption(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(std::string key, volgen::ResolveOptionKey(ctx.params["optname"]));
+  for (const auto& o : volgen::EffectiveOptions(sv.volume.options)) {
+    if (o.key == key) {
+      return rest::Response::Ok(api::OptionInfo{o.key, o.value, o.modified, o.default_value,
+                                                std::string(volgen::OptionLevelName(o.level))});
+    }
+  }
+  return NotFoundError("option not found: " + key);
+}
+
+StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  const api::Volume& v = sv.volume;
+  if (v.type == api::VolumeType::kDistribute) {
+    return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");
+  }
+  if (v.state != api::VolumeState::kStarted) return FailedPreconditionError("volume is not started");
+  nlohmann::json out = nlohmann::json::array();
+  std::vector<api::BrickStatus> statuses = BrickStatuses(v);
+  size_t i = 0;
+  for (const auto& s : v.subvols) {
+    for (const auto& b : s.bricks) {
+      api::BrickHealInfo hi;
+      hi.host_id = b.peer_id;
+      hi.name = b.host + ":" + b.path;
+      bool online = statuses[i++].online;
+      hi.status = online ? "Connected" : "Transport endpoint is not connected";
+      if (b.peer_id == services_.peer_id && online) {
+        // Pending heals are the gfid links in the brick's xattrop index (the base file
+        // "xattrop-<uuid>" is not an entry).
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(
+                 b.path + "/.glusterfs/indices/xattrop", ec)) {
+          std::string n = e.path().filename().string();
+          if (n.rfind("xattrop-", 0) == 0) continue;
+          hi.total_entries++;
+          if (hi.entries.size() < 1000) hi.entries.push_back(n);
+        }
+        hi.entries_in_heal_pending = hi.total_entries;
+      }
+      out.push_back(hi);
+    }
+  }
+  return rest::Response::Ok(std::move(out));
+}
+
+}  // namespace gd2::plugins::volume

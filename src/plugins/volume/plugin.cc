@@ -1,0 +1,197 @@
+#include "plugins/volume/plugin.h"
+
+#include "common/log.h"
+#include "plugins/volume/volume_store.h"
+#include "store/session.h"
+#include "store/watcher.h"
+#include "sunrpc/portmap.h"
+#include "sunrpc/rpc_server.h"
+#include "sunrpc/volfile_id.h"
+#include "volgen/volgen.h"
+
+namespace gd2::plugins::volume {
+
+VolumePlugin::VolumePlugin(Services& services) : services_(services) {}
+
+VolumePlugin::~VolumePlugin() { Stop(); }
+
+void VolumePlugin::Register(Registrar& r) {
+  auto step = [this](Status (VolumePlugin::*fn)(txn::StepContext&, const nlohmann::json&)) {
+    return [this, fn](txn::StepContext& ctx, const nlohmann::json& args) {
+      return (this->*fn)(ctx, args);
+    };
+  };
+  r.AddStep("volume.prepare-bricks", step(&VolumePlugin::PrepareBricks),
+            step(&VolumePlugin::UnprepareBricks));
+  r.AddStep("volume.start-bricks", step(&VolumePlugin::StartBricks), step(&VolumePlugin::StopBricks));
+  r.AddStep("volume.stop-bricks", step(&VolumePlugin::StopBricks), step(&VolumePlugin::StartBricks));
+  r.AddStep("volume.delete-bricks", step(&VolumePlugin::DeleteBricks),
+            step(&VolumePlugin::PrepareBricks));
+
+  using rest::Method;
+  auto h = [this](StatusOr<rest::Response> (VolumePlugin::*fn)(rest::RequestContext&)) {
+    return [this, fn](rest::RequestContext& ctx) { return (this->*fn)(ctx); };
+  };
+  r.AddRoute({"VolumeCreate", Method::kPost, "/v1/volumes", h(&VolumePlugin::Create),
+              "create a volume from bricks", "VolCreateReq", "VolumeInfo"});
+  r.AddRoute({"VolumeList", Method::kGet, "/v1/volumes", h(&VolumePlugin::List),
+              "list volumes (?key=K&value=V filters on metadata)", "", "[VolumeInfo]"});
+  r.AddRoute({"VolumeInfo", Method::kGet, "/v1/volumes/{volname}", h(&VolumePlugin::Info),
+              "show one volume", "", "VolumeInfo"});
+  r.AddRoute({"VolumeDelete", Method::kDelete, "/v1/volumes/{volname}", h(&VolumePlugin::Delete),
+              "delete a stopped volume", "", ""});
+  r.AddRoute({"VolumeStart", Method::kPost, "/v1/volumes/{volname}/start",
+              h(&VolumePlugin::StartVolume), "start the bricks of a volume", "VolStartReq",
+              "VolumeInfo"});
+  r.AddRoute({"VolumeStop", Method::kPost, "/v1/volumes/{volname}/stop", h(&VolumePlugin::StopVolume),
+              "stop the bricks of a volume", "VolStopReq", "VolumeInfo"});
+  r.AddRoute({"VolumeStatus", Method::kGet, "/v1/volumes/{volname}/status",
+              h(&VolumePlugin::VolumeStatus), "volume and brick status", "", "VolumeStatusResp"});
+  r.AddRoute({"VolumeBricksStatus", Method::kGet, "/v1/volumes/{volname}/bricks",
+              h(&VolumePlugin::Bricks), "brick status", "", "[BrickStatus]"});
+  r.AddRoute({"VolumeOptions", Method::kPost, "/v1/volumes/{volname}/options",
+              h(&VolumePlugin::SetOptions), "set volume options", "VolOptionReq", "VolumeInfo"});
+  r.AddRoute({"VolumeOptionsGet", Method::kGet, "/v1/volumes/{volname}/options",
+              h(&VolumePlugin::GetOptions), "all volume options with values and defaults", "",
+              "[OptionInfo]"});
+  r.AddRoute({"VolumeOptionGet", Method::kGet, "/v1/volumes/{volname}/options/{optname}",
+              h(&VolumePlugin::GetOption), "one volume option", "", "OptionInfo"});
+  r.AddRoute({"VolumeOptionsReset", Method::kDelete, "/v1/volumes/{volname}/options",
+              h(&VolumePlugin::ResetOptions), "reset volume options to their defaults",
+              "VolOptionResetReq", "VolumeInfo"});
+  r.AddRoute({"VolumeHealInfo", Method::kGet, "/v1/volumes/{volname}/heal-info",
+              h(&VolumePlugin::HealInfo), "entries pending heal per brick", "", "[BrickHealInfo]"});
+}
+
+Status VolumePlugin::Start() {
+  brick::SupervisorOptions bo;
+  bo.run_dir = services_.rundir;
+  bo.log_dir = services_.logdir;
+  bo.kind = brick::BrickKind();
+  // A brick is ready when it has signed in to our port map (it then serves I/O).
+  sunrpc::PortMap* portmap = services_.portmap;
+  bo.ready = [portmap](const brick::BrickSpec& spec) {
+    auto e = portmap->Lookup(spec.brick_path);
+    return e.has_value() && e->port == spec.port;
+  };
+  bo.on_state_change = [portmap](const std::string& key, bool running, pid_t pid, int port) {
+    if (!running) {
+      portmap->Remove(key);
+      log::Root().Warn("brick process down", {{"brick", key}, {"pid", pid}});
+    } else {
+      log::Root().Info("brick process up", {{"brick", key}, {"pid", pid}, {"port", port}});
+    }
+  };
+  bricks_ = std::make_unique<brick::Supervisor>(bo);
+  brick::SupervisorOptions so;
+  so.run_dir = services_.rundir;
+  so.log_dir = services_.logdir;
+  so.kind = brick::ShdKind();
+  shd_ = std::make_unique<brick::Supervisor>(so);
+
+  services_.set_volfile_provider(this);
+
+  // Every peer tells its own volfile clients when a volume record changes.
+  watcher_ = std::make_unique<store::Watcher>(*services_.store);
+  std::string prefix = services_.keys.VolumesPrefix();
+  sunrpc::RpcServer* rpc = services_.rpc;
+  return watcher_->Watch(
+      prefix, 0,
+      [this, prefix, rpc](const std::vector<store::WatchEvent>& events) {
+        for (const auto& e : events) {
+          std::string name = e.kv.key.substr(prefix.size());
+          if (e.type == store::WatchEvent::Type::kPut) {
+            auto v = api::ParseVolume(e.kv.value);
+            if (v.ok()) {
+              std::lock_guard<std::mutex> lock(mu_);
+              cache_[name] = *v;
+            }
+          } else {
+            std::lock_guard<std::mutex> lock(mu_);
+            cache_.erase(name);
+          }
+          size_t n = rpc->NotifyVolfileChanged(name);
+          if (n > 0) log::Root().Info("volfile change sent", {{"volume", name}, {"connections", n}});
+        }
+      },
+      [](const Status& err) { log::Root().Error("volume watch ended", {{"error", err}}); });
+}
+
+void VolumePlugin::OnServing() {
+  reconcile_ = std::thread([this] { Reconcile(); });
+}
+
+void VolumePlugin::Reconcile() {
+  auto vols = ListVolumes(*services_.store, services_.keys);
+  if (!vols.ok()) {
+    log::Root().Error("cannot reconcile bricks", {{"error", vols.status()}});
+    return;
+  }
+  for (const auto& sv : *vols) {
+    const api::Volume& v = sv.volume;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cache_[v.name] = v;
+    }
+    Status s = v.state == api::VolumeState::kStarted ? StartLocalBricks(v, log::Root())
+                                                     : StopLocalBricks(v, log::Root());
+    if (!s.ok()) {
+      log::Root().Error("brick reconcile failed", {{"volume", v.name}, {"error", s}});
+    }
+  }
+}
+
+void VolumePlugin::Stop() {
+  if (reconcile_.joinable()) reconcile_.join();
+  if (watcher_) {
+    watcher_->Stop();
+    watcher_.reset();
+  }
+  // Bricks outlive the daemon: only stop watching them.
+  if (bricks_) bricks_->Shutdown();
+  if (shd_) shd_->Shutdown();
+}
+
+StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, const sunrpc::Dict&) {
+  GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
+  api::Volume v;
+  auto stored = GetVolume(*services_.store, services_.keys, id.volume);
+  if (stored.ok()) {
+    v = stored->volume;
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_[v.name] = v;
+  } else if (stored.status().code() == StatusCode::kNotFound) {
+    return stored.status();
+  } else {
+    // Store unreachable: a restarting brick still gets the last known volfile.
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(id.volume);
+    if (it == cache_.end()) return UnavailableError("store unreachable and volume not cached");
+    v = it->second;
+  }
+  switch (id.kind) {
+    case sunrpc::VolfileKind::kClient: {
+      volgen::ClientContext cc;
+      cc.trusted = false;
+      return volgen::FuseVolfile(v, cc);
+    }
+    case sunrpc::VolfileKind::kBrick:
+      for (const auto& sv : v.subvols) {
+        for (const auto& b : sv.bricks) {
+          if (volgen::BrickVolfileId(v.name, b.host, b.path) == std::string(volfile_id.substr(
+                                                                   volfile_id.front() == '/' ? 1 : 0))) {
+            volgen::BrickContext bc;
+            bc.workdir = services_.workdir;
+            return volgen::BrickVolfile(v, b, bc);
+          }
+        }
+      }
+      return NotFoundError("no such brick volfile: " + std::string(volfile_id));
+    case sunrpc::VolfileKind::kDaemon:
+      if (id.daemon == "shd") return volgen::ShdVolfile(v, volgen::ShdContext{});
+      return NotFoundError("no volfile for daemon " + id.daemon);
+  }
+  return NotFoundError("unknown volfile id");
+}
+
+}  // namespace gd2::plugins::volume

@@ -1,0 +1,84 @@
+// Volumes: create/start/stop/delete volumes on stock GlusterFS bricks, volume options, status
+// and heal info, and the volfiles the stock processes fetch over GETSPEC. State lives in the
+// store (volumes/<name>); bricks run on the peers that host them, supervised by that peer.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "api/volume.h"
+#include "api/volume_req.h"
+#include "brick/port_allocator.h"
+#include "brick/supervisor.h"
+#include "plugins/plugin.h"
+#include "sunrpc/volfile_provider.h"
+
+namespace gd2::store {
+class Watcher;
+}
+
+namespace gd2::plugins::volume {
+
+class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
+ public:
+  explicit VolumePlugin(Services& services);
+  ~VolumePlugin() override;
+  std::string_view Name() const override { return "volume"; }
+  void Register(Registrar& r) override;
+  Status Start() override;
+  void OnServing() override;
+  void Stop() override;
+
+  // sunrpc::VolfileProvider: brick, client and self-heal daemon volfiles from the stored volume.
+  StatusOr<std::string> GetVolfile(std::string_view volfile_id, const sunrpc::Dict& xdata) override;
+
+ private:
+  // Steps (run on each peer that hosts bricks of the volume).
+  Status PrepareBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status UnprepareBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status StartBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status StopBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status DeleteBricks(txn::StepContext& ctx, const nlohmann::json& args);
+
+  // Handlers.
+  StatusOr<rest::Response> Create(rest::RequestContext& ctx);
+  StatusOr<rest::Response> List(rest::RequestContext& ctx);
+  StatusOr<rest::Response> Info(rest::RequestContext& ctx);
+  StatusOr<rest::Response> Delete(rest::RequestContext& ctx);
+  StatusOr<rest::Response> StartVolume(rest::RequestContext& ctx);
+  StatusOr<rest::Response> StopVolume(rest::RequestContext& ctx);
+  StatusOr<rest::Response> VolumeStatus(rest::RequestContext& ctx);
+  StatusOr<rest::Response> Bricks(rest::RequestContext& ctx);
+  StatusOr<rest::Response> SetOptions(rest::RequestContext& ctx);
+  StatusOr<rest::Response> GetOptions(rest::RequestContext& ctx);
+  StatusOr<rest::Response> GetOption(rest::RequestContext& ctx);
+  StatusOr<rest::Response> ResetOptions(rest::RequestContext& ctx);
+  StatusOr<rest::Response> HealInfo(rest::RequestContext& ctx);
+
+  // Starts (or adopts) this peer's bricks and self-heal daemon of `v`.
+  Status StartLocalBricks(const api::Volume& v, const log::Logger& log);
+  Status StopLocalBricks(const api::Volume& v, const log::Logger& log);
+  brick::BrickSpec SpecFor(const api::Volume& v, const api::Brick& b, int port) const;
+  brick::BrickSpec ShdSpecFor(const api::Volume& v) const;
+  // Brings local processes in line with the stored volumes (after a daemon restart).
+  void Reconcile();
+  std::vector<api::BrickStatus> BrickStatuses(const api::Volume& v) const;
+  // Changes the stored options through a transaction and notifies volfile users.
+  StatusOr<api::Volume> CommitOptions(const std::string& name,
+                                      const std::function<Status(api::Volume&)>& change,
+                                      const log::Logger& log);
+
+  Services& services_;
+  brick::PortAllocator ports_;
+  std::unique_ptr<brick::Supervisor> bricks_;
+  std::unique_ptr<brick::Supervisor> shd_;
+  std::unique_ptr<store::Watcher> watcher_;
+  std::thread reconcile_;
+  mutable std::mutex mu_;
+  std::map<std::string, api::Volume> cache_;  // guarded by mu_: last volumes read, for GETSPEC
+};
+
+}  // namespace gd2::plugins::volume

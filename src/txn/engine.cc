@@ -1,0 +1,201 @@
+#include "txn/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/failpoint.h"
+#include "common/metrics.h"
+#include "common/uuid.h"
+#include "store/lock.h"
+#include "store/session.h"
+
+namespace gd2::txn {
+namespace {
+
+nlohmann::json StepsJson(const std::vector<Step>& steps) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : steps) out.push_back({{"name", s.name}, {"args", s.args}, {"peers", s.peers}});
+  return out;
+}
+
+// The progress record of a transaction: enough to undo it after a crash.
+std::string Record(const std::string& id, const std::string& initiator, const std::string& what,
+                   const std::vector<Step>& steps, size_t started) {
+  return nlohmann::json{{"id", id},
+                        {"initiator", initiator},
+                        {"description", what},
+                        {"steps", StepsJson(steps)},
+                        {"started", started}}
+      .dump();
+}
+
+}  // namespace
+
+void StepRegistry::Add(const std::string& name, StepFunc do_fn, StepFunc undo_fn) {
+  if (steps_.count(name) != 0) {
+    std::fprintf(stderr, "duplicate transaction step: %s\n", name.c_str());
+    std::abort();
+  }
+  steps_[name] = Entry{std::move(do_fn), std::move(undo_fn)};
+}
+
+const StepRegistry::Entry* StepRegistry::Find(const std::string& name) const {
+  auto it = steps_.find(name);
+  return it == steps_.end() ? nullptr : &it->second;
+}
+
+Engine::Engine(store::Store& store, store::Session& session, store::KeySpace keys,
+               const StepRegistry& registry, std::string self_peer_id, StepRunner* remote)
+    : store_(store),
+      session_(session),
+      keys_(std::move(keys)),
+      registry_(registry),
+      self_(std::move(self_peer_id)),
+      remote_(remote) {}
+
+Status Engine::RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step) {
+  if (peer != self_) {
+    if (remote_ == nullptr) return UnavailableError("no peer RPC to run step on peer " + peer);
+    return remote_->Run(peer, undo, ctx, step);
+  }
+  const StepRegistry::Entry* e = registry_.Find(step.name);
+  if (e == nullptr) return InternalError("unknown transaction step: " + step.name);
+  const StepFunc& fn = undo ? e->undo_fn : e->do_fn;
+  if (!fn) return OkStatus();
+  return fn(ctx, step.args);
+}
+
+void Engine::UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx) {
+  for (size_t i = count; i-- > 0;) {
+    const Step& step = steps[i];
+    for (auto p = step.peers.rbegin(); p != step.peers.rend(); ++p) {
+      Status s = RunStep(*p, true, ctx, step);
+      if (s.ok()) {
+        ctx.log.Info("step undone", {{"step", step.name}, {"peer", *p}});
+      } else {
+        // Undo is best effort: the recovery pass and the next operation reconcile the rest.
+        ctx.log.Error("step undo failed", {{"step", step.name}, {"peer", *p}, {"error", s}});
+      }
+    }
+  }
+}
+
+Status Engine::Run(Txn txn, const log::Logger& log) {
+  auto start = std::chrono::steady_clock::now();
+  StepContext ctx;
+  ctx.txn_id = RandomHex(8);
+  ctx.log = log.With({{"txn_id", ctx.txn_id}});
+
+  std::sort(txn.locks.begin(), txn.locks.end());
+  txn.locks.erase(std::unique(txn.locks.begin(), txn.locks.end()), txn.locks.end());
+  std::vector<store::LockGuard> guards;
+  for (const auto& name : txn.locks) {
+    auto g = store::Lock::Acquire(store_, session_, keys_, name, kLockTimeout);
+    if (!g.ok()) return g.status();
+    guards.push_back(std::move(*g));
+  }
+
+  GD2_ASSIGN_OR_RETURN(std::string record_key, keys_.Txn(ctx.txn_id));
+  size_t started = 0;
+  Status failure;
+  for (; started < txn.steps.size(); ++started) {
+    const Step& step = txn.steps[started];
+    // Record the intent before acting, so a crash mid-step is undone by recovery.
+    auto put = store_.Put(record_key,
+                          Record(ctx.txn_id, self_, txn.description, txn.steps, started + 1));
+    if (!put.ok()) {
+      failure = put.status();
+      break;
+    }
+    for (const auto& peer : step.peers) {
+      auto t0 = std::chrono::steady_clock::now();
+      Status s = RunStep(peer, false, ctx, step);
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (!s.ok()) {
+        ctx.log.Error("step failed", {{"step", step.name}, {"peer", peer}, {"duration_ms", ms},
+                                      {"error", s}});
+        failure = Status(s.code(), "step " + step.name + " failed on peer " + peer + ": " + s.message());
+        break;
+      }
+      ctx.log.Info("step done", {{"step", step.name}, {"peer", peer}, {"duration_ms", ms}});
+      GD2_FAILPOINT("txn.after-step:" + step.name);
+    }
+    if (!failure.ok()) {
+      ++started;  // the failed step may have done part of its work
+      break;
+    }
+  }
+
+  if (failure.ok()) {
+    GD2_FAILPOINT("txn.before-commit");
+    StatusOr<Commit> commit = txn.commit ? txn.commit() : StatusOr<Commit>(Commit{});
+    if (!commit.ok()) {
+      failure = commit.status();
+    } else {
+      std::vector<store::Compare> compares = commit->compares;
+      for (const auto& g : guards) compares.push_back(g.FenceCompare());
+      std::vector<store::Op> ops = commit->ops;
+      ops.push_back(store::Op::Delete(record_key));
+      auto r = store_.Txn(compares, ops, {});
+      if (!r.ok()) {
+        failure = r.status();
+      } else if (!r->succeeded) {
+        failure = AbortedError("transaction not committed: its cluster lock was lost or the " +
+                               std::string("object changed concurrently (") + txn.description + ")");
+      }
+    }
+  }
+
+  if (!failure.ok()) {
+    UndoSteps(txn.steps, started, ctx);
+    Status d = store_.Delete(record_key).status();
+    if (!d.ok()) ctx.log.Warn("cannot delete transaction record", {{"error", d}});
+  }
+  for (auto& g : guards) g.Release().IgnoreError();
+
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  metrics::Default()
+      .GetHistogram("gd2_txn_duration_seconds", "transaction latency", {{"result", failure.ok() ? "ok" : "error"}})
+      .Observe(ms / 1000);
+  if (failure.ok()) {
+    ctx.log.Info("transaction committed", {{"txn", txn.description}, {"duration_ms", ms}});
+  } else {
+    ctx.log.Error("transaction failed", {{"txn", txn.description}, {"duration_ms", ms},
+                                         {"error", failure}});
+  }
+  return failure;
+}
+
+StatusOr<int> Engine::Recover(const log::Logger& log) {
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
+  int undone = 0;
+  for (const auto& kv : records) {
+    nlohmann::json r = nlohmann::json::parse(kv.value, nullptr, false);
+    if (!r.is_object() || !r.contains("initiator") || !r["initiator"].is_string()) continue;
+    if (r["initiator"].get<std::string>() != self_) continue;
+    std::vector<Step> steps;
+    try {
+      for (const auto& s : r.at("steps")) {
+        steps.push_back(Step{s.at("name").get<std::string>(), s.at("args"),
+                             s.at("peers").get<std::vector<std::string>>()});
+      }
+    } catch (const std::exception& e) {
+      log.Error("corrupt transaction record", {{"key", kv.key}, {"error", e.what()}});
+      continue;
+    }
+    size_t started = std::min<size_t>(r.value("started", steps.size()), steps.size());
+    StepContext ctx;
+    ctx.txn_id = r.value("id", "");
+    ctx.log = log.With({{"txn_id", ctx.txn_id}});
+    ctx.log.Warn("rolling back unfinished transaction",
+                 {{"txn", r.value("description", "")}, {"steps_started", started}});
+    UndoSteps(steps, started, ctx);
+    GD2_RETURN_IF_ERROR(store_.Delete(kv.key).status());
+    ++undone;
+  }
+  return undone;
+}
+
+}  // namespace gd2::txn

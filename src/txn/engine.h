@@ -1,0 +1,109 @@
+// The transaction engine. An operation is a list of named steps, each run on the peers that
+// need it (never the whole cluster), with an undo action. The initiator takes cluster locks on
+// the objects involved, records its progress in the store, runs the steps, undoes the executed
+// ones in reverse order when one fails, and only then commits the result in one etcd
+// transaction fenced by its locks: an initiator whose lock expired while it stalled cannot
+// commit. A recovery pass at start-up undoes what a dead initiator left.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/status.h"
+#include "store/keys.h"
+#include "store/store.h"
+
+namespace gd2::store {
+class Session;
+}
+
+namespace gd2::txn {
+
+struct StepContext {
+  std::string txn_id;
+  log::Logger log;
+};
+
+// A step action. Do and undo must be idempotent; undo must tolerate a do that stopped halfway.
+using StepFunc = std::function<Status(StepContext& ctx, const nlohmann::json& args)>;
+
+class StepRegistry {
+ public:
+  // Aborts startup on a duplicate name.
+  void Add(const std::string& name, StepFunc do_fn, StepFunc undo_fn);
+  struct Entry {
+    StepFunc do_fn;
+    StepFunc undo_fn;
+  };
+  // nullptr if unknown.
+  const Entry* Find(const std::string& name) const;
+
+ private:
+  std::map<std::string, Entry> steps_;
+};
+
+struct Step {
+  std::string name;  // "volume.prepare-bricks"
+  nlohmann::json args;
+  std::vector<std::string> peers;  // peer ids to run it on
+};
+
+// What the initiator writes to the store when every step succeeded.
+struct Commit {
+  std::vector<store::Compare> compares;
+  std::vector<store::Op> ops;
+};
+
+struct Txn {
+  std::string description;          // "volume create v1", for logs
+  std::vector<std::string> locks;   // lock names (key segments), taken in sorted order
+  std::vector<Step> steps;
+  // Called after the last step; builds the commit (may read the store). A non-OK status undoes
+  // the steps.
+  std::function<StatusOr<Commit>()> commit;
+};
+
+// Runs one step on one peer: locally through the registry, or on a remote peer (peer RPC).
+class StepRunner {
+ public:
+  virtual ~StepRunner() = default;
+  virtual Status Run(const std::string& peer_id, bool undo, StepContext& ctx, const Step& step) = 0;
+};
+
+class Engine {
+ public:
+  // `remote` runs steps on other peers; nullptr: only local steps are possible (kUnavailable
+  // for others). All references must outlive the engine.
+  Engine(store::Store& store, store::Session& session, store::KeySpace keys,
+         const StepRegistry& registry, std::string self_peer_id, StepRunner* remote = nullptr);
+
+  // Runs `txn`. Errors: kAborted "cluster lock busy" (lock not obtained in 5 s) or "lock lost
+  // before commit"; the failing step's error with the step and peer named; store errors.
+  // On every error the executed steps have been undone. Thread-safe.
+  Status Run(Txn txn, const log::Logger& log);
+
+  // Undoes the steps of transactions this peer started and did not finish (it crashed), then
+  // forgets them. Call at start-up before serving. Returns how many were rolled back.
+  StatusOr<int> Recover(const log::Logger& log);
+
+  static constexpr std::chrono::milliseconds kLockTimeout{5000};
+
+ private:
+  Status RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step);
+  void UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx);
+
+  store::Store& store_;
+  store::Session& session_;
+  store::KeySpace keys_;
+  const StepRegistry& registry_;
+  std::string self_;
+  StepRunner* remote_;
+};
+
+}  // namespace gd2::txn
