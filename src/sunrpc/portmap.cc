@@ -1,0 +1,102 @@
+#include "sunrpc/portmap.h"
+
+namespace gd2::sunrpc {
+
+void PortMap::SetChangeCallback(ChangeCallback cb) {
+  std::lock_guard<std::mutex> lock(cb_mu_);
+  cb_ = std::move(cb);
+}
+
+void PortMap::Notify(PortMapEvent event, const std::string& brick, const PortMapEntry& entry) {
+  ChangeCallback cb;
+  {
+    std::lock_guard<std::mutex> lock(cb_mu_);
+    cb = cb_;
+  }
+  if (cb) cb(event, brick, entry);
+}
+
+bool PortMap::Signin(const std::string& brick, int port, int pid) {
+  PortMapEntry entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.size() >= kMaxEntries && entries_.find(brick) == entries_.end()) return false;
+    if (last_signin_.size() >= 2 * kMaxEntries) {
+      // Bound the history: forget sign-ins of bricks no longer registered.
+      std::erase_if(last_signin_, [&](const auto& kv) { return !entries_.contains(kv.first); });
+    }
+    entry = PortMapEntry{port, pid, ++generation_};
+    entries_[brick] = entry;
+    last_signin_[brick] = entry.generation;
+  }
+  cv_.notify_all();
+  Notify(PortMapEvent::kSignin, brick, entry);
+  return true;
+}
+
+bool PortMap::Signout(std::string_view brick, int port) {
+  PortMapEntry entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(brick);
+    if (it == entries_.end() || (port != 0 && it->second.port != port)) return false;
+    entry = it->second;
+    entries_.erase(it);
+    ++generation_;
+  }
+  Notify(PortMapEvent::kSignout, std::string(brick), entry);
+  return true;
+}
+
+void PortMap::Set(const std::string& brick, int port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_[brick] = PortMapEntry{port, 0, ++generation_};
+}
+
+bool PortMap::Remove(std::string_view brick) {
+  PortMapEntry entry;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(brick);
+    if (it == entries_.end()) return false;
+    entry = it->second;
+    entries_.erase(it);
+    ++generation_;
+  }
+  Notify(PortMapEvent::kRemoved, std::string(brick), entry);
+  return true;
+}
+
+std::optional<PortMapEntry> PortMap::Lookup(std::string_view brick) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(brick);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<int> PortMap::PortOf(std::string_view brick) const {
+  auto e = Lookup(brick);
+  if (!e) return std::nullopt;
+  return e->port;
+}
+
+uint64_t PortMap::Generation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_;
+}
+
+bool PortMap::WaitSignin(std::string_view brick, std::chrono::steady_clock::time_point deadline,
+                         uint64_t after_generation) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_until(lock, deadline, [&] {
+    auto it = last_signin_.find(brick);
+    return it != last_signin_.end() && it->second > after_generation;
+  });
+}
+
+std::map<std::string, PortMapEntry, std::less<>> PortMap::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_;
+}
+
+}  // namespace gd2::sunrpc

@@ -1,0 +1,74 @@
+#include "sunrpc/portmap.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace gd2::sunrpc {
+namespace {
+
+using std::chrono::steady_clock;
+
+TEST(PortMapTest, SigninLookupSignout) {
+  PortMap pm;
+  EXPECT_EQ(pm.PortOf("/b1"), std::nullopt);
+  EXPECT_TRUE(pm.Signin("/b1", 49152, 100));
+  EXPECT_EQ(pm.PortOf("/b1"), 49152);
+  EXPECT_EQ(pm.Lookup("/b1")->pid, 100);
+  // Exact match only.
+  EXPECT_EQ(pm.PortOf("/b1/"), std::nullopt);
+  // A signout for another port leaves the entry alone.
+  EXPECT_FALSE(pm.Signout("/b1", 50000));
+  EXPECT_TRUE(pm.Signout("/b1", 49152));
+  EXPECT_EQ(pm.PortOf("/b1"), std::nullopt);
+  pm.Set("/b2", 49153);
+  EXPECT_EQ(pm.PortOf("/b2"), 49153);
+  EXPECT_TRUE(pm.Remove("/b2"));
+  EXPECT_FALSE(pm.Remove("/b2"));
+  EXPECT_TRUE(pm.Snapshot().empty());
+}
+
+TEST(PortMapTest, CallbackSeesChanges) {
+  PortMap pm;
+  std::vector<std::pair<PortMapEvent, std::string>> events;
+  pm.SetChangeCallback([&](PortMapEvent e, const std::string& brick, const PortMapEntry&) {
+    events.emplace_back(e, brick);
+  });
+  pm.Signin("/b1", 1, 2);
+  pm.Signout("/b1", 0);
+  pm.Signin("/b2", 1, 2);
+  pm.Remove("/b2");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].first, PortMapEvent::kSignin);
+  EXPECT_EQ(events[1].first, PortMapEvent::kSignout);
+  EXPECT_EQ(events[3].first, PortMapEvent::kRemoved);
+  EXPECT_EQ(events[3].second, "/b2");
+}
+
+TEST(PortMapTest, WaitSigninIgnoresOlderEntries) {
+  PortMap pm;
+  pm.Signin("/b1", 49152, 1);  // a previous run of the brick
+  uint64_t gen = pm.Generation();
+  EXPECT_FALSE(pm.WaitSignin("/b1", steady_clock::now() + std::chrono::milliseconds(20), gen));
+  std::thread brick([&] { pm.Signin("/b1", 49153, 2); });
+  EXPECT_TRUE(pm.WaitSignin("/b1", steady_clock::now() + std::chrono::seconds(10), gen));
+  brick.join();
+  EXPECT_EQ(pm.PortOf("/b1"), 49153);
+  // Without a generation any sign-in counts.
+  EXPECT_TRUE(pm.WaitSignin("/b1", steady_clock::now()));
+  EXPECT_FALSE(pm.WaitSignin("/other", steady_clock::now() + std::chrono::milliseconds(5)));
+}
+
+TEST(PortMapTest, RefusesNewNamesWhenFull) {
+  PortMap pm;
+  for (size_t i = 0; i < PortMap::kMaxEntries; ++i) {
+    ASSERT_TRUE(pm.Signin("/b" + std::to_string(i), 1, 1));
+  }
+  EXPECT_FALSE(pm.Signin("/new", 1, 1));
+  EXPECT_TRUE(pm.Signin("/b0", 2, 1));  // re-signin of a known brick still works
+}
+
+}  // namespace
+}  // namespace gd2::sunrpc

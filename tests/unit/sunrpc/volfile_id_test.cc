@@ -1,0 +1,77 @@
+#include "sunrpc/volfile_id.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "support/status_matchers.h"
+
+namespace gd2::sunrpc {
+namespace {
+
+using ::gd2::testing::StatusIs;
+
+TEST(VolfileIdTest, ParsesEveryForm) {
+  struct Case {
+    std::string id;
+    VolfileKind kind;
+    std::string volume;
+    std::string extra;  // daemon, brick part or transport
+  };
+  const std::vector<Case> cases = {
+      {"/rep3", VolfileKind::kClient, "rep3", ""},
+      {"rep3", VolfileKind::kClient, "rep3", ""},
+      {"/rep3.tcp", VolfileKind::kClient, "rep3", "tcp"},
+      {"dist_2-x", VolfileKind::kClient, "dist_2-x", ""},
+      {"rep3.vm.bricks-d1-rep3", VolfileKind::kBrick, "rep3", "vm.bricks-d1-rep3"},
+      {"fvol.b1", VolfileKind::kBrick, "fvol", "b1"},
+      {"v.127.0.0.1.bricks-d1-v", VolfileKind::kBrick, "v", "127.0.0.1.bricks-d1-v"},
+      {"shd/rep3", VolfileKind::kDaemon, "rep3", "shd"},
+      {"/shd/rep3", VolfileKind::kDaemon, "rep3", "shd"},
+      {"rebalance/distrep", VolfileKind::kDaemon, "distrep", "rebalance"},
+      {"gfproxy-client/v", VolfileKind::kDaemon, "v", "gfproxy-client"},
+  };
+  for (const auto& c : cases) {
+    auto id = ParseVolfileId(c.id);
+    ASSERT_OK(id);
+    EXPECT_EQ(id->kind, c.kind) << c.id;
+    EXPECT_EQ(id->volume, c.volume) << c.id;
+    std::string extra = c.kind == VolfileKind::kDaemon  ? id->daemon
+                        : c.kind == VolfileKind::kBrick ? id->brick_part
+                                                        : id->transport;
+    EXPECT_EQ(extra, c.extra) << c.id;
+    EXPECT_EQ(VolumeOfVolfileId(c.id), c.volume);
+  }
+}
+
+TEST(VolfileIdTest, RejectsUnsafeIds) {
+  const std::vector<std::string> bad = {
+      "",
+      "/",
+      "//etc/passwd",
+      "/etc/passwd",
+      "../rep3",
+      "rep3/../../etc",
+      "rep3..vm",
+      "shd/../x",
+      "shd/",
+      "gluster/glustershd",
+      "rep3 vm",
+      "rep3\n",
+      std::string("rep3\0x", 6),
+      "rep3.",
+      ".rep3",
+      "shd/rep3.x",
+      "rep3/x",
+      "v$(reboot)",
+      std::string(2000, 'a'),
+  };
+  for (const auto& id : bad) {
+    EXPECT_THAT(ParseVolfileId(id), StatusIs(StatusCode::kInvalidArgument)) << id;
+    EXPECT_EQ(VolumeOfVolfileId(id), "");
+  }
+}
+
+}  // namespace
+}  // namespace gd2::sunrpc
