@@ -32,6 +32,10 @@ class Daemon::ForwardingProvider : public sunrpc::VolfileProvider {
     if (p == nullptr) return NotFoundError("no volfile provider");
     return p->GetVolfile(id, xdata);
   }
+  sunrpc::Dict GetVolfileReplyXdata(std::string_view id) override {
+    sunrpc::VolfileProvider* p = target_.load();
+    return p == nullptr ? sunrpc::Dict() : p->GetVolfileReplyXdata(id);
+  }
 
  private:
   std::atomic<sunrpc::VolfileProvider*> target_{nullptr};

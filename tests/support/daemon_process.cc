@@ -32,7 +32,7 @@ std::string DaemonProcess::BuildPath(const std::string& relative) {
 DaemonProcess::DaemonProcess(DaemonOptions opts)
     : opts_(std::move(opts)),
       dir_("gd2daemon"),
-      client_port_(FreePort(opts_.host)),
+      client_port_(opts_.client_port != 0 ? opts_.client_port : FreePort(opts_.host)),
       peer_port_(FreePort(opts_.host)),
       etcd_client_port_(FreePort(opts_.host)),
       etcd_peer_port_(FreePort(opts_.host)) {}

@@ -21,6 +21,9 @@ struct DaemonOptions {
   std::vector<std::string> etcd_endpoints;  // empty: embedded
   bool rest_auth = true;
   int lease_ttl = 4;
+  // 0: a free port. Stock clients ask the brick host's port 24007 for brick ports, so tests
+  // that mount volumes use 24007 on a loopback address of their own.
+  int client_port = 0;
   std::vector<std::string> extra_args;
   std::map<std::string, std::string> env;
 };

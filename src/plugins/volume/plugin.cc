@@ -152,6 +152,16 @@ void VolumePlugin::Stop() {
   if (shd_) shd_->Shutdown();
 }
 
+sunrpc::Dict VolumePlugin::GetVolfileReplyXdata(std::string_view volfile_id) {
+  sunrpc::Dict d;
+  auto id = sunrpc::ParseVolfileId(volfile_id);
+  if (!id.ok() || id->kind != sunrpc::VolfileKind::kDaemon || id->daemon != "shd" || !shd_) return d;
+  api::Volume v;
+  v.name = id->volume;
+  d.SetString("pidfile", shd_->Files(ShdSpecFor(v)).pid_file);
+  return d;
+}
+
 StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, const sunrpc::Dict&) {
   GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
   api::Volume v;

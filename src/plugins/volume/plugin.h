@@ -34,6 +34,8 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
 
   // sunrpc::VolfileProvider: brick, client and self-heal daemon volfiles from the stored volume.
   StatusOr<std::string> GetVolfile(std::string_view volfile_id, const sunrpc::Dict& xdata) override;
+  // The self-heal daemon wants its pid file named in the GETSPEC reply, as glusterd sends it.
+  sunrpc::Dict GetVolfileReplyXdata(std::string_view volfile_id) override;
 
  private:
   // Steps (run on each peer that hosts bricks of the volume).
