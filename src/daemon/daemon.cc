@@ -120,6 +120,15 @@ Status Daemon::Start() {
   services_.client_port = config_.client_address.port;
   services_.lease_ttl_seconds = config_.lease_ttl_seconds;
 
+  // A predecessor of this daemon that was killed may still hold a lease with its liveness key
+  // and cluster locks; revoke it so its locks do not block us until the lease expires.
+  if (auto alive_key = services_.keys.Alive(identity_.peer_id); alive_key.ok()) {
+    auto old = store_->Get(*alive_key);
+    if (old.ok() && old->has_value() && (*old)->lease != 0) {
+      Status r = store_->RevokeLease((*old)->lease);
+      log.Info("revoked the lease of a previous run", {{"lease", (*old)->lease}, {"result", r}});
+    }
+  }
   store::SessionOptions sess;
   sess.ttl = std::chrono::seconds(config_.lease_ttl_seconds);
   sess.on_new_lease = [this](int64_t lease) {

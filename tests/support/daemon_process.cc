@@ -59,6 +59,11 @@ std::string DaemonProcess::ReadLog() const {
   return s.ok() ? *s : "";
 }
 
+bool DaemonProcess::StartWithEnv(std::map<std::string, std::string> env) {
+  opts_.env = std::move(env);
+  return Start();
+}
+
 bool DaemonProcess::Start() {
   SpawnOptions so;
   so.argv = {BuildPath("src/daemon/glusterd2"),

@@ -36,6 +36,8 @@ class DaemonProcess {
   // Starts glusterd2 and waits until /ping answers. Returns false (with the log tail printed)
   // if it exits or does not answer within 30 s.
   bool Start();
+  // Start() with the environment replaced by `env` (e.g. to arm or clear a failpoint).
+  bool StartWithEnv(std::map<std::string, std::string> env);
   // SIGTERM and wait for exit; returns the exit code.
   int Stop();
   // SIGKILL (the daemon only; children it left are the test's to check).
