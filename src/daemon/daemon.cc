@@ -97,6 +97,15 @@ Status Daemon::Start() {
   }
   GD2_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(config_.workdir));
   GD2_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(config_.workdir));
+  // A peer that joined another peer's cluster uses that cluster's store.
+  if (config_.etcd_endpoints.empty()) {
+    auto sc = LoadStoreConfig(config_.workdir);
+    if (sc.ok()) {
+      config_.etcd_endpoints = sc->etcd_endpoints;
+    } else if (sc.status().code() != StatusCode::kNotFound) {
+      return sc.status();
+    }
+  }
   log::SetRoot(log::Logger({log::Field("peer_id", identity_.peer_id)}));
   auto& log = log::Root();
   log.Info("starting glusterd2", {{"version", GD2_VERSION}, {"cluster_id", identity_.cluster_id},

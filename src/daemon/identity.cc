@@ -1,5 +1,8 @@
 #include "daemon/identity.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 
 #include <toml++/toml.h>
@@ -65,6 +68,44 @@ StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir) {
   std::string secret = RandomHex(32);
   GD2_RETURN_IF_ERROR(WriteFileAtomic(path, secret, 0600));
   return secret;
+}
+
+}  // namespace gd2::daemon
+
+namespace gd2::daemon {
+
+StatusOr<StoreConfig> LoadStoreConfig(const std::string& workdir) {
+  std::string path = workdir + "/store.toml";
+  GD2_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  toml::table tbl;
+  try {
+    tbl = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgumentError("corrupt " + path + ": " + std::string(e.description()));
+  }
+  StoreConfig sc;
+  if (const toml::array* a = tbl["etcd-endpoints"].as_array()) {
+    for (const auto& e : *a) {
+      if (auto s = e.value<std::string>()) sc.etcd_endpoints.push_back(*s);
+    }
+  }
+  if (sc.etcd_endpoints.empty()) return InvalidArgumentError("corrupt " + path + ": no etcd-endpoints");
+  return sc;
+}
+
+Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc) {
+  std::string text = "# written when this peer joined a cluster; removed when it leaves\netcd-endpoints = [";
+  for (size_t i = 0; i < sc.etcd_endpoints.size(); ++i) {
+    text += (i ? ", \"" : "\"") + sc.etcd_endpoints[i] + "\"";
+  }
+  text += "]\n";
+  return WriteFileAtomic(workdir + "/store.toml", text, 0644);
+}
+
+Status RemoveStoreConfig(const std::string& workdir) {
+  std::string path = workdir + "/store.toml";
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink " + path, errno);
+  return OkStatus();
 }
 
 }  // namespace gd2::daemon

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -20,5 +21,20 @@ Status SaveIdentity(const std::string& workdir, const Identity& id);
 
 // Reads <workdir>/auth, creating a random 32-byte hex secret (mode 0600) on first start.
 StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir);
+
+}  // namespace gd2::daemon
+
+namespace gd2::daemon {
+
+// How this peer reaches the cluster's store after joining another peer's cluster:
+// <workdir>/store.toml. Absent for a single-node cluster (its own embedded etcd).
+struct StoreConfig {
+  std::vector<std::string> etcd_endpoints;
+};
+
+// kNotFound when the file does not exist.
+StatusOr<StoreConfig> LoadStoreConfig(const std::string& workdir);
+Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc);
+Status RemoveStoreConfig(const std::string& workdir);
 
 }  // namespace gd2::daemon
