@@ -6,8 +6,9 @@
 #
 # The targets and their corpus directories are read from the build's ctest registry (label
 # "fuzz"; see gd2_fuzz_test in cmake/Gd2.cmake). A "<target>.dict" file next to the corpus
-# directory is passed with -dict. Crash, leak and timeout reproducers are written to
-# <fuzz-build-dir>/fuzz-artifacts/<target>/. Exits 1 if any target failed, 2 on usage errors.
+# directory is passed with -dict. Crash, leak and timeout reproducers are written, with the
+# log, to <fuzz-build-dir>/fuzz-artifacts/<target>/<timestamp>/. Exits 1 if any target failed,
+# 2 on usage errors.
 set -euo pipefail
 
 usage() {
@@ -40,6 +41,7 @@ trap 'rm -rf "$scratch"' EXIT
 
 failed=()
 ran=0
+stamp=$(date +%Y%m%d-%H%M%S)
 while read -r name binary corpus; do
   [[ $name =~ $filter ]] || continue
   if [[ ! -x $binary ]]; then
@@ -48,7 +50,7 @@ while read -r name binary corpus; do
     continue
   fi
   work="$scratch/$name"
-  artifacts="$build_dir/fuzz-artifacts/$name"
+  artifacts="$build_dir/fuzz-artifacts/$name/$stamp"
   mkdir -p "$work/corpus" "$artifacts"
   if [[ -n $corpus && -d $corpus ]]; then
     cp -R "$corpus/." "$work/corpus/"
@@ -58,17 +60,19 @@ while read -r name binary corpus; do
   dict="${corpus%/}"
   dict="${dict%/*}/$name.dict"
   [[ -f $dict ]] && args+=(-dict="$dict")
-  echo "=== $name: ${seconds}s, seeds=$(ls "$work/corpus" | wc -l) log=$artifacts/fuzz.log"
+  echo "=== $name: ${seconds}s, seeds=$(find "$work/corpus" -type f | wc -l) log=$artifacts/fuzz.log"
   ran=$((ran + 1))
-  if "$binary" "${args[@]}" "$work/corpus" >"$artifacts/fuzz.log" 2>&1; then
+  if "$binary" "${args[@]}" "$work/corpus" </dev/null >"$artifacts/fuzz.log" 2>&1; then
     grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)|^Done ' \
       "$artifacts/fuzz.log" || true
     echo "    $(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$artifacts/fuzz.log" | tail -1)," \
-      "corpus grew to $(ls "$work/corpus" | wc -l) inputs"
+      "corpus grew to $(find "$work/corpus" -type f | wc -l) inputs"
   else
     echo "!!! $name FAILED; last lines of $artifacts/fuzz.log:"
     tail -n 40 "$artifacts/fuzz.log" | sed 's/^/    /'
-    ls "$artifacts" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' | sed "s|^|    artifact: $artifacts/|" || true
+    for f in "$artifacts"/crash-* "$artifacts"/leak-* "$artifacts"/timeout-* "$artifacts"/oom-*; do
+      [[ -e $f ]] && echo "    artifact: $f"
+    done
     failed+=("$name")
   fi
 done <<<"$targets"

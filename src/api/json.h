@@ -2,7 +2,10 @@
 // kInvalidArgument "unable to parse the request: ..." naming the field when known.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <type_traits>
 #include <string>
 #include <string_view>
 
@@ -28,6 +31,23 @@ template <typename T>
 void GetOptional(const nlohmann::json& j, const char* key, T& out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    // Only integers in range: a float or an out-of-range number would convert with undefined
+    // behaviour or silently wrap.
+    bool in_range = false;
+    if (it->is_number_unsigned()) {
+      in_range = it->template get<uint64_t>() <=
+                 static_cast<uint64_t>(std::numeric_limits<T>::max());
+    } else if (it->is_number_integer()) {
+      int64_t v = it->template get<int64_t>();
+      in_range = (std::is_signed_v<T> || v >= 0) &&
+                 v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                 (v < 0 || static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+    }
+    if (!in_range) throw DecodeError(std::string("field \"") + key + "\" must be an integer in range");
+    out = it->template get<T>();
+    return;
+  }
   try {
     out = it->template get<T>();
   } catch (const DecodeError&) {

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
 
   gd2::cli::AddPeerCommands(app, ctx, &rc);
   gd2::cli::AddServiceCommands(app, ctx, &rc);
+  gd2::cli::AddVolumeCommands(app, ctx, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -138,10 +138,12 @@ const Status& GetStatus(const StatusOr<T>& s) {
 #define GD2_CONCAT_INNER(a, b) a##b
 #define GD2_CONCAT(a, b) GD2_CONCAT_INNER(a, b)
 
-#define GD2_RETURN_IF_ERROR(expr)                                  \
-  do {                                                             \
-    auto&& gd2_status_ = (expr);                                   \
-    if (!gd2_status_.ok()) return ::gd2::internal::GetStatus(gd2_status_); \
+// `expr` is evaluated into a local (not bound by reference): a Status taken from a temporary
+// StatusOr must not dangle.
+#define GD2_RETURN_IF_ERROR(expr)                                              \
+  do {                                                                         \
+    ::gd2::Status gd2_status_ = ::gd2::internal::GetStatus(expr);              \
+    if (!gd2_status_.ok()) return gd2_status_;                                 \
   } while (0)
 
 #define GD2_ASSIGN_OR_RETURN(lhs, expr) \

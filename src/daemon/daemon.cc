@@ -3,7 +3,11 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <filesystem>
+#include <thread>
 #include <unistd.h>
 
 #include "api/peer.h"
@@ -11,7 +15,11 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "daemon/embedded_etcd.h"
+#include "daemon/peer_handler.h"
 #include "daemon/plugins.h"
+#include "peer_rpc/client.h"
+#include "peer_rpc/remote_step_runner.h"
+#include "peer_rpc/server.h"
 #include "plugins/peer/peer_store.h"
 #include "rest/server.h"
 #include "store/session.h"
@@ -102,6 +110,9 @@ Status Daemon::Start() {
     auto sc = LoadStoreConfig(config_.workdir);
     if (sc.ok()) {
       config_.etcd_endpoints = sc->etcd_endpoints;
+      // The single-node store of the time before joining is never used again.
+      std::error_code ec;
+      std::filesystem::remove_all(config_.workdir + "/store", ec);
     } else if (sc.status().code() != StatusCode::kNotFound) {
       return sc.status();
     }
@@ -152,8 +163,26 @@ Status Daemon::Start() {
   GD2_RETURN_IF_ERROR(session_->Start());
 
   services_.session = session_.get();
+  std::string secret = secret_;
+  peer_rpc::ClientOptions pco;
+  pco.secret = [secret] { return secret; };
+  peer_client_ = std::make_unique<peer_rpc::Client>(pco);
+  store::Store* st = store_.get();
+  store::KeySpace keys = services_.keys;
+  remote_steps_ = std::make_unique<peer_rpc::RemoteStepRunner>(
+      *peer_client_,
+      [st, keys](const std::string& peer_id) -> StatusOr<std::string> {
+        GD2_ASSIGN_OR_RETURN(api::Peer p, plugins::peer::GetPeer(*st, keys, peer_id));
+        if (p.peer_addresses.empty()) return NotFoundError("peer has no address: " + peer_id);
+        return p.peer_addresses.front();
+      },
+      identity_.peer_id);
   engine_ = std::make_unique<txn::Engine>(*store_, *session_, services_.keys, steps_,
-                                          identity_.peer_id);
+                                          identity_.peer_id, remote_steps_.get());
+  services_.peer_client = peer_client_.get();
+  services_.secret = secret_;
+  services_.etcd_endpoints =
+      config_.embedded_etcd() ? std::vector<std::string>{config_.etcd_client_url} : config_.etcd_endpoints;
   services_.txn = engine_.get();
   portmap_ = std::make_unique<sunrpc::PortMap>();
   volfiles_ = std::make_unique<ForwardingProvider>();
@@ -190,6 +219,20 @@ Status Daemon::Start() {
   ro.rpc_handler = [rpc](int fd, std::string peer) { rpc->Adopt(fd, std::move(peer)); };
   server_ = std::make_unique<rest::Server>(ro, router_);
   GD2_RETURN_IF_ERROR(server_->Start());
+
+  peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, [] {
+    // Let the RPC reply leave first; main() restarts the daemon on SIGUSR2.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      ::kill(::getpid(), SIGUSR2);
+    }).detach();
+  });
+  peer_rpc::ServerOptions pso;
+  pso.host = config_.peer_address.host.empty() ? "0.0.0.0" : config_.peer_address.host;
+  pso.port = config_.peer_address.port;
+  pso.secret = [secret] { return secret; };
+  peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
+  GD2_RETURN_IF_ERROR(peer_server_->Start());
   // Undo what a crash left half done; needs the RPC service (bricks sign in through it).
   GD2_ASSIGN_OR_RETURN(int rolled_back, engine_->Recover(log));
   if (rolled_back > 0) log.Warn("rolled back unfinished transactions", {{"count", rolled_back}});
@@ -207,12 +250,18 @@ void Daemon::Stop() {
     server_->Stop();
     server_.reset();
   }
+  if (peer_server_) {
+    peer_server_->Stop();
+    peer_server_.reset();
+  }
   while (started_plugins_ > 0) plugins_[--started_plugins_]->Stop();
   if (rpc_) {
     rpc_->Stop();
     rpc_.reset();
   }
   engine_.reset();
+  remote_steps_.reset();
+  peer_client_.reset();
   if (session_) {
     session_->Stop();
     session_.reset();

@@ -16,6 +16,11 @@
 namespace gd2::rest {
 class Server;
 }
+namespace gd2::peer_rpc {
+class Server;
+class Client;
+class RemoteStepRunner;
+}  // namespace gd2::peer_rpc
 namespace gd2::sunrpc {
 class RpcServer;
 class PortMap;
@@ -28,6 +33,7 @@ class Session;
 namespace gd2::daemon {
 
 class EmbeddedEtcd;
+class PeerHandler;
 
 class Daemon {
  public:
@@ -65,6 +71,10 @@ class Daemon {
   class ForwardingProvider;
   std::unique_ptr<ForwardingProvider> volfiles_;
   std::unique_ptr<sunrpc::RpcServer> rpc_;
+  std::unique_ptr<peer_rpc::Client> peer_client_;
+  std::unique_ptr<peer_rpc::RemoteStepRunner> remote_steps_;
+  std::unique_ptr<PeerHandler> peer_handler_;
+  std::unique_ptr<peer_rpc::Server> peer_server_;
   std::vector<std::unique_ptr<plugins::Plugin>> plugins_;
   size_t started_plugins_ = 0;
   std::unique_ptr<rest::Server> server_;

@@ -1,7 +1,10 @@
 // glusterd2: the GlusterFS cluster management daemon.
 #include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "common/log.h"
 #include "daemon/config.h"
@@ -29,7 +32,7 @@ int main(int argc, char** argv) {
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
   sigset_t set;
   sigemptyset(&set);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, sig);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -50,6 +53,15 @@ int main(int argc, char** argv) {
       continue;
     }
     if (sig == SIGUSR1) continue;
+    if (sig == SIGUSR2) {
+      // Joined or left a cluster: start again in place on the new identity and store.
+      log::Root().Info("restarting on the new cluster configuration");
+      d.Stop();
+      sigprocmask(SIG_UNBLOCK, &set, nullptr);
+      execv("/proc/self/exe", argv);
+      std::fprintf(stderr, "glusterd2: cannot restart: %s\n", std::strerror(errno));
+      return 1;
+    }
     log::Root().Info("shutting down", {{"signal", sig}});
     break;
   }

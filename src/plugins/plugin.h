@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "rest/router.h"
@@ -16,6 +17,9 @@ namespace gd2::store {
 class Store;
 class Session;
 }  // namespace gd2::store
+namespace gd2::peer_rpc {
+class Client;
+}
 namespace gd2::sunrpc {
 class RpcServer;
 class PortMap;
@@ -41,6 +45,9 @@ struct Services {
   txn::Engine* txn = nullptr;
   sunrpc::RpcServer* rpc = nullptr;     // the Gluster RPC service on the client port
   sunrpc::PortMap* portmap = nullptr;   // brick path -> port, filled by brick SIGNIN
+  peer_rpc::Client* peer_client = nullptr;  // RPC to other daemons (join, leave, steps)
+  std::string secret;                        // the cluster's auth secret
+  std::vector<std::string> etcd_endpoints;   // how other peers reach this cluster's store
   // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
   std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
 };

@@ -1,9 +1,9 @@
 // glustercli's volume commands against a real glusterd2: create (flags and legacy words), info,
 // start, status, set/get/reset, stop and delete on bricks in plain temp directories, plus the
 // exit codes and messages of bad arguments and daemon-side failures.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/subprocess.h"
@@ -53,8 +53,8 @@ class CliVolumeTest : public ::testing::Test {
 DaemonProcess* CliVolumeTest::daemon_ = nullptr;
 
 TEST_F(CliVolumeTest, Lifecycle) {
-  RunResult create = Cli({"volume", "create", "clivol1", Brick("b1"), Brick("b2"),
-                          "--allow-root-dir", "force"});
+  RunResult create =
+      Cli({"volume", "create", "clivol1", Brick("b1"), Brick("b2"), "--allow-root-dir", "force"});
   ASSERT_EQ(create.exit.code, 0) << create.output;
   EXPECT_THAT(create.output, HasSubstr("clivol1 Volume created successfully"));
   EXPECT_THAT(create.output, HasSubstr("Volume ID: "));
@@ -83,6 +83,19 @@ TEST_F(CliVolumeTest, Lifecycle) {
   ASSERT_EQ(status.exit.code, 0) << status.output;
   EXPECT_THAT(status.output, HasSubstr("BRICK ID"));
   EXPECT_THAT(status.output, HasSubstr(bricks_.path() + "/b2"));
+  // Bricks sign in shortly after the start; both rows turn "yes".
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::string out = Cli({"volume", "status", "clivol1"}).output;
+        size_t yes = 0;
+        for (size_t at = out.find("  yes  "); at != std::string::npos;
+             at = out.find("  yes  ", at + 1)) {
+          ++yes;
+        }
+        return yes == 2;
+      },
+      30s))
+      << Cli({"volume", "status", "clivol1"}).output;
   RunResult all_status = Cli({"volume", "status"});
   ASSERT_EQ(all_status.exit.code, 0) << all_status.output;
   EXPECT_THAT(all_status.output, HasSubstr("Volume : clivol1"));
@@ -102,7 +115,8 @@ TEST_F(CliVolumeTest, Lifecycle) {
   for (const auto& o : mj) found = found || o.value("name", "") == "performance.quick-read";
   EXPECT_TRUE(found) << modified.output;
   info = Cli({"volume", "info", "clivol1"});
-  EXPECT_THAT(info.output, HasSubstr("Options Reconfigured:\nperformance.quick-read: off\n"));
+  EXPECT_THAT(info.output, HasSubstr("Options Reconfigured:\n"));
+  EXPECT_THAT(info.output, HasSubstr("\nperformance.quick-read: off\n"));
 
   RunResult reset = Cli({"volume", "reset", "clivol1", "performance.quick-read"});
   ASSERT_EQ(reset.exit.code, 0) << reset.output;
@@ -141,6 +155,13 @@ TEST_F(CliVolumeTest, ArbiterFromLegacyWordsWithJson) {
   EXPECT_THAT(info.output, HasSubstr("Number of Bricks: 1 x (2 + 1) = 3\n"));
   EXPECT_THAT(info.output, HasSubstr("/r3 (arbiter)\n"));
 
+  ASSERT_EQ(Cli({"volume", "start", "clivol2"}).exit.code, 0);
+  RunResult heal = Cli({"volume", "heal", "info", "clivol2"});
+  ASSERT_EQ(heal.exit.code, 0) << heal.output;
+  EXPECT_THAT(heal.output, HasSubstr("Brick 127.0.0.1:" + bricks_.path() + "/r1\n"));
+  EXPECT_THAT(heal.output, HasSubstr("Number of entries: "));
+
+  EXPECT_EQ(Cli({"volume", "stop", "clivol2"}).exit.code, 0);
   RunResult del = Cli({"-y", "volume", "delete", "clivol2"});
   EXPECT_EQ(del.exit.code, 0) << del.output;
 }

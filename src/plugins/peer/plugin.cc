@@ -1,7 +1,13 @@
 #include "plugins/peer/plugin.h"
 
+#include <thread>
+
+#include "api/json.h"
 #include "common/log.h"
+#include "peer_rpc/client.h"
 #include "plugins/peer/peer_store.h"
+#include "store/lock.h"
+#include "store/session.h"
 #include "store/store.h"
 #include "store/watcher.h"
 
@@ -55,7 +61,112 @@ void PeerPlugin::Stop() {
   }
 }
 
+namespace {
+
+constexpr auto kJoinTimeout = std::chrono::seconds(60);
+
+// "host" or "host:port" -> "host:port" with the default peer port.
+StatusOr<std::string> PeerRpcAddress(const std::string& a) {
+  if (a.empty()) return InvalidArgumentError("empty peer address");
+  for (char c : a) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '_';
+    if (!ok) return InvalidArgumentError("bad peer address: " + a);
+  }
+  if (a.find(':') == std::string::npos) return a + ":" + std::to_string(peer_rpc::kDefaultPort);
+  return a;
+}
+
+}  // namespace
+
+StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(api::PeerAddReq req, api::DecodeJson<api::PeerAddReq>(ctx.body));
+  GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
+  GD2_ASSIGN_OR_RETURN(std::string address, PeerRpcAddress(req.addresses.front()));
+  // One join at a time in the cluster.
+  GD2_ASSIGN_OR_RETURN(store::LockGuard guard,
+                       store::Lock::Acquire(*services_.store, *services_.session, services_.keys,
+                                            "peer-join", std::chrono::seconds(5)));
+  peer_rpc::JoinCall call;
+  call.cluster_id = services_.cluster_id;
+  call.etcd_endpoints = services_.etcd_endpoints;
+  call.auth_secret = services_.secret;
+  call.initiator = services_.peer_id;
+  call.zone = req.zone;
+  call.metadata = req.metadata;
+  call.req_id = ctx.req_id;
+  auto deadline = peer_rpc::Client::In(std::chrono::seconds(30));
+  GD2_ASSIGN_OR_RETURN(peer_rpc::JoinResult joined, services_.peer_client->Join(address, call, deadline));
+  ctx.log.Info("peer joining", {{"peer", joined.peer_id}, {"address", address}});
+  // The new peer restarts on our store and registers itself; wait until it is online.
+  auto until = std::chrono::steady_clock::now() + kJoinTimeout;
+  while (true) {
+    auto p = GetPeer(*services_.store, services_.keys, joined.peer_id);
+    if (p.ok() && p->online) {
+      api::Peer peer = *p;
+      for (const auto& [k, v] : req.metadata) peer.metadata[k] = v;
+      if (!req.zone.empty()) peer.metadata[api::kZoneKey] = req.zone;
+      GD2_RETURN_IF_ERROR(PutPeer(*services_.store, services_.keys, peer));
+      ctx.log.Info("peer added", {{"peer", peer.id}, {"name", peer.name}});
+      return rest::Response::Created(peer, "/v1/peers/" + peer.id);
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      return DeadlineExceededError("peer " + joined.peer_id + " accepted the join but did not come "
+                                   "online in the cluster's store");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
+  std::string id = ctx.params["peerid"];
+  if (id == services_.peer_id) return InvalidArgumentError("a peer cannot remove itself");
+  GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, id));
+  bool force = ctx.Query("force") == "true" || ctx.Query("force") == "1";
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols, services_.store->List(services_.keys.VolumesPrefix()));
+  for (const auto& kv : vols) {
+    if (kv.value.find("\"peer-id\":\"" + id + "\"") != std::string::npos && !force) {
+      return PermissionDeniedError("peer hosts bricks of volume " + kv.key.substr(services_.keys.VolumesPrefix().size()) +
+                                   "; remove them first (or force)");
+    }
+  }
+  if (p.online && !p.peer_addresses.empty()) {
+    peer_rpc::LeaveCall call;
+    call.cluster_id = services_.cluster_id;
+    call.initiator = services_.peer_id;
+    call.req_id = ctx.req_id;
+    Status s = services_.peer_client->Leave(p.peer_addresses.front(), call,
+                                            peer_rpc::Client::In(std::chrono::seconds(10)));
+    if (!s.ok() && !force) return s.WithContext("peer did not leave");
+  }
+  GD2_ASSIGN_OR_RETURN(std::string peer_key, services_.keys.Peer(id));
+  GD2_ASSIGN_OR_RETURN(std::string alive_key, services_.keys.Alive(id));
+  GD2_RETURN_IF_ERROR(services_.store->Txn({}, {store::Op::Delete(peer_key), store::Op::Delete(alive_key)}, {}).status());
+  ctx.log.Info("peer removed", {{"peer", id}});
+  return rest::Response::NoContent();
+}
+
+StatusOr<rest::Response> PeerPlugin::Edit(rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(api::PeerEditReq req, api::DecodeJson<api::PeerEditReq>(ctx.body));
+  GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
+  GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, ctx.params["peerid"]));
+  for (const auto& [k, v] : req.metadata) p.metadata[k] = v;
+  if (!req.zone.empty()) p.metadata[api::kZoneKey] = req.zone;
+  GD2_RETURN_IF_ERROR(api::ValidateMetadata(p.metadata, true));
+  GD2_RETURN_IF_ERROR(PutPeer(*services_.store, services_.keys, p));
+  ctx.log.Info("peer edited", {{"peer", p.id}});
+  return rest::Response::Ok(p);
+}
+
 void PeerPlugin::Register(Registrar& r) {
+  r.AddRoute({"AddPeer", rest::Method::kPost, "/v1/peers",
+              [this](rest::RequestContext& ctx) { return Add(ctx); },
+              "add the peer at a peer address to this cluster", "PeerAddReq", "Peer"});
+  r.AddRoute({"DeletePeer", rest::Method::kDelete, "/v1/peers/{peerid}",
+              [this](rest::RequestContext& ctx) { return Remove(ctx); },
+              "remove a peer (?force=true if it hosts bricks or is down)", "", ""});
+  r.AddRoute({"EditPeer", rest::Method::kPost, "/v1/peers/{peerid}",
+              [this](rest::RequestContext& ctx) { return Edit(ctx); },
+              "set a peer's zone and metadata", "PeerEditReq", "Peer"});
   r.AddRoute({"GetPeers", rest::Method::kGet, "/v1/peers",
               [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
                 GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers,

@@ -24,6 +24,9 @@ class PeerPlugin : public Plugin {
 
  private:
   Status StartWatch();
+  StatusOr<rest::Response> Add(rest::RequestContext& ctx);
+  StatusOr<rest::Response> Remove(rest::RequestContext& ctx);
+  StatusOr<rest::Response> Edit(rest::RequestContext& ctx);
 
   Services& services_;
   std::unique_ptr<store::Watcher> watcher_;

@@ -1,0 +1,606 @@
+// volume_lifecycle: the volume lifecycle (create, start, stop, delete) through glusterd2's ReST
+// API next to the same lifecycle through the stock glusterd's `gluster` CLI, on the same brick
+// filesystems, in one run. Prints per step the median (min..max) over the iterations and the
+// ratio glusterd2/glusterd. Not a test: nothing is asserted about timing.
+//
+//   volume_lifecycle --bricks DIR1,...,DIR6 --workdir DIR --glusterd2 PATH
+//                    [--iterations N] [--gd2-host IP] [--gd-host NAME] [--mount on|off]
+//                    [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]
+//
+// --bricks are six mounted filesystems (bench/volume_lifecycle.sh makes one loop XFS each); every
+// iteration makes new brick directories on them, so nothing a delete leaves behind (the
+// trusted.* xattrs, .glusterfs) is seen by a later create. Layouts: "rep3" (replica 3 on the
+// first three filesystems) and "2x3" (distributed-replicate, 2 sets of 3, on all six).
+//
+// glusterd2 runs first with its state in <workdir>/gd2 and its client port at <gd2-host>:24007
+// (stock clients ask <brick host>:24007 for brick ports); each step is the wall time of one ReST
+// request as the client sees it. It is stopped before glusterd starts: both want port 24007.
+// glusterd runs in the foreground (-N) from a glusterd.vol of ours: working and run directories
+// under <workdir>/gd, the CLI socket there too, listening on 127.0.0.1:24007 only; the stock
+// hook scripts are copied in unless --glusterd-hooks off. Each step is the wall time of one
+// `gluster --mode=script ...` process. Bricks use --gd-host, which must be a name glusterd
+// sees as itself (the CLI refuses 127.0.0.1 and localhost); default: this machine's host name.
+// "mount" is the time until `mount -t glusterfs` returns for the started rep3 volume (not part
+// of the lifecycle total). Everything this program starts is stopped before it exits.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/volume_req.h"
+#include "client/client.h"
+#include "common/files.h"
+#include "common/status.h"
+#include "common/subprocess.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kClientPort = 24007;
+// Each step gets this long; glusterd's stop alone takes seconds.
+constexpr milliseconds kStepTimeout{120000};
+
+struct Args {
+  std::vector<std::string> bricks;
+  std::string workdir;
+  std::string glusterd2;
+  int iterations = 5;
+  std::string gd2_host = "127.0.0.41";
+  std::string gd_host;  // empty: host name
+  bool mount = true;
+  bool run_gd2 = true;
+  bool run_gd = true;
+  bool gd_hooks = true;
+};
+
+bool ParseInt(std::string_view s, int& out) {
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size() && out > 0;
+}
+
+std::vector<std::string> SplitComma(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    size_t c = s.find(',');
+    out.emplace_back(s.substr(0, c));
+    if (c == std::string_view::npos) break;
+    s.remove_prefix(c + 1);
+  }
+  return out;
+}
+
+std::optional<Args> ParseArgs(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (i + 1 >= argc) return std::nullopt;
+    std::string_view value = argv[++i];
+    if (flag == "--bricks") {
+      a.bricks = SplitComma(value);
+    } else if (flag == "--workdir") {
+      a.workdir = value;
+    } else if (flag == "--glusterd2") {
+      a.glusterd2 = value;
+    } else if (flag == "--iterations") {
+      if (!ParseInt(value, a.iterations)) return std::nullopt;
+    } else if (flag == "--gd2-host") {
+      a.gd2_host = value;
+    } else if (flag == "--gd-host") {
+      a.gd_host = value;
+    } else if (flag == "--mount") {
+      a.mount = value == "on";
+    } else if (flag == "--glusterd-hooks") {
+      a.gd_hooks = value == "on";
+    } else if (flag == "--sides") {
+      a.run_gd2 = value == "both" || value == "glusterd2";
+      a.run_gd = value == "both" || value == "glusterd";
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (a.bricks.size() != 6 || a.workdir.empty() || (a.run_gd2 && a.glusterd2.empty())) {
+    return std::nullopt;
+  }
+  return a;
+}
+
+// A TCP port on `host` that was free a moment ago.
+int FreePort(const std::string& host) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  socklen_t len = sizeof(a);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool PortInUse(const std::string& host, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  bool in_use = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0;
+  ::close(fd);
+  return in_use;
+}
+
+bool WaitFor(const std::function<bool()>& cond, milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (true) {
+    if (cond()) return true;
+    if (Clock::now() >= deadline) return false;
+    ::usleep(20000);
+  }
+}
+
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Kills (SIGKILL) every process other than this one whose command line mentions `needle`:
+// bricks, self-heal daemons, mount clients and etcd that a stopped daemon left behind.
+// Returns how many.
+int KillProcessesMentioning(const std::string& needle) {
+  int killed = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = std::stoi(name);
+    if (pid == ::getpid()) continue;
+    std::ifstream in(e.path() / "cmdline", std::ios::binary);
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find(needle) == std::string::npos) continue;
+    if (::kill(pid, SIGKILL) == 0) ++killed;
+  }
+  return killed;
+}
+
+// One timed step of one iteration; ok=false ends the side's run.
+struct StepResult {
+  bool ok = true;
+  double ms = 0;
+  std::string error;
+};
+
+// The four lifecycle steps plus a mount, driven either through glusterd2 or through glusterd.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual std::string Name() const = 0;
+  // Host the bricks are named by and clients mount from.
+  virtual std::string Host() const = 0;
+  virtual StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) = 0;
+  virtual StepResult Start(const std::string& vol) = 0;
+  virtual StepResult Stop(const std::string& vol) = 0;
+  virtual StepResult Delete(const std::string& vol) = 0;
+};
+
+StepResult TimeCommand(const std::vector<std::string>& argv) {
+  auto t0 = Clock::now();
+  auto r = gd2::RunCommand(argv, kStepTimeout);
+  StepResult s;
+  s.ms = MsSince(t0);
+  if (!r.ok()) {
+    s.ok = false;
+    s.error = r.status().ToString();
+  } else if (r->exit.code != 0) {
+    s.ok = false;
+    s.error = argv[0] + " exited " + r->exit.ToString() + ": " + r->output;
+  }
+  return s;
+}
+
+class Glusterd2Driver : public Driver {
+ public:
+  Glusterd2Driver(std::string binary, std::string host, std::string dir)
+      : binary_(std::move(binary)), host_(std::move(host)), dir_(std::move(dir)) {}
+  ~Glusterd2Driver() override { Shutdown(); }
+
+  gd2::Status Launch() {
+    if (PortInUse(host_, kClientPort)) {
+      return gd2::UnavailableError("port in use: " + host_ + ":24007");
+    }
+    fs::create_directories(dir_);
+    gd2::SpawnOptions so;
+    so.argv = {binary_,
+               "--workdir",
+               dir_,
+               "--client-address",
+               host_ + ":" + std::to_string(kClientPort),
+               "--peer-address",
+               host_ + ":" + std::to_string(FreePort(host_)),
+               "--etcd-client-url",
+               "http://" + host_ + ":" + std::to_string(FreePort(host_)),
+               "--etcd-peer-url",
+               "http://" + host_ + ":" + std::to_string(FreePort(host_)),
+               "--log-file",
+               dir_ + "/glusterd2.log"};
+    so.output_file = dir_ + "/stderr.log";
+    GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
+    gd2::client::ClientOptions co;
+    co.endpoint = "http://" + host_ + ":" + std::to_string(kClientPort);
+    co.timeout = milliseconds(500);
+    GD2_ASSIGN_OR_RETURN(auto probe, gd2::client::Client::Create(co));
+    bool up = WaitFor([&] { return gd2::PollExit(pid_).has_value() || probe->Ping().ok(); },
+                      milliseconds(60000));
+    if (!up || !gd2::ProcessAlive(pid_)) {
+      return gd2::UnavailableError("glusterd2 did not come up; see " + dir_ + "/glusterd2.log");
+    }
+    GD2_ASSIGN_OR_RETURN(std::string secret, gd2::ReadFile(dir_ + "/auth"));
+    co.secret = secret;
+    co.timeout = kStepTimeout;
+    GD2_ASSIGN_OR_RETURN(client_, gd2::client::Client::Create(co));
+    return gd2::OkStatus();
+  }
+
+  void Shutdown() {
+    client_.reset();
+    if (pid_ > 0) gd2::StopProcess(pid_, milliseconds(20000));
+    pid_ = -1;
+    KillProcessesMentioning(dir_);  // its etcd, should it outlive it
+  }
+
+  std::string Name() const override { return "glusterd2"; }
+  std::string Host() const override { return host_; }
+
+  StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) override {
+    gd2::api::VolCreateReq req;
+    req.name = vol;
+    req.force = true;
+    for (size_t i = 0; i < bricks.size(); i += 3) {
+      gd2::api::SubvolReq sv;
+      sv.type = "replicate";
+      sv.replica = 3;
+      for (size_t k = i; k < i + 3; ++k) sv.bricks.push_back({host_, bricks[k], ""});
+      req.subvols.push_back(sv);
+    }
+    return Time("POST", "/v1/volumes", nlohmann::json(req));
+  }
+  StepResult Start(const std::string& vol) override {
+    return Time("POST", "/v1/volumes/" + vol + "/start", nlohmann::json::object());
+  }
+  StepResult Stop(const std::string& vol) override {
+    return Time("POST", "/v1/volumes/" + vol + "/stop", nlohmann::json::object());
+  }
+  StepResult Delete(const std::string& vol) override {
+    return Time("DELETE", "/v1/volumes/" + vol, std::nullopt);
+  }
+
+ private:
+  StepResult Time(std::string_view method, const std::string& path,
+                  const std::optional<nlohmann::json>& body) {
+    auto t0 = Clock::now();
+    auto r = client_->Do(method, path, body);
+    StepResult s;
+    s.ms = MsSince(t0);
+    if (!r.ok()) {
+      s.ok = false;
+      s.error = std::string(method) + " " + path + ": " + r.status().ToString();
+    }
+    return s;
+  }
+
+  std::string binary_;
+  std::string host_;
+  std::string dir_;
+  pid_t pid_ = -1;
+  std::unique_ptr<gd2::client::Client> client_;
+};
+
+class GlusterdDriver : public Driver {
+ public:
+  GlusterdDriver(std::string host, std::string dir, bool hooks)
+      : host_(std::move(host)), dir_(std::move(dir)), hooks_(hooks) {}
+  ~GlusterdDriver() override { Shutdown(); }
+
+  gd2::Status Launch() {
+    if (PortInUse("127.0.0.1", kClientPort)) {
+      return gd2::UnavailableError("port in use: 127.0.0.1:24007");
+    }
+    std::error_code ec;
+    fs::create_directories(dir_ + "/state", ec);
+    fs::create_directories(dir_ + "/run", ec);
+    if (hooks_) {
+      for (const char* sub : {"hooks", "groups"}) {
+        fs::copy(std::string("/var/lib/glusterd/") + sub, dir_ + "/state/" + sub,
+                 fs::copy_options::recursive, ec);
+      }
+    }
+    std::ofstream vol(dir_ + "/glusterd.vol");
+    // The packaged /etc/glusterfs/glusterd.vol with private directories and a loopback listener.
+    vol << "volume management\n"
+           "    type mgmt/glusterd\n"
+           "    option working-directory "
+        << dir_
+        << "/state\n"
+           "    option run-directory "
+        << dir_
+        << "/run\n"
+           "    option glusterd-sockfile "
+        << socket()
+        << "\n"
+           "    option transport-type socket\n"
+           "    option transport.socket.bind-address 127.0.0.1\n"
+           "    option transport.socket.keepalive-time 10\n"
+           "    option transport.socket.keepalive-interval 2\n"
+           "    option transport.socket.read-fail-log off\n"
+           "    option transport.socket.listen-port 24007\n"
+           "    option ping-timeout 0\n"
+           "    option event-threads 1\n"
+           "    option max-port  60999\n"
+           "end-volume\n";
+    vol.close();
+    gd2::SpawnOptions so;
+    so.argv = {"glusterd", "-N",
+               "-f",       dir_ + "/glusterd.vol",
+               "-l",       dir_ + "/glusterd.log",
+               "-p",       dir_ + "/run/glusterd.pid"};
+    so.output_file = dir_ + "/stderr.log";
+    GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
+    bool up = WaitFor(
+        [&] {
+          if (gd2::PollExit(pid_).has_value()) return true;
+          auto r = gd2::RunCommand(Cli({"volume", "list"}), milliseconds(5000));
+          return r.ok() && r->exit.code == 0;
+        },
+        milliseconds(60000));
+    if (!up || !gd2::ProcessAlive(pid_)) {
+      return gd2::UnavailableError("glusterd did not come up; see " + dir_ + "/glusterd.log");
+    }
+    return gd2::OkStatus();
+  }
+
+  void Shutdown() {
+    if (pid_ > 0) gd2::StopProcess(pid_, milliseconds(20000));
+    pid_ = -1;
+    // glusterd leaves its bricks and self-heal daemon running when it exits; their command
+    // lines name our run directory.
+    KillProcessesMentioning(dir_);
+  }
+
+  std::string Name() const override { return "glusterd"; }
+  std::string Host() const override { return host_; }
+
+  StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) override {
+    std::vector<std::string> args = {"volume", "create", vol, "replica", "3"};
+    for (const auto& b : bricks) args.push_back(host_ + ":" + b);
+    args.push_back("force");
+    return TimeCommand(Cli(args));
+  }
+  StepResult Start(const std::string& vol) override {
+    return TimeCommand(Cli({"volume", "start", vol}));
+  }
+  StepResult Stop(const std::string& vol) override {
+    return TimeCommand(Cli({"volume", "stop", vol}));
+  }
+  StepResult Delete(const std::string& vol) override {
+    return TimeCommand(Cli({"volume", "delete", vol}));
+  }
+
+ private:
+  std::string socket() const { return dir_ + "/run/glusterd.socket"; }
+  std::vector<std::string> Cli(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {"gluster", "--mode=script", "--glusterd-sock=" + socket(),
+                                     "--log-file=" + dir_ + "/cli.log"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  }
+
+  std::string host_;
+  std::string dir_;
+  bool hooks_;
+  pid_t pid_ = -1;
+};
+
+struct Layout {
+  std::string name;  // "rep3", "2x3"
+  int bricks;
+};
+
+const std::vector<Layout> kLayouts = {{"rep3", 3}, {"2x3", 6}};
+const std::vector<std::string> kSteps = {"create", "start", "mount", "stop", "delete"};
+
+// samples[layout][step] -> one value per iteration; step "total" is create+start+stop+delete.
+using Samples = std::map<std::string, std::map<std::string, std::vector<double>>>;
+
+// Runs every layout `iterations` times through `d`. Returns false after the first failed step
+// (having tried to stop and delete that volume); the samples gathered so far stay.
+bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out) {
+  for (const auto& layout : kLayouts) {
+    for (int it = 1; it <= a.iterations; ++it) {
+      std::string vol = "vb" + tag + layout.name + "i" + std::to_string(it);
+      std::vector<std::string> bricks;
+      for (int k = 0; k < layout.bricks; ++k) {
+        std::string p = a.bricks[static_cast<size_t>(k)] + "/" + vol;
+        std::error_code ec;
+        fs::create_directories(p, ec);
+        if (ec) {
+          std::fprintf(stderr, "cannot make brick directory %s: %s\n", p.c_str(),
+                       ec.message().c_str());
+          return false;
+        }
+        bricks.push_back(p);
+      }
+      auto fail = [&](const std::string& step, const StepResult& r) {
+        std::fprintf(stderr, "%s: %s %s failed: %s\n", d.Name().c_str(), vol.c_str(), step.c_str(),
+                     r.error.c_str());
+        d.Stop(vol);
+        d.Delete(vol);
+        return false;
+      };
+      double total = 0;
+      StepResult r = d.Create(vol, bricks);
+      if (!r.ok) return fail("create", r);
+      out[layout.name]["create"].push_back(r.ms);
+      total += r.ms;
+      r = d.Start(vol);
+      if (!r.ok) return fail("start", r);
+      out[layout.name]["start"].push_back(r.ms);
+      total += r.ms;
+      if (a.mount && layout.name == "rep3") {
+        std::string mnt = a.workdir + "/mnt";
+        fs::create_directories(mnt);
+        r = TimeCommand({"mount", "-t", "glusterfs", "-o",
+                         "log-file=" + a.workdir + "/mount-" + vol + ".log", d.Host() + ":/" + vol,
+                         mnt});
+        if (!r.ok) return fail("mount", r);
+        out[layout.name]["mount"].push_back(r.ms);
+        auto u = gd2::RunCommand({"umount", mnt}, milliseconds(30000));
+        if (!u.ok() || u->exit.code != 0) {
+          gd2::RunCommand({"umount", "-l", mnt}, milliseconds(30000)).status().IgnoreError();
+        }
+      }
+      r = d.Stop(vol);
+      if (!r.ok) return fail("stop", r);
+      out[layout.name]["stop"].push_back(r.ms);
+      total += r.ms;
+      r = d.Delete(vol);
+      if (!r.ok) return fail("delete", r);
+      out[layout.name]["delete"].push_back(r.ms);
+      total += r.ms;
+      out[layout.name]["total"].push_back(total);
+      std::fprintf(stderr, "%s %s iteration %d: %.1f ms\n", d.Name().c_str(), layout.name.c_str(),
+                   it, total);
+    }
+  }
+  return true;
+}
+
+struct Summary {
+  double median = 0, min = 0, max = 0;
+  int n = 0;
+};
+
+Summary Summarize(std::vector<double> v) {
+  Summary s;
+  s.n = static_cast<int>(v.size());
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  size_t m = v.size() / 2;
+  s.median = v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
+  s.min = v.front();
+  s.max = v.back();
+  return s;
+}
+
+std::string FormatMs(double ms) {
+  char buf[32];
+  if (ms >= 1000) {
+    std::snprintf(buf, sizeof(buf), "%.2f s", ms / 1000);
+  } else if (ms >= 100) {
+    std::snprintf(buf, sizeof(buf), "%.0f ms", ms);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f ms", ms);
+  }
+  return buf;
+}
+
+std::string FormatCell(const Summary& s) {
+  if (s.n == 0) return "-";
+  return FormatMs(s.median) + " (" + FormatMs(s.min) + " .. " + FormatMs(s.max) + ")";
+}
+
+void PrintTable(const Samples& gd2, const Samples& gd, int iterations) {
+  std::printf("volume lifecycle, %d iterations each: median (min .. max)\n", iterations);
+  std::printf("%-13s %-34s %-34s %s\n", "step", "glusterd2", "glusterd", "ratio gd2/gd");
+  auto get = [](const Samples& s, const std::string& l, const std::string& step) {
+    auto li = s.find(l);
+    if (li == s.end()) return Summary{};
+    auto si = li->second.find(step);
+    return si == li->second.end() ? Summary{} : Summarize(si->second);
+  };
+  for (const auto& layout : kLayouts) {
+    std::vector<std::string> steps = kSteps;
+    steps.push_back("total");
+    for (const auto& step : steps) {
+      Summary a = get(gd2, layout.name, step);
+      Summary b = get(gd, layout.name, step);
+      if (a.n == 0 && b.n == 0) continue;
+      std::string ratio = "-";
+      if (a.n > 0 && b.n > 0 && b.median > 0) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.3f", a.median / b.median);
+        ratio = buf;
+      }
+      std::string label = layout.name + " " + step;
+      std::printf("%-13s %-34s %-34s %s\n", label.c_str(), FormatCell(a).c_str(),
+                  FormatCell(b).c_str(), ratio.c_str());
+    }
+  }
+  std::printf("total = create + start + stop + delete of one iteration (mount not included)\n");
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv);
+  if (!args) {
+    std::fprintf(stderr,
+                 "usage: %s --bricks D1,..,D6 --workdir DIR --glusterd2 PATH [--iterations N]\n"
+                 "       [--gd2-host IP] [--gd-host NAME] [--mount on|off]\n"
+                 "       [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]\n",
+                 argv[0]);
+    return 2;
+  }
+  if (args->gd_host.empty()) args->gd_host = HostName();
+
+  Samples gd2_samples, gd_samples;
+  bool ok = true;
+  if (args->run_gd2) {
+    Glusterd2Driver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2");
+    gd2::Status s = d.Launch();
+    if (!s.ok()) {
+      std::fprintf(stderr, "glusterd2: %s\n", s.ToString().c_str());
+      ok = false;
+    } else {
+      ok = RunSide(d, *args, "g2", gd2_samples) && ok;
+    }
+  }  // glusterd2 stopped here, before glusterd wants the port
+  if (args->run_gd) {
+    GlusterdDriver d(args->gd_host, args->workdir + "/gd", args->gd_hooks);
+    gd2::Status s = d.Launch();
+    if (!s.ok()) {
+      std::fprintf(stderr, "glusterd: %s\n", s.ToString().c_str());
+      ok = false;
+    } else {
+      ok = RunSide(d, *args, "gd", gd_samples) && ok;
+    }
+  }
+  PrintTable(gd2_samples, gd_samples, args->iterations);
+  return ok ? 0 : 1;
+}

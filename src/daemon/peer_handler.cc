@@ -1,0 +1,66 @@
+#include "daemon/peer_handler.h"
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/uuid.h"
+#include "daemon/identity.h"
+#include "peer_rpc/local_step.h"
+#include "plugins/peer/peer_store.h"
+#include "store/store.h"
+
+namespace gd2::daemon {
+
+Status PeerHandler::RunStep(const peer_rpc::StepCall& call) {
+  return peer_rpc::RunLocalStep(steps_, call, log::Root());
+}
+
+peer_rpc::PeerIdentity PeerHandler::Identity() {
+  return peer_rpc::PeerIdentity{services_.peer_id, services_.cluster_id};
+}
+
+StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call) {
+  if (!IsUuid(call.cluster_id)) return InvalidArgumentError("bad cluster id");
+  if (call.cluster_id == services_.cluster_id) {
+    return AlreadyExistsError("peer is already a member of this cluster");
+  }
+  if (call.etcd_endpoints.empty()) return InvalidArgumentError("no etcd endpoints to join");
+  if (call.auth_secret.size() < 16) return InvalidArgumentError("cluster secret too short");
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> peers,
+                       services_.store->List(services_.keys.PeersPrefix()));
+  if (peers.size() > 1) {
+    return FailedPreconditionError("peer already belongs to a cluster with other peers");
+  }
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols,
+                       services_.store->List(services_.keys.VolumesPrefix(), 1));
+  if (!vols.empty()) return FailedPreconditionError("peer has volumes; it cannot join another cluster");
+  auto self = plugins::peer::GetPeer(*services_.store, services_.keys, services_.peer_id);
+  if (!self.ok()) return self.status();
+
+  GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, StoreConfig{call.etcd_endpoints}));
+  GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", call.auth_secret, 0600));
+  GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, call.cluster_id}));
+  log::Root().Info("joining cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},
+                                       {"req_id", call.req_id}});
+  restart_();
+  peer_rpc::JoinResult r;
+  r.peer_id = self->id;
+  r.peer_name = self->name;
+  r.peer_addresses = self->peer_addresses;
+  r.client_addresses = self->client_addresses;
+  return r;
+}
+
+Status PeerHandler::Leave(const peer_rpc::LeaveCall& call) {
+  if (call.cluster_id != services_.cluster_id) {
+    return FailedPreconditionError("peer is not a member of cluster " + call.cluster_id);
+  }
+  GD2_RETURN_IF_ERROR(RemoveStoreConfig(services_.workdir));
+  GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", RandomHex(32), 0600));
+  GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, NewUuid()}));
+  log::Root().Info("leaving cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},
+                                       {"req_id", call.req_id}});
+  restart_();
+  return OkStatus();
+}
+
+}  // namespace gd2::daemon

@@ -1,0 +1,35 @@
+// The daemon's side of the peer RPC: runs steps for remote initiators, and joins or leaves a
+// cluster. Joining and leaving rewrite this peer's identity and store configuration and then
+// restart the daemon in place (same pid) so every component starts on the new store.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "peer_rpc/server.h"
+#include "plugins/plugin.h"
+#include "txn/engine.h"
+
+namespace gd2::daemon {
+
+class PeerHandler : public peer_rpc::Handler {
+ public:
+  // `restart` asks the daemon to restart itself once the reply has been sent.
+  PeerHandler(plugins::Services& services, const txn::StepRegistry& steps,
+              std::function<void()> restart)
+      : services_(services), steps_(steps), restart_(std::move(restart)) {}
+
+  Status RunStep(const peer_rpc::StepCall& call) override;
+  // Accepted only by a peer that is alone in its cluster and has no volumes.
+  StatusOr<peer_rpc::JoinResult> Join(const peer_rpc::JoinCall& call) override;
+  // Makes this peer a fresh single-node cluster again (new cluster id and secret).
+  Status Leave(const peer_rpc::LeaveCall& call) override;
+  peer_rpc::PeerIdentity Identity() override;
+
+ private:
+  plugins::Services& services_;
+  const txn::StepRegistry& steps_;
+  std::function<void()> restart_;
+};
+
+}  // namespace gd2::daemon

@@ -1,0 +1,64 @@
+// peer_rpc::Client calls other glusterd2 daemons' peer RPC (see peer_rpc/server.h for the
+// service and its trust model). One cached gRPC channel per peer address; every call is signed
+// with the current cluster secret and bounded by a deadline. gRPC stays in client.cc.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "peer_rpc/messages.h"
+
+namespace gd2::peer_rpc {
+
+struct ClientOptions {
+  // The current cluster secret, read on every call from the calling thread (it changes when
+  // this node joins or leaves a cluster), so it must be thread-safe. Required.
+  std::function<std::string()> secret;
+  TlsOptions tls;
+  // How long a call waits for a connection to a peer it is not connected to yet, within the
+  // call's own deadline. A peer that refuses connections fails at once.
+  std::chrono::milliseconds dial_timeout{std::chrono::seconds(5)};
+  // Lifetime of the per-call tokens.
+  std::chrono::seconds token_ttl{30};
+};
+
+// Errors every call may return, besides the ones listed per method:
+//   kUnavailable "peer unreachable: address=..." (connection refused, dial timeout, peer gone),
+//   kDeadlineExceeded "peer call timed out: ..." (the deadline passed),
+//   kUnauthenticated (the peer rejected our token: wrong cluster secret or clock skew),
+//   kInvalidArgument for an empty address or a bad TLS setup.
+// Thread-safe; calls to different peers and to the same peer run concurrently.
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Runs call.step on the peer at `address` ("host:port"). Returns the step's own status as the
+  // remote Handler returned it (code and message preserved).
+  Status RunStep(const std::string& address, const StepCall& call, Deadline deadline);
+  // Asks a fresh peer to join. The call is signed with call.auth_secret (the target cannot
+  // know the cluster secret yet). Returns the remote Handler's error, typically
+  // kFailedPrecondition "peer already belongs to a cluster".
+  StatusOr<JoinResult> Join(const std::string& address, const JoinCall& call, Deadline deadline);
+  Status Leave(const std::string& address, const LeaveCall& call, Deadline deadline);
+  StatusOr<PeerIdentity> Ping(const std::string& address, Deadline deadline);
+
+  // Drops the cached channel of `address` (for example after the peer left the cluster).
+  void Forget(const std::string& address);
+
+  // Deadline helper: now + timeout.
+  static Deadline In(std::chrono::milliseconds timeout) {
+    return std::chrono::steady_clock::now() + timeout;
+  }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gd2::peer_rpc

@@ -1,0 +1,79 @@
+// Plain C++ types for the peer RPC (src/peer_rpc): what a call carries and what it returns,
+// shared by peer_rpc::Client, peer_rpc::Server and the daemon's Handler. No gRPC in here.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace gd2::peer_rpc {
+
+// Absolute deadline of a call. Deadline::max() means none.
+using Deadline = std::chrono::steady_clock::time_point;
+
+// The standard peer port (GlusterD2's defaultpeerport).
+inline constexpr int kDefaultPort = 24008;
+
+// PEM files for optional TLS on the peer port. All empty: plaintext.
+//   Server: cert_file + key_file enable TLS; ca_file additionally requires client certificates
+//           signed by that CA (mutual TLS).
+//   Client: ca_file enables TLS and verifies the server; cert_file + key_file present a client
+//           certificate. server_name overrides the name checked against the server's certificate
+//           (default: the host part of the address).
+struct TlsOptions {
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+  std::string server_name;
+};
+
+// One transaction step to run (or undo) on a peer.
+struct StepCall {
+  std::string txn_id;
+  std::string step;  // registered step name, "volume.start-bricks"
+  nlohmann::json args;
+  bool undo = false;
+  std::string initiator;  // peer id of the transaction's initiator
+  std::string req_id;     // ReST request id, may be empty
+  // Filled in by the server: when the caller stops waiting. Steps pass it on to subprocesses.
+  Deadline deadline = Deadline::max();
+};
+
+// Asks a fresh daemon to join the initiator's cluster.
+struct JoinCall {
+  std::string cluster_id;
+  std::vector<std::string> etcd_endpoints;
+  std::string auth_secret;  // the cluster secret; the joining peer adopts it
+  std::string initiator;    // peer id of the node that handles POST /v1/peers
+  std::string zone;
+  std::map<std::string, std::string> metadata;
+  std::string req_id;  // travels as metadata, for logs
+  Deadline deadline = Deadline::max();  // filled in by the server
+};
+
+// What the joined peer reports about itself.
+struct JoinResult {
+  std::string peer_id;
+  std::string peer_name;
+  std::vector<std::string> peer_addresses;
+  std::vector<std::string> client_addresses;
+};
+
+// Tells a peer it has been removed from `cluster_id`.
+struct LeaveCall {
+  std::string cluster_id;
+  std::string initiator;
+  std::string req_id;  // travels as metadata, for logs
+  Deadline deadline = Deadline::max();  // filled in by the server
+};
+
+// The answer to Ping.
+struct PeerIdentity {
+  std::string peer_id;
+  std::string cluster_id;
+};
+
+}  // namespace gd2::peer_rpc

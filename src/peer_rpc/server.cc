@@ -1,0 +1,280 @@
+#include "peer_rpc/server.h"
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <string_view>
+
+#include "common/jwt.h"
+#include "common/log.h"
+#include "peer/peer.grpc.pb.h"
+#include "peer_rpc/rpc_common.h"
+
+namespace gd2::peer_rpc {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Metadata(const grpc::ServerContext& ctx, std::string_view key) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// Checks the bearer token of a call to `method` against `secret`.
+Status Authenticate(const grpc::ServerContext& ctx, std::string_view method,
+                    const std::string& secret) {
+  if (secret.empty()) return UnauthenticatedError("peer rpc has no cluster secret configured");
+  GD2_ASSIGN_OR_RETURN(std::string token,
+                       jwt::BearerToken(Metadata(ctx, internal::kAuthorizationKey)));
+  return jwt::VerifyRequest(token, secret, internal::kJwtMethod, method, std::time(nullptr));
+}
+
+double MillisSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+// Each method: authenticate, give up if the caller's deadline already passed, call the Handler,
+// log one line. Handler errors go into the response; the gRPC status carries only
+// authentication, request-shape and deadline failures.
+class Server::Service final : public gd2::peer::PeerService::Service {
+ public:
+  Service(const ServerOptions& options, Handler& handler) : options_(options), handler_(handler) {}
+
+  grpc::Status RunStep(grpc::ServerContext* ctx, const gd2::peer::RunStepRequest* req,
+                       gd2::peer::RunStepResponse* resp) override {
+    auto start = Clock::now();
+    log::Logger log = CallLog(*ctx, internal::kRunStepMethod, req->req_id())
+                          .With({{"txn_id", req->txn_id()},
+                                 {"step", req->step()},
+                                 {"undo", req->undo()},
+                                 {"initiator", req->initiator()}});
+    Status pre = Admit(*ctx, internal::kRunStepMethod, Secret());
+    if (!pre.ok()) return Reject(log, internal::kRunStepMethod, pre, start);
+
+    StepCall call;
+    call.txn_id = req->txn_id();
+    call.step = req->step();
+    call.undo = req->undo();
+    call.initiator = req->initiator();
+    call.req_id = req->req_id();
+    call.deadline = internal::FromSystemDeadline(ctx->deadline());
+    Status result;
+    if (call.step.empty()) {
+      result = InvalidArgumentError("step name is empty");
+    } else {
+      call.args = req->args_json().empty() ? nlohmann::json::object()
+                                           : nlohmann::json::parse(req->args_json(), nullptr, false);
+      if (call.args.is_discarded()) {
+        result = InvalidArgumentError("step arguments are not valid JSON: step=" + call.step);
+      } else {
+        result = handler_.RunStep(call);
+      }
+    }
+    resp->set_code(static_cast<int32_t>(result.code()));
+    resp->set_message(result.message());
+    double ms = MillisSince(start);
+    internal::RecordCall("server", internal::kRunStepMethod, result, ms / 1000);
+    if (result.ok()) {
+      log.Info(call.undo ? "remote step undone" : "remote step done", {{"duration_ms", ms}});
+    } else {
+      // The initiator handles (and logs as an error) the failure; here it is a warning.
+      log.Warn("remote step failed", {{"duration_ms", ms}, {"error", result}});
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Join(grpc::ServerContext* ctx, const gd2::peer::JoinRequest* req,
+                    gd2::peer::JoinResponse* resp) override {
+    auto start = Clock::now();
+    log::Logger log = CallLog(*ctx, internal::kJoinMethod)
+                          .With({{"cluster_id", req->cluster_id()},
+                                 {"initiator", req->initiator()}});
+    if (req->auth_secret().empty()) {
+      return Reject(log, internal::kJoinMethod,
+                    UnauthenticatedError("join request carries no cluster secret"), start);
+    }
+    // The target cannot know the cluster secret yet: the token only has to match the secret
+    // the request carries. Handler::Join decides whether this node may be enrolled.
+    Status pre = Admit(*ctx, internal::kJoinMethod, req->auth_secret());
+    if (!pre.ok()) return Reject(log, internal::kJoinMethod, pre, start);
+
+    JoinCall call;
+    call.cluster_id = req->cluster_id();
+    call.etcd_endpoints.assign(req->etcd_endpoints().begin(), req->etcd_endpoints().end());
+    call.auth_secret = req->auth_secret();
+    call.initiator = req->initiator();
+    call.zone = req->zone();
+    call.metadata.insert(req->metadata().begin(), req->metadata().end());
+    call.req_id = Metadata(*ctx, internal::kRequestIdKey);
+    call.deadline = internal::FromSystemDeadline(ctx->deadline());
+    StatusOr<JoinResult> result = [&]() -> StatusOr<JoinResult> {
+      if (call.cluster_id.empty()) return InvalidArgumentError("join request has no cluster id");
+      if (call.etcd_endpoints.empty()) {
+        return InvalidArgumentError("join request has no etcd endpoints");
+      }
+      return handler_.Join(call);
+    }();
+    if (result.ok()) {
+      resp->set_peer_id(result->peer_id);
+      resp->set_peer_name(result->peer_name);
+      for (const auto& a : result->peer_addresses) resp->add_peer_addresses(a);
+      for (const auto& a : result->client_addresses) resp->add_client_addresses(a);
+    }
+    resp->set_code(static_cast<int32_t>(result.status().code()));
+    resp->set_message(result.status().message());
+    double ms = MillisSince(start);
+    internal::RecordCall("server", internal::kJoinMethod, result.status(), ms / 1000);
+    if (result.ok()) {
+      log.Info("joined cluster", {{"duration_ms", ms}});
+    } else {
+      log.Warn("join refused", {{"duration_ms", ms}, {"error", result.status()}});
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Leave(grpc::ServerContext* ctx, const gd2::peer::LeaveRequest* req,
+                     gd2::peer::LeaveResponse* resp) override {
+    auto start = Clock::now();
+    log::Logger log = CallLog(*ctx, internal::kLeaveMethod)
+                          .With({{"cluster_id", req->cluster_id()},
+                                 {"initiator", req->initiator()}});
+    Status pre = Admit(*ctx, internal::kLeaveMethod, Secret());
+    if (!pre.ok()) return Reject(log, internal::kLeaveMethod, pre, start);
+
+    LeaveCall call;
+    call.cluster_id = req->cluster_id();
+    call.initiator = req->initiator();
+    call.req_id = Metadata(*ctx, internal::kRequestIdKey);
+    call.deadline = internal::FromSystemDeadline(ctx->deadline());
+    Status result = call.cluster_id.empty()
+                        ? InvalidArgumentError("leave request has no cluster id")
+                        : handler_.Leave(call);
+    resp->set_code(static_cast<int32_t>(result.code()));
+    resp->set_message(result.message());
+    double ms = MillisSince(start);
+    internal::RecordCall("server", internal::kLeaveMethod, result, ms / 1000);
+    if (result.ok()) {
+      log.Info("left cluster", {{"duration_ms", ms}});
+    } else {
+      log.Warn("leave refused", {{"duration_ms", ms}, {"error", result}});
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Ping(grpc::ServerContext* ctx, const gd2::peer::PingRequest* /*req*/,
+                    gd2::peer::PingResponse* resp) override {
+    auto start = Clock::now();
+    log::Logger log = CallLog(*ctx, internal::kPingMethod);
+    Status pre = Admit(*ctx, internal::kPingMethod, Secret());
+    if (!pre.ok()) return Reject(log, internal::kPingMethod, pre, start);
+    PeerIdentity self = handler_.Identity();
+    resp->set_peer_id(self.peer_id);
+    resp->set_cluster_id(self.cluster_id);
+    double ms = MillisSince(start);
+    internal::RecordCall("server", internal::kPingMethod, OkStatus(), ms / 1000);
+    log.Debug("ping answered", {{"duration_ms", ms}});
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string Secret() const { return options_.secret ? options_.secret() : std::string(); }
+
+  // A logger for one call: method, caller address and the req_id (from the request when it
+  // has one, else from metadata).
+  static log::Logger CallLog(const grpc::ServerContext& ctx, std::string_view method,
+                             std::string req_id = "") {
+    log::Logger log = log::Root().With(
+        {{"rpc", method.substr(method.rfind('/') + 1)}, {"remote", ctx.peer()}});
+    if (req_id.empty()) req_id = Metadata(ctx, internal::kRequestIdKey);
+    return req_id.empty() ? log : log.With({{"req_id", req_id}});
+  }
+
+  // Authentication, then the caller's deadline: a call whose caller already gave up is not run.
+  static Status Admit(const grpc::ServerContext& ctx, std::string_view method,
+                      const std::string& secret) {
+    GD2_RETURN_IF_ERROR(Authenticate(ctx, method, secret));
+    if (ctx.IsCancelled() ||
+        internal::FromSystemDeadline(ctx.deadline()) <= std::chrono::steady_clock::now()) {
+      return DeadlineExceededError("caller's deadline passed before the call started");
+    }
+    return OkStatus();
+  }
+
+  static grpc::Status Reject(const log::Logger& log, std::string_view method, const Status& s,
+                             Clock::time_point start) {
+    internal::RecordCall("server", method, s, MillisSince(start) / 1000);
+    log.Warn("peer rpc call rejected", {{"error", s}});
+    return internal::ToGrpc(s);
+  }
+
+  const ServerOptions& options_;
+  Handler& handler_;
+};
+
+struct Server::Impl {
+  Impl(ServerOptions o, Handler& h) : options(std::move(o)), handler(h) {}
+
+  ServerOptions options;
+  Handler& handler;
+  std::mutex mu;  // serializes Start and Stop
+  std::unique_ptr<Service> service;
+  std::unique_ptr<grpc::Server> server;
+  std::atomic<int> port{0};
+};
+
+Server::Server(ServerOptions options, Handler& handler)
+    : impl_(std::make_unique<Impl>(std::move(options), handler)) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (impl_->server) return FailedPreconditionError("peer rpc server already started");
+  if (!impl_->options.secret) {
+    return InvalidArgumentError("peer rpc server needs a cluster secret function");
+  }
+  GD2_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds,
+                       internal::ServerCredentials(impl_->options.tls));
+  std::string address = internal::JoinHostPort(impl_->options.host, impl_->options.port);
+  auto service = std::make_unique<Service>(impl_->options, impl_->handler);
+  grpc::ServerBuilder builder;
+  int selected = 0;
+  builder.AddListeningPort(address, creds, &selected);
+  builder.RegisterService(service.get());
+  // gRPC sets SO_REUSEPORT by default, which would let two daemons share the peer port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Accept the clients' keepalive pings (they detect dead peers on idle connections).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || selected == 0) {
+    return UnavailableError("cannot listen on peer address: address=" + address);
+  }
+  impl_->service = std::move(service);
+  impl_->server = std::move(server);
+  impl_->port = selected;
+  log::Root().Info("peer rpc serving",
+                   {{"address", internal::JoinHostPort(impl_->options.host, selected)},
+                    {"tls", !impl_->options.tls.cert_file.empty()}});
+  return OkStatus();
+}
+
+void Server::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->server) return;
+  impl_->server->Shutdown(std::chrono::system_clock::now() + impl_->options.shutdown_grace);
+  impl_->server->Wait();
+  impl_->server.reset();
+  impl_->service.reset();
+  impl_->port = 0;
+  log::Root().Info("peer rpc stopped");
+}
+
+int Server::port() const { return impl_->port.load(); }
+
+}  // namespace gd2::peer_rpc

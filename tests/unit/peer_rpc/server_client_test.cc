@@ -1,0 +1,421 @@
+// peer_rpc::Server and Client talking over loopback: round trips, status mapping,
+// authentication, deadlines and unreachable peers.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <memory>
+#include <mutex>
+
+#include "common/jwt.h"
+#include "peer/peer.grpc.pb.h"
+#include "peer_rpc/client.h"
+#include "peer_rpc/remote_step_runner.h"
+#include "peer_rpc/server.h"
+#include "support/status_matchers.h"
+#include "test_handler.h"
+
+namespace gd2::peer_rpc {
+namespace {
+
+using ::gd2::testing::StatusIs;
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr char kSecret[] = "cluster-secret-1";
+constexpr char kRunStep[] = "/gd2.peer.PeerService/RunStep";
+
+ClientOptions MakeClientOptions(std::string secret) {
+  ClientOptions o;
+  o.secret = [secret] { return secret; };
+  o.dial_timeout = 2s;
+  return o;
+}
+
+class PeerRpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  void StartServer() {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.secret = [this] {
+      std::lock_guard<std::mutex> lock(secret_mu_);
+      return server_secret_;
+    };
+    o.shutdown_grace = 1s;
+    server_ = std::make_unique<Server>(std::move(o), handler_);
+    ASSERT_OK(server_->Start());
+    ASSERT_GT(server_->port(), 0);
+    address_ = "127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  void SetServerSecret(std::string s) {
+    std::lock_guard<std::mutex> lock(secret_mu_);
+    server_secret_ = std::move(s);
+  }
+
+  // A RunStep call made with the raw stub, so tests control the authorization metadata.
+  grpc::Status RawRunStep(const std::string& authorization,
+                          gd2::peer::RunStepResponse* resp = nullptr,
+                          const std::string& args_json = "{}") {
+    auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    auto stub = gd2::peer::PeerService::NewStub(channel);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
+    gd2::peer::RunStepRequest req;
+    req.set_txn_id("t1");
+    req.set_step("test.step");
+    req.set_args_json(args_json);
+    gd2::peer::RunStepResponse local;
+    return stub->RunStep(&ctx, req, resp != nullptr ? resp : &local);
+  }
+
+  static std::string Bearer(const std::string& secret, const std::string& path,
+                            int64_t now = std::time(nullptr), int64_t ttl = 30) {
+    return "Bearer " + jwt::SignRequest(secret, "RPC", path, now, ttl);
+  }
+
+  static StepCall MakeStep() {
+    StepCall call;
+    call.txn_id = "txn-1";
+    call.step = "test.step";
+    call.args = {{"volume", "v1"}, {"bricks", {"/b1", "/b2"}}, {"replica", 3}};
+    call.initiator = "peer-a";
+    call.req_id = "req-42";
+    return call;
+  }
+
+  TestHandler handler_;
+  std::mutex secret_mu_;
+  std::string server_secret_ = kSecret;
+  std::unique_ptr<Server> server_;
+  std::string address_;
+  Client client_{MakeClientOptions(kSecret)};
+};
+
+TEST_F(PeerRpcTest, RunStepCarriesEveryField) {
+  ASSERT_OK(client_.RunStep(address_, MakeStep(), Client::In(10s)));
+  ASSERT_EQ(handler_.step_calls.load(), 1);
+  StepCall got = handler_.LastStep();
+  EXPECT_EQ(got.txn_id, "txn-1");
+  EXPECT_EQ(got.step, "test.step");
+  EXPECT_EQ(got.args, MakeStep().args);
+  EXPECT_FALSE(got.undo);
+  EXPECT_EQ(got.initiator, "peer-a");
+  EXPECT_EQ(got.req_id, "req-42");
+  // The caller's deadline reached the handler (give or take clock conversion).
+  EXPECT_LT(got.deadline, Clock::now() + 11s);
+  EXPECT_GT(got.deadline, Clock::now());
+
+  StepCall undo = MakeStep();
+  undo.undo = true;
+  ASSERT_OK(client_.RunStep(address_, undo, Client::In(10s)));
+  EXPECT_TRUE(handler_.LastStep().undo);
+}
+
+TEST_F(PeerRpcTest, RemoteStepErrorKeepsCodeAndMessage) {
+  handler_.on_step = [](const StepCall&) {
+    return NotFoundError("brick path missing: path=/b1");
+  };
+  Status s = client_.RunStep(address_, MakeStep(), Client::In(10s));
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "brick path missing: path=/b1");
+
+  // Even codes the transport also uses arrive as the step returned them.
+  handler_.on_step = [](const StepCall&) { return UnavailableError("glusterfsd not running"); };
+  s = client_.RunStep(address_, MakeStep(), Client::In(10s));
+  EXPECT_EQ(s, UnavailableError("glusterfsd not running"));
+}
+
+TEST_F(PeerRpcTest, MissingOrBadTokensAreRejectedBeforeTheHandler) {
+  struct Case {
+    const char* name;
+    std::string authorization;
+  };
+  const Case cases[] = {
+      {"missing", ""},
+      {"other scheme", "Basic dXNlcjpwYXNz"},
+      {"garbage", "Bearer not.a.token"},
+      {"expired", Bearer(kSecret, kRunStep, std::time(nullptr) - 3600, 30)},
+      {"wrong secret", Bearer("another-secret", kRunStep)},
+      {"other method", Bearer(kSecret, "/gd2.peer.PeerService/Ping")},
+  };
+  for (const Case& c : cases) {
+    grpc::Status s = RawRunStep(c.authorization);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << c.name;
+  }
+  EXPECT_EQ(handler_.step_calls.load(), 0);
+  // The same raw call with a good token gets through.
+  EXPECT_TRUE(RawRunStep(Bearer(kSecret, kRunStep)).ok());
+  EXPECT_EQ(handler_.step_calls.load(), 1);
+}
+
+TEST_F(PeerRpcTest, ClientWithWrongSecretGetsUnauthenticated) {
+  Client other(MakeClientOptions("not-the-cluster-secret"));
+  EXPECT_THAT(other.RunStep(address_, MakeStep(), Client::In(10s)),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(other.Ping(address_, Client::In(10s)), StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(other.Leave(address_, LeaveCall{"cluster-1", "peer-a", ""}, Client::In(10s)),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_EQ(handler_.step_calls.load(), 0);
+  EXPECT_EQ(handler_.leave_calls.load(), 0);
+}
+
+TEST_F(PeerRpcTest, ServerReadsTheCurrentSecretOnEveryCall) {
+  ASSERT_OK(client_.Ping(address_, Client::In(10s)));
+  SetServerSecret("rotated-after-join");
+  EXPECT_THAT(client_.Ping(address_, Client::In(10s)), StatusIs(StatusCode::kUnauthenticated));
+  Client rotated(MakeClientOptions("rotated-after-join"));
+  EXPECT_OK(rotated.Ping(address_, Client::In(10s)));
+  // An empty secret refuses everything rather than accepting tokens signed with "".
+  SetServerSecret("");
+  EXPECT_THAT(rotated.Ping(address_, Client::In(10s)), StatusIs(StatusCode::kUnauthenticated));
+}
+
+TEST_F(PeerRpcTest, BadArgumentsJsonIsInvalidArgument) {
+  gd2::peer::RunStepResponse resp;
+  ASSERT_TRUE(RawRunStep(Bearer(kSecret, kRunStep), &resp, "{not json").ok());
+  EXPECT_EQ(resp.code(), static_cast<int>(StatusCode::kInvalidArgument));
+  EXPECT_EQ(handler_.step_calls.load(), 0);
+}
+
+TEST_F(PeerRpcTest, PingReturnsIdentity) {
+  ASSERT_OK_AND_ASSIGN(PeerIdentity id, client_.Ping(address_, Client::In(10s)));
+  EXPECT_EQ(id.peer_id, "peer-b");
+  EXPECT_EQ(id.cluster_id, "cluster-1");
+}
+
+TEST_F(PeerRpcTest, LeaveRoundTrip) {
+  ASSERT_OK(client_.Leave(address_, LeaveCall{"cluster-1", "peer-a", "req-7"}, Client::In(10s)));
+  LeaveCall got = handler_.LastLeave();
+  EXPECT_EQ(got.cluster_id, "cluster-1");
+  EXPECT_EQ(got.initiator, "peer-a");
+  EXPECT_EQ(got.req_id, "req-7");
+
+  handler_.on_leave = [](const LeaveCall&) {
+    return FailedPreconditionError("not a member of cluster: cluster_id=other");
+  };
+  EXPECT_EQ(client_.Leave(address_, LeaveCall{"other", "peer-a", ""}, Client::In(10s)),
+            FailedPreconditionError("not a member of cluster: cluster_id=other"));
+}
+
+JoinCall MakeJoin(std::string secret) {
+  JoinCall call;
+  call.cluster_id = "cluster-1";
+  call.etcd_endpoints = {"http://127.0.0.1:2379", "http://127.0.0.3:2379"};
+  call.auth_secret = std::move(secret);
+  call.initiator = "peer-a";
+  call.zone = "rack-1";
+  call.metadata = {{"owner", "ops"}};
+  call.req_id = "req-join";
+  return call;
+}
+
+TEST_F(PeerRpcTest, JoinIsAcceptedByAFreshNodeThatDoesNotKnowTheSecret) {
+  // The target still has its own (fresh) secret; the initiator signs with the cluster's.
+  SetServerSecret("fresh-node-own-secret");
+  Client initiator(MakeClientOptions(kSecret));
+  ASSERT_OK_AND_ASSIGN(JoinResult r, initiator.Join(address_, MakeJoin(kSecret), Client::In(10s)));
+  EXPECT_EQ(r.peer_id, "peer-b");
+  EXPECT_EQ(r.peer_name, "node-b");
+  EXPECT_EQ(r.peer_addresses, std::vector<std::string>{"127.0.0.2:24008"});
+  EXPECT_EQ(r.client_addresses, std::vector<std::string>{"127.0.0.2:24007"});
+  JoinCall got = handler_.LastJoin();
+  EXPECT_EQ(got.cluster_id, "cluster-1");
+  EXPECT_EQ(got.etcd_endpoints, MakeJoin(kSecret).etcd_endpoints);
+  EXPECT_EQ(got.auth_secret, kSecret);
+  EXPECT_EQ(got.initiator, "peer-a");
+  EXPECT_EQ(got.zone, "rack-1");
+  EXPECT_EQ(got.metadata, (std::map<std::string, std::string>{{"owner", "ops"}}));
+  EXPECT_EQ(got.req_id, "req-join");
+}
+
+TEST_F(PeerRpcTest, JoinIsRefusedWhenTheHandlerSaysSo) {
+  handler_.on_join = [](const JoinCall&) -> StatusOr<JoinResult> {
+    return FailedPreconditionError("peer already belongs to a cluster");
+  };
+  auto r = client_.Join(address_, MakeJoin("some-secret"), Client::In(10s));
+  EXPECT_EQ(r.status(), FailedPreconditionError("peer already belongs to a cluster"));
+}
+
+TEST_F(PeerRpcTest, JoinWithoutSecretOrWithMismatchedTokenIsUnauthenticated) {
+  auto r = client_.Join(address_, MakeJoin(""), Client::In(10s));
+  // The client refuses to sign with an empty secret; the server would refuse it too.
+  EXPECT_FALSE(r.ok());
+
+  // A token not signed with the secret the request carries.
+  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  auto stub = gd2::peer::PeerService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", Bearer("other", "/gd2.peer.PeerService/Join"));
+  gd2::peer::JoinRequest req;
+  req.set_cluster_id("cluster-1");
+  req.add_etcd_endpoints("http://127.0.0.1:2379");
+  req.set_auth_secret("carried-secret");
+  gd2::peer::JoinResponse resp;
+  EXPECT_EQ(stub->Join(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(handler_.join_calls.load(), 0);
+}
+
+TEST_F(PeerRpcTest, ConnectionRefusedIsUnavailableAtOnce) {
+  // A port nobody listens on: our own server's, after stopping it.
+  server_->Stop();
+  auto start = Clock::now();
+  Status s = client_.RunStep(address_, MakeStep(), Client::In(60s));
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(s.message(), HasSubstr("peer unreachable: address=" + address_));
+  EXPECT_LT(Clock::now() - start, 5s);
+}
+
+TEST_F(PeerRpcTest, PeerThatNeverAnswersIsUnavailableAfterTheDialTimeout) {
+  // A listening socket nobody accepts on: TCP connects, the HTTP/2 handshake never completes.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string silent = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+
+  ClientOptions o = MakeClientOptions(kSecret);
+  o.dial_timeout = 300ms;
+  Client client(std::move(o));
+  auto start = Clock::now();
+  Status s = client.RunStep(silent, MakeStep(), Client::In(60s));
+  auto took = Clock::now() - start;
+  ::close(fd);
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(s.message(), HasSubstr("peer unreachable: address=" + silent));
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 5s);
+}
+
+TEST_F(PeerRpcTest, SlowHandlerHitsTheCallersDeadline) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  handler_.on_step = [&](const StepCall&) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, 20s, [&] { return release; });
+    return OkStatus();
+  };
+  // Connect first so the deadline measures the call, not the dial.
+  ASSERT_OK(client_.Ping(address_, Client::In(10s)));
+  auto start = Clock::now();
+  Status s = client_.RunStep(address_, MakeStep(), Client::In(300ms));
+  EXPECT_THAT(s, StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_LT(Clock::now() - start, 5s);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+}
+
+TEST_F(PeerRpcTest, PastDeadlineFailsWithoutCalling) {
+  EXPECT_THAT(client_.RunStep(address_, MakeStep(), Clock::now() - 1s),
+              StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(handler_.step_calls.load(), 0);
+}
+
+TEST_F(PeerRpcTest, EmptyAddressIsInvalidArgument) {
+  EXPECT_THAT(client_.RunStep("", MakeStep(), Client::In(1s)),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(PeerRpcTest, SecondServerOnTheSamePortFails) {
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = server_->port();
+  o.secret = [] { return std::string(kSecret); };
+  TestHandler other_handler;
+  Server second(std::move(o), other_handler);
+  EXPECT_THAT(second.Start(), StatusIs(StatusCode::kUnavailable));
+}
+
+TEST_F(PeerRpcTest, ServerRestartOnNewPortIsReachableThroughTheSameClient) {
+  ASSERT_OK(client_.Ping(address_, Client::In(10s)));
+  server_->Stop();
+  EXPECT_FALSE(client_.Ping(address_, Client::In(10s)).ok());
+  StartServer();
+  EXPECT_OK(client_.Ping(address_, Client::In(10s)));
+}
+
+TEST_F(PeerRpcTest, RemoteStepRunnerResolvesThePeerAndSendsTheTxnId) {
+  RemoteStepRunner runner(
+      client_,
+      [this](const std::string& peer_id) -> StatusOr<std::string> {
+        if (peer_id == "peer-b") return address_;
+        return NotFoundError("peer not found: peer_id=" + peer_id);
+      },
+      "peer-a", std::chrono::seconds(10));
+  txn::StepContext ctx;
+  ctx.txn_id = "txn-9";
+  txn::Step step{"test.step", {{"k", "v"}}, {"peer-b"}};
+  ASSERT_OK(runner.Run("peer-b", true, ctx, step));
+  StepCall got = handler_.LastStep();
+  EXPECT_EQ(got.txn_id, "txn-9");
+  EXPECT_EQ(got.step, "test.step");
+  EXPECT_EQ(got.args, step.args);
+  EXPECT_TRUE(got.undo);
+  EXPECT_EQ(got.initiator, "peer-a");
+
+  Status s = runner.Run("peer-x", false, ctx, step);
+  EXPECT_THAT(s, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(s.message(), HasSubstr("peer_id=peer-x"));
+}
+
+TEST(PeerRpcServerTest, StartNeedsASecretFunction) {
+  TestHandler handler;
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  Server server(std::move(o), handler);
+  EXPECT_THAT(server.Start(), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(PeerRpcServerTest, StartAndStopAreIdempotent) {
+  TestHandler handler;
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.secret = [] { return std::string(kSecret); };
+  Server server(std::move(o), handler);
+  ASSERT_OK(server.Start());
+  EXPECT_THAT(server.Start(), StatusIs(StatusCode::kFailedPrecondition));
+  server.Stop();
+  server.Stop();
+  EXPECT_EQ(server.port(), 0);
+}
+
+TEST(PeerRpcTlsConfigTest, MissingFilesAreReported) {
+  TestHandler handler;
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.secret = [] { return std::string(kSecret); };
+  o.tls.cert_file = "/nonexistent/cert.pem";
+  o.tls.key_file = "/nonexistent/key.pem";
+  Server server(std::move(o), handler);
+  EXPECT_FALSE(server.Start().ok());
+
+  ClientOptions c = MakeClientOptions(kSecret);
+  c.tls.cert_file = "/nonexistent/cert.pem";  // a client certificate needs a CA
+  Client client(std::move(c));
+  EXPECT_THAT(client.Ping("127.0.0.1:1", Client::In(1s)), StatusIs(StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace gd2::peer_rpc
