@@ -50,6 +50,115 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
     *rc = 0;
   };
 
+  struct AddArgs {
+    std::string address, zone;
+    std::vector<std::string> metadata;
+    std::string id;
+    bool force = false;
+  };
+  auto add_args = std::make_shared<AddArgs>();
+  auto parse_md = [](const std::vector<std::string>& kvs, std::map<std::string, std::string>* out) -> Status {
+    for (const auto& kv : kvs) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) return InvalidArgumentError("metadata must be KEY=VALUE: " + kv);
+      (*out)[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    return OkStatus();
+  };
+  auto print_peer = [&ctx](const api::Peer& p) {
+    ctx.Print(p, [&] {
+      std::printf("Peer ID: %s\nName: %s\nPeer addresses: %s\nClient addresses: %s\nOnline: %s\n",
+                  p.id.c_str(), p.name.c_str(), Join(p.peer_addresses).c_str(),
+                  Join(p.client_addresses).c_str(), p.online ? "yes" : "no");
+      for (const auto& [k, v] : p.metadata) std::printf("Metadata %s: %s\n", k.c_str(), v.c_str());
+    });
+  };
+
+  CLI::App* add = peer->add_subcommand(
+      "add", "Add the glusterd2 at ADDRESS (its peer address, default port 24008) to this cluster.\n"
+             "It must be a single-node cluster without volumes.\n"
+             "Example: glustercli peer add 10.0.0.12 --zone rack2");
+  add->add_option("address", add_args->address, "peer address host[:port]")->required();
+  add->add_option("--zone", add_args->zone, "failure zone of the peer (default: its id)");
+  add->add_option("--metadata", add_args->metadata, "KEY=VALUE labels (repeatable)");
+  add->callback([&ctx, rc, add_args, parse_md, print_peer] {
+    api::PeerAddReq req;
+    req.addresses = {add_args->address};
+    req.zone = add_args->zone;
+    if (Status s = parse_md(add_args->metadata, &req.metadata); !s.ok()) {
+      std::fprintf(stderr, "Error: %s\n", s.message().c_str());
+      *rc = 2;
+      return;
+    }
+    auto c = ctx.Client();
+    if (!c.ok()) {
+      *rc = ctx.Fail(c.status());
+      return;
+    }
+    auto p = (*c)->AddPeer(req);
+    if (!p.ok()) {
+      *rc = ctx.Fail(p.status());
+      return;
+    }
+    if (!ctx.opts.json) std::printf("Peer add successful\n");
+    print_peer(*p);
+    *rc = 0;
+  });
+
+  CLI::App* remove = peer->add_subcommand(
+      "remove", "Remove a peer from the cluster; it becomes a single-node cluster again.\n"
+                "Refused while it hosts bricks unless --force.\n"
+                "Example: glustercli peer remove 5e0c9303-507d-4f2c-b606-70235ed9fd7f");
+  remove->add_option("peerid", add_args->id, "peer id")->required();
+  remove->add_flag("-f,--force", add_args->force, "remove even if it hosts bricks or is down");
+  remove->callback([&ctx, rc, add_args] {
+    if (!ctx.Confirm("Remove peer " + add_args->id + " from the cluster?")) {
+      *rc = 1;
+      return;
+    }
+    auto c = ctx.Client();
+    if (!c.ok()) {
+      *rc = ctx.Fail(c.status());
+      return;
+    }
+    Status s = (*c)->RemovePeer(add_args->id, add_args->force);
+    if (!s.ok()) {
+      *rc = ctx.Fail(s);
+      return;
+    }
+    ctx.Print(nlohmann::json::object(), [] { std::printf("Peer remove successful\n"); });
+    *rc = 0;
+  });
+
+  CLI::App* edit = peer->add_subcommand(
+      "edit", "Set a peer's zone and metadata labels.\n"
+              "Example: glustercli peer edit <peerid> --zone rack1 --metadata owner=ops");
+  edit->add_option("peerid", add_args->id, "peer id")->required();
+  edit->add_option("--zone", add_args->zone, "failure zone");
+  edit->add_option("--metadata", add_args->metadata, "KEY=VALUE labels (repeatable)");
+  edit->callback([&ctx, rc, add_args, parse_md, print_peer] {
+    api::PeerEditReq req;
+    req.zone = add_args->zone;
+    if (Status s = parse_md(add_args->metadata, &req.metadata); !s.ok() ||
+        (req.zone.empty() && req.metadata.empty())) {
+      std::fprintf(stderr, "Error: %s\n", s.ok() ? "give --zone and/or --metadata" : s.message().c_str());
+      *rc = 2;
+      return;
+    }
+    auto c = ctx.Client();
+    if (!c.ok()) {
+      *rc = ctx.Fail(c.status());
+      return;
+    }
+    auto p = (*c)->EditPeer(add_args->id, req);
+    if (!p.ok()) {
+      *rc = ctx.Fail(p.status());
+      return;
+    }
+    print_peer(*p);
+    *rc = 0;
+  });
+
   CLI::App* ls = peer->add_subcommand("list", "List the peers (ID, name, addresses)");
   ls->add_option("--key", list_args->key, "only peers with this metadata key");
   ls->add_option("--value", list_args->value, "only peers with a metadata value equal to this");

@@ -135,4 +135,16 @@ StatusOr<api::Peer> Client::GetPeer(const std::string& id) {
   return DoAs<api::Peer>("GET", "/v1/peers/" + id);
 }
 
+StatusOr<api::Peer> Client::AddPeer(const api::PeerAddReq& req) {
+  return DoAs<api::Peer>("POST", "/v1/peers", nlohmann::json(req));
+}
+
+Status Client::RemovePeer(const std::string& id, bool force) {
+  return Do("DELETE", "/v1/peers/" + id + (force ? "?force=true" : "")).status();
+}
+
+StatusOr<api::Peer> Client::EditPeer(const std::string& id, const api::PeerEditReq& req) {
+  return DoAs<api::Peer>("POST", "/v1/peers/" + id, nlohmann::json(req));
+}
+
 }  // namespace gd2::client

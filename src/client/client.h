@@ -49,6 +49,9 @@ class Client {
   StatusOr<std::vector<api::Peer>> ListPeers(const std::string& key = "",
                                              const std::string& value = "");
   StatusOr<api::Peer> GetPeer(const std::string& id);
+  StatusOr<api::Peer> AddPeer(const api::PeerAddReq& req);
+  Status RemovePeer(const std::string& id, bool force = false);
+  StatusOr<api::Peer> EditPeer(const std::string& id, const api::PeerEditReq& req);
 
   // Headers ending in "-Id" of the last response (request, peer and cluster ids).
   const std::vector<std::pair<std::string, std::string>>& last_ids() const { return last_ids_; }

@@ -206,6 +206,20 @@ Status Daemon::Start() {
     ++started_plugins_;
   }
 
+  peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, [] {
+    // Let the RPC reply leave first; main() restarts the daemon on SIGUSR2.
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      ::kill(::getpid(), SIGUSR2);
+    }).detach();
+  });
+  peer_rpc::ServerOptions pso;
+  pso.host = config_.peer_address.host.empty() ? "0.0.0.0" : config_.peer_address.host;
+  pso.port = config_.peer_address.port;
+  pso.secret = [secret = secret_] { return secret; };
+  peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
+  GD2_RETURN_IF_ERROR(peer_server_->Start());
+
   rest::ServerOptions ro;
   ro.host = config_.client_address.host.empty() ? "0.0.0.0" : config_.client_address.host;
   ro.port = config_.client_address.port;
@@ -220,19 +234,7 @@ Status Daemon::Start() {
   server_ = std::make_unique<rest::Server>(ro, router_);
   GD2_RETURN_IF_ERROR(server_->Start());
 
-  peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, [] {
-    // Let the RPC reply leave first; main() restarts the daemon on SIGUSR2.
-    std::thread([] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      ::kill(::getpid(), SIGUSR2);
-    }).detach();
-  });
-  peer_rpc::ServerOptions pso;
-  pso.host = config_.peer_address.host.empty() ? "0.0.0.0" : config_.peer_address.host;
-  pso.port = config_.peer_address.port;
-  pso.secret = [secret] { return secret; };
-  peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
-  GD2_RETURN_IF_ERROR(peer_server_->Start());
+
   // Undo what a crash left half done; needs the RPC service (bricks sign in through it).
   GD2_ASSIGN_OR_RETURN(int rolled_back, engine_->Recover(log));
   if (rolled_back > 0) log.Warn("rolled back unfinished transactions", {{"count", rolled_back}});

@@ -58,7 +58,10 @@ int main(int argc, char** argv) {
       log::Root().Info("restarting on the new cluster configuration");
       d.Stop();
       sigprocmask(SIG_UNBLOCK, &set, nullptr);
-      execv("/proc/self/exe", argv);
+      // Exec the binary by its real path so the process keeps its name (pkill, ps).
+      char self[4096] = {0};
+      ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+      execv(n > 0 ? self : "/proc/self/exe", argv);
       std::fprintf(stderr, "glusterd2: cannot restart: %s\n", std::strerror(errno));
       return 1;
     }

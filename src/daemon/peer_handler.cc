@@ -1,5 +1,6 @@
 #include "daemon/peer_handler.h"
 
+#include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/uuid.h"
@@ -11,7 +12,10 @@
 namespace gd2::daemon {
 
 Status PeerHandler::RunStep(const peer_rpc::StepCall& call) {
-  return peer_rpc::RunLocalStep(steps_, call, log::Root());
+  if (!call.undo) GD2_FAILPOINT("participant.before-step:" + call.step);
+  Status s = peer_rpc::RunLocalStep(steps_, call, log::Root());
+  if (!call.undo) GD2_FAILPOINT("participant.after-step:" + call.step);
+  return s;
 }
 
 peer_rpc::PeerIdentity PeerHandler::Identity() {

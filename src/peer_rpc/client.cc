@@ -134,11 +134,20 @@ Status Client::RunStep(const std::string& address, const StepCall& call, Deadlin
   req.set_initiator(call.initiator);
   req.set_req_id(call.req_id);
   gd2::peer::RunStepResponse resp;
-  GD2_RETURN_IF_ERROR(impl_->Call(
-      address, internal::kRunStepMethod, impl_->Secret(), call.req_id, deadline,
-      [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
-        return stub.RunStep(&ctx, req, &resp);
-      }));
+  auto call_once = [&] {
+    return impl_->Call(address, internal::kRunStepMethod, impl_->Secret(), call.req_id, deadline,
+                       [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+                         return stub.RunStep(&ctx, req, &resp);
+                       });
+  };
+  Status s = call_once();
+  if (s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline) {
+    // A cached channel to a peer that restarted may still be in reconnect backoff: one retry on
+    // a fresh channel (steps are idempotent).
+    Forget(address);
+    s = call_once();
+  }
+  GD2_RETURN_IF_ERROR(s);
   return Status(internal::CodeFromWire(resp.code()), resp.message());
 }
 

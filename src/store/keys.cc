@@ -75,4 +75,15 @@ StatusOr<std::string> KeySpace::Lock(std::string_view name) const {
   return dir + "/";
 }
 
+StatusOr<std::string> KeySpace::PendingPrefix(std::string_view peer_id) const {
+  GD2_RETURN_IF_ERROR(ValidateKeySegment("peer", peer_id));
+  return prefix_ + "pending/" + std::string(peer_id) + "/";
+}
+
+StatusOr<std::string> KeySpace::Pending(std::string_view peer_id, std::string_view name) const {
+  GD2_ASSIGN_OR_RETURN(std::string dir, PendingPrefix(peer_id));
+  GD2_RETURN_IF_ERROR(ValidateKeySegment("pending work", name));
+  return dir + std::string(name);
+}
+
 }  // namespace gd2::store

@@ -51,6 +51,10 @@ class KeySpace {
   StatusOr<std::string> Snapshot(std::string_view name) const;
   StatusOr<std::string> Devices(std::string_view peer_id) const;
   StatusOr<std::string> Txn(std::string_view txn_id) const;
+  // Work a peer must do when it is back (e.g. brick cleanup of a volume deleted while it was
+  // down): "gluster-<cid>/pending/<peer-id>/<name>".
+  StatusOr<std::string> PendingPrefix(std::string_view peer_id) const;
+  StatusOr<std::string> Pending(std::string_view peer_id, std::string_view name) const;
   // The directory of one lock's waiters, with a trailing '/': "gluster-<cid>/locks/<name>/".
   StatusOr<std::string> Lock(std::string_view name) const;
 

@@ -67,19 +67,25 @@ Status Engine::RunStep(const std::string& peer, bool undo, StepContext& ctx, con
   return fn(ctx, step.args);
 }
 
-void Engine::UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx) {
+std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_t count,
+                                           StepContext& ctx, const std::string& only_peer) {
+  std::vector<std::string> failed;
   for (size_t i = count; i-- > 0;) {
     const Step& step = steps[i];
     for (auto p = step.peers.rbegin(); p != step.peers.rend(); ++p) {
+      if (!only_peer.empty() && *p != only_peer) continue;
+      if (std::find(failed.begin(), failed.end(), *p) != failed.end()) continue;
       Status s = RunStep(*p, true, ctx, step);
       if (s.ok()) {
         ctx.log.Info("step undone", {{"step", step.name}, {"peer", *p}});
       } else {
-        // Undo is best effort: the recovery pass and the next operation reconcile the rest.
+        // The peer undoes its part itself when it is back (Recover).
         ctx.log.Error("step undo failed", {{"step", step.name}, {"peer", *p}, {"error", s}});
+        failed.push_back(*p);
       }
     }
   }
+  return failed;
 }
 
 Status Engine::Run(Txn txn, const log::Logger& log) {
@@ -149,9 +155,17 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   }
 
   if (!failure.ok()) {
-    UndoSteps(txn.steps, started, ctx);
-    Status d = store_.Delete(record_key).status();
-    if (!d.ok()) ctx.log.Warn("cannot delete transaction record", {{"error", d}});
+    std::vector<std::string> unreached = UndoSteps(txn.steps, started, ctx);
+    Status d;
+    if (unreached.empty()) {
+      d = store_.Delete(record_key).status();
+    } else {
+      nlohmann::json r = nlohmann::json::parse(
+          Record(ctx.txn_id, self_, txn.description, txn.steps, started));
+      r["undo_peers"] = unreached;
+      d = store_.Put(record_key, r.dump()).status();
+    }
+    if (!d.ok()) ctx.log.Warn("cannot update transaction record", {{"error", d}});
   }
   for (auto& g : guards) g.Release().IgnoreError();
 
@@ -174,7 +188,15 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
   for (const auto& kv : records) {
     nlohmann::json r = nlohmann::json::parse(kv.value, nullptr, false);
     if (!r.is_object() || !r.contains("initiator") || !r["initiator"].is_string()) continue;
-    if (r["initiator"].get<std::string>() != self_) continue;
+    std::vector<std::string> undo_peers;
+    if (r.contains("undo_peers") && r["undo_peers"].is_array()) {
+      for (const auto& p : r["undo_peers"]) {
+        if (p.is_string()) undo_peers.push_back(p.get<std::string>());
+      }
+    }
+    bool mine = r["initiator"].get<std::string>() == self_ && undo_peers.empty();
+    bool my_part = std::find(undo_peers.begin(), undo_peers.end(), self_) != undo_peers.end();
+    if (!mine && !my_part) continue;
     std::vector<Step> steps;
     try {
       for (const auto& s : r.at("steps")) {
@@ -190,9 +212,19 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
     ctx.txn_id = r.value("id", "");
     ctx.log = log.With({{"txn_id", ctx.txn_id}});
     ctx.log.Warn("rolling back unfinished transaction",
-                 {{"txn", r.value("description", "")}, {"steps_started", started}});
-    UndoSteps(steps, started, ctx);
-    GD2_RETURN_IF_ERROR(store_.Delete(kv.key).status());
+                 {{"txn", r.value("description", "")}, {"steps_started", started},
+                  {"scope", mine ? "all peers" : "this peer"}});
+    std::vector<std::string> unreached = UndoSteps(steps, started, ctx, mine ? "" : self_);
+    if (!mine) {
+      undo_peers.erase(std::remove(undo_peers.begin(), undo_peers.end(), self_), undo_peers.end());
+      unreached = undo_peers;
+    }
+    if (unreached.empty()) {
+      GD2_RETURN_IF_ERROR(store_.Delete(kv.key).status());
+    } else {
+      r["undo_peers"] = unreached;
+      GD2_RETURN_IF_ERROR(store_.Put(kv.key, r.dump()).status());
+    }
     ++undone;
   }
   return undone;

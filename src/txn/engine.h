@@ -88,7 +88,8 @@ class Engine {
   // On every error the executed steps have been undone. Thread-safe.
   Status Run(Txn txn, const log::Logger& log);
 
-  // Undoes the steps of transactions this peer started and did not finish (it crashed), then
+  // Undoes the steps of transactions this peer started and did not finish (it crashed), and
+  // this peer's part of failed transactions whose undo could not reach it (it was down), then
   // forgets them. Call at start-up before serving. Returns how many were rolled back.
   StatusOr<int> Recover(const log::Logger& log);
 
@@ -96,7 +97,10 @@ class Engine {
 
  private:
   Status RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step);
-  void UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx);
+  // Undoes steps [0, count) in reverse on their peers (only on `only_peer` if not empty).
+  // Returns the peers where an undo failed (unreachable): they undo when they are back.
+  std::vector<std::string> UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx,
+                                     const std::string& only_peer = "");
 
   store::Store& store_;
   store::Session& session_;

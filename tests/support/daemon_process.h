@@ -50,6 +50,8 @@ class DaemonProcess {
   std::string log_path() const { return dir_.path() + "/glusterd2.log"; }
   std::string ReadLog() const;
   int client_port() const { return client_port_; }
+  std::string peer_address() const { return opts_.host + ":" + std::to_string(peer_port_); }
+  const std::string& host() const { return opts_.host; }
   int etcd_client_port() const { return etcd_client_port_; }
   // pid of the embedded etcd (its child), or -1.
   pid_t EtcdPid() const;

@@ -33,6 +33,22 @@ std::vector<std::string> BrickPeers(const api::Volume& v) {
   return peers;
 }
 
+// Peers whose liveness key exists.
+StatusOr<std::set<std::string>> OnlinePeers(store::Store& st, const store::KeySpace& keys) {
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> alive, st.List(keys.AlivePrefix()));
+  std::set<std::string> out;
+  for (const auto& kv : alive) out.insert(kv.key.substr(keys.AlivePrefix().size()));
+  return out;
+}
+
+// kUnavailable naming the first brick peer that is offline.
+Status RequireOnline(const std::vector<std::string>& peers, const std::set<std::string>& online) {
+  for (const auto& p : peers) {
+    if (online.count(p) == 0) return UnavailableError("peer hosting bricks is offline: peer=" + p);
+  }
+  return OkStatus();
+}
+
 txn::Step PerPeerStep(const std::string& name, const std::string& peer, nlohmann::json args) {
   return txn::Step{name, std::move(args), {peer}};
 }
@@ -210,6 +226,8 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     }
   }
 
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
+  GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
   auto flag = [&](const char* f) { return req.flags.count(f) != 0 && req.flags.at(f); };
   txn::Txn t;
   t.description = "volume create " + v.name;
@@ -258,22 +276,37 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   if (sv.volume.state == api::VolumeState::kStarted) {
     return FailedPreconditionError("volume is started; stop it before deleting: " + name);
   }
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
   txn::Txn t;
   t.description = "volume delete " + name;
   t.locks = {LockName(name)};
+  std::vector<store::Op> pending;  // cleanup that offline peers do when they are back
   for (const auto& peer : BrickPeers(sv.volume)) {
     std::vector<std::string> paths;
+    std::string host;
     for (const auto& s : sv.volume.subvols) {
       for (const auto& b : s.bricks) {
-        if (b.peer_id == peer) paths.push_back(b.path);
+        if (b.peer_id == peer) {
+          paths.push_back(b.path);
+          host = b.host;
+        }
       }
     }
-    t.steps.push_back(PerPeerStep("volume.delete-bricks", peer,
-                                  {{"volume", name}, {"volume_id", sv.volume.id}, {"paths", paths},
-                                   {"allow_root_dir", true}, {"allow_mount_as_brick", true},
-                                   {"reuse", true}}));
+    nlohmann::json args = {{"volume", name}, {"volume_id", sv.volume.id}, {"paths", paths}, {"host", host},
+                           {"allow_root_dir", true}, {"allow_mount_as_brick", true}, {"reuse", true}};
+    if (online.count(peer) != 0) {
+      t.steps.push_back(PerPeerStep("volume.delete-bricks", peer, std::move(args)));
+    } else {
+      GD2_ASSIGN_OR_RETURN(std::string key, services_.keys.Pending(peer, "volume-delete." + name));
+      pending.push_back(store::Op::Put(key, nlohmann::json{{"step", "volume.delete-bricks"}, {"args", args}}.dump()));
+      ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
+    }
   }
-  t.commit = [&]() { return ToCommit(DeleteCommit(services_.keys, name, sv.mod_revision)); };
+  t.commit = [&]() -> StatusOr<txn::Commit> {
+    GD2_ASSIGN_OR_RETURN(txn::Commit c, ToCommit(DeleteCommit(services_.keys, name, sv.mod_revision)));
+    c.ops.insert(c.ops.end(), pending.begin(), pending.end());
+    return c;
+  };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume deleted", {{"volume", name}});
   return rest::Response::NoContent();
@@ -290,6 +323,8 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   v.state = api::VolumeState::kStarted;
   v.version++;
   nlohmann::json vjson = api::VolumeToJson(v, api::JsonView::kStore);
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
+  GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
   txn::Txn t;
   t.description = "volume start " + name;
   t.locks = {LockName(name)};
@@ -313,10 +348,16 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   v.state = api::VolumeState::kStopped;
   v.version++;
   nlohmann::json vjson = api::VolumeToJson(sv.volume, api::JsonView::kStore);
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
   txn::Txn t;
   t.description = "volume stop " + name;
   t.locks = {LockName(name)};
   for (const auto& peer : BrickPeers(v)) {
+    // An offline peer stops its bricks when it is back (it reconciles with the stored state).
+    if (online.count(peer) == 0) {
+      ctx.log.Warn("peer offline, its bricks stop when it returns", {{"volume", name}, {"peer", peer}});
+      continue;
+    }
     t.steps.push_back(PerPeerStep("volume.stop-bricks", peer, {{"volume", vjson}}));
   }
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };

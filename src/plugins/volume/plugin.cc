@@ -122,6 +122,20 @@ void VolumePlugin::OnServing() {
 }
 
 void VolumePlugin::Reconcile() {
+  // Work left for this peer while it was offline (bricks of volumes deleted meanwhile).
+  if (auto prefix = services_.keys.PendingPrefix(services_.peer_id); prefix.ok()) {
+    auto pending = services_.store->List(*prefix);
+    for (const auto& kv : pending.ok() ? *pending : std::vector<store::KeyValue>{}) {
+      nlohmann::json j = nlohmann::json::parse(kv.value, nullptr, false);
+      if (j.is_object() && j.value("step", "") == "volume.delete-bricks" && j.contains("args")) {
+        txn::StepContext ctx;
+        ctx.log = log::Root();
+        Status s = DeleteBricks(ctx, j["args"]);
+        log::Root().Info("deferred brick cleanup", {{"key", kv.key}, {"result", s}});
+      }
+      services_.store->Delete(kv.key).status().IgnoreError();
+    }
+  }
   auto vols = ListVolumes(*services_.store, services_.keys);
   if (!vols.ok()) {
     log::Root().Error("cannot reconcile bricks", {{"error", vols.status()}});

@@ -174,6 +174,27 @@ Status VolumePlugin::StopBricks(txn::StepContext& ctx, const nlohmann::json& arg
 }
 
 Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const nlohmann::json& args) {
+  // Bricks of a volume stopped while this peer was down may still run here: stop them first.
+  api::Volume v;
+  v.name = args.value("volume", "");
+  v.id = args.value("volume_id", "");
+  api::Subvol sv;
+  for (const auto& p : args.value("paths", std::vector<std::string>{})) {
+    api::Brick b;
+    b.peer_id = services_.peer_id;
+    b.host = args.value("host", services_.client_host);
+    b.path = p;
+    sv.bricks.push_back(b);
+  }
+  v.subvols.push_back(sv);
+  GD2_RETURN_IF_ERROR(StopLocalBricks(v, ctx.log));
+  brick::BrickSpec shd = ShdSpecFor(v);
+  shd_->Adopt(shd).status().IgnoreError();
+  GD2_RETURN_IF_ERROR(shd_->Stop(shd_->Key(shd), std::chrono::steady_clock::now() + kBrickStopTimeout));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cache_.erase(v.name);
+  }
   return UnprepareBricks(ctx, args);
 }
 

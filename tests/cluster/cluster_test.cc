@@ -1,0 +1,343 @@
+// Three glusterd2 peers on 127.0.0.11-13 form one cluster with `peer add`; replica volumes span
+// them; peers are killed, restarted and removed while the data plane keeps serving.
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "api/volume_req.h"
+#include "common/files.h"
+#include "common/subprocess.h"
+#include "support/daemon_process.h"
+#include "support/gluster_mount.h"
+#include "support/loop_xfs.h"
+#include "support/status_matchers.h"
+
+namespace gd2::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+constexpr int kPeers = 3;
+const char* const kHosts[kPeers] = {"127.0.0.11", "127.0.0.12", "127.0.0.13"};
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!LoopXfs::UnavailableReason().empty()) return;
+    for (int i = 0; i < kPeers; ++i) {
+      DaemonOptions o;
+      o.host = kHosts[i];
+      o.client_port = 24007;
+      peers_[i] = new DaemonProcess(o);
+      ASSERT_TRUE(peers_[i]->Start());
+    }
+    auto c = peers_[0]->NewClient();
+    for (int i = 1; i < kPeers; ++i) {
+      api::PeerAddReq req;
+      req.addresses = {peers_[i]->peer_address()};
+      auto added = c->AddPeer(req);
+      ASSERT_TRUE(added.ok()) << added.status().ToString();
+      // The joined daemon restarted in place with the cluster's secret.
+    }
+    for (int i = 0; i < kPeers; ++i) {
+      auto fs = LoopXfs::Create();
+      ASSERT_TRUE(fs.ok()) << fs.status().ToString();
+      fses_[i] = std::move(*fs).release();
+    }
+  }
+
+  static void TearDownTestSuite() {
+    for (int i = kPeers - 1; i >= 0; --i) {
+      delete peers_[i];
+      peers_[i] = nullptr;
+    }
+    // Bricks outlive their daemon by design; stop what the suite started.
+    for (int i = 0; i < kPeers; ++i) {
+      if (fses_[i] != nullptr) {
+        RunCommand({"pkill", "-9", "-f", "brick-name " + fses_[i]->mount_point()}, 5s).status().IgnoreError();
+      }
+    }
+    RunCommand({"pkill", "-9", "-f", "volfile-server-port 24007 --volfile-id shd/c"}, 5s).status().IgnoreError();
+    for (int i = 0; i < kPeers; ++i) {
+      delete fses_[i];
+      fses_[i] = nullptr;
+    }
+  }
+
+  void SetUp() override {
+    GD2_SKIP_UNLESS_LOOP_XFS();
+    for (int i = 0; i < kPeers; ++i) ASSERT_NE(peers_[i], nullptr);
+  }
+
+  static std::unique_ptr<client::Client> Client(int i) { return peers_[i]->NewClient(); }
+
+  // One brick per listed peer, in a directory named after the volume.
+  static nlohmann::json ReplicaReq(const std::string& name, const std::vector<int>& on) {
+    api::VolCreateReq req;
+    req.name = name;
+    api::SubvolReq sv;
+    sv.type = on.size() > 1 ? "replicate" : "distribute";
+    sv.replica = on.size() > 1 ? static_cast<int>(on.size()) : 0;
+    for (int i : on) {
+      std::string p = BrickPath(name, i);
+      fs::create_directories(p);
+      sv.bricks.push_back({kHosts[i], p, ""});
+    }
+    req.subvols.push_back(sv);
+    return req;
+  }
+
+  static std::string BrickPath(const std::string& vol, int peer) {
+    return fses_[peer]->mount_point() + "/" + vol;
+  }
+
+  static pid_t BrickPid(const std::string& vol, int peer) {
+    auto r = RunCommand({"pgrep", "-f", "brick-name " + BrickPath(vol, peer) + " "}, 5s);
+    if (!r.ok() || r->exit.code != 0) return 0;
+    return std::atoi(r->output.c_str());
+  }
+
+  static bool PeerOnline(int viewer, int peer) {
+    auto peers = Client(viewer)->ListPeers();
+    if (!peers.ok()) return false;
+    for (const auto& p : *peers) {
+      if (p.client_addresses.front().rfind(kHosts[peer], 0) == 0) return p.online;
+    }
+    return false;
+  }
+
+  static std::string PeerId(int i) {
+    auto h = peers_[i]->NewClient()->Health();
+    return h.ok() ? h->peer_id : "";
+  }
+
+  static DaemonProcess* peers_[kPeers];
+  static LoopXfs* fses_[kPeers];
+};
+
+DaemonProcess* ClusterTest::peers_[kPeers] = {};
+LoopXfs* ClusterTest::fses_[kPeers] = {};
+
+TEST_F(ClusterTest, EveryPeerSeesTheWholeCluster) {
+  for (int v = 0; v < kPeers; ++v) {
+    ASSERT_OK_AND_ASSIGN(std::vector<api::Peer> peers, Client(v)->ListPeers());
+    ASSERT_EQ(peers.size(), static_cast<size_t>(kPeers)) << "viewer " << v;
+    for (const auto& p : peers) EXPECT_TRUE(p.online) << p.id;
+  }
+  // The cluster shares one id and one secret.
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h0, Client(0)->Health());
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h2, Client(2)->Health());
+  EXPECT_EQ(h0.cluster_id, h2.cluster_id);
+  EXPECT_EQ(peers_[0]->secret(), peers_[2]->secret());
+
+  // Labels: a zone set through one peer is seen through another.
+  api::PeerEditReq edit;
+  edit.zone = "rack-b";
+  edit.metadata = {{"owner", "ops"}};
+  ASSERT_OK(Client(0)->EditPeer(PeerId(1), edit));
+  ASSERT_OK_AND_ASSIGN(api::Peer p1, Client(2)->GetPeer(PeerId(1)));
+  EXPECT_EQ(p1.metadata["_zone"], "rack-b");
+  EXPECT_EQ(p1.metadata["owner"], "ops");
+  api::PeerEditReq reserved;
+  reserved.metadata = {{"_secret", "x"}};
+  EXPECT_THAT(Client(0)->EditPeer(PeerId(1), reserved), StatusIs(StatusCode::kInvalidArgument));
+  // Adding a peer that is already in the cluster is refused.
+  api::PeerAddReq again;
+  again.addresses = {peers_[1]->peer_address()};
+  EXPECT_FALSE(Client(0)->AddPeer(again).ok());
+  EXPECT_THAT(Client(0)->RemovePeer(PeerId(0)), StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("crep", {0, 1, 2})));
+  ASSERT_OK(Client(1)->Do("POST", "/v1/volumes/crep/start", nlohmann::json::object()));
+  for (int i = 0; i < kPeers; ++i) EXPECT_GT(BrickPid("crep", i), 0) << "no brick on peer " << i;
+  // Any peer serves the volfile and the port map of its own bricks.
+  auto m = GlusterMount::Mount(kHosts[2], 24007, "crep");
+  ASSERT_OK(m);
+  std::string data(64 * 1024, 'c');
+  {
+    std::ofstream out((*m)->path() + "/file", std::ios::binary);
+    out << data;
+  }
+  for (int i = 0; i < kPeers; ++i) {
+    EXPECT_EQ(ReadFile(BrickPath("crep", i) + "/file").value_or(""), data) << "peer " << i;
+  }
+  m->reset();
+  // A peer with bricks cannot be removed without force.
+  EXPECT_THAT(Client(0)->RemovePeer(PeerId(2)), StatusIs(StatusCode::kPermissionDenied));
+  ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/crep/stop", nlohmann::json::object()));
+  for (int i = 0; i < kPeers; ++i) EXPECT_EQ(BrickPid("crep", i), 0) << "brick left on peer " << i;
+  ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/crep"));
+  for (int i = 0; i < kPeers; ++i) EXPECT_FALSE(fs::exists(BrickPath("crep", i) + "/.glusterfs"));
+}
+
+TEST_F(ClusterTest, ConcurrentCreatesOfOneNameFromTwoPeers) {
+  std::atomic<int> ok{0}, conflict{0};
+  auto create = [&](int via, std::vector<int> on) {
+    auto r = Client(via)->Do("POST", "/v1/volumes", ReplicaReq("crace", on));
+    if (r.ok()) {
+      ok++;
+    } else if (r.status().code() == StatusCode::kAborted) {
+      conflict++;
+    }
+  };
+  // Different bricks, same name, different initiators.
+  fs::create_directories(BrickPath("crace", 0));
+  std::thread a(create, 0, std::vector<int>{0});
+  std::thread b(create, 1, std::vector<int>{1});
+  a.join();
+  b.join();
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(conflict.load(), 1);
+  ASSERT_OK_AND_ASSIGN(nlohmann::json v, Client(2)->Do("GET", "/v1/volumes/crace"));
+  // The loser left nothing behind on its brick.
+  std::string winner_path = v["subvols"][0]["bricks"][0]["path"];
+  for (int i : {0, 1}) {
+    if (BrickPath("crace", i) != winner_path) {
+      EXPECT_FALSE(fs::exists(BrickPath("crace", i) + "/.glusterfs")) << "loser's brick prepared";
+    }
+  }
+  ASSERT_OK(Client(2)->Do("DELETE", "/v1/volumes/crace"));
+}
+
+TEST_F(ClusterTest, ParticipantKilledMidCreateLeavesNothing) {
+  for (const std::string point : {"participant.before-step:volume.prepare-bricks",
+                                  "participant.after-step:volume.prepare-bricks"}) {
+    SCOPED_TRACE(point);
+    peers_[1]->Kill();
+    ASSERT_TRUE(peers_[1]->StartWithEnv({{"GD2_FAILPOINT", point}}));
+    ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 1); }, 20s));
+    auto r = Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cpart", {0, 1, 2}));
+    EXPECT_FALSE(r.ok());
+    std::cerr << "create with a dying participant: " << r.status().ToString() << "\n";
+    EXPECT_TRUE(WaitFor([] { return !ProcessAlive(peers_[1]->pid()); }, 10s))
+        << peers_[1]->ReadLog().substr(peers_[1]->ReadLog().size() > 6000 ? peers_[1]->ReadLog().size() - 6000 : 0);
+    EXPECT_THAT(Client(0)->Do("GET", "/v1/volumes/cpart"), StatusIs(StatusCode::kNotFound));
+    for (int i : {0, 2}) {
+      EXPECT_FALSE(fs::exists(BrickPath("cpart", i) + "/.glusterfs")) << "peer " << i;
+    }
+    // The participant undoes its own part when it is back.
+    peers_[1]->Kill();
+    ASSERT_TRUE(peers_[1]->StartWithEnv({}));
+    EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cpart", 1) + "/.glusterfs"); }, 20s));
+  }
+  // And the create works once everyone is healthy.
+  ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 1); }, 20s));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cpart", {0, 1, 2})));
+  ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/cpart"));
+}
+
+TEST_F(ClusterTest, InitiatorKilledMidCreateIsRolledBackOnRestart) {
+  peers_[2]->Kill();
+  ASSERT_TRUE(peers_[2]->StartWithEnv({{"GD2_FAILPOINT", "txn.after-step:volume.prepare-bricks"}}));
+  ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
+  // Bricks on peers 0 and 1: the initiator dies after peer 0 prepared its brick.
+  EXPECT_FALSE(Client(2)->Do("POST", "/v1/volumes", ReplicaReq("cinit", {0, 1})).ok());
+  ASSERT_TRUE(WaitFor([] { return !ProcessAlive(peers_[2]->pid()); }, 10s));
+  EXPECT_TRUE(fs::exists(BrickPath("cinit", 0) + "/.glusterfs"));
+  EXPECT_THAT(Client(0)->Do("GET", "/v1/volumes/cinit"), StatusIs(StatusCode::kNotFound));
+  peers_[2]->Kill();
+  ASSERT_TRUE(peers_[2]->StartWithEnv({}));
+  EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cinit", 0) + "/.glusterfs"); }, 20s))
+      << "recovery did not undo the remote step";
+  // Its locks are gone too: the same create succeeds at once.
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cinit", {0, 1})));
+  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cinit"));
+}
+
+TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("ckill", {0, 1, 2})));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/ckill/start", nlohmann::json::object()));
+  auto m = GlusterMount::Mount(kHosts[0], 24007, "ckill");
+  ASSERT_OK(m);
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0}, errors{0};
+  std::thread writer([&] {
+    while (!stop) {
+      std::ofstream out((*m)->path() + "/w" + std::to_string(written.load()));
+      out << "data";
+      out.close();
+      if (out.fail()) {
+        errors++;
+      } else {
+        written++;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return written > 20; }, 20s));
+  // Peer 2 dies with its brick.
+  pid_t brick = BrickPid("ckill", 2);
+  peers_[2]->Kill();
+  if (brick > 0) ::kill(brick, SIGKILL);
+  int at_kill = written;
+  EXPECT_TRUE(WaitFor([&] { return written > at_kill + 50; }, 30s)) << "mount stalled";
+  EXPECT_TRUE(WaitFor([] { return !PeerOnline(0, 2); }, 15s)) << "peer 2 still shown online";
+  // Stop and delete of another volume that does not involve peer 2 still work meanwhile.
+  ASSERT_OK(Client(1)->Do("POST", "/v1/volumes", ReplicaReq("cside", {0, 1})));
+  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cside"));
+  // Peer 2 comes back: rejoins, restarts its brick, and heal brings it level.
+  ASSERT_TRUE(peers_[2]->StartWithEnv({}));
+  EXPECT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
+  EXPECT_TRUE(WaitFor([] { return BrickPid("ckill", 2) > 0; }, 30s)) << "brick not restarted";
+  stop = true;
+  writer.join();
+  EXPECT_EQ(errors.load(), 0);
+  int total = written;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (int i = 0; i < total; ++i) {
+          if (!fs::exists(BrickPath("ckill", 2) + "/w" + std::to_string(i))) return false;
+        }
+        return true;
+      },
+      90s))
+      << "heal did not bring peer 2's brick level";
+  m->reset();
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/ckill/stop", nlohmann::json::object()));
+  ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/ckill"));
+}
+
+TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cdown", {0, 1, 2})));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cdown/start", nlohmann::json::object()));
+  peers_[2]->Kill();  // its brick keeps running, as bricks outlive their daemon
+  ASSERT_TRUE(WaitFor([] { return !PeerOnline(0, 2); }, 15s));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cdown/stop", nlohmann::json::object()));
+  EXPECT_EQ(BrickPid("cdown", 0), 0);
+  EXPECT_GT(BrickPid("cdown", 2), 0);
+  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cdown"));
+  EXPECT_FALSE(fs::exists(BrickPath("cdown", 0) + "/.glusterfs"));
+  EXPECT_TRUE(fs::exists(BrickPath("cdown", 2) + "/.glusterfs"));
+  ASSERT_TRUE(peers_[2]->StartWithEnv({}));
+  EXPECT_TRUE(WaitFor([] { return BrickPid("cdown", 2) == 0; }, 30s)) << "brick not stopped on return";
+  EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cdown", 2) + "/.glusterfs"); }, 30s))
+      << "brick not cleaned on return";
+}
+
+TEST_F(ClusterTest, RemovedPeerBecomesASingleNodeCluster) {
+  // Runs last (gtest keeps file order): peer 2 leaves for good.
+  std::string id = PeerId(2);
+  ASSERT_OK(Client(0)->RemovePeer(id));
+  EXPECT_THAT(Client(0)->GetPeer(id), StatusIs(StatusCode::kNotFound));
+  // It restarts on a store of its own with a new cluster id and secret.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto c = peers_[2]->NewClient();
+        auto peers = c ? c->ListPeers() : StatusOr<std::vector<api::Peer>>(UnavailableError("x"));
+        return peers.ok() && peers->size() == 1 && (*peers)[0].id == id;
+      },
+      30s));
+  EXPECT_NE(peers_[2]->secret(), peers_[0]->secret());
+}
+
+}  // namespace
+}  // namespace gd2::testing
