@@ -86,4 +86,21 @@ StatusOr<std::string> KeySpace::Pending(std::string_view peer_id, std::string_vi
   return dir + std::string(name);
 }
 
+StatusOr<std::string> KeySpace::BrickState(std::string_view peer_id,
+                                           std::string_view brick_path) const {
+  GD2_RETURN_IF_ERROR(ValidateKeySegment("peer", peer_id));
+  std::string seg;
+  for (char c : brick_path) {
+    if (c == '/') {
+      seg += "%2F";
+    } else if (c == '%') {
+      seg += "%25";
+    } else {
+      seg += c;
+    }
+  }
+  GD2_RETURN_IF_ERROR(ValidateKeySegment("brick", seg));
+  return prefix_ + "brickstate/" + std::string(peer_id) + "/" + seg;
+}
+
 }  // namespace gd2::store

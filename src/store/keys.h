@@ -51,6 +51,9 @@ class KeySpace {
   StatusOr<std::string> Snapshot(std::string_view name) const;
   StatusOr<std::string> Devices(std::string_view peer_id) const;
   StatusOr<std::string> Txn(std::string_view txn_id) const;
+  // Live state of one brick process, written by the peer that runs it and bound to that peer's
+  // session lease: "gluster-<cid>/brickstate/<peer-id>/<brick path, '/' as %2F>".
+  StatusOr<std::string> BrickState(std::string_view peer_id, std::string_view brick_path) const;
   // Work a peer must do when it is back (e.g. brick cleanup of a volume deleted while it was
   // down): "gluster-<cid>/pending/<peer-id>/<name>".
   StatusOr<std::string> PendingPrefix(std::string_view peer_id) const;

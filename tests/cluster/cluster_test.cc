@@ -159,6 +159,18 @@ TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("crep", {0, 1, 2})));
   ASSERT_OK(Client(1)->Do("POST", "/v1/volumes/crep/start", nlohmann::json::object()));
   for (int i = 0; i < kPeers; ++i) EXPECT_GT(BrickPid("crep", i), 0) << "no brick on peer " << i;
+  // Any peer reports every brick, including those of other peers.
+  EXPECT_TRUE(WaitFor(
+      [] {
+        auto st = Client(0)->Do("GET", "/v1/volumes/crep/bricks");
+        if (!st.ok() || st->size() != 3) return false;
+        for (int i = 0; i < kPeers; ++i) {
+          const auto& b = (*st)[static_cast<size_t>(i)];
+          if (!b["online"].get<bool>() || b["pid"].get<int>() != BrickPid("crep", i)) return false;
+        }
+        return true;
+      },
+      10s));
   // Any peer serves the volfile and the port map of its own bricks.
   auto m = GlusterMount::Mount(kHosts[2], 24007, "crep");
   ASSERT_OK(m);

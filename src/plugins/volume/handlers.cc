@@ -372,7 +372,17 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
     for (const auto& b : sv.bricks) {
       api::BrickStatus st;
       st.info = api::BrickToJson(b, v);
-      if (b.peer_id == services_.peer_id) {
+      if (b.peer_id != services_.peer_id) {
+        // Another peer's brick: its state as that peer published it.
+        auto key = services_.keys.BrickState(b.peer_id, b.path);
+        auto kv = key.ok() ? services_.store->Get(*key) : StatusOr<std::optional<store::KeyValue>>(key.status());
+        if (kv.ok() && kv->has_value() && v.state == api::VolumeState::kStarted) {
+          nlohmann::json j = nlohmann::json::parse((*kv)->value, nullptr, false);
+          st.online = j.is_object();
+          st.pid = st.online ? j.value("pid", 0) : 0;
+          st.port = st.online ? j.value("port", 0) : 0;
+        }
+      } else {
         brick::BrickSpec spec = SpecFor(v, b, 0);
         brick::ProcessState ps = bricks_->State(bricks_->Key(spec));
         st.online = ps.running && v.state == api::VolumeState::kStarted;

@@ -74,13 +74,14 @@ Status VolumePlugin::Start() {
     auto e = portmap->Lookup(spec.brick_path);
     return e.has_value() && e->port == spec.port;
   };
-  bo.on_state_change = [portmap](const std::string& key, bool running, pid_t pid, int port) {
+  bo.on_state_change = [this, portmap](const std::string& key, bool running, pid_t pid, int port) {
     if (!running) {
       portmap->Remove(key);
       log::Root().Warn("brick process down", {{"brick", key}, {"pid", pid}});
     } else {
       log::Root().Info("brick process up", {{"brick", key}, {"pid", pid}, {"port", port}});
     }
+    PublishBrickState(key, running, pid, port);
   };
   bricks_ = std::make_unique<brick::Supervisor>(bo);
   brick::SupervisorOptions so;
@@ -115,6 +116,20 @@ Status VolumePlugin::Start() {
         }
       },
       [](const Status& err) { log::Root().Error("volume watch ended", {{"error", err}}); });
+}
+
+void VolumePlugin::PublishBrickState(const std::string& brick_path, bool running, pid_t pid,
+                                     int port) {
+  // Other peers answer volume status for this peer's bricks from these keys; they vanish with
+  // the session lease when this daemon dies.
+  auto key = services_.keys.BrickState(services_.peer_id, brick_path);
+  if (!key.ok()) return;
+  Status s = running ? services_.store
+                           ->Put(*key, nlohmann::json{{"pid", pid}, {"port", port}}.dump(),
+                                 services_.session->lease_id())
+                           .status()
+                     : services_.store->Delete(*key).status();
+  if (!s.ok()) log::Root().Warn("cannot publish brick state", {{"brick", brick_path}, {"error", s}});
 }
 
 void VolumePlugin::OnServing() {

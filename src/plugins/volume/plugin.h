@@ -65,6 +65,7 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   Status StopLocalBricks(const api::Volume& v, const log::Logger& log);
   brick::BrickSpec SpecFor(const api::Volume& v, const api::Brick& b, int port) const;
   brick::BrickSpec ShdSpecFor(const api::Volume& v) const;
+  void PublishBrickState(const std::string& brick_path, bool running, pid_t pid, int port);
   // Brings local processes in line with the stored volumes (after a daemon restart).
   void Reconcile();
   std::vector<api::BrickStatus> BrickStatuses(const api::Volume& v) const;
