@@ -155,6 +155,9 @@ Status Daemon::Start() {
     Status s = plugins::peer::PutAlive(*store_, services_.keys, identity_.peer_id, ::getpid(), lease);
     if (s.ok()) {
       log::Root().Info("liveness registered", {{"lease", lease}});
+      if (serving_) {
+        for (size_t i = 0; i < started_plugins_; ++i) plugins_[i]->OnSessionRenewed();
+      }
     } else {
       log::Root().Error("cannot re-register liveness", {{"error", s}});
     }
@@ -240,6 +243,7 @@ Status Daemon::Start() {
   if (rolled_back > 0) log.Warn("rolled back unfinished transactions", {{"count", rolled_back}});
   GD2_RETURN_IF_ERROR(RegisterSelf());
   for (auto& p : plugins_) p->OnServing();
+  serving_ = true;
   log.Info("glusterd2 ready", {{"client_address", config_.client_address.ConnectHost() + ":" +
                                                       std::to_string(server_->port())},
                                {"store", config_.embedded_etcd() ? "embedded" : "external"}});

@@ -3,6 +3,7 @@
 // reverse order.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,6 +78,7 @@ class Daemon {
   std::unique_ptr<peer_rpc::Server> peer_server_;
   std::vector<std::unique_ptr<plugins::Plugin>> plugins_;
   size_t started_plugins_ = 0;
+  std::atomic<bool> serving_{false};
   std::unique_ptr<rest::Server> server_;
 };
 

@@ -7,6 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
 #include "common/files.h"
 #include "common/log.h"
 #include "common/subprocess.h"
@@ -37,11 +41,68 @@ std::string Tail(const std::string& path, size_t bytes) {
   return text->size() > bytes ? text->substr(text->size() - bytes) : *text;
 }
 
+bool IsJoin(const EmbeddedEtcdOptions& o) { return o.initial_cluster_state == "existing"; }
+
+// etcd creates <data-dir>/member/wal only after it has joined (fetched and validated the
+// cluster from the other members); its client port is open well before.
+bool HasWal(const std::string& data_dir) {
+  std::error_code ec;
+  return std::filesystem::is_directory(data_dir + "/member/wal", ec);
+}
+
 }  // namespace
 
 EmbeddedEtcd::EmbeddedEtcd(EmbeddedEtcdOptions opts) : opts_(std::move(opts)) {}
 
 EmbeddedEtcd::~EmbeddedEtcd() { Stop(); }
+
+Status EmbeddedEtcd::CheckOptions() const {
+  if (opts_.initial_cluster_state != "new" && opts_.initial_cluster_state != "existing") {
+    return InvalidArgumentError("bad etcd initial cluster state: state=" +
+                                opts_.initial_cluster_state);
+  }
+  if (opts_.initial_cluster.empty()) {
+    if (IsJoin(opts_)) return InvalidArgumentError("joining an etcd cluster needs its members");
+    return OkStatus();
+  }
+  // etcd would refuse to start too, with a less direct message in its own log.
+  std::string self = opts_.name + "=" + opts_.peer_url;
+  std::string_view rest = opts_.initial_cluster;
+  while (true) {
+    size_t comma = rest.find(',');
+    if (rest.substr(0, comma) == self) return OkStatus();
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return InvalidArgumentError("etcd initial cluster lacks this member: member=" + self +
+                              " initial_cluster=" + opts_.initial_cluster);
+}
+
+Status EmbeddedEtcd::PrepareDataDir() {
+  if (IsJoin(opts_)) {
+    std::error_code ec;
+    bool empty = !std::filesystem::exists(opts_.data_dir, ec) ||
+                 std::filesystem::is_empty(opts_.data_dir, ec);
+    if (ec) {
+      return InternalError("cannot read etcd data dir: path=" + opts_.data_dir + ": " +
+                           ec.message());
+    }
+    if (!empty && !opts_.wipe_data_dir) {
+      // etcd would restart from that data and ignore the cluster it is told to join.
+      return FailedPreconditionError("etcd data dir not empty, cannot join a cluster: path=" +
+                                     opts_.data_dir);
+    }
+    if (!empty) {
+      std::filesystem::remove_all(opts_.data_dir, ec);
+      if (ec) {
+        return InternalError("cannot wipe etcd data dir: path=" + opts_.data_dir + ": " +
+                             ec.message());
+      }
+      log::Root().Info("embedded etcd data wiped to join a cluster", {{"path", opts_.data_dir}});
+    }
+  }
+  return MakeDirs(opts_.data_dir, 0700);
+}
 
 StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
   SpawnOptions so;
@@ -52,8 +113,10 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
              "--advertise-client-urls", opts_.client_url,
              "--listen-peer-urls", opts_.peer_url,
              "--initial-advertise-peer-urls", opts_.peer_url,
-             "--initial-cluster", opts_.name + "=" + opts_.peer_url,
-             "--initial-cluster-state", "new",
+             "--initial-cluster",
+             opts_.initial_cluster.empty() ? opts_.name + "=" + opts_.peer_url
+                                           : opts_.initial_cluster,
+             "--initial-cluster-state", opts_.initial_cluster_state,
              "--logger", "zap",
              "--log-outputs", opts_.log_file};
   so.output_file = opts_.log_file;
@@ -69,7 +132,9 @@ Status EmbeddedEtcd::WaitReady(pid_t pid, std::chrono::milliseconds timeout) {
       return UnavailableError("embedded etcd exited (" + e->ToString() + "); log " + opts_.log_file +
                               " ends with: " + Tail(opts_.log_file, 400));
     }
-    if (CanConnect(opts_.client_url)) return OkStatus();
+    if (CanConnect(opts_.client_url) && (!IsJoin(opts_) || HasWal(opts_.data_dir))) {
+      return OkStatus();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   StopProcess(pid, std::chrono::seconds(2));
@@ -79,11 +144,14 @@ Status EmbeddedEtcd::WaitReady(pid_t pid, std::chrono::milliseconds timeout) {
 }
 
 Status EmbeddedEtcd::Start(std::chrono::milliseconds timeout) {
-  GD2_RETURN_IF_ERROR(MakeDirs(opts_.data_dir, 0700));
+  GD2_RETURN_IF_ERROR(CheckOptions());
+  GD2_RETURN_IF_ERROR(PrepareDataDir());
   GD2_ASSIGN_OR_RETURN(pid_t pid, SpawnOnce());
   GD2_RETURN_IF_ERROR(WaitReady(pid, timeout));
   pid_ = pid;
-  log::Root().Info("embedded etcd started", {{"pid", pid}, {"client_url", opts_.client_url}});
+  log::Root().Info("embedded etcd started", {{"pid", pid},
+                                             {"client_url", opts_.client_url},
+                                             {"cluster_state", opts_.initial_cluster_state}});
   monitor_ = std::thread([this] { Monitor(); });
   return OkStatus();
 }

@@ -77,6 +77,9 @@ class Plugin {
   virtual Status Start() { return OkStatus(); }
   // Called once the API and RPC service answer (e.g. to start bricks, which sign in over RPC).
   virtual void OnServing() {}
+  // Called after the store session was lost and a new lease granted (etcd restart, a network
+  // partition): lease-bound keys are gone and the cluster may have changed meanwhile.
+  virtual void OnSessionRenewed() {}
   virtual void Stop() {}
 };
 

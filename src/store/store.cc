@@ -32,6 +32,29 @@ std::string LeaseHex(int64_t id) {
   return buf;
 }
 
+// etcd prints member ids in hex too (etcdctl member list).
+std::string MemberHex(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+std::vector<Member> MembersFromProto(
+    const google::protobuf::RepeatedPtrField<etcdserverpb::Member>& members) {
+  std::vector<Member> out;
+  out.reserve(members.size());
+  for (const etcdserverpb::Member& m : members) {
+    Member member;
+    member.id = m.id();
+    member.name = m.name();
+    member.peer_urls.assign(m.peerurls().begin(), m.peerurls().end());
+    member.client_urls.assign(m.clienturls().begin(), m.clienturls().end());
+    member.is_learner = m.islearner();
+    out.push_back(std::move(member));
+  }
+  return out;
+}
+
 // Range over every key with `prefix`; the empty prefix means the whole keyspace, which etcd
 // spells key="\0", range_end="\0".
 template <typename Request>
@@ -626,17 +649,57 @@ StatusOr<std::vector<Member>> Store::MemberList() {
   grpc::Status s = impl_->cluster->MemberList(&ctx, req, &resp);
   timer.Done(s.ok());
   if (!s.ok()) return impl_->Error(s, "member_list");
-  std::vector<Member> out;
-  for (const etcdserverpb::Member& m : resp.members()) {
-    Member member;
-    member.id = m.id();
-    member.name = m.name();
-    member.peer_urls.assign(m.peerurls().begin(), m.peerurls().end());
-    member.client_urls.assign(m.clienturls().begin(), m.clienturls().end());
-    member.is_learner = m.islearner();
-    out.push_back(std::move(member));
-  }
+  return MembersFromProto(resp.members());
+}
+
+StatusOr<MemberAddResult> Store::MemberAdd(std::vector<std::string> peer_urls, bool learner) {
+  if (peer_urls.empty()) return InvalidArgumentError("etcd member add needs a peer url");
+  etcdserverpb::MemberAddRequest req;
+  for (std::string& url : peer_urls) req.add_peerurls(std::move(url));
+  req.set_islearner(learner);
+  etcdserverpb::MemberAddResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(ctx);
+  RpcTimer timer("member_add");
+  grpc::Status s = impl_->cluster->MemberAdd(&ctx, req, &resp);
+  timer.Done(s.ok());
+  if (!s.ok()) return impl_->Error(s, "member_add");
+  MemberAddResult out;
+  out.id = resp.member().id();
+  out.members = MembersFromProto(resp.members());
   return out;
+}
+
+Status Store::MemberRemove(uint64_t id) {
+  etcdserverpb::MemberRemoveRequest req;
+  req.set_id(id);
+  etcdserverpb::MemberRemoveResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(ctx);
+  RpcTimer timer("member_remove");
+  grpc::Status s = impl_->cluster->MemberRemove(&ctx, req, &resp);
+  timer.Done(s.ok());
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
+  }
+  if (!s.ok()) return impl_->Error(s, "member_remove");
+  return OkStatus();
+}
+
+Status Store::MemberPromote(uint64_t id) {
+  etcdserverpb::MemberPromoteRequest req;
+  req.set_id(id);
+  etcdserverpb::MemberPromoteResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(ctx);
+  RpcTimer timer("member_promote");
+  grpc::Status s = impl_->cluster->MemberPromote(&ctx, req, &resp);
+  timer.Done(s.ok());
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
+  }
+  if (!s.ok()) return impl_->Error(s, "member_promote");
+  return OkStatus();
 }
 
 StatusOr<EndpointStatus> Store::EndpointStatus(std::string_view endpoint) {

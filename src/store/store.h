@@ -102,6 +102,13 @@ struct Member {
   bool is_learner = false;
 };
 
+// What MemberAdd returns: the id etcd gave the new member and every member afterwards (the new
+// one included, with an empty name and no client URLs until it starts).
+struct MemberAddResult {
+  uint64_t id = 0;
+  std::vector<Member> members;
+};
+
 struct EndpointStatus {
   std::string endpoint;
   std::string version;  // etcd server version, e.g. "3.4.23"
@@ -166,6 +173,20 @@ class Store {
 
   // Members of the etcd cluster.
   StatusOr<std::vector<Member>> MemberList();
+  // Adds a member that will advertise `peer_urls`; it takes part once an etcd started with
+  // --initial-cluster-state=existing joins under these URLs. A learner does not vote (so adding
+  // one never risks quorum) and serves no client requests until MemberPromote. etcd 3.4 allows
+  // one learner at a time. Errors: kInvalidArgument (no or bad URLs), kFailedPrecondition (a
+  // member already has one of the URLs, a learner already exists, or adding a voting member
+  // would leave too few started members for quorum), kUnavailable (no quorum).
+  StatusOr<MemberAddResult> MemberAdd(std::vector<std::string> peer_urls, bool learner);
+  // Removes a member (learner or voting). kNotFound if there is no member `id`;
+  // kFailedPrecondition if removing it would leave the started members without quorum.
+  Status MemberRemove(uint64_t id);
+  // Makes learner `id` a voting member. kFailedPrecondition while the learner has not caught up
+  // with the leader (retry later) and when `id` is not a learner; kNotFound if there is no
+  // member `id`.
+  Status MemberPromote(uint64_t id);
   // Asks one endpoint (any form accepted by Options::endpoints, need not be one of them) for
   // its status over a short-lived connection; for health reporting.
   StatusOr<store::EndpointStatus> EndpointStatus(std::string_view endpoint);

@@ -133,7 +133,31 @@ void VolumePlugin::PublishBrickState(const std::string& brick_path, bool running
 }
 
 void VolumePlugin::OnServing() {
-  reconcile_ = std::thread([this] { Reconcile(); });
+  reconcile_wanted_ = true;
+  reconcile_ = std::thread([this] { ReconcileLoop(); });
+}
+
+void VolumePlugin::OnSessionRenewed() {
+  std::lock_guard<std::mutex> lock(reconcile_mu_);
+  reconcile_wanted_ = true;
+  reconcile_cv_.notify_all();
+}
+
+void VolumePlugin::ReconcileLoop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(reconcile_mu_);
+      reconcile_cv_.wait(lock, [this] { return reconcile_wanted_ || reconcile_stopping_; });
+      if (reconcile_stopping_) return;
+      reconcile_wanted_ = false;
+    }
+    Reconcile();
+    // Brick state keys died with the old lease: publish them again.
+    for (const auto& key : bricks_->Keys()) {
+      brick::ProcessState st = bricks_->State(key);
+      if (st.running) PublishBrickState(key, true, st.pid, st.port);
+    }
+  }
 }
 
 void VolumePlugin::Reconcile() {
@@ -171,6 +195,11 @@ void VolumePlugin::Reconcile() {
 }
 
 void VolumePlugin::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(reconcile_mu_);
+    reconcile_stopping_ = true;
+    reconcile_cv_.notify_all();
+  }
   if (reconcile_.joinable()) reconcile_.join();
   if (watcher_) {
     watcher_->Stop();

@@ -3,6 +3,7 @@
 // store (volumes/<name>); bricks run on the peers that host them, supervised by that peer.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +31,8 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   void Register(Registrar& r) override;
   Status Start() override;
   void OnServing() override;
+  // Re-publishes brick state and re-applies the stored volumes to local processes.
+  void OnSessionRenewed() override;
   void Stop() override;
 
   // sunrpc::VolfileProvider: brick, client and self-heal daemon volfiles from the stored volume.
@@ -79,7 +82,13 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   std::unique_ptr<brick::Supervisor> bricks_;
   std::unique_ptr<brick::Supervisor> shd_;
   std::unique_ptr<store::Watcher> watcher_;
+  // The reconcile worker: runs Reconcile() at OnServing and again whenever asked.
+  void ReconcileLoop();
   std::thread reconcile_;
+  std::mutex reconcile_mu_;
+  std::condition_variable reconcile_cv_;
+  bool reconcile_wanted_ = false;    // guarded by reconcile_mu_
+  bool reconcile_stopping_ = false;  // guarded by reconcile_mu_
   mutable std::mutex mu_;
   std::map<std::string, api::Volume> cache_;  // guarded by mu_: last volumes read, for GETSPEC
 };

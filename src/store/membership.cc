@@ -1,0 +1,155 @@
+#include "store/membership.h"
+
+#include <cstdio>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace gd2::store {
+namespace {
+
+// A learner that starts catches up within a few raft heartbeats; etcd's own client retries
+// promotion at about this pace too.
+constexpr std::chrono::milliseconds kPromoteRetryInterval{200};
+
+std::string Hex(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+const Member* FindMember(const std::vector<Member>& members, uint64_t id) {
+  for (const Member& m : members) {
+    if (m.id == id) return &m;
+  }
+  return nullptr;
+}
+
+bool IsHttpUrl(std::string_view url) {
+  return (url.starts_with("http://") && url.size() > 7) ||
+         (url.starts_with("https://") && url.size() > 8);
+}
+
+// Whether `id` is a voting member now: true/false, or std::nullopt if etcd could not say.
+// kNotFound if it is no member at all.
+StatusOr<std::optional<bool>> IsVoting(Store& store, uint64_t id) {
+  StatusOr<std::vector<Member>> members = store.MemberList();
+  if (!members.ok()) return std::optional<bool>();
+  const Member* m = FindMember(*members, id);
+  if (m == nullptr) return NotFoundError("etcd member not found: member_id=" + Hex(id));
+  return std::optional<bool>(!m->is_learner);
+}
+
+bool Retryable(const Status& s) {
+  // kFailedPrecondition: not in sync yet, or too few started members for the new quorum.
+  // kUnavailable/kDeadlineExceeded: leader election or a slow apply.
+  return s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kUnavailable ||
+         s.code() == StatusCode::kDeadlineExceeded;
+}
+
+// Removes learner `id` after a failed promotion, unless it turns out to vote already (a
+// promote whose answer was lost). Returns OK if it votes, else `failure` with the outcome of
+// the removal appended.
+Status RollBack(Store& store, uint64_t id, Status failure) {
+  StatusOr<std::optional<bool>> voting = IsVoting(store, id);
+  if (voting.ok() && voting->value_or(false)) return OkStatus();
+  Status removed = store.MemberRemove(id);
+  std::string msg = failure.message();
+  if (removed.ok() || removed.code() == StatusCode::kNotFound) {
+    msg += "; learner removed";
+  } else {
+    msg += "; removing the learner failed too: " + removed.message();
+  }
+  return Status(failure.code(), std::move(msg));
+}
+
+}  // namespace
+
+StatusOr<std::string> InitialClusterFor(const std::vector<Member>& members, uint64_t new_id,
+                                        std::string_view name) {
+  if (FindMember(members, new_id) == nullptr) {
+    return InvalidArgumentError("new etcd member missing from member list: member_id=" +
+                                Hex(new_id));
+  }
+  std::string out;
+  for (const Member& m : members) {
+    std::string member_name;
+    if (m.id == new_id) {
+      member_name = std::string(name);
+    } else if (!m.name.empty()) {
+      member_name = m.name;
+    } else {
+      member_name = "unstarted-" + Hex(m.id);
+    }
+    if (m.peer_urls.empty()) {
+      return InvalidArgumentError("etcd member has no peer url: member_id=" + Hex(m.id));
+    }
+    // A member with several peer URLs is listed once per URL under the same name.
+    for (const std::string& url : m.peer_urls) {
+      if (!out.empty()) out += ',';
+      out += member_name + "=" + url;
+    }
+  }
+  return out;
+}
+
+StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name,
+                                     std::string_view peer_url) {
+  if (name.empty() || name.find_first_of(",=") != std::string_view::npos) {
+    return InvalidArgumentError("bad etcd member name: name=" + std::string(name));
+  }
+  if (!IsHttpUrl(peer_url) || peer_url.find_first_of(",=") != std::string_view::npos) {
+    return InvalidArgumentError("bad etcd peer url: url=" + std::string(peer_url));
+  }
+  // etcd itself rejects a duplicate peer URL (kFailedPrecondition, without saying which
+  // member) and does not check names at all; say which member is in the way.
+  GD2_ASSIGN_OR_RETURN(std::vector<Member> before, store.MemberList());
+  for (const Member& m : before) {
+    bool same_url = false;
+    for (const std::string& url : m.peer_urls) same_url = same_url || url == peer_url;
+    if (same_url || m.name == name) {
+      return AlreadyExistsError("etcd member exists: name=" + std::string(name) +
+                                " peer_url=" + std::string(peer_url) + " member_id=" + Hex(m.id));
+    }
+  }
+  GD2_ASSIGN_OR_RETURN(MemberAddResult added, store.MemberAdd({std::string(peer_url)}, true));
+  JoinPlan plan;
+  plan.member_id = added.id;
+  StatusOr<std::string> initial = InitialClusterFor(added.members, added.id, name);
+  if (!initial.ok()) {
+    // Only a malformed answer from etcd gets here; do not leave the learner behind.
+    store.MemberRemove(added.id).IgnoreError();
+    return initial.status();
+  }
+  plan.initial_cluster = *std::move(initial);
+  for (const Member& m : added.members) {
+    if (m.id == added.id || m.is_learner) continue;
+    plan.client_urls.insert(plan.client_urls.end(), m.client_urls.begin(), m.client_urls.end());
+  }
+  return plan;
+}
+
+Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  Status last;
+  while (true) {
+    last = store.MemberPromote(member_id);
+    if (last.ok() || last.code() == StatusCode::kNotFound) return last;
+    if (!Retryable(last)) return RollBack(store, member_id, std::move(last));
+    if (last.code() == StatusCode::kFailedPrecondition) {
+      // Also etcd's answer for a member that votes already, e.g. when an earlier promote took
+      // effect but its reply was lost.
+      GD2_ASSIGN_OR_RETURN(std::optional<bool> voting, IsVoting(store, member_id));
+      if (voting.value_or(false)) return OkStatus();
+    }
+    if (std::chrono::steady_clock::now() + kPromoteRetryInterval >= deadline) break;
+    std::this_thread::sleep_for(kPromoteRetryInterval);
+  }
+  return RollBack(store, member_id,
+                  DeadlineExceededError("etcd learner not promoted in time: member_id=" +
+                                        Hex(member_id) + " timeout_ms=" +
+                                        std::to_string(timeout.count()) +
+                                        ": last error: " + last.message()));
+}
+
+}  // namespace gd2::store
