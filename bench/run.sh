@@ -27,3 +27,6 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   echo "skipped: needs root (loop devices, mounts, glusterd)"
 fi
+echo
+echo "##### 4. cluster size: 3, 100, 1000 peers (bench/scale_peers.sh; needs glusterd2 + scale_peers)"
+"$here/scale_peers.sh" "$build_dir"

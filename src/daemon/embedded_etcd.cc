@@ -105,7 +105,11 @@ Status EmbeddedEtcd::PrepareDataDir() {
 }
 
 StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
+  std::string initial_cluster =
+      opts_.initial_cluster.empty() ? opts_.name + "=" + opts_.peer_url : opts_.initial_cluster;
   SpawnOptions so;
+  // One flag and its value per line.
+  // clang-format off
   so.argv = {opts_.binary,
              "--name", opts_.name,
              "--data-dir", opts_.data_dir,
@@ -113,12 +117,11 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
              "--advertise-client-urls", opts_.client_url,
              "--listen-peer-urls", opts_.peer_url,
              "--initial-advertise-peer-urls", opts_.peer_url,
-             "--initial-cluster",
-             opts_.initial_cluster.empty() ? opts_.name + "=" + opts_.peer_url
-                                           : opts_.initial_cluster,
+             "--initial-cluster", initial_cluster,
              "--initial-cluster-state", opts_.initial_cluster_state,
              "--logger", "zap",
              "--log-outputs", opts_.log_file};
+  // clang-format on
   so.output_file = opts_.log_file;
   // The daemon's death (even SIGKILL) takes etcd with it.
   so.parent_death_signal = SIGKILL;

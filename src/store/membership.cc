@@ -11,6 +11,8 @@ namespace {
 // A learner that starts catches up within a few raft heartbeats; etcd's own client retries
 // promotion at about this pace too.
 constexpr std::chrono::milliseconds kPromoteRetryInterval{200};
+// etcd accepts a member add again once every voting member has been connected for 5 s.
+constexpr std::chrono::milliseconds kAddRetryInterval{500};
 
 std::string Hex(uint64_t id) {
   char buf[32];
@@ -21,6 +23,15 @@ std::string Hex(uint64_t id) {
 const Member* FindMember(const std::vector<Member>& members, uint64_t id) {
   for (const Member& m : members) {
     if (m.id == id) return &m;
+  }
+  return nullptr;
+}
+
+const Member* FindByPeerUrl(const std::vector<Member>& members, std::string_view url) {
+  for (const Member& m : members) {
+    for (const std::string& u : m.peer_urls) {
+      if (u == url) return &m;
+    }
   }
   return nullptr;
 }
@@ -93,37 +104,64 @@ StatusOr<std::string> InitialClusterFor(const std::vector<Member>& members, uint
   return out;
 }
 
-StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name,
-                                     std::string_view peer_url) {
+StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name, std::string_view peer_url,
+                                     std::chrono::milliseconds timeout) {
   if (name.empty() || name.find_first_of(",=") != std::string_view::npos) {
     return InvalidArgumentError("bad etcd member name: name=" + std::string(name));
   }
   if (!IsHttpUrl(peer_url) || peer_url.find_first_of(",=") != std::string_view::npos) {
     return InvalidArgumentError("bad etcd peer url: url=" + std::string(peer_url));
   }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
   // etcd itself rejects a duplicate peer URL (kFailedPrecondition, without saying which
   // member) and does not check names at all; say which member is in the way.
   GD2_ASSIGN_OR_RETURN(std::vector<Member> before, store.MemberList());
+  const Member* in_the_way = FindByPeerUrl(before, peer_url);
   for (const Member& m : before) {
-    bool same_url = false;
-    for (const std::string& url : m.peer_urls) same_url = same_url || url == peer_url;
-    if (same_url || m.name == name) {
-      return AlreadyExistsError("etcd member exists: name=" + std::string(name) +
-                                " peer_url=" + std::string(peer_url) + " member_id=" + Hex(m.id));
-    }
+    if (m.name == name) in_the_way = &m;
   }
-  GD2_ASSIGN_OR_RETURN(MemberAddResult added, store.MemberAdd({std::string(peer_url)}, true));
+  if (in_the_way != nullptr) {
+    return AlreadyExistsError("etcd member exists: name=" + std::string(name) + " peer_url=" +
+                              std::string(peer_url) + " member_id=" + Hex(in_the_way->id));
+  }
+  uint64_t id = 0;
+  std::vector<Member> members;
+  while (true) {
+    StatusOr<MemberAddResult> added = store.MemberAdd({std::string(peer_url)}, true);
+    if (added.ok()) {
+      id = added->id;
+      members = std::move(added->members);
+      break;
+    }
+    Status failed = added.status();
+    if (failed.code() != StatusCode::kUnavailable &&
+        failed.code() != StatusCode::kDeadlineExceeded) {
+      return failed;
+    }
+    // The add may have taken effect with its answer lost; then the member with our URL is
+    // the one this call added.
+    StatusOr<std::vector<Member>> now = store.MemberList();
+    if (now.ok()) {
+      if (const Member* m = FindByPeerUrl(*now, peer_url)) {
+        id = m->id;
+        members = *std::move(now);
+        break;
+      }
+    }
+    if (std::chrono::steady_clock::now() + kAddRetryInterval >= deadline) return failed;
+    std::this_thread::sleep_for(kAddRetryInterval);
+  }
   JoinPlan plan;
-  plan.member_id = added.id;
-  StatusOr<std::string> initial = InitialClusterFor(added.members, added.id, name);
+  plan.member_id = id;
+  StatusOr<std::string> initial = InitialClusterFor(members, id, name);
   if (!initial.ok()) {
     // Only a malformed answer from etcd gets here; do not leave the learner behind.
-    store.MemberRemove(added.id).IgnoreError();
+    store.MemberRemove(id).IgnoreError();
     return initial.status();
   }
   plan.initial_cluster = *std::move(initial);
-  for (const Member& m : added.members) {
-    if (m.id == added.id || m.is_learner) continue;
+  for (const Member& m : members) {
+    if (m.id == id || m.is_learner) continue;
     plan.client_urls.insert(plan.client_urls.end(), m.client_urls.begin(), m.client_urls.end());
   }
   return plan;
@@ -145,11 +183,11 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
     if (std::chrono::steady_clock::now() + kPromoteRetryInterval >= deadline) break;
     std::this_thread::sleep_for(kPromoteRetryInterval);
   }
-  return RollBack(store, member_id,
-                  DeadlineExceededError("etcd learner not promoted in time: member_id=" +
-                                        Hex(member_id) + " timeout_ms=" +
-                                        std::to_string(timeout.count()) +
-                                        ": last error: " + last.message()));
+  return RollBack(
+      store, member_id,
+      DeadlineExceededError("etcd learner not promoted in time: member_id=" + Hex(member_id) +
+                            " timeout_ms=" + std::to_string(timeout.count()) +
+                            ": last error: " + last.message()));
 }
 
 }  // namespace gd2::store

@@ -34,12 +34,16 @@ StatusOr<std::string> InitialClusterFor(const std::vector<Member>& members, uint
 
 // Adds a learner with `peer_url` through `store` and returns how to start it. `name` becomes
 // its etcd member name (etcd's --name; the peer id); it must not contain ',' or '='.
+// etcd refuses every member add ("unhealthy cluster", kUnavailable) unless each voting member
+// has been connected for the last 5 s, so right after a join, or while a member is down, this
+// retries until `timeout` has passed.
 // Errors: kInvalidArgument (bad name or peer URL), kAlreadyExists (a member already has this
 // name or peer URL: a leftover of an earlier attempt, to be removed with MemberRemove first),
 // kFailedPrecondition (etcd 3.4 allows one learner at a time: another join is in progress),
-// and the errors of Store::MemberAdd. Thread-safe as Store is.
-StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name,
-                                     std::string_view peer_url);
+// kUnavailable (still unhealthy at the timeout), and the errors of Store::MemberAdd.
+// Thread-safe as Store is; blocks the calling thread.
+StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name, std::string_view peer_url,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // Promotes learner `member_id` to a voting member, retrying while etcd says it is not in sync
 // (or etcd is briefly unavailable) until `timeout` has passed. OK also if it already votes.

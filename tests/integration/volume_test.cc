@@ -371,6 +371,22 @@ TEST_F(VolumeTest, StatusOptionsAndLiveReconfigure) {
       },
       20s))
       << ReadFile(m->log_path()).value_or("");
+  // A graph change (an xlator switched off) makes the client build and switch to a new graph.
+  ASSERT_OK(client_->Do("POST", "/v1/volumes/opt1/options",
+                        nlohmann::json{{"options", {{"performance.write-behind", "off"}}}}));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        // FUSE switches to a new graph on its next request.
+        std::error_code ec;
+        (void)fs::exists(m->path() + "/probe", ec);
+        std::string log = ReadFile(m->log_path()).value_or("");
+        size_t first = log.find("switched to graph ");
+        return first != std::string::npos && log.find("switched to graph ", first + 1) != std::string::npos;
+      },
+      20s))
+      << ReadFile(m->log_path()).value_or("");
+  WriteFile(m->path() + "/after-switch", "still works");
+  EXPECT_EQ(ReadAll(bricks[0] + "/after-switch"), "still works");
   ASSERT_OK_AND_ASSIGN(nlohmann::json opt, client_->Do("GET", "/v1/volumes/opt1/options/performance.cache-size"));
   EXPECT_EQ(opt["value"], "64MB");
   EXPECT_EQ(opt["modified"], true);

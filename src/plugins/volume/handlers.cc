@@ -33,11 +33,16 @@ std::vector<std::string> BrickPeers(const api::Volume& v) {
   return peers;
 }
 
-// Peers whose liveness key exists.
-StatusOr<std::set<std::string>> OnlinePeers(store::Store& st, const store::KeySpace& keys) {
-  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> alive, st.List(keys.AlivePrefix()));
+// Those of `peers` whose liveness key exists: one read per peer involved, so the cost of an
+// operation does not grow with the size of the cluster.
+StatusOr<std::set<std::string>> OnlinePeers(store::Store& st, const store::KeySpace& keys,
+                                            const std::vector<std::string>& peers) {
   std::set<std::string> out;
-  for (const auto& kv : alive) out.insert(kv.key.substr(keys.AlivePrefix().size()));
+  for (const auto& p : peers) {
+    GD2_ASSIGN_OR_RETURN(std::string key, keys.Alive(p));
+    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, st.Get(key));
+    if (kv) out.insert(p);
+  }
   return out;
 }
 
@@ -118,9 +123,23 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
 
-  // Resolve each brick's peer (id, name or address) to a peer record.
-  GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers, peer::ListPeers(*services_.store, services_.keys));
+  // Resolve each brick's peer to a peer record: a peer id is one read; names and addresses
+  // need the peer list (read once, only then).
+  std::vector<api::Peer> peers;
+  bool listed = false;
+  std::map<std::string, api::Peer> by_id;
   auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
+    if (IsUuid(who)) {
+      auto it = by_id.find(who);
+      if (it != by_id.end()) return &it->second;
+      auto p = peer::GetPeer(*services_.store, services_.keys, who);
+      if (p.ok()) return &(by_id[who] = *p);
+      if (p.status().code() != StatusCode::kNotFound) return p.status();
+    }
+    if (!listed) {
+      GD2_ASSIGN_OR_RETURN(peers, peer::ListPeers(*services_.store, services_.keys));
+      listed = true;
+    }
     for (const auto& p : peers) {
       if (p.id == who || p.name == who) return &p;
       for (const auto& a : p.client_addresses) {
@@ -226,7 +245,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     }
   }
 
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
   GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
   auto flag = [&](const char* f) { return req.flags.count(f) != 0 && req.flags.at(f); };
   txn::Txn t;
@@ -276,7 +295,8 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   if (sv.volume.state == api::VolumeState::kStarted) {
     return FailedPreconditionError("volume is started; stop it before deleting: " + name);
   }
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                       OnlinePeers(*services_.store, services_.keys, BrickPeers(sv.volume)));
   txn::Txn t;
   t.description = "volume delete " + name;
   t.locks = {LockName(name)};
@@ -323,7 +343,8 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   v.state = api::VolumeState::kStarted;
   v.version++;
   nlohmann::json vjson = api::VolumeToJson(v, api::JsonView::kStore);
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                       OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
   GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
   txn::Txn t;
   t.description = "volume start " + name;
@@ -348,7 +369,8 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   v.state = api::VolumeState::kStopped;
   v.version++;
   nlohmann::json vjson = api::VolumeToJson(sv.volume, api::JsonView::kStore);
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys));
+  GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                       OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
   txn::Txn t;
   t.description = "volume stop " + name;
   t.locks = {LockName(name)};

@@ -322,6 +322,8 @@ TEST_F(PeerRpcTest, SlowHandlerHitsTheCallersDeadline) {
     release = true;
   }
   cv.notify_all();
+  // The handler uses this test's locals: wait for it (the call may even arrive late).
+  server_->Stop();
 }
 
 TEST_F(PeerRpcTest, PastDeadlineFailsWithoutCalling) {
