@@ -128,7 +128,8 @@ TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
         auto peers = c->ListPeers();
         return peers.ok() && peers->size() == 1 && (*peers)[0].online;
       },
-      30s));
+      30s))
+      << d.ReadLog();
 
   // Lose the lease behind the daemon's back: the session must notice and re-register.
   store::Options so;
