@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "api/json.h"
+#include "api/volume.h"
 #include "common/log.h"
 #include "peer_rpc/client.h"
 #include "plugins/peer/peer_store.h"
@@ -124,9 +125,15 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
   bool force = ctx.Query("force") == "true" || ctx.Query("force") == "1";
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols, services_.store->List(services_.keys.VolumesPrefix()));
   for (const auto& kv : vols) {
-    if (kv.value.find("\"peer-id\":\"" + id + "\"") != std::string::npos && !force) {
-      return PermissionDeniedError("peer hosts bricks of volume " + kv.key.substr(services_.keys.VolumesPrefix().size()) +
-                                   "; remove them first (or force)");
+    auto v = api::ParseVolume(kv.value);
+    if (!v.ok() || force) continue;
+    for (const auto& sv : v->subvols) {
+      for (const auto& b : sv.bricks) {
+        if (b.peer_id == id) {
+          return PermissionDeniedError("peer hosts bricks of volume " + v->name +
+                                       "; remove them first (or force)");
+        }
+      }
     }
   }
   if (p.online && !p.peer_addresses.empty()) {
