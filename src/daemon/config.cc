@@ -137,6 +137,17 @@ std::vector<Option> Options() {
                return OkStatus();
              },
              [](const Config& c) { return std::to_string(c.lease_ttl_seconds); }},
+      Option{"etcd-members", "etcd members the cluster keeps among its peers (embedded mode)",
+             [](Config& c, const std::string& v) -> Status {
+               int n = 0;
+               auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+               if (ec != std::errc() || p != v.data() + v.size() || n < 1 || n > 7) {
+                 return InvalidArgumentError("etcd-members: want 1..7, got: " + v);
+               }
+               c.etcd_members = n;
+               return OkStatus();
+             },
+             [](const Config& c) { return std::to_string(c.etcd_members); }},
   };
 }
 

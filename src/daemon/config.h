@@ -39,6 +39,9 @@ struct Config {
   std::string cert_file, key_file;
   bool rest_auth = true;
   int lease_ttl_seconds = 10;
+  // How many etcd members the cluster keeps among its peers (embedded mode): a joining peer
+  // becomes a member while there are fewer, otherwise a client.
+  int etcd_members = 3;
 
   bool embedded_etcd() const { return etcd_endpoints.empty(); }
   // Effective configuration as "key = value" lines, secrets masked.

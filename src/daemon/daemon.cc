@@ -22,6 +22,7 @@
 #include "peer_rpc/server.h"
 #include "plugins/peer/peer_store.h"
 #include "rest/server.h"
+#include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
 #include "sunrpc/portmap.h"
@@ -64,15 +65,39 @@ Status Daemon::StartStore() {
     eo.log_file = config_.logdir + "/etcd.log";
     eo.client_url = config_.etcd_client_url;
     eo.peer_url = config_.etcd_peer_url;
+    bool joining = joined_ && joined_->etcd_member && !joined_->join_initial_cluster.empty();
+    if (joining) {
+      // First start as a new member of the cluster joined: empty data dir, existing cluster.
+      eo.initial_cluster = joined_->join_initial_cluster;
+      eo.initial_cluster_state = "existing";
+      eo.wipe_data_dir = true;
+    }
     etcd_ = std::make_unique<EmbeddedEtcd>(eo);
     GD2_RETURN_IF_ERROR(etcd_->Start(std::chrono::seconds(30)));
     so.endpoints = {config_.etcd_client_url};
+    if (joined_ && joined_->etcd_member) {
+      if (joining) {
+        // Promote our learner once it caught up; until then it serves no clients.
+        store::Options others;
+        others.endpoints = joined_->etcd_endpoints;
+        GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(others));
+        GD2_RETURN_IF_ERROR(store::PromoteWhenReady(*cluster, joined_->join_member_id,
+                                                    std::chrono::seconds(60)));
+        joined_->etcd_endpoints.insert(joined_->etcd_endpoints.begin(), config_.etcd_client_url);
+        joined_->join_initial_cluster.clear();
+        joined_->join_member_id = 0;
+        GD2_RETURN_IF_ERROR(SaveStoreConfig(config_.workdir, *joined_));
+        log::Root().Info("etcd member promoted", {{"client_url", config_.etcd_client_url}});
+      }
+      so.endpoints = joined_->etcd_endpoints;
+    }
   } else {
     so.endpoints = config_.etcd_endpoints;
     so.ca_file = config_.etcd_ca_file;
     so.cert_file = config_.etcd_cert_file;
     so.key_file = config_.etcd_key_file;
   }
+  store_endpoints_ = so.endpoints;
   GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
   return OkStatus();
 }
@@ -105,14 +130,23 @@ Status Daemon::Start() {
   }
   GD2_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(config_.workdir));
   GD2_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(config_.workdir));
+  // A peer that left a cluster as an etcd member must not start that member's data again.
+  if (::access((config_.workdir + "/store.wipe").c_str(), F_OK) == 0) {
+    std::error_code ec;
+    std::filesystem::remove_all(config_.workdir + "/store", ec);
+    ::unlink((config_.workdir + "/store.wipe").c_str());
+  }
   // A peer that joined another peer's cluster uses that cluster's store.
   if (config_.etcd_endpoints.empty()) {
     auto sc = LoadStoreConfig(config_.workdir);
     if (sc.ok()) {
-      config_.etcd_endpoints = sc->etcd_endpoints;
-      // The single-node store of the time before joining is never used again.
-      std::error_code ec;
-      std::filesystem::remove_all(config_.workdir + "/store", ec);
+      joined_ = *sc;
+      if (!sc->etcd_member) {
+        config_.etcd_endpoints = sc->etcd_endpoints;
+        // The single-node store of the time before joining is never used again.
+        std::error_code ec;
+        std::filesystem::remove_all(config_.workdir + "/store", ec);
+      }
     } else if (sc.status().code() != StatusCode::kNotFound) {
       return sc.status();
     }
@@ -184,8 +218,7 @@ Status Daemon::Start() {
                                           identity_.peer_id, remote_steps_.get());
   services_.peer_client = peer_client_.get();
   services_.secret = secret_;
-  services_.etcd_endpoints =
-      config_.embedded_etcd() ? std::vector<std::string>{config_.etcd_client_url} : config_.etcd_endpoints;
+  services_.etcd_endpoints = store_endpoints_;
   services_.txn = engine_.get();
   portmap_ = std::make_unique<sunrpc::PortMap>();
   volfiles_ = std::make_unique<ForwardingProvider>();
@@ -209,7 +242,9 @@ Status Daemon::Start() {
     ++started_plugins_;
   }
 
-  peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, [] {
+  PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url,
+                                  config_.etcd_members};
+  peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, etcd_self, [] {
     // Let the RPC reply leave first; main() restarts the daemon on SIGUSR2.
     std::thread([] {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ class Daemon {
   void AddCoreRoutes(plugins::Registrar& r);
 
   Config config_;
+  // Set when this peer joined a cluster (store.toml); etcd_member: it runs one of its members.
+  std::optional<StoreConfig> joined_;
+  std::vector<std::string> store_endpoints_;  // what this daemon and joining peers connect to
   Identity identity_;
   std::string secret_;
   int lock_fd_ = -1;

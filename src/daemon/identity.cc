@@ -90,6 +90,10 @@ StatusOr<StoreConfig> LoadStoreConfig(const std::string& workdir) {
     }
   }
   if (sc.etcd_endpoints.empty()) return InvalidArgumentError("corrupt " + path + ": no etcd-endpoints");
+  sc.etcd_member = tbl["etcd-member"].value_or(false);
+  sc.join_initial_cluster = tbl["join-initial-cluster"].value_or(std::string());
+  std::string id = tbl["join-member-id"].value_or(std::string());
+  if (!id.empty()) sc.join_member_id = std::strtoull(id.c_str(), nullptr, 10);
   return sc;
 }
 
@@ -99,6 +103,11 @@ Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc) {
     text += (i ? ", \"" : "\"") + sc.etcd_endpoints[i] + "\"";
   }
   text += "]\n";
+  text += std::string("etcd-member = ") + (sc.etcd_member ? "true" : "false") + "\n";
+  if (!sc.join_initial_cluster.empty()) {
+    text += "join-initial-cluster = \"" + sc.join_initial_cluster + "\"\n";
+    text += "join-member-id = \"" + std::to_string(sc.join_member_id) + "\"\n";
+  }
   return WriteFileAtomic(workdir + "/store.toml", text, 0644);
 }
 

@@ -2,6 +2,7 @@
 // <workdir>/uuid.toml (peer-id, cluster-id) and <workdir>/auth (hex secret, mode 0600).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,12 @@ namespace gd2::daemon {
 // How this peer reaches the cluster's store after joining another peer's cluster:
 // <workdir>/store.toml. Absent for a single-node cluster (its own embedded etcd).
 struct StoreConfig {
-  std::vector<std::string> etcd_endpoints;
+  std::vector<std::string> etcd_endpoints;  // the cluster's store (this peer's member included)
+  bool etcd_member = false;                 // this peer runs one of the cluster's etcd members
+  // Set between accepting a join as a new etcd member and that member's first start: start it
+  // with this initial cluster into an empty data dir, then promote it.
+  std::string join_initial_cluster;
+  uint64_t join_member_id = 0;
 };
 
 // kNotFound when the file does not exist.

@@ -7,6 +7,7 @@
 #include "daemon/identity.h"
 #include "peer_rpc/local_step.h"
 #include "plugins/peer/peer_store.h"
+#include "store/membership.h"
 #include "store/store.h"
 
 namespace gd2::daemon {
@@ -40,7 +41,29 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   auto self = plugins::peer::GetPeer(*services_.store, services_.keys, services_.peer_id);
   if (!self.ok()) return self.status();
 
-  GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, StoreConfig{call.etcd_endpoints}));
+  // Become an etcd member while the cluster has fewer than it wants: added as a learner now,
+  // started and promoted by this daemon when it restarts on the cluster's store.
+  StoreConfig sc;
+  sc.etcd_endpoints = call.etcd_endpoints;
+  {
+    store::Options so;
+    so.endpoints = call.etcd_endpoints;
+    so.dial_timeout = std::chrono::seconds(5);
+    GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(so));
+    GD2_ASSIGN_OR_RETURN(std::vector<store::Member> members, cluster->MemberList());
+    int voting = 0;
+    for (const auto& m : members) voting += m.is_learner ? 0 : 1;
+    if (voting < etcd_.wanted_members) {
+      GD2_ASSIGN_OR_RETURN(store::JoinPlan plan,
+                           store::PrepareMemberJoin(*cluster, services_.peer_id, etcd_.peer_url));
+      sc.etcd_endpoints = plan.client_urls;
+      sc.etcd_member = true;
+      sc.join_initial_cluster = plan.initial_cluster;
+      sc.join_member_id = plan.member_id;
+      log::Root().Info("joining as an etcd member", {{"member_id", std::to_string(plan.member_id)}});
+    }
+  }
+  GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", call.auth_secret, 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, call.cluster_id}));
   log::Root().Info("joining cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},
@@ -58,6 +81,10 @@ Status PeerHandler::Leave(const peer_rpc::LeaveCall& call) {
   if (call.cluster_id != services_.cluster_id) {
     return FailedPreconditionError("peer is not a member of cluster " + call.cluster_id);
   }
+  // An etcd member leaves the cluster's membership first; its data is wiped at the restart.
+  Status left = store::RemoveMemberNamed(*services_.store, services_.peer_id, std::chrono::seconds(8));
+  log::Root().Info("left etcd membership", {{"result", left}});
+  GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/store.wipe", "", 0600));
   GD2_RETURN_IF_ERROR(RemoveStoreConfig(services_.workdir));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", RandomHex(32), 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, NewUuid()}));

@@ -15,9 +15,15 @@ namespace gd2::daemon {
 class PeerHandler : public peer_rpc::Handler {
  public:
   // `restart` asks the daemon to restart itself once the reply has been sent.
-  PeerHandler(plugins::Services& services, const txn::StepRegistry& steps,
+  // How this peer's own etcd member would be reached, for joining as a member.
+  struct EtcdSelf {
+    std::string client_url;
+    std::string peer_url;
+    int wanted_members = 3;
+  };
+  PeerHandler(plugins::Services& services, const txn::StepRegistry& steps, EtcdSelf etcd,
               std::function<void()> restart)
-      : services_(services), steps_(steps), restart_(std::move(restart)) {}
+      : services_(services), steps_(steps), etcd_(std::move(etcd)), restart_(std::move(restart)) {}
 
   Status RunStep(const peer_rpc::StepCall& call) override;
   // Accepted only by a peer that is alone in its cluster and has no volumes.
@@ -29,6 +35,7 @@ class PeerHandler : public peer_rpc::Handler {
  private:
   plugins::Services& services_;
   const txn::StepRegistry& steps_;
+  EtcdSelf etcd_;
   std::function<void()> restart_;
 };
 

@@ -190,4 +190,20 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
                             ": last error: " + last.message()));
 }
 
+Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    GD2_ASSIGN_OR_RETURN(std::vector<Member> members, store.MemberList());
+    uint64_t id = 0;
+    for (const auto& m : members) {
+      if (m.name == name) id = m.id;
+    }
+    if (id == 0) return OkStatus();
+    Status s = store.MemberRemove(id);
+    if (s.ok() || s.code() == StatusCode::kNotFound) return OkStatus();
+    if (std::chrono::steady_clock::now() >= deadline) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
 }  // namespace gd2::store

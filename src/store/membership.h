@@ -52,4 +52,8 @@ StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name, std::s
 // remove the learner and are returned as they are. Blocks the calling thread.
 Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseconds timeout);
 
+// Removes the member named `name` (a peer id), retrying while etcd refuses membership changes
+// (it does so until every voter has been connected for 5 s). OK if no member has that name.
+Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milliseconds timeout);
+
 }  // namespace gd2::store

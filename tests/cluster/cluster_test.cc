@@ -335,10 +335,40 @@ TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
       << "brick not cleaned on return";
 }
 
+TEST_F(ClusterTest, EtcdMembersAreElasticAndSurviveTheLossOfOne) {
+  // Every peer joined while the cluster had fewer than 3 etcd members: all three are members.
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h, Client(1)->Health());
+  EXPECT_EQ(h.members.size(), 3u);
+  for (const auto& m : h.members) EXPECT_TRUE(m.healthy) << m.name << ": " << m.error;
+  // The first peer dies, and its etcd member with it: the other two keep the store's quorum.
+  peers_[0]->Kill();
+  // After a leader election (a second or so) the survivors answer again.
+  EXPECT_TRUE(WaitFor(
+      [] {
+        auto peers = Client(1)->ListPeers();
+        if (!peers.ok()) return false;
+        for (const auto& p : *peers) {
+          if (p.client_addresses.front().rfind(kHosts[0], 0) == 0) return !p.online;
+        }
+        return false;
+      },
+      30s));
+  auto created = Client(1)->Do("POST", "/v1/volumes", ReplicaReq("cquorum", {1, 2}));
+  ASSERT_TRUE(created.ok()) << created.status().ToString() << "\n" << peers_[1]->ReadLog().substr(peers_[1]->ReadLog().size() - 3000);
+  ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/cquorum/start", nlohmann::json::object()));
+  ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/cquorum/stop", nlohmann::json::object()));
+  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cquorum"));
+  ASSERT_TRUE(peers_[0]->StartWithEnv({}));
+  EXPECT_TRUE(WaitFor([] { return PeerOnline(1, 0); }, 20s));
+  ASSERT_OK_AND_ASSIGN(api::HealthResp back, Client(0)->Health());
+  EXPECT_TRUE(back.healthy);
+}
+
 TEST_F(ClusterTest, RemovedPeerBecomesASingleNodeCluster) {
   // Runs last (gtest keeps file order): peer 2 leaves for good.
   std::string id = PeerId(2);
-  ASSERT_OK(Client(0)->RemovePeer(id));
+  auto removed = Client(0)->RemovePeer(id);
+  ASSERT_TRUE(removed.ok()) << removed.ToString();
   EXPECT_THAT(Client(0)->GetPeer(id), StatusIs(StatusCode::kNotFound));
   // It restarts on a store of its own with a new cluster id and secret.
   EXPECT_TRUE(WaitFor(
@@ -349,6 +379,11 @@ TEST_F(ClusterTest, RemovedPeerBecomesASingleNodeCluster) {
       },
       30s));
   EXPECT_NE(peers_[2]->secret(), peers_[0]->secret());
+  // Its etcd member left the cluster's membership.
+  EXPECT_TRUE(WaitFor([] {
+    auto hh = Client(0)->Health();
+    return hh.ok() && hh->members.size() == 2;
+  }, 10s)) << nlohmann::json(Client(0)->Health().value_or(api::HealthResp{})).dump() << "\n" << peers_[2]->ReadLog().substr(0, 20000);
 }
 
 }  // namespace

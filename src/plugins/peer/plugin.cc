@@ -8,6 +8,7 @@
 #include "peer_rpc/client.h"
 #include "plugins/peer/peer_store.h"
 #include "store/lock.h"
+#include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
 #include "store/watcher.h"
@@ -145,6 +146,10 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
                                             peer_rpc::Client::In(std::chrono::seconds(10)));
     if (!s.ok() && !force) return s.WithContext("peer did not leave");
   }
+  // A removed peer's etcd member goes too (a peer that left removed itself already; a dead one
+  // must not keep counting for quorum).
+  Status member = store::RemoveMemberNamed(*services_.store, id, std::chrono::seconds(10));
+  if (!member.ok()) ctx.log.Warn("cannot remove the peer's etcd member", {{"peer", id}, {"error", member}});
   GD2_ASSIGN_OR_RETURN(std::string peer_key, services_.keys.Peer(id));
   GD2_ASSIGN_OR_RETURN(std::string alive_key, services_.keys.Alive(id));
   GD2_RETURN_IF_ERROR(services_.store->Txn({}, {store::Op::Delete(peer_key), store::Op::Delete(alive_key)}, {}).status());
