@@ -152,7 +152,19 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
   if (!member.ok()) ctx.log.Warn("cannot remove the peer's etcd member", {{"peer", id}, {"error", member}});
   GD2_ASSIGN_OR_RETURN(std::string peer_key, services_.keys.Peer(id));
   GD2_ASSIGN_OR_RETURN(std::string alive_key, services_.keys.Alive(id));
-  GD2_RETURN_IF_ERROR(services_.store->Txn({}, {store::Op::Delete(peer_key), store::Op::Delete(alive_key)}, {}).status());
+  // The peer has left by now; the store may be electing a leader after the membership change,
+  // so a timeout here is retried rather than leaving a record of a peer that is gone.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (true) {
+    Status s = services_.store
+                   ->Txn({}, {store::Op::Delete(peer_key), store::Op::Delete(alive_key)}, {})
+                   .status();
+    if (s.ok()) break;
+    bool transient = s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
+    if (!transient || std::chrono::steady_clock::now() > until) return s;
+    ctx.log.Warn("retrying peer record removal", {{"peer", id}, {"error", s}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
   ctx.log.Info("peer removed", {{"peer", id}});
   return rest::Response::NoContent();
 }
