@@ -43,6 +43,9 @@ StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
   c->http_->set_read_timeout(secs, usecs);
   c->http_->set_write_timeout(secs, usecs);
   c->http_->set_keep_alive(true);
+  // Headers and body go out in separate writes: without this, Nagle plus the server's delayed
+  // ACK add 40 ms to every request with a body.
+  c->http_->set_tcp_nodelay(true);
   if (!c->opts_.ca_file.empty()) c->http_->set_ca_cert_path(c->opts_.ca_file);
   c->http_->enable_server_certificate_verification(!c->opts_.insecure);
   return c;
