@@ -10,16 +10,11 @@ void Daemon::AddCoreRoutes(plugins::Registrar& r) {
   using rest::Method;
   using rest::RequestContext;
   using rest::Response;
+  // GlusterD2 answers /ping with 200 and no body.
   rest::Route ping{"Ping", Method::kGet, "/ping",
-                   [](RequestContext&) -> StatusOr<Response> { return Response::NoContent(); },
+                   [](RequestContext&) -> StatusOr<Response> { return Response(); },
                    "liveness probe, no auth", "", ""};
   ping.auth = false;
-  // GlusterD2 answers /ping with 200 and no body.
-  ping.handler = [](RequestContext&) -> StatusOr<Response> {
-    Response res;
-    res.status = 200;
-    return res;
-  };
   r.AddRoute(std::move(ping));
 
   rest::Route endpoints{"GetEndpoints", Method::kGet, "/endpoints",

@@ -50,7 +50,7 @@ class Server {
   // The cluster id reported in X-Gluster-Cluster-Id (changes when a peer joins a cluster).
   void SetClusterId(std::string id);
 
-  // Handles one request; public so that tests and benchmarks can drive the pipeline.
+  // httplib's server with our connection handling and request pipeline (server.cc).
   class Impl;
 
  private:
