@@ -44,6 +44,7 @@ pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
   for (auto& e : env_store) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t parent = ::getpid();
+  std::string procs = opts.cgroup.empty() ? "" : opts.cgroup + "/cgroup.procs";
 
   pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -67,6 +68,17 @@ pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
   ::dup2(out_fd, 1);
   ::dup2(out_fd, 2);
   ::close(exec_err_pipe[0]);
+  if (!procs.empty()) {
+    // "0" moves the writing process.
+    int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) {
+      int err = errno;
+      ssize_t ignored = ::write(exec_err_pipe[1], &err, sizeof(err));
+      (void)ignored;
+      ::_exit(127);
+    }
+    ::close(fd);
+  }
   ::execvpe(argv[0], argv.data(), envp.data());
   int err = errno;
   ssize_t ignored = ::write(exec_err_pipe[1], &err, sizeof(err));
@@ -144,13 +156,14 @@ ExitInfo StopProcess(pid_t pid, std::chrono::milliseconds grace) {
 }
 
 StatusOr<RunResult> RunCommand(const std::vector<std::string>& argv,
-                               std::chrono::milliseconds timeout) {
+                               std::chrono::milliseconds timeout, const std::string& cgroup) {
   if (argv.empty()) return InvalidArgumentError("run: empty argv");
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return ErrnoError("pipe", errno);
   SpawnOptions so;
   so.argv = argv;
   so.new_process_group = false;
+  so.cgroup = cgroup;
   // Spawn writes to a file; use /proc/self/fd of the pipe's write end.
   so.output_file = "/proc/self/fd/" + std::to_string(out[1]);
   auto pid = Spawn(so);

@@ -30,6 +30,9 @@ struct SpawnOptions {
   // descriptors above 2 (all are made close-on-exec), so it cannot keep the daemon's listening
   // sockets or files open after the daemon exits.
   bool new_session = false;
+  // A cgroup v2 directory the child moves into before exec (so do all its descendants); empty:
+  // the parent's. Spawn fails if the move fails.
+  std::string cgroup;
 };
 
 // Starts a child. Returns its pid. The caller owns the child and must reap it
@@ -55,8 +58,9 @@ struct RunResult {
   ExitInfo exit;
   std::string output;
 };
+// `cgroup` as in SpawnOptions.
 StatusOr<RunResult> RunCommand(const std::vector<std::string>& argv,
-                               std::chrono::milliseconds timeout);
+                               std::chrono::milliseconds timeout, const std::string& cgroup = "");
 
 // True if a process with this pid exists and is not a zombie.
 bool ProcessAlive(pid_t pid);

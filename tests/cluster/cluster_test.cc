@@ -16,6 +16,7 @@
 #include "support/daemon_process.h"
 #include "support/gluster_mount.h"
 #include "support/loop_xfs.h"
+#include "support/net_partition.h"
 #include "support/status_matchers.h"
 
 namespace gd2::testing {
@@ -31,10 +32,22 @@ class ClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!LoopXfs::UnavailableReason().empty()) return;
+    // Each peer runs in a process group of its own, so that the network between peers can be cut.
+    auto net = NetPartition::Create();
+    if (net.ok()) {
+      net_ = net->release();
+    } else {
+      net_unavailable_ = net.status().ToString();
+    }
     for (int i = 0; i < kPeers; ++i) {
       DaemonOptions o;
       o.host = kHosts[i];
       o.client_port = 24007;
+      if (net_ != nullptr) {
+        auto group = net_->Group(GroupName(i));
+        ASSERT_TRUE(group.ok()) << group.status().ToString();
+        o.cgroup = *group;
+      }
       peers_[i] = new DaemonProcess(o);
       ASSERT_TRUE(peers_[i]->Start());
     }
@@ -65,6 +78,8 @@ class ClusterTest : public ::testing::Test {
       }
     }
     RunCommand({"pkill", "-9", "-f", "volfile-server-port 24007 --volfile-id shd/c"}, 5s).status().IgnoreError();
+    delete net_;  // removes the cuts; kills whatever is left in the peers' groups
+    net_ = nullptr;
     for (int i = 0; i < kPeers; ++i) {
       delete fses_[i];
       fses_[i] = nullptr;
@@ -118,12 +133,19 @@ class ClusterTest : public ::testing::Test {
     return h.ok() ? h->peer_id : "";
   }
 
+  static std::string GroupName(int peer) { return "peer" + std::to_string(peer); }
+  static NetPartition::Member NetMember(int peer) { return {GroupName(peer), kHosts[peer]}; }
+
   static DaemonProcess* peers_[kPeers];
   static LoopXfs* fses_[kPeers];
+  static NetPartition* net_;
+  static std::string net_unavailable_;
 };
 
 DaemonProcess* ClusterTest::peers_[kPeers] = {};
 LoopXfs* ClusterTest::fses_[kPeers] = {};
+NetPartition* ClusterTest::net_ = nullptr;
+std::string ClusterTest::net_unavailable_;
 
 TEST_F(ClusterTest, EveryPeerSeesTheWholeCluster) {
   for (int v = 0; v < kPeers; ++v) {
@@ -333,6 +355,80 @@ TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
   EXPECT_TRUE(WaitFor([] { return BrickPid("cdown", 2) == 0; }, 30s)) << "brick not stopped on return";
   EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cdown", 2) + "/.glusterfs"); }, 30s))
       << "brick not cleaned on return";
+}
+
+TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
+  if (net_ == nullptr) GTEST_SKIP() << "network partitions unavailable: " << net_unavailable_;
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cnet", {0, 1, 2})));
+  // The client gives up on an unreachable brick after 5 s instead of the default 42.
+  api::VolOptionReq opt;
+  opt.options = {{"network.ping-timeout", "5"}};
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cnet/options", nlohmann::json(opt)));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cnet/start", nlohmann::json::object()));
+  // A second volume, stopped and deleted while peer 2 is cut off.
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cnet2", {0, 1, 2})));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cnet2/start", nlohmann::json::object()));
+  // The mount runs on peer 0's side of the cut.
+  auto group0 = net_->Group(GroupName(0));
+  ASSERT_OK(group0.status());
+  auto m = GlusterMount::Mount(kHosts[0], 24007, "cnet", *group0);
+  ASSERT_OK(m);
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0}, errors{0};
+  std::thread writer([&] {
+    while (!stop) {
+      std::ofstream out((*m)->path() + "/p" + std::to_string(written.load()));
+      out << "data";
+      out.close();
+      if (out.fail()) {
+        errors++;
+      } else {
+        written++;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  ASSERT_TRUE(WaitFor([&] { return written > 20; }, 20s));
+
+  ASSERT_OK(net_->Cut({NetMember(2)}, {NetMember(0), NetMember(1)}));
+  int at_cut = written;
+  // The mount stalls for at most the ping timeout, then goes on with the two bricks it reaches.
+  EXPECT_TRUE(WaitFor([&] { return written > at_cut + 50; }, 30s)) << "mount stalled";
+  // Peer 2 can no longer renew its lease with the majority: it is shown offline.
+  EXPECT_TRUE(WaitFor([] { return !PeerOnline(0, 2); }, 20s)) << "peer 2 still shown online";
+  // Operations that do not need peer 2 go on: a volume on peers 0 and 1 only...
+  ASSERT_OK(Client(1)->Do("POST", "/v1/volumes", ReplicaReq("cnetside", {0, 1})));
+  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cnetside"));
+  // ... and stopping and deleting a volume with a brick on peer 2, whose part waits for it.
+  ASSERT_OK(Client(1)->Do("POST", "/v1/volumes/cnet2/stop", nlohmann::json::object()));
+  ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/cnet2"));
+  EXPECT_EQ(BrickPid("cnet2", 0), 0);
+  EXPECT_FALSE(fs::exists(BrickPath("cnet2", 1) + "/.glusterfs"));
+  EXPECT_GT(BrickPid("cnet2", 2), 0) << "the cut-off peer cannot have heard of the stop";
+
+  ASSERT_OK(net_->Heal());
+  EXPECT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 30s)) << "peer 2 not back online";
+  // Back in touch, peer 2 catches up on what happened meanwhile.
+  EXPECT_TRUE(WaitFor([] { return BrickPid("cnet2", 2) == 0; }, 30s)) << "brick not stopped";
+  EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cnet2", 2) + "/.glusterfs"); }, 30s))
+      << "brick not cleaned";
+  stop = true;
+  writer.join();
+  EXPECT_EQ(errors.load(), 0);
+  // Files written during the cut reach peer 2's brick through self-heal.
+  int total = written;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        for (int i = 0; i < total; ++i) {
+          if (!fs::exists(BrickPath("cnet", 2) + "/p" + std::to_string(i))) return false;
+        }
+        return true;
+      },
+      90s))
+      << "heal did not bring peer 2's brick level";
+  m->reset();
+  ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/cnet/stop", nlohmann::json::object()));
+  ASSERT_OK(Client(2)->Do("DELETE", "/v1/volumes/cnet"));
 }
 
 TEST_F(ClusterTest, EtcdMembersAreElasticAndSurviveTheLossOfOne) {

@@ -85,6 +85,7 @@ bool DaemonProcess::Start() {
   }
   so.argv.insert(so.argv.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   so.env = opts_.env;
+  so.cgroup = opts_.cgroup;
   so.output_file = dir_.path() + "/stderr.log";
   auto pid = Spawn(so);
   if (!pid.ok()) {

@@ -26,6 +26,8 @@ struct DaemonOptions {
   int client_port = 0;
   std::vector<std::string> extra_args;
   std::map<std::string, std::string> env;
+  // A cgroup v2 directory to run in (see NetPartition); empty: the test's own.
+  std::string cgroup;
 };
 
 class DaemonProcess {

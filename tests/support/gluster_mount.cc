@@ -7,7 +7,8 @@
 namespace gd2::testing {
 
 StatusOr<std::unique_ptr<GlusterMount>> GlusterMount::Mount(const std::string& host, int port,
-                                                           const std::string& volume) {
+                                                           const std::string& volume,
+                                                           const std::string& cgroup) {
   std::unique_ptr<GlusterMount> m(new GlusterMount());
   m->dir_ = std::make_unique<TempDir>("gd2mnt");
   m->path_ = m->dir_->path() + "/mnt";
@@ -17,7 +18,7 @@ StatusOr<std::unique_ptr<GlusterMount>> GlusterMount::Mount(const std::string& h
                        RunCommand({"mount", "-t", "glusterfs", "-o",
                                    "server-port=" + std::to_string(port) + ",log-file=" + m->log_,
                                    host + ":/" + volume, m->path_},
-                                  std::chrono::seconds(60)));
+                                  std::chrono::seconds(60), cgroup));
   if (r.exit.code != 0) {
     return UnavailableError("mount of " + volume + " failed: " + r.output);
   }

@@ -12,9 +12,11 @@ namespace gd2::testing {
 
 class GlusterMount {
  public:
-  // Mounts host:/volume fetching the volfile from `port`.
+  // Mounts host:/volume fetching the volfile from `port`. The client process runs in cgroup v2
+  // directory `cgroup` if given (see NetPartition), so that it is on that peer's side of a cut.
   static StatusOr<std::unique_ptr<GlusterMount>> Mount(const std::string& host, int port,
-                                                       const std::string& volume);
+                                                       const std::string& volume,
+                                                       const std::string& cgroup = "");
   ~GlusterMount();
   const std::string& path() const { return path_; }
   // The client's own log file.
