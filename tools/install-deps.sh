@@ -7,7 +7,7 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client glusterfs-server glusterfs-client
-  xfsprogs attr util-linux openssl wrk python3 procps psmisc
+  xfsprogs attr util-linux openssl wrk python3 procps psmisc iptables
 )
 missing=()
 for p in "${packages[@]}"; do
