@@ -3,7 +3,8 @@
 #   cmake -S . -B build/rel -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGD2_FAILPOINTS=OFF
 #   ninja -C build/rel glusterd2 gd2_token store_bench
 #   bench/run.sh build/rel [rest-duration-seconds] [store-ops]
-# Everything runs on 127.0.0.1 and every process started is stopped at the end.
+# Everything runs on loopback (127.0.0.1; scale_peers also uses 127.0.0.2 and 127.0.0.3) and
+# every process started is stopped at the end.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,26 +1,31 @@
 // scale_peers: what the size of the cluster costs. One etcd (started here on loopback) holds one
-// cluster in which a REAL glusterd2 (--etcd-endpoints, GD2_CLUSTER_ID) is one peer and this
-// process simulates all the others: for each simulated peer it writes what a starting daemon
-// writes (see Daemon::Start/RegisterSelf: predecessor check, its own session lease, alive key,
-// peer record) and keeps that lease alive like store::Session does (one KeepAliveOnce, then a
-// wait of TTL/3, on a stream of its own per call). For each cluster size N (total peers, the
-// real daemon included) it prints:
-//   - add:       time to register the N-1 simulated peers (leases + alive keys + records)
+// cluster in which THREE real glusterd2 daemons (--etcd-endpoints, GD2_CLUSTER_ID, one shared
+// secret pre-written to each <workdir>/auth, each on a loopback address of its own) are peers
+// and this process simulates all the others: for each simulated peer it writes what a starting
+// daemon writes (see Daemon::Start/RegisterSelf: predecessor check, its own session lease, alive
+// key, peer record) and keeps that lease alive like store::Session does (one KeepAliveOnce, then
+// a wait of TTL/3, on a stream of its own per call). For each cluster size N (total peers, the
+// three real daemons included; N >= 3) it prints:
+//   - add:       time to register the N-3 simulated peers (leases + alive keys + records)
 //   - liveness:  over an idle window, keepalive calls per second (counted here, plus the real
-//                daemon's own 3/TTL), next to etcd's /metrics: LeaseKeepAlive streams and
+//                daemons' own 3/TTL each), next to etcd's /metrics: LeaseKeepAlive streams and
 //                messages, raft proposals and WAL fsyncs (lease renewal is not a raft write in
 //                etcd 3.4), and the CPU etcd used
-//   - GET /v1/peers p50/p99 through the real daemon (sequential, signed with its secret)
-//   - the real daemon's VmRSS/VmHWM
-//   - volume create/delete: a 3-brick distribute volume whose bricks are all on the real daemon
-//     (a stand-in for an operation touching 3 peers; simulated peers run no peer RPC service),
-//     median over --volume-ops iterations
+//   - GET /v1/peers p50/p99 through the first real daemon (sequential, signed with the secret)
+//   - the first real daemon's VmRSS/VmHWM
+//   - volume create/delete through the first real daemon: a replica 3 volume with one brick on
+//     each real daemon (a plain directory; the request names the daemon by peer id; the volume
+//     is never started), so the transaction's per-peer brick steps (volume.prepare-bricks,
+//     volume.delete-bricks) run locally on the first daemon and over peer RPC, signed with the
+//     shared secret, on the other two; median over --volume-ops iterations
 // The aim: a volume operation should cost the same at 1000 peers as at 3. Not a test: nothing is
 // asserted about timing. Every process started here is stopped by pid before exit.
 //
 //   scale_peers --glusterd2 PATH --workdir DIR [--sizes 3,100,1000] [--gets 200]
 //               [--volume-ops 10] [--ttl 10] [--window 10] [--keepalive-threads 4]
-//               [--register-threads 8] [--host 127.0.0.1] [--etcd PATH]
+//               [--register-threads 8] [--hosts 127.0.0.1,127.0.0.2,127.0.0.3] [--etcd PATH]
+// --hosts: the three real daemons' addresses (etcd listens on the first). Bricks record their
+// daemon's registered client host, so distinct addresses make the three bricks distinct hosts.
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -75,9 +80,12 @@ struct Args {
   int window_seconds = 10;
   int keepalive_threads = 4;
   int register_threads = 8;
-  std::string host = "127.0.0.1";
+  // The three real daemons' addresses; etcd listens on the first.
+  std::vector<std::string> hosts = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
   std::string etcd = "etcd";
 };
+
+constexpr int kRealDaemons = 3;
 
 bool ParseInt(std::string_view s, int& out) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -116,8 +124,17 @@ std::optional<Args> ParseArgs(int argc, char** argv) {
       ok = ParseInt(value, a.keepalive_threads);
     } else if (flag == "--register-threads") {
       ok = ParseInt(value, a.register_threads);
-    } else if (flag == "--host") {
-      a.host = value;
+    } else if (flag == "--hosts") {
+      a.hosts.clear();
+      while (ok && !value.empty()) {
+        size_t c = value.find(',');
+        in_addr unused{};
+        std::string h(value.substr(0, c));
+        ok = ::inet_pton(AF_INET, h.c_str(), &unused) == 1;
+        a.hosts.push_back(h);
+        value = c == std::string_view::npos ? std::string_view() : value.substr(c + 1);
+      }
+      ok = ok && a.hosts.size() == static_cast<size_t>(kRealDaemons);
     } else if (flag == "--etcd") {
       a.etcd = value;
     } else {
@@ -126,6 +143,10 @@ std::optional<Args> ParseArgs(int argc, char** argv) {
     if (!ok) return std::nullopt;
   }
   if (a.glusterd2.empty() || a.workdir.empty() || a.sizes.empty()) return std::nullopt;
+  // The real daemons are peers too.
+  if (std::any_of(a.sizes.begin(), a.sizes.end(), [](int n) { return n < kRealDaemons; })) {
+    return std::nullopt;
+  }
   return a;
 }
 
@@ -292,25 +313,39 @@ class EtcdServer {
   pid_t pid_ = -1;
 };
 
-// The real daemon, on the external etcd, in the cluster `cluster_id`.
+// One real daemon, on the external etcd, in the cluster `cluster_id`, with the cluster's shared
+// `secret` (written to <dir>/auth before it starts: LoadOrCreateSecret keeps an existing file;
+// the same secret signs peer RPC between the daemons and the ReST calls made here). Its identity
+// comes from GD2_CLUSTER_ID and GD2_PEER_ID, which LoadOrCreateIdentity prefers to (and saves
+// into) <dir>/uuid.toml.
 class Daemon {
  public:
-  Daemon(std::string binary, std::string host, std::string dir)
-      : binary_(std::move(binary)), host_(std::move(host)), dir_(std::move(dir)) {}
+  Daemon(std::string binary, std::string host, std::string dir, std::string peer_id)
+      : binary_(std::move(binary)),
+        host_(std::move(host)),
+        dir_(std::move(dir)),
+        peer_id_(std::move(peer_id)) {}
   ~Daemon() { Stop(); }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
   gd2::Status Start(const std::string& etcd_endpoint, const std::string& cluster_id,
-                    const std::string& peer_id, int ttl_seconds) {
+                    const std::string& secret, const std::string& name, int ttl_seconds) {
     GD2_RETURN_IF_ERROR(gd2::MakeDirs(dir_));
-    int port = FreePort(host_);
+    GD2_RETURN_IF_ERROR(gd2::WriteFileAtomic(dir_ + "/auth", secret, 0600));
+    const int port = FreePort(host_);
+    client_address_ = host_ + ":" + std::to_string(port);
+    peer_address_ = host_ + ":" + std::to_string(FreePort(host_));
     gd2::SpawnOptions so;
     so.argv = {binary_,
                "--workdir",
                dir_,
+               "--peer-name",
+               name,
                "--client-address",
-               host_ + ":" + std::to_string(port),
+               client_address_,
                "--peer-address",
-               host_ + ":" + std::to_string(FreePort(host_)),
+               peer_address_,
                "--etcd-endpoints",
                etcd_endpoint,
                "--lease-ttl",
@@ -319,11 +354,11 @@ class Daemon {
                dir_ + "/glusterd2.log",
                "--log-level",
                "info"};
-    so.env = {{"GD2_CLUSTER_ID", cluster_id}, {"GD2_PEER_ID", peer_id}};
+    so.env = {{"GD2_CLUSTER_ID", cluster_id}, {"GD2_PEER_ID", peer_id_}};
     so.output_file = dir_ + "/stderr.log";
     GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
     gd2::client::ClientOptions co;
-    co.endpoint = "http://" + host_ + ":" + std::to_string(port);
+    co.endpoint = "http://" + client_address_;
     co.timeout = milliseconds(500);
     GD2_ASSIGN_OR_RETURN(auto probe, gd2::client::Client::Create(co));
     bool up = WaitFor([&] { return gd2::PollExit(pid_).has_value() || probe->Ping().ok(); },
@@ -331,9 +366,17 @@ class Daemon {
     if (!up || !gd2::ProcessAlive(pid_)) {
       return gd2::UnavailableError("glusterd2 did not come up; see " + dir_ + "/glusterd2.log");
     }
-    GD2_ASSIGN_OR_RETURN(co.secret, gd2::ReadFile(dir_ + "/auth"));
+    co.secret = secret;
     co.timeout = std::chrono::seconds(60);
     GD2_ASSIGN_OR_RETURN(client_, gd2::client::Client::Create(co));
+    // It must have kept the secret and taken the identity given.
+    GD2_ASSIGN_OR_RETURN(std::string on_disk, gd2::ReadFile(dir_ + "/auth"));
+    if (on_disk != secret) return gd2::InternalError("glusterd2 replaced " + dir_ + "/auth");
+    GD2_ASSIGN_OR_RETURN(gd2::api::HealthResp h, client_->Health());
+    if (h.peer_id != peer_id_ || h.cluster_id != cluster_id) {
+      return gd2::InternalError("glusterd2 in " + dir_ + " is peer " + h.peer_id + " of cluster " +
+                                h.cluster_id + ", not the identity it was given");
+    }
     return gd2::OkStatus();
   }
 
@@ -345,12 +388,18 @@ class Daemon {
 
   pid_t pid() const { return pid_; }
   const std::string& host() const { return host_; }
+  const std::string& peer_id() const { return peer_id_; }
+  const std::string& client_address() const { return client_address_; }
+  const std::string& peer_address() const { return peer_address_; }
   gd2::client::Client& client() { return *client_; }
 
  private:
   std::string binary_;
   std::string host_;
   std::string dir_;
+  std::string peer_id_;
+  std::string client_address_;
+  std::string peer_address_;
   pid_t pid_ = -1;
   std::unique_ptr<gd2::client::Client> client_;
 };
@@ -549,7 +598,7 @@ struct Row {
   double fsyncs_per_s = std::nan("");
   double etcd_cpu_pct = std::nan("");
   double daemon_cpu_pct = std::nan("");
-  double ka_p50_ms = 0, ka_p99_ms = 0, late_max_ms = 0;
+  double ka_p50_ms = std::nan(""), ka_p99_ms = std::nan(""), late_max_ms = 0;
   int64_t ka_failed = 0, ka_lost = 0;
   // Reads through the daemon.
   size_t listed = 0;
@@ -571,12 +620,13 @@ std::string Fmt(double v, const char* format = "%.1f") {
 
 class Bench {
  public:
-  Bench(const Args& args, EtcdServer& etcd, Daemon& daemon, gd2::store::Store& store,
-        const gd2::store::KeySpace& keys, std::string daemon_peer_id)
+  // `daemons`: the real ones; the first serves the reads, memory figures and volume requests.
+  Bench(const Args& args, EtcdServer& etcd, std::vector<Daemon*> daemons, gd2::store::Store& store,
+        const gd2::store::KeySpace& keys)
       : args_(args),
         etcd_(etcd),
-        daemon_(daemon),
-        daemon_peer_id_(std::move(daemon_peer_id)),
+        daemons_(std::move(daemons)),
+        daemon_(*daemons_.front()),
         sim_(store, keys, args.ttl_seconds, args.keepalive_threads) {}
 
   gd2::StatusOr<Row> Measure(int n) {
@@ -584,16 +634,17 @@ class Bench {
     row.n = n;
     GD2_RETURN_IF_ERROR(sim_.RemoveAll());
     sim_.TakeStats();
-    std::fprintf(stderr, "scale_peers: N=%d: registering %d simulated peers\n", n, n - 1);
+    const int simulated = n - static_cast<int>(daemons_.size());
+    std::fprintf(stderr, "scale_peers: N=%d: registering %d simulated peers\n", n, simulated);
 
     GD2_ASSIGN_OR_RETURN(std::string m0, etcd_.Metrics());
     Clock::time_point t0 = Clock::now();
-    GD2_RETURN_IF_ERROR(sim_.Add(n - 1, args_.register_threads));
+    GD2_RETURN_IF_ERROR(sim_.Add(simulated, args_.register_threads));
     row.add_ms = MsBetween(t0, Clock::now());
     GD2_ASSIGN_OR_RETURN(std::string m1, etcd_.Metrics());
     row.add_proposals = Delta(m1, m0, "etcd_server_proposals_committed_total");
 
-    // The daemon sees all N online (its own alive key included).
+    // The first daemon sees all N online (the real daemons' alive keys included).
     bool all = WaitFor(
         [&] {
           auto peers = daemon_.client().ListPeers();
@@ -651,9 +702,10 @@ class Bench {
     GD2_ASSIGN_OR_RETURN(std::string m1, etcd_.Metrics());
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     row.window_s = secs;
-    const double daemon_rate = 3.0 / args_.ttl_seconds;  // its own Session
-    row.keepalive_per_s = static_cast<double>(ks.ok + ks.failed + ks.lost) / secs + daemon_rate;
-    row.expected_per_s = (n - 1) * 3.0 / args_.ttl_seconds + daemon_rate;
+    // The real daemons' own Sessions.
+    const double daemons_rate = static_cast<double>(daemons_.size()) * 3.0 / args_.ttl_seconds;
+    row.keepalive_per_s = static_cast<double>(ks.ok + ks.failed + ks.lost) / secs + daemons_rate;
+    row.expected_per_s = n * 3.0 / args_.ttl_seconds;
     const std::string ka = "grpc_method=\"LeaseKeepAlive\"";
     row.etcd_ka_streams_per_s = Delta(m1, m0, "grpc_server_handled_total", ka) / secs;
     row.etcd_renewed_per_s = Delta(m1, m0, "etcd_debugging_lease_renewed_total") / secs;
@@ -692,7 +744,11 @@ class Bench {
     row.get_p99_ms = Quantile(ms, 0.99);
   }
 
+  // A replica 3 volume with one brick on each real daemon, created and deleted through the first.
   void VolumeOps(int n, Row& row) {
+    auto fail = [&](const std::string& what) {
+      if (row.vol_errors++ == 0 && row.first_error.empty()) row.first_error = what;
+    };
     std::vector<double> creates, deletes;
     for (int i = 0; i < args_.volume_ops; ++i) {
       std::string name = "scale-n" + std::to_string(n) + "-" + std::to_string(i);
@@ -701,29 +757,33 @@ class Bench {
       req.force = true;
       req.flags["allow-root-dir"] = true;
       gd2::api::SubvolReq sv;
-      sv.type = "distribute";
-      for (int b = 1; b <= 3; ++b) {
-        std::string dir = args_.workdir + "/bricks/" + name + "-b" + std::to_string(b);
+      sv.type = "replicate";
+      sv.replica = static_cast<int>(daemons_.size());
+      for (size_t d = 0; d < daemons_.size(); ++d) {
+        std::string dir = args_.workdir + "/bricks/gd2-" + std::to_string(d + 1) + "/" + name;
         std::error_code ec;
         fs::create_directories(dir, ec);
-        sv.bricks.push_back({daemon_peer_id_, dir, ""});
+        // By peer id: one key to read, where a host would have the daemon list every peer.
+        sv.bricks.push_back({daemons_[d]->peer_id(), dir, ""});
       }
       req.subvols.push_back(sv);
       Clock::time_point t0 = Clock::now();
       auto created = daemon_.client().Do("POST", "/v1/volumes", nlohmann::json(req));
       Clock::time_point t1 = Clock::now();
       if (!created.ok()) {
-        if (row.vol_errors++ == 0 && row.first_error.empty()) {
-          row.first_error = "volume create: " + created.status().ToString();
-        }
+        fail("volume create: " + created.status().ToString());
         continue;
       }
+      // Not timed: the volume is what was asked for, one brick on each daemon under its host.
+      std::string layout = CheckLayout(*created);
       auto deleted = daemon_.client().Do("DELETE", "/v1/volumes/" + name);
       Clock::time_point t2 = Clock::now();
       if (!deleted.ok()) {
-        if (row.vol_errors++ == 0 && row.first_error.empty()) {
-          row.first_error = "volume delete: " + deleted.status().ToString();
-        }
+        fail("volume delete: " + deleted.status().ToString());
+        continue;
+      }
+      if (!layout.empty()) {
+        fail("volume create: " + layout);
         continue;
       }
       creates.push_back(MsBetween(t0, t1));
@@ -733,21 +793,46 @@ class Bench {
     row.delete_ms = Quantile(deletes, 0.5);
   }
 
+  // "" if `v` (a created volume) is one replica subvolume whose i-th brick is on daemons_[i] with
+  // that daemon's host; otherwise what differs.
+  std::string CheckLayout(const nlohmann::json& v) const {
+    const size_t want = daemons_.size();
+    if (v.value("type", "") != "Replicate") return "type " + v.value("type", "?");
+    if (v.value("replica-count", 0) != static_cast<int>(want)) {
+      return "replica-count " + std::to_string(v.value("replica-count", 0));
+    }
+    const nlohmann::json subvols = v.value("subvols", nlohmann::json::array());
+    const nlohmann::json bricks =
+        subvols.size() == 1 ? subvols[0].value("bricks", nlohmann::json::array()) : nullptr;
+    if (!bricks.is_array() || bricks.size() != want) {
+      return "not one subvolume of " + std::to_string(want) + " bricks";
+    }
+    for (size_t d = 0; d < want; ++d) {
+      std::string peer = bricks[d].value("peer-id", "");
+      std::string host = bricks[d].value("host", "");
+      if (peer != daemons_[d]->peer_id() || host != daemons_[d]->host()) {
+        return "brick " + std::to_string(d + 1) + " is on " + host + " (peer " + peer + "), not " +
+               daemons_[d]->host() + " (peer " + daemons_[d]->peer_id() + ")";
+      }
+    }
+    return "";
+  }
+
   const Args& args_;
   EtcdServer& etcd_;
-  Daemon& daemon_;
-  const std::string daemon_peer_id_;
+  const std::vector<Daemon*> daemons_;
+  Daemon& daemon_;  // the first of daemons_
   SimulatedPeers sim_;
 };
 
 void PrintReport(const Args& args, const std::vector<Row>& rows) {
   std::printf(
-      "\nscale_peers: one etcd, one real glusterd2 (--etcd-endpoints) and N-1 simulated peers in\n"
-      "one process, all on %s; lease TTL %d s, keepalive every TTL/3 per lease (as "
-      "store::Session).\n"
-      "N counts every peer, the real daemon included. Aim: a volume operation costs the same at\n"
-      "1000 peers as at 3.\n",
-      args.host.c_str(), args.ttl_seconds);
+      "\nscale_peers: one etcd and three real glusterd2 daemons (--etcd-endpoints, one cluster id\n"
+      "and secret) on %s, %s and %s (etcd on the first), and N-3\n"
+      "simulated peers in one process; lease TTL %d s, keepalive every TTL/3 per lease (as\n"
+      "store::Session). N counts every peer, the three real daemons included. Aim: a volume\n"
+      "operation costs the same at 1000 peers as at 3.\n",
+      args.hosts[0].c_str(), args.hosts[1].c_str(), args.hosts[2].c_str(), args.ttl_seconds);
 
   std::printf(
       "\n1. registration and what liveness costs (idle window: %.1f s, a whole number of\n"
@@ -757,17 +842,19 @@ void PrintReport(const Args& args, const std::vector<Row>& rows) {
               "add_prop", "ka/s", "expect/s", "etcd_ka/s", "renew/s", "prop/s", "fsync/s",
               "etcd_cpu", "ka_p50", "ka_p99", "late_max", "lost");
   for (const Row& r : rows) {
-    std::printf("%6d %9.0f %8s | %9.1f %9.1f %9s %9s %9s %8s %7s%% | %8.2f %8.2f %8.0f %6lld\n",
-                r.n, r.add_ms, Fmt(r.add_proposals, "%.0f").c_str(), r.keepalive_per_s,
-                r.expected_per_s, Fmt(r.etcd_ka_streams_per_s).c_str(),
-                Fmt(r.etcd_renewed_per_s).c_str(), Fmt(r.proposals_per_s, "%.2f").c_str(),
-                Fmt(r.fsyncs_per_s, "%.2f").c_str(), Fmt(r.etcd_cpu_pct).c_str(), r.ka_p50_ms,
-                r.ka_p99_ms, r.late_max_ms, static_cast<long long>(r.ka_lost));
+    // ka_p50/ka_p99 are n/a at N=3: no simulated peer, no keepalive timed here.
+    std::printf("%6d %9.0f %8s | %9.1f %9.1f %9s %9s %9s %8s %7s%% | %8s %8s %8.0f %6lld\n", r.n,
+                r.add_ms, Fmt(r.add_proposals, "%.0f").c_str(), r.keepalive_per_s, r.expected_per_s,
+                Fmt(r.etcd_ka_streams_per_s).c_str(), Fmt(r.etcd_renewed_per_s).c_str(),
+                Fmt(r.proposals_per_s, "%.2f").c_str(), Fmt(r.fsyncs_per_s, "%.2f").c_str(),
+                Fmt(r.etcd_cpu_pct).c_str(), Fmt(r.ka_p50_ms, "%.2f").c_str(),
+                Fmt(r.ka_p99_ms, "%.2f").c_str(), r.late_max_ms, static_cast<long long>(r.ka_lost));
   }
   std::printf(
-      "add_ms: registering the N-1 simulated peers, %d at a time (per peer: get alive key, grant\n"
+      "add_ms: registering the N-3 simulated peers, %d at a time (per peer: get alive key, grant\n"
       "  lease, put alive, get record + alive, put record, put alive); add_prop: raft proposals\n"
-      "  etcd committed meanwhile. ka/s: keepalive calls counted here + the real daemon's 3/TTL;\n"
+      "  etcd committed meanwhile. ka/s: keepalive calls counted here + 3/TTL for each of the 3\n"
+      "  real daemons (their own sessions, not counted); expect/s: 3/TTL for each of the N peers;\n"
       "  etcd_ka/s: etcd's grpc_server_handled_total{LeaseKeepAlive} (one stream per call);\n"
       "  renew/s: etcd_debugging_lease_renewed_total; prop/s and fsync/s: raft proposals and WAL\n"
       "  fsyncs per second while only liveness ran; etcd_cpu: etcd's CPU (100%% = one core).\n"
@@ -775,7 +862,8 @@ void PrintReport(const Args& args, const std::vector<Row>& rows) {
       "  lost: leases found expired.\n",
       args.register_threads);
 
-  std::printf("\n2. the real daemon: reads, memory and a volume operation\n");
+  std::printf("\n2. through the first real daemon (%s): reads, memory and a volume operation\n",
+              args.hosts[0].c_str());
   std::printf("%6s %8s %9s %9s %9s %6s | %8s %8s %8s | %10s %10s %6s\n", "N", "listed", "body_kB",
               "get_p50", "get_p99", "errors", "rss_MiB", "hwm_MiB", "gd2_cpu", "create_p50",
               "delete_p50", "errors");
@@ -789,17 +877,19 @@ void PrintReport(const Args& args, const std::vector<Row>& rows) {
   std::printf(
       "get_p50/get_p99: %d sequential GET /v1/peers (client::Client, JWT per request, JSON "
       "parsed),\n"
-      "  ms, while the keepalives run. rss/hwm: VmRSS/VmHWM of the daemon after the reads.\n"
-      "  gd2_cpu: the daemon's CPU in the idle window. create/delete: medians over %d volume\n"
-      "  create + delete, ms: distribute, 3 bricks in temp dirs, all on the real daemon (a\n"
-      "  stand-in for an operation that touches 3 peers: simulated peers serve no peer RPC).\n",
+      "  ms, while the keepalives run. rss/hwm: VmRSS/VmHWM of that daemon after the reads.\n"
+      "  gd2_cpu: its CPU in the idle window. create/delete: medians over %d volume create +\n"
+      "  delete sent to it, ms: replica 3, one brick (a temp dir) on each of the 3 real daemons,\n"
+      "  so each transaction runs its brick step locally on the first daemon and over peer RPC\n"
+      "  (signed with the shared secret) on the other two; the volume is never started.\n"
+      "  Simulated peers host no bricks and serve no peer RPC.\n",
       args.gets, args.volume_ops);
   if (rows.size() >= 2) {
     const Row& a = rows.front();
     const Row& b = rows.back();
     std::printf(
         "\nN=%d vs N=%d: GET /v1/peers p50 x%.1f, volume create p50 x%s, delete p50 x%s,"
-        " daemon RSS %+.1f MiB\n",
+        " first daemon's RSS %+.1f MiB\n",
         b.n, a.n, b.get_p50_ms / a.get_p50_ms, Fmt(b.create_ms / a.create_ms, "%.2f").c_str(),
         Fmt(b.delete_ms / a.delete_ms, "%.2f").c_str(), b.rss_mib - a.rss_mib);
   }
@@ -811,22 +901,33 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --glusterd2 PATH --workdir DIR [--sizes 3,100,1000] [--gets N]\n"
                  "         [--volume-ops N] [--ttl S] [--window S] [--keepalive-threads N]\n"
-                 "         [--register-threads N] [--host IP] [--etcd PATH]\n",
+                 "         [--register-threads N] [--hosts IP,IP,IP] [--etcd PATH]\n"
+                 "  (every size at least 3: the three real daemons are peers too)\n",
                  argv[0]);
     return 2;
   }
-  EtcdServer etcd(args->etcd, args->host, args->workdir + "/etcd");
+  EtcdServer etcd(args->etcd, args->hosts[0], args->workdir + "/etcd");
   if (gd2::Status s = etcd.Start(); !s.ok()) {
     std::fprintf(stderr, "scale_peers: %s\n", s.ToString().c_str());
     return 1;
   }
+  // One cluster: the same id and secret for every real daemon. Declared after etcd, so on any
+  // early return they are stopped (by pid) before it.
   const std::string cluster_id = gd2::NewUuid();
-  const std::string daemon_peer_id = gd2::NewUuid();
-  Daemon daemon(args->glusterd2, args->host, args->workdir + "/gd2");
-  if (gd2::Status s = daemon.Start(etcd.endpoint(), cluster_id, daemon_peer_id, args->ttl_seconds);
-      !s.ok()) {
-    std::fprintf(stderr, "scale_peers: %s\n", s.ToString().c_str());
-    return 1;
+  const std::string secret = gd2::RandomHex(32);
+  std::vector<std::unique_ptr<Daemon>> daemons;
+  std::vector<Daemon*> real;
+  for (int i = 0; i < kRealDaemons; ++i) {
+    const std::string name = "gd2-" + std::to_string(i + 1);
+    daemons.push_back(std::make_unique<Daemon>(args->glusterd2, args->hosts[i],
+                                               args->workdir + "/" + name, gd2::NewUuid()));
+    real.push_back(daemons.back().get());
+    gd2::Status s =
+        daemons.back()->Start(etcd.endpoint(), cluster_id, secret, name, args->ttl_seconds);
+    if (!s.ok()) {
+      std::fprintf(stderr, "scale_peers: %s: %s\n", name.c_str(), s.ToString().c_str());
+      return 1;
+    }
   }
   gd2::store::Options so;
   so.endpoints = {etcd.endpoint()};
@@ -836,14 +937,18 @@ int Main(int argc, char** argv) {
     return 1;
   }
   gd2::store::KeySpace keys(cluster_id);
-  std::printf("scale_peers: etcd %s (pid %d), glusterd2 pid %d, cluster %s\n",
-              etcd.endpoint().c_str(), etcd.pid(), daemon.pid(), cluster_id.c_str());
+  std::printf("scale_peers: etcd %s (pid %d), cluster %s\n", etcd.endpoint().c_str(), etcd.pid(),
+              cluster_id.c_str());
+  for (const Daemon* d : real) {
+    std::printf("scale_peers: glusterd2 pid %d, peer %s, client %s, peer RPC %s\n", d->pid(),
+                d->peer_id().c_str(), d->client_address().c_str(), d->peer_address().c_str());
+  }
   std::fflush(stdout);
 
   std::vector<Row> rows;
   int rc = 0;
   {
-    Bench bench(*args, etcd, daemon, **store, keys, daemon_peer_id);
+    Bench bench(*args, etcd, real, **store, keys);
     for (int n : args->sizes) {
       auto row = bench.Measure(n);
       if (!row.ok()) {
@@ -856,7 +961,7 @@ int Main(int argc, char** argv) {
     bench.Cleanup().IgnoreError();
   }
   PrintReport(*args, rows);
-  daemon.Stop();
+  for (auto it = daemons.rbegin(); it != daemons.rend(); ++it) (*it)->Stop();
   store->reset();
   etcd.Stop();
   return rc;

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Cluster-size benchmark: one etcd, one real glusterd2 and N-1 simulated peers (their leases,
-# alive keys and records, kept alive like the daemon's session does) for N = 3, 100, 1000; see
-# bench/scale_peers.cc for what is measured. Builds nothing:
+# Cluster-size benchmark: one etcd, three real glusterd2 daemons in one cluster (same etcd,
+# cluster id and auth secret) and N-3 simulated peers (their leases, alive keys and records, kept
+# alive like the daemon's session does) for N = 3, 100, 1000; the volume create/delete measured
+# is a replica 3 volume with one brick on each real daemon. See bench/scale_peers.cc for what is
+# measured. Builds nothing:
 #   ninja -C build/rel glusterd2 scale_peers
 #   bench/scale_peers.sh build/rel [extra scale_peers flags, e.g. --sizes 3,100 --gets 50]
-# Everything runs on 127.0.0.1 (--host to change) under one /tmp/gd2-scale.* directory, removed
-# at exit; scale_peers stops the etcd and glusterd2 it started (by pid; they also get SIGKILL if
-# it dies). The whole run is bounded by `timeout` (SCALE_TIMEOUT seconds, default 280).
+# The daemons run on 127.0.0.1, 127.0.0.2 and 127.0.0.3 (etcd on the first; --hosts A,B,C to
+# change) on free ports, under one /tmp/gd2-scale.* directory (workdirs, etcd data, brick
+# directories), removed at exit; scale_peers stops the etcd and the glusterd2 daemons it started
+# (by pid; they also get SIGKILL if it dies). The whole run is bounded by `timeout`
+# (SCALE_TIMEOUT seconds, default 280).
 set -euo pipefail
 
 build_dir=$(cd "${1:?usage: $0 <build-dir> [scale_peers flags...]}" && pwd)

@@ -5,10 +5,13 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "api/peer.h"
 #include "common/files.h"
@@ -25,6 +28,7 @@
 #include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
+#include "store/watcher.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_provider.h"
@@ -80,9 +84,12 @@ Status Daemon::StartStore() {
         // Promote our learner once it caught up; until then it serves no clients.
         store::Options others;
         others.endpoints = joined_->etcd_endpoints;
+        others.cluster_id = joined_->etcd_cluster_id;
         GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(others));
         GD2_RETURN_IF_ERROR(store::PromoteWhenReady(*cluster, joined_->join_member_id,
                                                     std::chrono::seconds(60)));
+        Status published = store::PublishMembers(*cluster, store::KeySpace(identity_.cluster_id).EtcdMembers());
+        if (!published.ok()) log::Root().Warn("cannot publish the etcd members", {{"error", published}});
         joined_->etcd_endpoints.insert(joined_->etcd_endpoints.begin(), config_.etcd_client_url);
         joined_->join_initial_cluster.clear();
         joined_->join_member_id = 0;
@@ -97,9 +104,75 @@ Status Daemon::StartStore() {
     so.cert_file = config_.etcd_cert_file;
     so.key_file = config_.etcd_key_file;
   }
+  if (joined_) so.cluster_id = joined_->etcd_cluster_id;
   store_endpoints_ = so.endpoints;
   GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
+  if (joined_) {
+    auto members = store_->MemberList();
+    if (members.ok()) {
+      FollowMembers(store::VotingClientUrls(*members));
+    } else {
+      log::Root().Warn("cannot list the etcd members", {{"error", members.status()}});
+    }
+  }
   return OkStatus();
+}
+
+void Daemon::FollowMembers(const std::vector<std::string>& voting) {
+  // A joined peer keeps the store's client URLs in store.toml, but members come and go (a
+  // removed peer's member leaves, another peer is promoted).
+  std::vector<std::string> urls;
+  std::lock_guard<std::mutex> lock(joined_mu_);
+  if (joined_->etcd_member) urls.push_back(config_.etcd_client_url);
+  for (const auto& u : voting) {
+    if (std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
+  }
+  if (joined_->etcd_cluster_id == 0) {
+    // Written by a version that did not record it: ask the cluster.
+    auto id = store_->ClusterId();
+    if (id.ok()) joined_->etcd_cluster_id = *id;
+  }
+  if (voting.empty() || urls == joined_->etcd_endpoints) return;
+  // Edit the file rather than write joined_ back: a promotion may have rewritten it meanwhile
+  // (and the restart that follows must find that).
+  uint64_t cluster_id = joined_->etcd_cluster_id;
+  Status saved = UpdateStoreConfig(config_.workdir, [&](StoreConfig& sc) {
+    if (!sc.join_initial_cluster.empty()) return AbortedError("a restart as an etcd member is pending");
+    sc.etcd_endpoints = urls;
+    if (sc.etcd_cluster_id == 0) sc.etcd_cluster_id = cluster_id;
+    return OkStatus();
+  });
+  if (!saved.ok()) {
+    log::Root().Info("store endpoints not changed", {{"reason", saved}});
+    return;
+  }
+  Status s = store_->SetEndpoints(urls);
+  if (!s.ok()) {
+    log::Root().Warn("cannot move the store to the current etcd members", {{"error", s}});
+    return;
+  }
+  joined_->etcd_endpoints = urls;
+  std::string list;
+  for (const auto& u : urls) list += (list.empty() ? "" : ",") + u;
+  log::Root().Info("store endpoints follow the etcd membership", {{"endpoints", list}});
+}
+
+Status Daemon::WatchMembers() {
+  // Moves the store off a removed member's address before it can serve a cluster of its own.
+  members_watcher_ = std::make_unique<store::Watcher>(*store_);
+  std::string key = services_.keys.EtcdMembers();
+  return members_watcher_->Watch(key, 0, [this, key](const std::vector<store::WatchEvent>& events) {
+    for (const auto& e : events) {
+      if (e.type != store::WatchEvent::Type::kPut || e.kv.key != key) continue;
+      nlohmann::json j = nlohmann::json::parse(e.kv.value, nullptr, false);
+      if (!j.is_array()) continue;
+      std::vector<std::string> urls;
+      for (const auto& u : j) {
+        if (u.is_string()) urls.push_back(u.get<std::string>());
+      }
+      FollowMembers(urls);
+    }
+  });
 }
 
 Status Daemon::RegisterSelf() {
@@ -136,6 +209,7 @@ Status Daemon::Start() {
     std::filesystem::remove_all(config_.workdir + "/store", ec);
     ::unlink((config_.workdir + "/store.wipe").c_str());
   }
+  external_store_ = !config_.etcd_endpoints.empty();
   // A peer that joined another peer's cluster uses that cluster's store.
   if (config_.etcd_endpoints.empty()) {
     auto sc = LoadStoreConfig(config_.workdir);
@@ -198,6 +272,7 @@ Status Daemon::Start() {
   };
   session_ = std::make_unique<store::Session>(*store_, std::move(sess));
   GD2_RETURN_IF_ERROR(session_->Start());
+  if (joined_) GD2_RETURN_IF_ERROR(WatchMembers());
 
   services_.session = session_.get();
   std::string secret = secret_;
@@ -219,6 +294,7 @@ Status Daemon::Start() {
   services_.peer_client = peer_client_.get();
   services_.secret = secret_;
   services_.etcd_endpoints = store_endpoints_;
+  services_.etcd_members = external_store_ ? 0 : config_.etcd_members;
   services_.txn = engine_.get();
   portmap_ = std::make_unique<sunrpc::PortMap>();
   volfiles_ = std::make_unique<ForwardingProvider>();
@@ -243,7 +319,7 @@ Status Daemon::Start() {
   }
 
   PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url,
-                                  config_.etcd_members};
+                                  config_.etcd_members, !external_store_};
   peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, etcd_self, [] {
     // Let the RPC reply leave first; main() restarts the daemon on SIGUSR2.
     std::thread([] {
@@ -251,6 +327,12 @@ Status Daemon::Start() {
       ::kill(::getpid(), SIGUSR2);
     }).detach();
   });
+  // Registered here, before anything serves, as the registry is not locked.
+  registrar.SetPlugin("core");
+  registrar.AddStep(
+      PeerHandler::kBecomeMemberStep,
+      [h = peer_handler_.get()](txn::StepContext& ctx, const nlohmann::json&) { return h->BecomeMember(ctx); },
+      nullptr);
   peer_rpc::ServerOptions pso;
   pso.host = config_.peer_address.host.empty() ? "0.0.0.0" : config_.peer_address.host;
   pso.port = config_.peer_address.port;
@@ -299,6 +381,10 @@ void Daemon::Stop() {
   if (rpc_) {
     rpc_->Stop();
     rpc_.reset();
+  }
+  if (members_watcher_) {
+    members_watcher_->Stop();
+    members_watcher_.reset();
   }
   engine_.reset();
   remote_steps_.reset();

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "daemon/identity.h"
 #include "plugins/plugin.h"
 #include "rest/router.h"
+#include "store/store.h"
+#include "store/watcher.h"
 
 namespace gd2::rest {
 class Server;
@@ -55,12 +58,20 @@ class Daemon {
 
  private:
   Status StartStore();
+  // For a peer that joined a cluster: moves the store (and store.toml) to `voting`, the client
+  // URLs of the current voting members (this peer's own member first if it runs one).
+  void FollowMembers(const std::vector<std::string>& voting);
+  // Follows KeySpace::EtcdMembers with FollowMembers (joined peers).
+  Status WatchMembers();
   Status RegisterSelf();
   void AddCoreRoutes(plugins::Registrar& r);
 
   Config config_;
   // Set when this peer joined a cluster (store.toml); etcd_member: it runs one of its members.
   std::optional<StoreConfig> joined_;
+  std::mutex joined_mu_;  // joined_ once serving (FollowMembers runs on a watcher thread)
+  std::unique_ptr<store::Watcher> members_watcher_;
+  bool external_store_ = false;  // configured with --etcd-endpoints
   std::vector<std::string> store_endpoints_;  // what this daemon and joining peers connect to
   Identity identity_;
   std::string secret_;

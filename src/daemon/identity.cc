@@ -1,5 +1,7 @@
 #include "daemon/identity.h"
 
+#include <mutex>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -94,6 +96,8 @@ StatusOr<StoreConfig> LoadStoreConfig(const std::string& workdir) {
   sc.join_initial_cluster = tbl["join-initial-cluster"].value_or(std::string());
   std::string id = tbl["join-member-id"].value_or(std::string());
   if (!id.empty()) sc.join_member_id = std::strtoull(id.c_str(), nullptr, 10);
+  std::string cid = tbl["etcd-cluster-id"].value_or(std::string());
+  if (!cid.empty()) sc.etcd_cluster_id = std::strtoull(cid.c_str(), nullptr, 10);
   return sc;
 }
 
@@ -104,11 +108,21 @@ Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc) {
   }
   text += "]\n";
   text += std::string("etcd-member = ") + (sc.etcd_member ? "true" : "false") + "\n";
+  if (sc.etcd_cluster_id != 0) text += "etcd-cluster-id = \"" + std::to_string(sc.etcd_cluster_id) + "\"\n";
   if (!sc.join_initial_cluster.empty()) {
     text += "join-initial-cluster = \"" + sc.join_initial_cluster + "\"\n";
     text += "join-member-id = \"" + std::to_string(sc.join_member_id) + "\"\n";
   }
   return WriteFileAtomic(workdir + "/store.toml", text, 0644);
+}
+
+Status UpdateStoreConfig(const std::string& workdir,
+                         const std::function<Status(StoreConfig&)>& change) {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  GD2_ASSIGN_OR_RETURN(StoreConfig sc, LoadStoreConfig(workdir));
+  GD2_RETURN_IF_ERROR(change(sc));
+  return SaveStoreConfig(workdir, sc);
 }
 
 Status RemoveStoreConfig(const std::string& workdir) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,18 @@ struct StoreConfig {
   // with this initial cluster into an empty data dir, then promote it.
   std::string join_initial_cluster;
   uint64_t join_member_id = 0;
+  // The etcd cluster's own id: answers from any other cluster are refused (0: not known yet).
+  uint64_t etcd_cluster_id = 0;
 };
 
 // kNotFound when the file does not exist.
 StatusOr<StoreConfig> LoadStoreConfig(const std::string& workdir);
 Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc);
 Status RemoveStoreConfig(const std::string& workdir);
+// Loads store.toml, lets `change` edit it and saves it, all under one lock for the process, so
+// that writers (membership following, promotion) never undo each other's edits. A non-OK
+// status from `change` leaves the file as it was and is returned.
+Status UpdateStoreConfig(const std::string& workdir,
+                         const std::function<Status(StoreConfig&)>& change);
 
 }  // namespace gd2::daemon

@@ -51,6 +51,7 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
     so.dial_timeout = std::chrono::seconds(5);
     GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(so));
     GD2_ASSIGN_OR_RETURN(std::vector<store::Member> members, cluster->MemberList());
+    GD2_ASSIGN_OR_RETURN(sc.etcd_cluster_id, cluster->ClusterId());
     int voting = 0;
     for (const auto& m : members) voting += m.is_learner ? 0 : 1;
     if (voting < etcd_.wanted_members) {
@@ -77,6 +78,37 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   return r;
 }
 
+Status PeerHandler::BecomeMember(txn::StepContext& ctx) {
+  if (!etcd_.embedded) {
+    return FailedPreconditionError("peer uses external etcd endpoints; it cannot run a member");
+  }
+  auto sc = LoadStoreConfig(services_.workdir);
+  // The founding peer of a cluster has no store configuration: it is a member already.
+  if (!sc.ok() && sc.status().code() == StatusCode::kNotFound) return OkStatus();
+  if (!sc.ok()) return sc.status();
+  if (sc->etcd_member) return OkStatus();
+  GD2_ASSIGN_OR_RETURN(sc->etcd_cluster_id, services_.store->ClusterId());
+  GD2_ASSIGN_OR_RETURN(store::JoinPlan plan,
+                       store::PrepareMemberJoin(*services_.store, services_.peer_id, etcd_.peer_url));
+  uint64_t cluster_id = sc->etcd_cluster_id;
+  Status saved = UpdateStoreConfig(services_.workdir, [&](StoreConfig& c) {
+    c.etcd_endpoints = plan.client_urls;
+    c.etcd_member = true;
+    c.join_initial_cluster = plan.initial_cluster;
+    c.join_member_id = plan.member_id;
+    c.etcd_cluster_id = cluster_id;
+    return OkStatus();
+  });
+  if (!saved.ok()) {
+    // Without the configuration the learner would never start: take it back.
+    services_.store->MemberRemove(plan.member_id).IgnoreError();
+    return saved;
+  }
+  ctx.log.Info("becoming an etcd member", {{"member_id", std::to_string(plan.member_id)}});
+  restart_();
+  return OkStatus();
+}
+
 Status PeerHandler::Leave(const peer_rpc::LeaveCall& call) {
   if (call.cluster_id != services_.cluster_id) {
     return FailedPreconditionError("peer is not a member of cluster " + call.cluster_id);
@@ -84,6 +116,11 @@ Status PeerHandler::Leave(const peer_rpc::LeaveCall& call) {
   // An etcd member leaves the cluster's membership first; its data is wiped at the restart.
   Status left = store::RemoveMemberNamed(*services_.store, services_.peer_id, std::chrono::seconds(8));
   log::Root().Info("left etcd membership", {{"result", left}});
+  if (left.ok()) {
+    // The others move off this peer's etcd address before it serves a new cluster there.
+    Status published = store::PublishMembers(*services_.store, services_.keys.EtcdMembers());
+    if (!published.ok()) log::Root().Warn("cannot publish the etcd members", {{"error", published}});
+  }
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/store.wipe", "", 0600));
   GD2_RETURN_IF_ERROR(RemoveStoreConfig(services_.workdir));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", RandomHex(32), 0600));

@@ -20,6 +20,8 @@ class PeerHandler : public peer_rpc::Handler {
     std::string client_url;
     std::string peer_url;
     int wanted_members = 3;
+    // False when this daemon was configured with external etcd endpoints: it never runs a member.
+    bool embedded = true;
   };
   PeerHandler(plugins::Services& services, const txn::StepRegistry& steps, EtcdSelf etcd,
               std::function<void()> restart)
@@ -31,6 +33,12 @@ class PeerHandler : public peer_rpc::Handler {
   // Makes this peer a fresh single-node cluster again (new cluster id and secret).
   Status Leave(const peer_rpc::LeaveCall& call) override;
   peer_rpc::PeerIdentity Identity() override;
+
+  // The transaction step kBecomeMemberStep: makes this client peer an etcd member of the
+  // cluster (added as a learner, then this daemon restarts, starts its etcd and promotes it).
+  // OK at once if it already is one. kFailedPrecondition with external etcd.
+  Status BecomeMember(txn::StepContext& ctx);
+  static constexpr const char* kBecomeMemberStep = "store.become-member";
 
  private:
   plugins::Services& services_;

@@ -48,6 +48,9 @@ struct Services {
   peer_rpc::Client* peer_client = nullptr;  // RPC to other daemons (join, leave, steps)
   std::string secret;                        // the cluster's auth secret
   std::vector<std::string> etcd_endpoints;   // how other peers reach this cluster's store
+  // How many etcd members the cluster keeps among its peers (embedded etcd); 0 with external
+  // etcd, where peers are only clients.
+  int etcd_members = 0;
   // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
   std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
 };

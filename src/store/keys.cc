@@ -51,7 +51,11 @@ std::string KeySpace::DevicesPrefix() const { return prefix_ + "devices/"; }
 std::string KeySpace::LocksPrefix() const { return prefix_ + "locks/"; }
 std::string KeySpace::TxnPrefix() const { return prefix_ + "txn/"; }
 std::string KeySpace::ClusterOptions() const { return prefix_ + "cluster/options"; }
+std::string KeySpace::EtcdMembers() const { return prefix_ + "cluster/etcd-members"; }
 
+StatusOr<std::string> KeySpace::PeerAddress(std::string_view address) const {
+  return Join(prefix_ + "peeraddr/", "peer address", address);
+}
 StatusOr<std::string> KeySpace::Peer(std::string_view peer_id) const {
   return Join(PeersPrefix(), "peer", peer_id);
 }

@@ -43,10 +43,17 @@ class KeySpace {
   std::string LocksPrefix() const;
   std::string TxnPrefix() const;
   std::string ClusterOptions() const;
+  // The client URLs of the etcd cluster's voting members (a JSON array), rewritten after every
+  // membership change so that peers can follow with a watch: "gluster-<cid>/cluster/etcd-members".
+  std::string EtcdMembers() const;
 
   // Each returns kInvalidArgument for a name ValidateKeySegment rejects.
   StatusOr<std::string> Peer(std::string_view peer_id) const;
   StatusOr<std::string> Alive(std::string_view peer_id) const;
+  // Index from a peer's address ("host" or "host:port", client or peer address) to its id, so
+  // that a brick named by address is found without listing every peer:
+  // "gluster-<cid>/peeraddr/<address>".
+  StatusOr<std::string> PeerAddress(std::string_view address) const;
   StatusOr<std::string> Volume(std::string_view name) const;
   StatusOr<std::string> Snapshot(std::string_view name) const;
   StatusOr<std::string> Devices(std::string_view peer_id) const;

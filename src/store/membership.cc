@@ -1,9 +1,12 @@
 #include "store/membership.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <thread>
 #include <utility>
+
+#include <nlohmann/json.hpp>
 
 namespace gd2::store {
 namespace {
@@ -204,6 +207,24 @@ Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milli
     if (std::chrono::steady_clock::now() >= deadline) return s;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+}
+
+std::vector<std::string> VotingClientUrls(const std::vector<Member>& members) {
+  std::vector<std::string> urls;
+  for (const auto& m : members) {
+    if (m.is_learner) continue;
+    for (const auto& u : m.client_urls) {
+      if (std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
+    }
+  }
+  return urls;
+}
+
+Status PublishMembers(Store& store, const std::string& key) {
+  GD2_ASSIGN_OR_RETURN(std::vector<Member> members, store.MemberList());
+  std::vector<std::string> urls = VotingClientUrls(members);
+  if (urls.empty()) return FailedPreconditionError("etcd lists no voting member with a client URL");
+  return store.Put(key, nlohmann::json(urls).dump()).status();
 }
 
 }  // namespace gd2::store

@@ -56,4 +56,12 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
 // (it does so until every voter has been connected for 5 s). OK if no member has that name.
 Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milliseconds timeout);
 
+// The client URLs of the voting members, in membership order.
+std::vector<std::string> VotingClientUrls(const std::vector<Member>& members);
+
+// Writes VotingClientUrls of the current membership to `key` (KeySpace::EtcdMembers) as a JSON
+// array. Call after every membership change: peers watch the key and move their store to the
+// new members before a removed member's address can serve a cluster of its own.
+Status PublishMembers(Store& store, const std::string& key);
+
 }  // namespace gd2::store

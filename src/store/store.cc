@@ -13,6 +13,7 @@
 #include "store/store_impl.h"
 
 namespace gd2::store {
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -347,6 +348,7 @@ Store::Impl::~Impl() {
 void Store::Impl::StartChannelWatcher() {
   channel_watcher = std::thread([this] {
     while (!stopping) {
+      std::shared_ptr<grpc::Channel> channel = conn()->channel;
       grpc_connectivity_state state = channel->GetState(/*try_to_connect=*/true);
       // Short waits so that ~Store does not block for long.
       channel->WaitForStateChange(
@@ -357,6 +359,32 @@ void Store::Impl::StartChannelWatcher() {
 
 void Store::Impl::Prepare(grpc::ClientContext& ctx) const {
   ctx.set_deadline(std::chrono::system_clock::now() + options.request_timeout);
+}
+
+void Store::Impl::RequireLeader(grpc::ClientContext& ctx) {
+  // etcd's "require leader" metadata: a member that has lost its leader (it is cut off from
+  // the majority) refuses the call at once with "etcdserver: no leader" instead of letting it
+  // wait for the deadline, and ends such watch streams, so they resume on another member.
+  ctx.AddMetadata("hasleader", "true");
+}
+
+bool Store::Impl::SameCluster(const etcdserverpb::ResponseHeader& h) {
+  uint64_t want = cluster_id.load();
+  if (want == 0) {
+    // The first answer tells which cluster this store is.
+    cluster_id.compare_exchange_strong(want, h.cluster_id());
+    return true;
+  }
+  return h.cluster_id() == want;
+}
+
+bool Store::Impl::Retryable(const grpc::Status& s, Retry retry, bool attempt_timed_out) {
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    // Refused before it was proposed: safe to send again, whatever the call.
+    if (s.error_message().find("no leader") != std::string::npos) return true;
+    return retry != Retry::kNotApplied;
+  }
+  return attempt_timed_out && retry != Retry::kNotApplied;
 }
 
 grpc::ChannelArguments BaseChannelArguments() {
@@ -370,9 +398,11 @@ grpc::ChannelArguments BaseChannelArguments() {
   // A connect attempt that hangs (etcd accepts TCP before it serves gRPC while it starts up)
   // is given up after 3 s instead of 20 s, so the channel recovers soon after a restart.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 3000);
-  // etcd's default --grpc-keepalive-min-time is 5 s; ping less often than that.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  // etcd's default --grpc-keepalive-min-time is 5 s; ping less often than that. A connection
+  // that went silent (a member cut off without a reset) is dropped within 8 s; until then calls
+  // that may be retried pass it over (Impl::Call).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 6000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetServiceConfigJSON(R"({"loadBalancingConfig":[{"round_robin":{}}]})");
   return args;
@@ -446,50 +476,79 @@ Store::~Store() = default;
 
 const Options& Store::options() const { return impl_->options; }
 
-StatusOr<std::unique_ptr<Store>> Store::Connect(Options options) {
-  if (options.endpoints.empty()) return InvalidArgumentError("no etcd endpoints configured");
+StatusOr<std::shared_ptr<Store::Impl::Conn>> Store::Impl::Dial(
+    const Options& options, const std::vector<std::string>& endpoints) {
+  if (endpoints.empty()) return InvalidArgumentError("no etcd endpoints configured");
   std::vector<Endpoint> eps;
-  for (const std::string& text : options.endpoints) {
+  for (const std::string& text : endpoints) {
     GD2_ASSIGN_OR_RETURN(Endpoint ep, ParseEndpoint(text));
     if (!eps.empty() && ep.tls != eps.front().tls) {
       return InvalidArgumentError("etcd endpoints mix http and https: endpoints=" +
-                                  JoinEndpoints(options.endpoints));
+                                  JoinEndpoints(endpoints));
     }
     eps.push_back(std::move(ep));
   }
-  auto impl = std::make_unique<Impl>();
-  impl->endpoints_text = JoinEndpoints(options.endpoints);
-  GD2_ASSIGN_OR_RETURN(impl->credentials, MakeCredentials(options, eps.front().tls));
+  GD2_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                       MakeCredentials(options, eps.front().tls));
   GD2_ASSIGN_OR_RETURN(std::string target, BuildTarget(eps));
+  std::string ssl_target_override;
   if (eps.front().tls && eps.size() > 1 && !IsIpLiteral(eps.front().host, AF_INET) &&
       !IsIpLiteral(eps.front().host, AF_INET6)) {
     // Dialled by address; verify certificates against the first host name.
-    impl->ssl_target_override = eps.front().host;
+    ssl_target_override = eps.front().host;
   }
-  impl->channel = MakeChannel(target, impl->credentials, impl->ssl_target_override);
-  impl->kv = etcdserverpb::KV::NewStub(impl->channel);
-  impl->watch = etcdserverpb::Watch::NewStub(impl->channel);
-  impl->lease = etcdserverpb::Lease::NewStub(impl->channel);
-  impl->cluster = etcdserverpb::Cluster::NewStub(impl->channel);
-  impl->maintenance = etcdserverpb::Maintenance::NewStub(impl->channel);
-  if (!impl->channel->WaitForConnected(std::chrono::system_clock::now() + options.dial_timeout)) {
-    return UnavailableError("etcd unreachable: endpoints=" + impl->endpoints_text +
+  auto c = std::make_shared<Conn>();
+  c->endpoints_text = JoinEndpoints(endpoints);
+  c->channel = MakeChannel(target, credentials, ssl_target_override);
+  c->kv = etcdserverpb::KV::NewStub(c->channel);
+  c->watch = etcdserverpb::Watch::NewStub(c->channel);
+  c->lease = etcdserverpb::Lease::NewStub(c->channel);
+  c->cluster = etcdserverpb::Cluster::NewStub(c->channel);
+  c->maintenance = etcdserverpb::Maintenance::NewStub(c->channel);
+  return c;
+}
+
+StatusOr<std::unique_ptr<Store>> Store::Connect(Options options) {
+  auto impl = std::make_unique<Impl>();
+  GD2_ASSIGN_OR_RETURN(std::shared_ptr<Impl::Conn> c, Impl::Dial(options, options.endpoints));
+  if (!c->channel->WaitForConnected(std::chrono::system_clock::now() + options.dial_timeout)) {
+    return UnavailableError("etcd unreachable: endpoints=" + c->endpoints_text +
                             " dial_timeout_ms=" + std::to_string(options.dial_timeout.count()));
   }
+  impl->set_conn(std::move(c));
+  impl->cluster_id = options.cluster_id;
   impl->options = std::move(options);
   impl->StartChannelWatcher();
   return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Status Store::SetEndpoints(const std::vector<std::string>& endpoints) {
+  GD2_ASSIGN_OR_RETURN(std::shared_ptr<Impl::Conn> c, Impl::Dial(impl_->options, endpoints));
+  if (c->endpoints_text == impl_->conn()->endpoints_text) return OkStatus();
+  impl_->set_conn(std::move(c));
+  return OkStatus();
+}
+
+std::vector<std::string> Store::endpoints() const {
+  std::vector<std::string> out;
+  std::string text = impl_->conn()->endpoints_text;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 StatusOr<std::optional<KeyValue>> Store::Get(std::string_view key) {
   etcdserverpb::RangeRequest req;
   req.set_key(std::string(key));
   etcdserverpb::RangeResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("get");
-  grpc::Status s = impl_->kv->Range(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("get", Impl::Retry::kRead, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->Range(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "get");
   if (resp.kvs_size() == 0) return std::optional<KeyValue>();
   return std::optional<KeyValue>(FromProto(resp.kvs(0)));
@@ -500,11 +559,9 @@ StatusOr<std::vector<KeyValue>> Store::List(std::string_view prefix, int64_t lim
   SetPrefixRange(prefix, &req);
   req.set_limit(limit);
   etcdserverpb::RangeResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("list");
-  grpc::Status s = impl_->kv->Range(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("list", Impl::Retry::kRead, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->Range(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "list");
   std::vector<KeyValue> out;
   out.reserve(resp.kvs_size());
@@ -518,11 +575,9 @@ StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64
   req.set_value(std::string(value));
   req.set_lease(lease);
   etcdserverpb::PutResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("put");
-  grpc::Status s = impl_->kv->Put(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("put", Impl::Retry::kIdempotent, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->Put(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "put");
   return resp.header().revision();
 }
@@ -531,11 +586,9 @@ StatusOr<int64_t> Store::Delete(std::string_view key) {
   etcdserverpb::DeleteRangeRequest req;
   req.set_key(std::string(key));
   etcdserverpb::DeleteRangeResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("delete");
-  grpc::Status s = impl_->kv->DeleteRange(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("delete", Impl::Retry::kIdempotent, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->DeleteRange(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "delete");
   return resp.deleted();
 }
@@ -544,11 +597,9 @@ StatusOr<int64_t> Store::DeletePrefix(std::string_view prefix) {
   etcdserverpb::DeleteRangeRequest req;
   SetPrefixRange(prefix, &req);
   etcdserverpb::DeleteRangeResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("delete");
-  grpc::Status s = impl_->kv->DeleteRange(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("delete", Impl::Retry::kIdempotent, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->DeleteRange(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "delete");
   return resp.deleted();
 }
@@ -560,11 +611,9 @@ StatusOr<TxnResult> Store::Txn(std::vector<Compare> compares, std::vector<Op> th
   for (const Op& op : then_ops) ToProto(op, req.add_success());
   for (const Op& op : else_ops) ToProto(op, req.add_failure());
   etcdserverpb::TxnResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("txn");
-  grpc::Status s = impl_->kv->Txn(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("txn", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->Txn(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "txn");
   TxnResult out;
   out.succeeded = resp.succeeded();
@@ -580,11 +629,9 @@ Status Store::Compact(int64_t revision) {
   req.set_revision(revision);
   req.set_physical(true);
   etcdserverpb::CompactionResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("compact");
-  grpc::Status s = impl_->kv->Compact(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("compact", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.kv->Compact(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "compact");
   return OkStatus();
 }
@@ -596,11 +643,9 @@ StatusOr<Lease> Store::GrantLease(int64_t ttl_seconds) {
   etcdserverpb::LeaseGrantRequest req;
   req.set_ttl(ttl_seconds);
   etcdserverpb::LeaseGrantResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("lease_grant");
-  grpc::Status s = impl_->lease->LeaseGrant(&ctx, req, &resp);
-  timer.Done(s.ok() && resp.error().empty());
+  grpc::Status s = impl_->Call("lease_grant", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.lease->LeaseGrant(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "lease_grant");
   if (!resp.error().empty()) return InternalError("etcd lease grant failed: " + resp.error());
   return Lease{resp.id(), resp.ttl()};
@@ -610,11 +655,9 @@ Status Store::RevokeLease(int64_t lease_id) {
   etcdserverpb::LeaseRevokeRequest req;
   req.set_id(lease_id);
   etcdserverpb::LeaseRevokeResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("lease_revoke");
-  grpc::Status s = impl_->lease->LeaseRevoke(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("lease_revoke", Impl::Retry::kIdempotent, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.lease->LeaseRevoke(&ctx, req, &resp);
+  });
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
     return NotFoundError("lease not found: lease=" + LeaseHex(lease_id));
   }
@@ -623,22 +666,19 @@ Status Store::RevokeLease(int64_t lease_id) {
 }
 
 StatusOr<int64_t> Store::KeepAliveOnce(int64_t lease_id) {
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("lease_keepalive");
-  std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::LeaseKeepAliveRequest,
-                                           etcdserverpb::LeaseKeepAliveResponse>>
-      stream = impl_->lease->LeaseKeepAlive(&ctx);
   etcdserverpb::LeaseKeepAliveRequest req;
   req.set_id(lease_id);
   etcdserverpb::LeaseKeepAliveResponse resp;
-  bool got = stream->Write(req) && stream->WritesDone() && stream->Read(&resp);
-  grpc::Status s = stream->Finish();
-  timer.Done(got);
-  if (!got) {
-    if (s.ok()) s = grpc::Status(grpc::StatusCode::UNAVAILABLE, "keepalive stream closed");
-    return impl_->Error(s, "lease_keepalive");
-  }
+  grpc::Status s = impl_->Call("lease_keepalive", Impl::Retry::kIdempotent, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::LeaseKeepAliveRequest,
+                                             etcdserverpb::LeaseKeepAliveResponse>>
+        stream = c.lease->LeaseKeepAlive(&ctx);
+    bool got = stream->Write(req) && stream->WritesDone() && stream->Read(&resp);
+    grpc::Status st = stream->Finish();
+    if (!got && st.ok()) st = grpc::Status(grpc::StatusCode::UNAVAILABLE, "keepalive stream closed");
+    return got ? grpc::Status::OK : st;
+  });
+  if (!s.ok()) return impl_->Error(s, "lease_keepalive");
   if (resp.ttl() <= 0) return NotFoundError("lease not found: lease=" + LeaseHex(lease_id));
   return resp.ttl();
 }
@@ -646,13 +686,16 @@ StatusOr<int64_t> Store::KeepAliveOnce(int64_t lease_id) {
 StatusOr<std::vector<Member>> Store::MemberList() {
   etcdserverpb::MemberListRequest req;
   etcdserverpb::MemberListResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("member_list");
-  grpc::Status s = impl_->cluster->MemberList(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("member_list", Impl::Retry::kRead, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.cluster->MemberList(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "member_list");
   return MembersFromProto(resp.members());
+}
+
+StatusOr<uint64_t> Store::ClusterId() {
+  if (impl_->cluster_id.load() == 0) GD2_RETURN_IF_ERROR(MemberList().status());
+  return impl_->cluster_id.load();
 }
 
 StatusOr<MemberAddResult> Store::MemberAdd(std::vector<std::string> peer_urls, bool learner) {
@@ -661,11 +704,9 @@ StatusOr<MemberAddResult> Store::MemberAdd(std::vector<std::string> peer_urls, b
   for (std::string& url : peer_urls) req.add_peerurls(std::move(url));
   req.set_islearner(learner);
   etcdserverpb::MemberAddResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("member_add");
-  grpc::Status s = impl_->cluster->MemberAdd(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("member_add", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.cluster->MemberAdd(&ctx, req, &resp);
+  });
   if (!s.ok()) return impl_->Error(s, "member_add");
   MemberAddResult out;
   out.id = resp.member().id();
@@ -677,11 +718,9 @@ Status Store::MemberRemove(uint64_t id) {
   etcdserverpb::MemberRemoveRequest req;
   req.set_id(id);
   etcdserverpb::MemberRemoveResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("member_remove");
-  grpc::Status s = impl_->cluster->MemberRemove(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("member_remove", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.cluster->MemberRemove(&ctx, req, &resp);
+  });
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
     return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
   }
@@ -693,11 +732,9 @@ Status Store::MemberPromote(uint64_t id) {
   etcdserverpb::MemberPromoteRequest req;
   req.set_id(id);
   etcdserverpb::MemberPromoteResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(ctx);
-  RpcTimer timer("member_promote");
-  grpc::Status s = impl_->cluster->MemberPromote(&ctx, req, &resp);
-  timer.Done(s.ok());
+  grpc::Status s = impl_->Call("member_promote", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+    return c.cluster->MemberPromote(&ctx, req, &resp);
+  });
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
     return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
   }

@@ -27,6 +27,10 @@ struct Options {
   std::chrono::milliseconds dial_timeout{std::chrono::seconds(5)};
   // Deadline of every RPC.
   std::chrono::milliseconds request_timeout{std::chrono::seconds(5)};
+  // The etcd cluster id every answer must carry; answers from another cluster (a removed
+  // member's address reused by a cluster of its own) are refused and the call sent again.
+  // 0: the id of the first answer.
+  uint64_t cluster_id = 0;
 };
 
 struct KeyValue {
@@ -173,6 +177,14 @@ class Store {
 
   // Members of the etcd cluster.
   StatusOr<std::vector<Member>> MemberList();
+  // The id of the etcd cluster this store talks to (asks for it if no answer came yet).
+  StatusOr<uint64_t> ClusterId();
+  // Talks to `endpoints` from now on (the cluster's members changed). Calls and watch streams
+  // under way finish on the old connection; watches resume on the new one. Same checks as
+  // Connect, but does not wait for a connection. OK and nothing done if they are the same.
+  Status SetEndpoints(const std::vector<std::string>& endpoints);
+  // The endpoints in use.
+  std::vector<std::string> endpoints() const;
   // Adds a member that will advertise `peer_urls`; it takes part once an etcd started with
   // --initial-cluster-state=existing joins under these URLs. A learner does not vote (so adding
   // one never risks quorum) and serves no client requests until MemberPromote. etcd 3.4 allows

@@ -4,12 +4,15 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
@@ -55,23 +58,98 @@ struct Store::Impl {
   // fail-fast calls see UNAVAILABLE for that long.
   void StartChannelWatcher();
 
+  // One channel to a set of endpoints, with its stubs. Replaced as a whole by SetEndpoints; a
+  // call holds the one it started on.
+  struct Conn {
+    std::string endpoints_text;  // "a,b" for error messages
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<etcdserverpb::KV::Stub> kv;
+    std::unique_ptr<etcdserverpb::Watch::Stub> watch;
+    std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+    std::unique_ptr<etcdserverpb::Cluster::Stub> cluster;
+    std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
+  };
+  // Parses and checks `endpoints` (one scheme) and builds a connection to them; does not wait.
+  static StatusOr<std::shared_ptr<Conn>> Dial(const Options& options,
+                                              const std::vector<std::string>& endpoints);
+  std::shared_ptr<Conn> conn() const {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    return current;
+  }
+  void set_conn(std::shared_ptr<Conn> c) {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    current = std::move(c);
+  }
+
   Options options;
-  std::string endpoints_text;  // "a,b" for error messages
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
-  std::string ssl_target_override;  // set when several hosts are dialled through one channel
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<etcdserverpb::KV::Stub> kv;
-  std::unique_ptr<etcdserverpb::Watch::Stub> watch;
-  std::unique_ptr<etcdserverpb::Lease::Stub> lease;
-  std::unique_ptr<etcdserverpb::Cluster::Stub> cluster;
-  std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
+  mutable std::mutex conn_mu;
+  std::shared_ptr<Conn> current;
   std::atomic<bool> stopping{false};
   std::thread channel_watcher;
 
-  // Sets the request deadline on a unary call's context.
+  // Sets the request deadline on a unary call's context (calls that go through Call() get theirs
+  // there).
   void Prepare(grpc::ClientContext& ctx) const;
+  // Asks etcd to refuse the call, or end the stream, when the member has no leader.
+  static void RequireLeader(grpc::ClientContext& ctx);
+
+  // When a failed call may be sent again. Round robin sends the next attempt to the next
+  // member, so a member that is cut off, has lost its leader or whose connection went dead
+  // without a reset is passed over instead of failing the call.
+  enum class Retry {
+    kRead,         // no effect: retried on UNAVAILABLE and after an attempt timed out
+    kIdempotent,   // the same effect when applied twice (put, delete, revoke, keepalive): same
+    kNotApplied,   // retried only when etcd refused it before proposing it ("no leader")
+  };
+  static bool Retryable(const grpc::Status& s, Retry retry, bool attempt_timed_out);
+  // False if `h` comes from another etcd cluster than this store's (learnt from the first
+  // answer unless Options::cluster_id set it).
+  bool SameCluster(const etcdserverpb::ResponseHeader& h);
+  grpc::Status OtherClusterStatus(uint64_t got) const {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "answer from another etcd cluster: cluster_id=" + std::to_string(got) +
+                            " want=" + std::to_string(cluster_id.load()));
+  }
+  std::atomic<uint64_t> cluster_id{0};
+
+  // Runs `call(ctx, conn)` (a gRPC call on `ctx` through `conn`'s stubs, returning its status) with the store's deadline,
+  // retrying as `retry` allows until that deadline. kRead and kIdempotent attempts get a third of
+  // the deadline each (at least 500 ms), so that one silent member costs one attempt, not the
+  // whole deadline. Each attempt is timed as `op`.
+  // `resp` is the call's response: an answer whose header names another etcd cluster (the
+  // address of a removed member now serves a cluster of its own) is not taken; the call is
+  // sent again (it did not reach this cluster).
+  template <typename Resp, typename F>
+  grpc::Status Call(const char* op, Retry retry, const Resp& resp, F&& call) {
+    using Clock = std::chrono::system_clock;
+    const auto deadline = Clock::now() + options.request_timeout;
+    const auto attempt_limit = std::max<std::chrono::milliseconds>(
+        options.request_timeout / 3, std::chrono::milliseconds(500));
+    std::chrono::milliseconds backoff(25);
+    while (true) {
+      grpc::ClientContext ctx;
+      auto attempt_deadline = deadline;
+      if (retry != Retry::kNotApplied) attempt_deadline = std::min(deadline, Clock::now() + attempt_limit);
+      ctx.set_deadline(attempt_deadline);
+      RequireLeader(ctx);
+      RpcTimer timer(op);
+      std::shared_ptr<Conn> c = conn();
+      grpc::Status s = call(ctx, *c);
+      bool other_cluster = s.ok() && !SameCluster(resp.header());
+      timer.Done(s.ok() && !other_cluster);
+      if (s.ok() && !other_cluster) return s;
+      if (other_cluster) s = OtherClusterStatus(resp.header().cluster_id());
+      auto now = Clock::now();
+      bool attempt_timed_out =
+          s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && attempt_deadline < deadline;
+      bool again = other_cluster || Retryable(s, retry, attempt_timed_out);
+      if (!again || now + backoff >= deadline) return s;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::milliseconds(400));
+    }
+  }
   Status Error(const grpc::Status& status, std::string_view op) const {
-    return FromGrpc(status, op, endpoints_text);
+    return FromGrpc(status, op, conn()->endpoints_text);
   }
 };
 

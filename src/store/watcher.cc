@@ -108,8 +108,11 @@ Watcher::StreamEnd Watcher::RunStream() {
     if (stopping_) return {Status(StatusCode::kCancelled, "watcher stopped"), false};
     ctx_ = &ctx;
   }
-  // No deadline: the stream lives as long as the watch. Stop() cancels it.
-  auto stream = impl.watch->Watch(&ctx);
+  // No deadline: the stream lives as long as the watch. Stop() cancels it. A member that loses
+  // its leader ends the stream, and it resumes on another.
+  Store::Impl::RequireLeader(ctx);
+  std::shared_ptr<Store::Impl::Conn> conn = impl.conn();
+  auto stream = conn->watch->Watch(&ctx);
 
   etcdserverpb::WatchRequest req;
   etcdserverpb::WatchCreateRequest* create = req.mutable_create_request();
@@ -118,11 +121,17 @@ Watcher::StreamEnd Watcher::RunStream() {
   int64_t resume_from = know_revision_ ? last_revision_.load() + 1 : 0;
   create->set_start_revision(resume_from);
 
-  Status result = UnavailableError("etcd watch stream closed: endpoints=" + impl.endpoints_text);
+  Status result = UnavailableError("etcd watch stream closed: endpoints=" + conn->endpoints_text);
   bool created = false;
   etcdserverpb::WatchResponse resp;
   if (stream->Write(req)) {
     while (stream->Read(&resp)) {
+      if (!impl.SameCluster(resp.header())) {
+        // The address of a removed member, now serving a cluster of its own: resume elsewhere.
+        result = UnavailableError("etcd watch answered by another cluster: prefix=" + prefix_ +
+                                  " cluster_id=" + std::to_string(resp.header().cluster_id()));
+        break;
+      }
       if (resp.compact_revision() > 0) {
         result = OutOfRangeError("watch compacted: prefix=" + prefix_ +
                                  " revision=" + std::to_string(resume_from) +

@@ -22,13 +22,47 @@ nlohmann::json StepsJson(const std::vector<Step>& steps) {
 
 // The progress record of a transaction: enough to undo it after a crash.
 std::string Record(const std::string& id, const std::string& initiator, const std::string& what,
-                   const std::vector<Step>& steps, size_t started) {
+                   const std::vector<std::string>& locks, const std::vector<Step>& steps,
+                   size_t started) {
   return nlohmann::json{{"id", id},
                         {"initiator", initiator},
                         {"description", what},
+                        {"locks", locks},
                         {"steps", StepsJson(steps)},
                         {"started", started}}
       .dump();
+}
+
+// A progress record read back.
+struct ParsedRecord {
+  std::string id;
+  std::string initiator;
+  std::string description;
+  std::vector<std::string> locks;
+  std::vector<Step> steps;
+  size_t started = 0;
+  std::vector<std::string> undo_peers;  // set after a failed undo: only they have work left
+};
+
+StatusOr<ParsedRecord> ParseRecord(const std::string& text) {
+  nlohmann::json r = nlohmann::json::parse(text, nullptr, false);
+  if (!r.is_object()) return InvalidArgumentError("not a JSON object");
+  ParsedRecord out;
+  try {
+    out.id = r.value("id", "");
+    out.initiator = r.at("initiator").get<std::string>();
+    out.description = r.value("description", "");
+    if (r.contains("locks")) out.locks = r["locks"].get<std::vector<std::string>>();
+    for (const auto& s : r.at("steps")) {
+      out.steps.push_back(Step{s.at("name").get<std::string>(), s.at("args"),
+                               s.at("peers").get<std::vector<std::string>>()});
+    }
+    out.started = std::min<size_t>(r.value("started", out.steps.size()), out.steps.size());
+    if (r.contains("undo_peers")) out.undo_peers = r["undo_peers"].get<std::vector<std::string>>();
+  } catch (const std::exception& e) {
+    return InvalidArgumentError(e.what());
+  }
+  return out;
 }
 
 }  // namespace
@@ -109,8 +143,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   for (; started < txn.steps.size(); ++started) {
     const Step& step = txn.steps[started];
     // Record the intent before acting, so a crash mid-step is undone by recovery.
-    auto put = store_.Put(record_key,
-                          Record(ctx.txn_id, self_, txn.description, txn.steps, started + 1));
+    auto put = store_.Put(record_key, Record(ctx.txn_id, self_, txn.description, txn.locks,
+                                             txn.steps, started + 1));
     if (!put.ok()) {
       failure = put.status();
       break;
@@ -161,7 +195,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       d = store_.Delete(record_key).status();
     } else {
       nlohmann::json r = nlohmann::json::parse(
-          Record(ctx.txn_id, self_, txn.description, txn.steps, started));
+          Record(ctx.txn_id, self_, txn.description, txn.locks, txn.steps, started));
       r["undo_peers"] = unreached;
       d = store_.Put(record_key, r.dump()).status();
     }
@@ -186,48 +220,97 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
   int undone = 0;
   for (const auto& kv : records) {
-    nlohmann::json r = nlohmann::json::parse(kv.value, nullptr, false);
-    if (!r.is_object() || !r.contains("initiator") || !r["initiator"].is_string()) continue;
-    std::vector<std::string> undo_peers;
-    if (r.contains("undo_peers") && r["undo_peers"].is_array()) {
-      for (const auto& p : r["undo_peers"]) {
-        if (p.is_string()) undo_peers.push_back(p.get<std::string>());
-      }
-    }
-    bool mine = r["initiator"].get<std::string>() == self_ && undo_peers.empty();
-    bool my_part = std::find(undo_peers.begin(), undo_peers.end(), self_) != undo_peers.end();
-    if (!mine && !my_part) continue;
-    std::vector<Step> steps;
-    try {
-      for (const auto& s : r.at("steps")) {
-        steps.push_back(Step{s.at("name").get<std::string>(), s.at("args"),
-                             s.at("peers").get<std::vector<std::string>>()});
-      }
-    } catch (const std::exception& e) {
-      log.Error("corrupt transaction record", {{"key", kv.key}, {"error", e.what()}});
+    auto r = ParseRecord(kv.value);
+    if (!r.ok()) {
+      log.Error("corrupt transaction record", {{"key", kv.key}, {"error", r.status()}});
       continue;
     }
-    size_t started = std::min<size_t>(r.value("started", steps.size()), steps.size());
-    StepContext ctx;
-    ctx.txn_id = r.value("id", "");
-    ctx.log = log.With({{"txn_id", ctx.txn_id}});
-    ctx.log.Warn("rolling back unfinished transaction",
-                 {{"txn", r.value("description", "")}, {"steps_started", started},
-                  {"scope", mine ? "all peers" : "this peer"}});
-    std::vector<std::string> unreached = UndoSteps(steps, started, ctx, mine ? "" : self_);
-    if (!mine) {
-      undo_peers.erase(std::remove(undo_peers.begin(), undo_peers.end(), self_), undo_peers.end());
-      unreached = undo_peers;
+    bool mine = r->initiator == self_ && r->undo_peers.empty();
+    bool my_part = std::find(r->undo_peers.begin(), r->undo_peers.end(), self_) != r->undo_peers.end();
+    if (!mine && !my_part) continue;
+    auto done = RollBack(kv.key, mine ? Scope::kAll : Scope::kSelf, log);
+    if (!done.ok()) {
+      // Another peer may be taking it over right now; it is retried by TakeOver otherwise.
+      log.Warn("cannot roll back an unfinished transaction", {{"key", kv.key}, {"error", done.status()}});
+      continue;
     }
-    if (unreached.empty()) {
-      GD2_RETURN_IF_ERROR(store_.Delete(kv.key).status());
-    } else {
-      r["undo_peers"] = unreached;
-      GD2_RETURN_IF_ERROR(store_.Put(kv.key, r.dump()).status());
-    }
-    ++undone;
+    undone += *done ? 1 : 0;
   }
   return undone;
+}
+
+StatusOr<int> Engine::TakeOver(const log::Logger& log) {
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
+  int undone = 0;
+  for (const auto& kv : records) {
+    auto r = ParseRecord(kv.value);
+    if (!r.ok() || !r->undo_peers.empty() || r->initiator == self_) continue;
+    // Only a dead initiator's: one whose liveness key (bound to its session lease) is gone.
+    GD2_ASSIGN_OR_RETURN(std::string alive_key, keys_.Alive(r->initiator));
+    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> alive, store_.Get(alive_key));
+    if (alive.has_value()) continue;
+    auto done = RollBack(kv.key, Scope::kAll, log);
+    if (!done.ok()) {
+      log.Warn("cannot take over a dead initiator's transaction", {{"key", kv.key}, {"error", done.status()}});
+      continue;
+    }
+    undone += *done ? 1 : 0;
+  }
+  return undone;
+}
+
+StatusOr<bool> Engine::RollBack(const std::string& key, Scope scope, const log::Logger& log) {
+  // The transaction's own locks: held by its initiator while it lives (or its lease does), so
+  // holding them means nobody runs it any more; plus one per transaction, so that two peers
+  // rolling back the same record take turns.
+  GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> first, store_.Get(key));
+  if (!first.has_value()) return false;
+  GD2_ASSIGN_OR_RETURN(ParsedRecord r, ParseRecord(first->value));
+  std::vector<store::LockGuard> guards;
+  if (scope == Scope::kAll) {
+    std::vector<std::string> locks = r.locks;
+    locks.push_back("txn." + r.id);
+    std::sort(locks.begin(), locks.end());
+    for (const auto& name : locks) {
+      auto g = store::Lock::Acquire(store_, session_, keys_, name, std::chrono::seconds(1));
+      if (!g.ok()) {
+        for (auto& held : guards) held.Release().IgnoreError();
+        return g.status();
+      }
+      guards.push_back(std::move(*g));
+    }
+  }
+  // Read again under the locks: another peer may have finished it meanwhile.
+  auto again = store_.Get(key);
+  Status result;
+  bool done = false;
+  if (!again.ok()) {
+    result = again.status();
+  } else if (again->has_value() && (*again)->mod_revision == first->mod_revision) {
+    StepContext ctx;
+    ctx.txn_id = r.id;
+    ctx.log = log.With({{"txn_id", ctx.txn_id}});
+    ctx.log.Warn("rolling back unfinished transaction",
+                 {{"txn", r.description}, {"initiator", r.initiator}, {"steps_started", r.started},
+                  {"scope", scope == Scope::kAll ? "all peers" : "this peer"}});
+    std::vector<std::string> unreached =
+        UndoSteps(r.steps, r.started, ctx, scope == Scope::kAll ? "" : self_);
+    if (scope == Scope::kSelf) {
+      unreached = r.undo_peers;
+      unreached.erase(std::remove(unreached.begin(), unreached.end(), self_), unreached.end());
+    }
+    if (unreached.empty()) {
+      result = store_.Delete(key).status();
+    } else {
+      nlohmann::json j = nlohmann::json::parse((*again)->value);
+      j["undo_peers"] = unreached;
+      result = store_.Put(key, j.dump()).status();
+    }
+    done = result.ok();
+  }
+  for (auto& g : guards) g.Release().IgnoreError();
+  if (!result.ok()) return result;
+  return done;
 }
 
 }  // namespace gd2::txn

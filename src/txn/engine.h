@@ -3,7 +3,8 @@
 // the objects involved, records its progress in the store, runs the steps, undoes the executed
 // ones in reverse order when one fails, and only then commits the result in one etcd
 // transaction fenced by its locks: an initiator whose lock expired while it stalled cannot
-// commit. A recovery pass at start-up undoes what a dead initiator left.
+// commit. A recovery pass at start-up undoes what a crashed initiator left, and any peer takes
+// over the transactions of an initiator that stays dead (TakeOver).
 #pragma once
 
 #include <functional>
@@ -93,12 +94,23 @@ class Engine {
   // forgets them. Call at start-up before serving. Returns how many were rolled back.
   StatusOr<int> Recover(const log::Logger& log);
 
+  // Rolls back, on every peer, the unfinished transactions of initiators that are dead (their
+  // liveness key is gone, so their locks are free): a crashed initiator that does not come back
+  // leaves nothing behind. Any peer may call it at any time; peers that race take turns on the
+  // transaction's locks and the loser finds nothing left. Returns how many were rolled back.
+  StatusOr<int> TakeOver(const log::Logger& log);
+
   static constexpr std::chrono::milliseconds kLockTimeout{5000};
 
  private:
   Status RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step);
   // Undoes steps [0, count) in reverse on their peers (only on `only_peer` if not empty).
   // Returns the peers where an undo failed (unreachable): they undo when they are back.
+  enum class Scope { kAll, kSelf };
+  // Undoes the record at `key` (kAll: every step on every peer, under the transaction's locks;
+  // kSelf: this peer's part of a record with undo_peers) and deletes it, or narrows its
+  // undo_peers to the peers still unreachable. False if the record was gone or changed.
+  StatusOr<bool> RollBack(const std::string& key, Scope scope, const log::Logger& log);
   std::vector<std::string> UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx,
                                      const std::string& only_peer = "");
 

@@ -25,8 +25,11 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-constexpr int kPeers = 3;
-const char* const kHosts[kPeers] = {"127.0.0.11", "127.0.0.12", "127.0.0.13"};
+// Peers 0-2 host bricks and run the cluster's three etcd members; peer 3 joins as a client of
+// the store and becomes a member when peer 2 is removed.
+constexpr int kPeers = 4;
+constexpr int kBrickPeers = 3;
+const char* const kHosts[kPeers] = {"127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14"};
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -59,7 +62,7 @@ class ClusterTest : public ::testing::Test {
       ASSERT_TRUE(added.ok()) << added.status().ToString();
       // The joined daemon restarted in place with the cluster's secret.
     }
-    for (int i = 0; i < kPeers; ++i) {
+    for (int i = 0; i < kBrickPeers; ++i) {
       auto fs = LoopXfs::Create();
       ASSERT_TRUE(fs.ok()) << fs.status().ToString();
       fses_[i] = std::move(*fs).release();
@@ -142,6 +145,33 @@ class ClusterTest : public ::testing::Test {
   static std::string net_unavailable_;
 };
 
+// Writes small files prefix0, prefix1, ... through a mount until stopped (or destroyed, also
+// when an assertion ends the test early).
+struct Writer {
+  explicit Writer(std::string prefix)
+      : thread([this, prefix = std::move(prefix)] {
+          while (!stop) {
+            std::ofstream out(prefix + std::to_string(written.load()));
+            out << "data";
+            out.close();
+            if (out.fail()) {
+              errors++;
+            } else {
+              written++;
+            }
+            std::this_thread::sleep_for(5ms);
+          }
+        }) {}
+  ~Writer() { Stop(); }
+  void Stop() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0}, errors{0};
+  std::thread thread;
+};
+
 DaemonProcess* ClusterTest::peers_[kPeers] = {};
 LoopXfs* ClusterTest::fses_[kPeers] = {};
 NetPartition* ClusterTest::net_ = nullptr;
@@ -180,13 +210,13 @@ TEST_F(ClusterTest, EveryPeerSeesTheWholeCluster) {
 TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("crep", {0, 1, 2})));
   ASSERT_OK(Client(1)->Do("POST", "/v1/volumes/crep/start", nlohmann::json::object()));
-  for (int i = 0; i < kPeers; ++i) EXPECT_GT(BrickPid("crep", i), 0) << "no brick on peer " << i;
+  for (int i = 0; i < kBrickPeers; ++i) EXPECT_GT(BrickPid("crep", i), 0) << "no brick on peer " << i;
   // Any peer reports every brick, including those of other peers.
   EXPECT_TRUE(WaitFor(
       [] {
         auto st = Client(0)->Do("GET", "/v1/volumes/crep/bricks");
         if (!st.ok() || st->size() != 3) return false;
-        for (int i = 0; i < kPeers; ++i) {
+        for (int i = 0; i < kBrickPeers; ++i) {
           const auto& b = (*st)[static_cast<size_t>(i)];
           if (!b["online"].get<bool>() || b["pid"].get<int>() != BrickPid("crep", i)) return false;
         }
@@ -201,16 +231,16 @@ TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
     std::ofstream out((*m)->path() + "/file", std::ios::binary);
     out << data;
   }
-  for (int i = 0; i < kPeers; ++i) {
+  for (int i = 0; i < kBrickPeers; ++i) {
     EXPECT_EQ(ReadFile(BrickPath("crep", i) + "/file").value_or(""), data) << "peer " << i;
   }
   m->reset();
   // A peer with bricks cannot be removed without force.
   EXPECT_THAT(Client(0)->RemovePeer(PeerId(2)), StatusIs(StatusCode::kPermissionDenied));
   ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/crep/stop", nlohmann::json::object()));
-  for (int i = 0; i < kPeers; ++i) EXPECT_EQ(BrickPid("crep", i), 0) << "brick left on peer " << i;
+  for (int i = 0; i < kBrickPeers; ++i) EXPECT_EQ(BrickPid("crep", i), 0) << "brick left on peer " << i;
   ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/crep"));
-  for (int i = 0; i < kPeers; ++i) EXPECT_FALSE(fs::exists(BrickPath("crep", i) + "/.glusterfs"));
+  for (int i = 0; i < kBrickPeers; ++i) EXPECT_FALSE(fs::exists(BrickPath("crep", i) + "/.glusterfs"));
 }
 
 TEST_F(ClusterTest, ConcurrentCreatesOfOneNameFromTwoPeers) {
@@ -287,26 +317,33 @@ TEST_F(ClusterTest, InitiatorKilledMidCreateIsRolledBackOnRestart) {
   ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cinit"));
 }
 
+TEST_F(ClusterTest, InitiatorThatStaysDeadIsRolledBackByAnotherPeer) {
+  peers_[2]->Kill();
+  ASSERT_TRUE(peers_[2]->StartWithEnv({{"GD2_FAILPOINT", "txn.after-step:volume.prepare-bricks"}}));
+  ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
+  EXPECT_FALSE(Client(2)->Do("POST", "/v1/volumes", ReplicaReq("corphan", {0, 1})).ok());
+  ASSERT_TRUE(WaitFor([] { return !ProcessAlive(peers_[2]->pid()); }, 10s));
+  peers_[2]->Kill();  // reaped; it stays down
+  EXPECT_TRUE(fs::exists(BrickPath("corphan", 0) + "/.glusterfs"));
+  // Its lease expires (4 s), which frees its locks and shows it offline; a surviving peer then
+  // undoes the steps it left.
+  EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("corphan", 0) + "/.glusterfs"); }, 30s))
+      << "no peer took over the dead initiator's transaction";
+  EXPECT_THAT(Client(1)->Do("GET", "/v1/volumes/corphan"), StatusIs(StatusCode::kNotFound));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("corphan", {0, 1})));
+  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/corphan"));
+  ASSERT_TRUE(peers_[2]->StartWithEnv({}));
+  EXPECT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
+}
+
 TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("ckill", {0, 1, 2})));
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/ckill/start", nlohmann::json::object()));
   auto m = GlusterMount::Mount(kHosts[0], 24007, "ckill");
   ASSERT_OK(m);
-  std::atomic<bool> stop{false};
-  std::atomic<int> written{0}, errors{0};
-  std::thread writer([&] {
-    while (!stop) {
-      std::ofstream out((*m)->path() + "/w" + std::to_string(written.load()));
-      out << "data";
-      out.close();
-      if (out.fail()) {
-        errors++;
-      } else {
-        written++;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-  });
+  Writer writer((*m)->path() + "/w");
+  auto& written = writer.written;
+  auto& errors = writer.errors;
   ASSERT_TRUE(WaitFor([&] { return written > 20; }, 20s));
   // Peer 2 dies with its brick.
   pid_t brick = BrickPid("ckill", 2);
@@ -322,8 +359,7 @@ TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
   ASSERT_TRUE(peers_[2]->StartWithEnv({}));
   EXPECT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
   EXPECT_TRUE(WaitFor([] { return BrickPid("ckill", 2) > 0; }, 30s)) << "brick not restarted";
-  stop = true;
-  writer.join();
+  writer.Stop();
   EXPECT_EQ(errors.load(), 0);
   int total = written;
   EXPECT_TRUE(WaitFor(
@@ -373,24 +409,15 @@ TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
   ASSERT_OK(group0.status());
   auto m = GlusterMount::Mount(kHosts[0], 24007, "cnet", *group0);
   ASSERT_OK(m);
-  std::atomic<bool> stop{false};
-  std::atomic<int> written{0}, errors{0};
-  std::thread writer([&] {
-    while (!stop) {
-      std::ofstream out((*m)->path() + "/p" + std::to_string(written.load()));
-      out << "data";
-      out.close();
-      if (out.fail()) {
-        errors++;
-      } else {
-        written++;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-  });
+  Writer writer((*m)->path() + "/p");
+  auto& written = writer.written;
+  auto& errors = writer.errors;
   ASSERT_TRUE(WaitFor([&] { return written > 20; }, 20s));
 
   ASSERT_OK(net_->Cut({NetMember(2)}, {NetMember(0), NetMember(1)}));
+  struct HealAtExit {
+    ~HealAtExit() { net_->Heal().IgnoreError(); }
+  } heal_at_exit;
   int at_cut = written;
   // The mount stalls for at most the ping timeout, then goes on with the two bricks it reaches.
   EXPECT_TRUE(WaitFor([&] { return written > at_cut + 50; }, 30s)) << "mount stalled";
@@ -412,8 +439,7 @@ TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
   EXPECT_TRUE(WaitFor([] { return BrickPid("cnet2", 2) == 0; }, 30s)) << "brick not stopped";
   EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cnet2", 2) + "/.glusterfs"); }, 30s))
       << "brick not cleaned";
-  stop = true;
-  writer.join();
+  writer.Stop();
   EXPECT_EQ(errors.load(), 0);
   // Files written during the cut reach peer 2's brick through self-heal.
   int total = written;
@@ -432,10 +458,14 @@ TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
 }
 
 TEST_F(ClusterTest, EtcdMembersAreElasticAndSurviveTheLossOfOne) {
-  // Every peer joined while the cluster had fewer than 3 etcd members: all three are members.
+  // Peers 1 and 2 joined while the cluster had fewer than 3 etcd members and became members;
+  // peer 3 joined a cluster that had its 3 and is a client.
   ASSERT_OK_AND_ASSIGN(api::HealthResp h, Client(1)->Health());
   EXPECT_EQ(h.members.size(), 3u);
-  for (const auto& m : h.members) EXPECT_TRUE(m.healthy) << m.name << ": " << m.error;
+  for (const auto& m : h.members) {
+    EXPECT_TRUE(m.healthy) << m.name << ": " << m.error;
+    EXPECT_NE(m.name, PeerId(3));
+  }
   // The first peer dies, and its etcd member with it: the other two keep the store's quorum.
   peers_[0]->Kill();
   // After a leader election (a second or so) the survivors answer again.
@@ -463,6 +493,8 @@ TEST_F(ClusterTest, EtcdMembersAreElasticAndSurviveTheLossOfOne) {
 TEST_F(ClusterTest, RemovedPeerBecomesASingleNodeCluster) {
   // Runs last (gtest keeps file order): peer 2 leaves for good.
   std::string id = PeerId(2);
+  std::string promoted = PeerId(3);  // before it restarts as a member
+  ASSERT_FALSE(promoted.empty());
   auto removed = Client(0)->RemovePeer(id);
   ASSERT_TRUE(removed.ok()) << removed.ToString();
   EXPECT_THAT(Client(0)->GetPeer(id), StatusIs(StatusCode::kNotFound));
@@ -475,11 +507,32 @@ TEST_F(ClusterTest, RemovedPeerBecomesASingleNodeCluster) {
       },
       30s));
   EXPECT_NE(peers_[2]->secret(), peers_[0]->secret());
-  // Its etcd member left the cluster's membership.
-  EXPECT_TRUE(WaitFor([] {
-    auto hh = Client(0)->Health();
-    return hh.ok() && hh->members.size() == 2;
-  }, 10s)) << nlohmann::json(Client(0)->Health().value_or(api::HealthResp{})).dump() << "\n" << peers_[2]->ReadLog().substr(0, 20000);
+  // Its etcd member left the cluster's membership, and the client peer 3 took its place: the
+  // cluster is back at three healthy voting members, peer 3 among them.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto hh = Client(0)->Health();
+        if (!hh.ok() || hh->members.size() != 3) return false;
+        bool found = false;
+        for (const auto& m : hh->members) {
+          if (!m.healthy || m.name == id) return false;
+          found = found || m.name == promoted;
+        }
+        return found;
+      },
+      60s))
+      << nlohmann::json(Client(0)->Health().value_or(api::HealthResp{})).dump() << "\n"
+      << peers_[3]->ReadLog().substr(peers_[3]->ReadLog().size() > 8000 ? peers_[3]->ReadLog().size() - 8000 : 0);
+  EXPECT_NE(peers_[3]->EtcdPid(), -1);
+  // The promoted member carries the store: with peer 0's member gone, peers 1 and 3 keep quorum.
+  ASSERT_TRUE(WaitFor([] { return PeerOnline(1, 3); }, 30s));
+  peers_[0]->Kill();
+  EXPECT_TRUE(WaitFor([] { return !PeerOnline(1, 0); }, 30s));
+  auto created = Client(3)->Do("POST", "/v1/volumes", ReplicaReq("cpromo", {1}));
+  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  if (created.ok()) {
+    EXPECT_OK(Client(1)->Do("DELETE", "/v1/volumes/cpromo"));
+  }
 }
 
 }  // namespace

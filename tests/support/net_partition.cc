@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -64,6 +65,31 @@ void RemoveStaleChains() {
   }
 }
 
+// Kills what is left in a group and removes it.
+void RemoveGroup(const std::string& dir) {
+  std::ofstream(dir + "/cgroup.kill") << "1";
+  // Killed processes leave the group once they are reaped by their parents.
+  for (int i = 0; i < 500 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+// Groups of test processes that died before their destructor ran (their daemons and bricks
+// may still be running).
+void RemoveStaleGroups(const std::string& root) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("gd2test-", 0) != 0) continue;
+    int pid = std::atoi(name.c_str() + 8);
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    for (const auto& g : std::filesystem::directory_iterator(e.path(), ec)) {
+      if (g.is_directory()) RemoveGroup(g.path().string());
+    }
+    ::rmdir(e.path().c_str());
+  }
+}
+
 }  // namespace
 
 std::string NetPartition::UnavailableReason() {
@@ -80,6 +106,7 @@ StatusOr<std::unique_ptr<NetPartition>> NetPartition::Create() {
   RemoveStaleChains();
   std::unique_ptr<NetPartition> p(new NetPartition());
   p->root_ = Cgroup2Root();
+  RemoveStaleGroups(p->root_);
   p->base_ = "gd2test-" + std::to_string(::getpid());
   if (::mkdir((p->root_ + "/" + p->base_).c_str(), 0755) != 0 && errno != EEXIST) {
     return ErrnoError("mkdir " + p->root_ + "/" + p->base_, errno);
@@ -93,14 +120,7 @@ StatusOr<std::unique_ptr<NetPartition>> NetPartition::Create() {
 
 NetPartition::~NetPartition() {
   RemoveChain(chain_);
-  for (const auto& g : groups_) {
-    std::string dir = root_ + "/" + base_ + "/" + g;
-    std::ofstream(dir + "/cgroup.kill") << "1";
-    // Killed processes leave the group once they are reaped by their parents.
-    for (int i = 0; i < 500 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
-  }
+  for (const auto& g : groups_) RemoveGroup(root_ + "/" + base_ + "/" + g);
   ::rmdir((root_ + "/" + base_).c_str());
 }
 

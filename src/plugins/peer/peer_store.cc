@@ -1,5 +1,7 @@
 #include "plugins/peer/peer_store.h"
 
+#include <algorithm>
+
 #include <map>
 
 #include "api/json.h"
@@ -22,6 +24,25 @@ int64_t ParseAlivePid(const std::string& value) {
 
 }  // namespace
 
+namespace {
+
+// The index entries of a peer: each address with and without its port.
+std::vector<std::string> IndexedAddresses(const api::Peer& p) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& a) {
+    if (!a.empty() && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  };
+  for (const auto* list : {&p.client_addresses, &p.peer_addresses}) {
+    for (const auto& a : *list) {
+      add(a);
+      add(a.substr(0, a.rfind(':')));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Status PutPeer(store::Store& store, const store::KeySpace& keys, const api::Peer& peer) {
   GD2_ASSIGN_OR_RETURN(std::string key, keys.Peer(peer.id));
   api::Peer stored = peer;
@@ -29,7 +50,55 @@ Status PutPeer(store::Store& store, const store::KeySpace& keys, const api::Peer
   stored.pid = 0;
   nlohmann::json j = stored;
   j.erase("online");
-  return store.Put(key, j.dump()).status();
+  std::vector<store::Op> ops = {store::Op::Put(key, j.dump())};
+  for (const auto& a : IndexedAddresses(peer)) {
+    auto k = keys.PeerAddress(a);
+    if (k.ok()) ops.push_back(store::Op::Put(*k, peer.id));
+  }
+  return store.Txn({}, ops, {}).status();
+}
+
+Status DeletePeer(store::Store& store, const store::KeySpace& keys, const api::Peer& peer) {
+  GD2_ASSIGN_OR_RETURN(std::string peer_key, keys.Peer(peer.id));
+  GD2_ASSIGN_OR_RETURN(std::string alive_key, keys.Alive(peer.id));
+  GD2_RETURN_IF_ERROR(
+      store.Txn({}, {store::Op::Delete(peer_key), store::Op::Delete(alive_key)}, {}).status());
+  for (const auto& a : IndexedAddresses(peer)) {
+    auto k = keys.PeerAddress(a);
+    if (!k.ok()) continue;
+    // Only if it still names this peer (another may have registered the address since).
+    GD2_RETURN_IF_ERROR(
+        store.Txn({store::Compare::ValueEquals(*k, peer.id)}, {store::Op::Delete(*k)}, {}).status());
+  }
+  return OkStatus();
+}
+
+bool PeerMatches(const api::Peer& p, const std::string& who) {
+  if (p.id == who || p.name == who) return true;
+  for (const auto* list : {&p.client_addresses, &p.peer_addresses}) {
+    for (const auto& a : *list) {
+      if (a == who || a.substr(0, a.rfind(':')) == who) return true;
+    }
+  }
+  return false;
+}
+
+StatusOr<api::Peer> FindPeer(store::Store& store, const store::KeySpace& keys,
+                             const std::string& who, const std::string& self_id) {
+  if (who == "localhost") return GetPeer(store, keys, self_id);
+  if (auto k = keys.PeerAddress(who); k.ok()) {
+    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> idx, store.Get(*k));
+    if (idx.has_value()) {
+      auto p = GetPeer(store, keys, idx->value);
+      if (p.ok() && PeerMatches(*p, who)) return p;
+    }
+  }
+  // A name, or an address registered before the index existed.
+  GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers, ListPeers(store, keys));
+  for (const auto& p : peers) {
+    if (PeerMatches(p, who)) return p;
+  }
+  return NotFoundError("peer not found: " + who);
 }
 
 Status PutAlive(store::Store& store, const store::KeySpace& keys, const std::string& peer_id,

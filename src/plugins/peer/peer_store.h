@@ -14,8 +14,16 @@ class Store;
 
 namespace gd2::plugins::peer {
 
-// Writes this peer's record (peers/<id>). Idempotent.
+// Writes this peer's record (peers/<id>) and its address index entries. Idempotent.
 Status PutPeer(store::Store& store, const store::KeySpace& keys, const api::Peer& peer);
+// Deletes the record, the liveness key and the address index entries that still name it.
+Status DeletePeer(store::Store& store, const store::KeySpace& keys, const api::Peer& peer);
+// True if `who` names `p`: its id, name, or one of its addresses with or without the port.
+bool PeerMatches(const api::Peer& p, const std::string& who);
+// The peer an address or name refers to: one index read and one record read when the address
+// is indexed, the whole peer list otherwise. "localhost" is `self_id`. kNotFound if none.
+StatusOr<api::Peer> FindPeer(store::Store& store, const store::KeySpace& keys,
+                             const std::string& who, const std::string& self_id);
 // Writes alive/<id> = {"pid": pid} bound to `lease`.
 Status PutAlive(store::Store& store, const store::KeySpace& keys, const std::string& peer_id,
                 int64_t pid, int64_t lease);

@@ -1,5 +1,7 @@
 #include "plugins/peer/plugin.h"
 
+#include <algorithm>
+#include <set>
 #include <thread>
 
 #include "api/json.h"
@@ -12,6 +14,7 @@
 #include "store/session.h"
 #include "store/store.h"
 #include "store/watcher.h"
+#include "txn/engine.h"
 
 namespace gd2::plugins::peer {
 namespace {
@@ -35,13 +38,15 @@ Status PeerPlugin::StartWatch() {
   std::string prefix = services_.keys.AlivePrefix();
   Status s = watcher->Watch(
       prefix, 0,
-      [prefix](const std::vector<store::WatchEvent>& events) {
+      [this, prefix](const std::vector<store::WatchEvent>& events) {
         for (const auto& e : events) {
           std::string id = e.kv.key.substr(prefix.size());
           if (e.type == store::WatchEvent::Type::kPut && e.kv.version == 1) {
             log::Root().Info("peer online", {{"peer", id}});
           } else if (e.type == store::WatchEvent::Type::kDelete) {
             log::Root().Info("peer offline", {{"peer", id}});
+            // Transactions it started and did not finish are now for the others to undo.
+            WakeTakeOver();
           }
         }
       },
@@ -56,7 +61,46 @@ Status PeerPlugin::StartWatch() {
 
 Status PeerPlugin::Start() { return StartWatch(); }
 
+void PeerPlugin::OnServing() {
+  takeover_ = std::thread([this] { TakeOverLoop(); });
+}
+
+void PeerPlugin::WakeTakeOver() {
+  std::lock_guard<std::mutex> lock(takeover_mu_);
+  takeover_wanted_ = true;
+  takeover_cv_.notify_all();
+}
+
+void PeerPlugin::TakeOverLoop() {
+  // At start, whenever a peer goes offline, and every half minute in case an event was missed.
+  bool first = true;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(takeover_mu_);
+      if (!first) {
+        takeover_cv_.wait_for(lock, std::chrono::seconds(30),
+                              [this] { return takeover_wanted_ || takeover_stopping_; });
+      }
+      if (takeover_stopping_) return;
+      takeover_wanted_ = false;
+    }
+    first = false;
+    auto n = services_.txn->TakeOver(log::Root());
+    if (!n.ok()) {
+      log::Root().Warn("transaction takeover pass failed", {{"error", n.status()}});
+    } else if (*n > 0) {
+      log::Root().Warn("rolled back transactions of dead initiators", {{"count", *n}});
+    }
+  }
+}
+
 void PeerPlugin::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(takeover_mu_);
+    takeover_stopping_ = true;
+    takeover_cv_.notify_all();
+  }
+  if (takeover_.joinable()) takeover_.join();
   if (watcher_) {
     watcher_->Stop();
     watcher_.reset();
@@ -123,6 +167,10 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
   std::string id = ctx.params["peerid"];
   if (id == services_.peer_id) return InvalidArgumentError("a peer cannot remove itself");
   GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, id));
+  // Membership changes one at a time: joins, removals and the promotions they cause.
+  GD2_ASSIGN_OR_RETURN(store::LockGuard guard,
+                       store::Lock::Acquire(*services_.store, *services_.session, services_.keys,
+                                            "peer-join", std::chrono::seconds(5)));
   bool force = ctx.Query("force") == "true" || ctx.Query("force") == "1";
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols, services_.store->List(services_.keys.VolumesPrefix()));
   for (const auto& kv : vols) {
@@ -150,15 +198,15 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
   // must not keep counting for quorum).
   Status member = store::RemoveMemberNamed(*services_.store, id, std::chrono::seconds(10));
   if (!member.ok()) ctx.log.Warn("cannot remove the peer's etcd member", {{"peer", id}, {"error", member}});
-  GD2_ASSIGN_OR_RETURN(std::string peer_key, services_.keys.Peer(id));
-  GD2_ASSIGN_OR_RETURN(std::string alive_key, services_.keys.Alive(id));
+  if (services_.etcd_members > 0) {
+    Status published = store::PublishMembers(*services_.store, services_.keys.EtcdMembers());
+    if (!published.ok()) ctx.log.Warn("cannot publish the etcd members", {{"error", published}});
+  }
   // The peer has left by now; the store may be electing a leader after the membership change,
   // so a timeout here is retried rather than leaving a record of a peer that is gone.
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (true) {
-    Status s = services_.store
-                   ->Txn({}, {store::Op::Delete(peer_key), store::Op::Delete(alive_key)}, {})
-                   .status();
+    Status s = DeletePeer(*services_.store, services_.keys, p);
     if (s.ok()) break;
     bool transient = s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
     if (!transient || std::chrono::steady_clock::now() > until) return s;
@@ -166,7 +214,54 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   ctx.log.Info("peer removed", {{"peer", id}});
+  if (services_.etcd_members > 0) PromoteMember(ctx, p);
   return rest::Response::NoContent();
+}
+
+void PeerPlugin::PromoteMember(rest::RequestContext& ctx, const api::Peer& removed) {
+  auto members = services_.store->MemberList();
+  auto peers = ListPeers(*services_.store, services_.keys);
+  if (!members.ok() || !peers.ok()) {
+    ctx.log.Warn("cannot check the etcd membership after a peer removal",
+                 {{"error", members.ok() ? peers.status() : members.status()}});
+    return;
+  }
+  int voting = 0;
+  std::set<std::string> member_names, member_zones;
+  for (const auto& m : *members) {
+    member_names.insert(m.name);
+    voting += m.is_learner ? 0 : 1;
+  }
+  if (voting >= services_.etcd_members || voting + 1 > static_cast<int>(peers->size())) return;
+  // Online client peers, those in a zone without a member first (a zone should not take the
+  // store's quorum down with it).
+  std::vector<const api::Peer*> candidates;
+  for (const auto& p : *peers) {
+    if (member_names.count(p.id) != 0) {
+      auto z = p.metadata.find(api::kZoneKey);
+      if (z != p.metadata.end()) member_zones.insert(z->second);
+    } else if (p.online && p.id != removed.id) {
+      candidates.push_back(&p);
+    }
+  }
+  std::stable_partition(candidates.begin(), candidates.end(), [&](const api::Peer* p) {
+    auto z = p->metadata.find(api::kZoneKey);
+    return z == p->metadata.end() || member_zones.count(z->second) == 0;
+  });
+  for (const api::Peer* p : candidates) {
+    txn::Txn t;
+    t.description = "etcd member promotion of peer " + p->id;
+    t.locks = {"etcd-membership"};
+    t.steps.push_back(txn::Step{"store.become-member", nlohmann::json::object(), {p->id}});
+    Status s = services_.txn->Run(std::move(t), ctx.log);
+    if (s.ok()) {
+      ctx.log.Info("peer becomes an etcd member in place of a removed one",
+                   {{"peer", p->id}, {"removed", removed.id}});
+      return;
+    }
+    ctx.log.Warn("peer could not become an etcd member", {{"peer", p->id}, {"error", s}});
+  }
+  if (!candidates.empty()) ctx.log.Warn("no peer could take the removed peer's etcd member");
 }
 
 StatusOr<rest::Response> PeerPlugin::Edit(rest::RequestContext& ctx) {

@@ -2,8 +2,12 @@
 // liveness comes from a key bound to the daemon's session lease.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
+#include "api/peer.h"
 #include "plugins/plugin.h"
 
 namespace gd2::store {
@@ -20,6 +24,8 @@ class PeerPlugin : public Plugin {
   void Register(Registrar& r) override;
   // Watches liveness keys and logs peers going online and offline.
   Status Start() override;
+  // Starts rolling back the transactions of initiators that died (txn::Engine::TakeOver).
+  void OnServing() override;
   void Stop() override;
 
  private:
@@ -27,9 +33,20 @@ class PeerPlugin : public Plugin {
   StatusOr<rest::Response> Add(rest::RequestContext& ctx);
   StatusOr<rest::Response> Remove(rest::RequestContext& ctx);
   StatusOr<rest::Response> Edit(rest::RequestContext& ctx);
+  // After `removed` left: if the cluster has fewer etcd members than it keeps, makes an online
+  // client peer a member (a transaction running store.become-member on it). Logs, never fails.
+  void PromoteMember(rest::RequestContext& ctx, const api::Peer& removed);
+
+  void WakeTakeOver();
+  void TakeOverLoop();
 
   Services& services_;
   std::unique_ptr<store::Watcher> watcher_;
+  std::thread takeover_;
+  std::mutex takeover_mu_;
+  std::condition_variable takeover_cv_;
+  bool takeover_wanted_ = false;
+  bool takeover_stopping_ = false;
 };
 
 }  // namespace gd2::plugins::peer

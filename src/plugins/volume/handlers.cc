@@ -123,38 +123,20 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
 
-  // Resolve each brick's peer to a peer record: a peer id is one read; names and addresses
-  // need the peer list (read once, only then).
-  std::vector<api::Peer> peers;
-  bool listed = false;
-  std::map<std::string, api::Peer> by_id;
+  // Resolve each brick's peer to a peer record: a peer id is one read, an address two (the
+  // address index); only a peer name needs the peer list.
+  std::map<std::string, api::Peer> resolved;
   auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
+    auto it = resolved.find(who);
+    if (it != resolved.end()) return &it->second;
     if (IsUuid(who)) {
-      auto it = by_id.find(who);
-      if (it != by_id.end()) return &it->second;
       auto p = peer::GetPeer(*services_.store, services_.keys, who);
-      if (p.ok()) return &(by_id[who] = *p);
+      if (p.ok()) return &(resolved[who] = *p);
       if (p.status().code() != StatusCode::kNotFound) return p.status();
     }
-    if (!listed) {
-      GD2_ASSIGN_OR_RETURN(peers, peer::ListPeers(*services_.store, services_.keys));
-      listed = true;
-    }
-    for (const auto& p : peers) {
-      if (p.id == who || p.name == who) return &p;
-      for (const auto& a : p.client_addresses) {
-        if (a == who || a.substr(0, a.rfind(':')) == who) return &p;
-      }
-      for (const auto& a : p.peer_addresses) {
-        if (a == who || a.substr(0, a.rfind(':')) == who) return &p;
-      }
-    }
-    if (who == "localhost") {
-      for (const auto& p : peers) {
-        if (p.id == services_.peer_id) return &p;
-      }
-    }
-    return NotFoundError("peer not found: " + who);
+    GD2_ASSIGN_OR_RETURN(api::Peer p, peer::FindPeer(*services_.store, services_.keys, who,
+                                                     services_.peer_id));
+    return &(resolved[who] = std::move(p));
   };
 
   const api::SubvolReq& first = req.subvols.front();
