@@ -352,6 +352,17 @@ TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
   int at_kill = written;
   EXPECT_TRUE(WaitFor([&] { return written > at_kill + 50; }, 30s)) << "mount stalled";
   EXPECT_TRUE(WaitFor([] { return !PeerOnline(0, 2); }, 15s)) << "peer 2 still shown online";
+  // Heal info through peer 1 covers every brick: peer 0's (asked of peer 0) has entries to
+  // heal onto peer 2's, which is down.
+  EXPECT_TRUE(WaitFor(
+      [] {
+        auto hi = Client(1)->Do("GET", "/v1/volumes/ckill/heal-info");
+        if (!hi.ok() || hi->size() != 3) return false;
+        return (*hi)[0]["host-id"] == PeerId(0) && (*hi)[0]["total-entries"].get<int>() > 0 &&
+               (*hi)[2]["status"] == "Transport endpoint is not connected";
+      },
+      15s))
+      << Client(1)->Do("GET", "/v1/volumes/ckill/heal-info").value_or(nlohmann::json()).dump();
   // Stop and delete of another volume that does not involve peer 2 still work meanwhile.
   ASSERT_OK(Client(1)->Do("POST", "/v1/volumes", ReplicaReq("cside", {0, 1})));
   ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cside"));
@@ -371,6 +382,18 @@ TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
       },
       90s))
       << "heal did not bring peer 2's brick level";
+  // And heal info, asked through peer 2, shows nothing left on any brick.
+  EXPECT_TRUE(WaitFor(
+      [] {
+        auto hi = Client(2)->Do("GET", "/v1/volumes/ckill/heal-info");
+        if (!hi.ok() || hi->size() != 3) return false;
+        for (const auto& b : *hi) {
+          if (b["status"] != "Connected" || b["total-entries"].get<int>() != 0) return false;
+        }
+        return true;
+      },
+      90s))
+      << Client(2)->Do("GET", "/v1/volumes/ckill/heal-info").value_or(nlohmann::json()).dump();
   m->reset();
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/ckill/stop", nlohmann::json::object()));
   ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/ckill"));

@@ -10,6 +10,7 @@
 #include "api/json.h"
 #include "api/peer.h"
 #include "api/volume_req.h"
+#include "client/client.h"
 #include "common/uuid.h"
 #include "plugins/peer/peer_store.h"
 #include "plugins/volume/plugin.h"
@@ -533,6 +534,48 @@ StatusOr<rest::Response> VolumePlugin::GetOption(rest::RequestContext& ctx) {
   return NotFoundError("option not found: " + key);
 }
 
+namespace {
+
+// Pending heals of a local brick are the gfid links in its xattrop index (the base file
+// "xattrop-<uuid>" is not an entry).
+void CountLocalHeals(const std::string& brick_path, api::BrickHealInfo& hi) {
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator(brick_path + "/.glusterfs/indices/xattrop", ec)) {
+    std::string n = e.path().filename().string();
+    if (n.rfind("xattrop-", 0) == 0) continue;
+    hi.total_entries++;
+    if (hi.entries.size() < 1000) hi.entries.push_back(n);
+  }
+  hi.entries_in_heal_pending = hi.total_entries;
+}
+
+}  // namespace
+
+StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo(
+    const std::string& peer_id, const std::string& volume, const log::Logger& log) {
+  GD2_ASSIGN_OR_RETURN(api::Peer p, peer::GetPeer(*services_.store, services_.keys, peer_id));
+  if (p.client_addresses.empty()) return NotFoundError("peer has no client address: " + peer_id);
+  client::ClientOptions co;
+  co.endpoint = "http://" + p.client_addresses.front();
+  co.secret = services_.secret;
+  co.timeout = std::chrono::seconds(5);
+  GD2_ASSIGN_OR_RETURN(std::unique_ptr<client::Client> c, client::Client::Create(co));
+  GD2_ASSIGN_OR_RETURN(nlohmann::json list,
+                       c->Do("GET", "/v1/volumes/" + volume + "/heal-info?local=true"));
+  std::map<std::string, api::BrickHealInfo> out;
+  try {
+    for (const auto& j : list) {
+      auto hi = j.get<api::BrickHealInfo>();
+      out[hi.name] = std::move(hi);
+    }
+  } catch (const std::exception& e) {
+    return InternalError(std::string("bad heal info from peer ") + peer_id + ": " + e.what());
+  }
+  log.Debug("heal info from peer", {{"peer", peer_id}, {"bricks", out.size()}});
+  return out;
+}
+
 StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
   const api::Volume& v = sv.volume;
@@ -540,28 +583,42 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
     return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");
   }
   if (v.state != api::VolumeState::kStarted) return FailedPreconditionError("volume is not started");
-  nlohmann::json out = nlohmann::json::array();
+  // ?local=true: only this peer's bricks (what peers ask each other for).
+  bool local_only = ctx.Query("local") == "true";
   std::vector<api::BrickStatus> statuses = BrickStatuses(v);
+  // Each other peer with an online brick is asked once, for all its bricks.
+  std::map<std::string, StatusOr<std::map<std::string, api::BrickHealInfo>>> remote;
+  if (!local_only) {
+    size_t i = 0;
+    for (const auto& s : v.subvols) {
+      for (const auto& b : s.bricks) {
+        bool online = statuses[i++].online;
+        if (online && b.peer_id != services_.peer_id && remote.count(b.peer_id) == 0) {
+          remote.emplace(b.peer_id, RemoteHealInfo(b.peer_id, v.name, ctx.log));
+        }
+      }
+    }
+  }
+  nlohmann::json out = nlohmann::json::array();
   size_t i = 0;
   for (const auto& s : v.subvols) {
     for (const auto& b : s.bricks) {
+      bool online = statuses[i++].online;
+      bool mine = b.peer_id == services_.peer_id;
+      if (local_only && !mine) continue;
       api::BrickHealInfo hi;
       hi.host_id = b.peer_id;
       hi.name = b.host + ":" + b.path;
-      bool online = statuses[i++].online;
       hi.status = online ? "Connected" : "Transport endpoint is not connected";
-      if (b.peer_id == services_.peer_id && online) {
-        // Pending heals are the gfid links in the brick's xattrop index (the base file
-        // "xattrop-<uuid>" is not an entry).
-        std::error_code ec;
-        for (const auto& e : std::filesystem::directory_iterator(
-                 b.path + "/.glusterfs/indices/xattrop", ec)) {
-          std::string n = e.path().filename().string();
-          if (n.rfind("xattrop-", 0) == 0) continue;
-          hi.total_entries++;
-          if (hi.entries.size() < 1000) hi.entries.push_back(n);
+      if (online && mine) {
+        CountLocalHeals(b.path, hi);
+      } else if (online) {
+        const auto& r = remote.at(b.peer_id);
+        if (!r.ok()) {
+          hi.status = "heal info unavailable: " + r.status().message();
+        } else if (auto it = r->find(hi.name); it != r->end()) {
+          hi = it->second;
         }
-        hi.entries_in_heal_pending = hi.total_entries;
       }
       out.push_back(hi);
     }

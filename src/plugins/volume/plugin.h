@@ -61,7 +61,14 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   StatusOr<rest::Response> GetOptions(rest::RequestContext& ctx);
   StatusOr<rest::Response> GetOption(rest::RequestContext& ctx);
   StatusOr<rest::Response> ResetOptions(rest::RequestContext& ctx);
+  // Every brick's pending heals: this peer's counted here, other peers' asked of them
+  // (?local=true answers only for this peer's bricks).
   StatusOr<rest::Response> HealInfo(rest::RequestContext& ctx);
+  // GET heal-info?local=true on `peer_id`'s client address, signed with the cluster secret;
+  // by brick name (host:path).
+  StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(const std::string& peer_id,
+                                                                      const std::string& volume,
+                                                                      const log::Logger& log);
 
   // Starts (or adopts) this peer's bricks and self-heal daemon of `v`.
   Status StartLocalBricks(const api::Volume& v, const log::Logger& log);

@@ -192,6 +192,56 @@ TEST_F(StoreTest, UnavailableWhileEtcdDownThenRecovers) {
   EXPECT_TRUE(WaitForStore());
 }
 
+TEST_F(StoreTest, RefusesAnswersFromAnotherCluster) {
+  // A second, unrelated etcd cluster at an address the store also dials: what a removed
+  // member's address serves once that peer started a cluster of its own.
+  gd2::testing::EtcdProcess other;
+  other.Start();
+  ASSERT_OK_AND_ASSIGN(uint64_t ours, store_->ClusterId());
+  Options o = MakeOptions();
+  o.endpoints = {etcd_.endpoint(), other.endpoint()};
+  o.cluster_id = ours;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> both, Store::Connect(o));
+  // Round robin sends about half of these to the other cluster; each is refused there and
+  // sent again, so all land in ours.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(both->Put("k" + std::to_string(i), "v"));
+    ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, both->Get("k" + std::to_string(i)));
+    EXPECT_TRUE(kv.has_value()) << i;
+  }
+  ASSERT_OK_AND_ASSIGN(std::vector<KeyValue> mine, store_->List("k"));
+  EXPECT_EQ(mine.size(), 20u);
+  Options only_other = MakeOptions();
+  only_other.endpoints = {other.endpoint()};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> theirs, Store::Connect(only_other));
+  ASSERT_OK_AND_ASSIGN(uint64_t their_id, theirs->ClusterId());
+  EXPECT_NE(their_id, ours);
+  // (Puts that were refused may have landed there; reads of ours never came from there.)
+  // A store that only reaches the other cluster fails instead of answering from it.
+  Options wrong = MakeOptions();
+  wrong.endpoints = {other.endpoint()};
+  wrong.cluster_id = ours;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> lost, Store::Connect(wrong));
+  auto got = lost->Get("k0");
+  EXPECT_THAT(got, StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(got.status().message(), HasSubstr("another etcd cluster"));
+}
+
+TEST_F(StoreTest, SetEndpointsMovesCallsToTheNewMembers) {
+  // The store starts on a dead endpoint and our etcd, then drops the dead one.
+  Options o = MakeOptions();
+  std::string dead = "http://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
+  o.endpoints = {etcd_.endpoint(), dead};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> s, Store::Connect(o));
+  ASSERT_OK(s->SetEndpoints({etcd_.endpoint()}));
+  EXPECT_EQ(s->endpoints(), std::vector<std::string>{etcd_.endpoint()});
+  ASSERT_OK(s->Put("moved", "1"));
+  EXPECT_THAT(s->SetEndpoints({}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(s->SetEndpoints({"ftp://x:1"}), StatusIs(StatusCode::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, s->Get("moved"));
+  ASSERT_TRUE(kv.has_value());
+}
+
 TEST(StoreConnectTest, DeadEndpointFailsQuickly) {
   Options o;
   o.endpoints = {"http://127.0.0.1:" + std::to_string(gd2::testing::FreePort())};
