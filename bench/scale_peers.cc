@@ -14,7 +14,7 @@
 //   - GET /v1/peers p50/p99 through the first real daemon (sequential, signed with the secret)
 //   - the first real daemon's VmRSS/VmHWM
 //   - volume create/delete through the first real daemon: a replica 3 volume with one brick on
-//     each real daemon (a plain directory; the request names the daemon by peer id; the volume
+//     each real daemon (a plain directory; the request names the daemon by its address; the volume
 //     is never started), so the transaction's per-peer brick steps (volume.prepare-bricks,
 //     volume.delete-bricks) run locally on the first daemon and over peer RPC, signed with the
 //     shared secret, on the other two; median over --volume-ops iterations
@@ -763,8 +763,9 @@ class Bench {
         std::string dir = args_.workdir + "/bricks/gd2-" + std::to_string(d + 1) + "/" + name;
         std::error_code ec;
         fs::create_directories(dir, ec);
-        // By peer id: one key to read, where a host would have the daemon list every peer.
-        sv.bricks.push_back({daemons_[d]->peer_id(), dir, ""});
+        // By address, as admins and the CLI name bricks: resolved through the address index
+        // (one key and one record), not by listing every peer.
+        sv.bricks.push_back({daemons_[d]->host(), dir, ""});
       }
       req.subvols.push_back(sv);
       Clock::time_point t0 = Clock::now();

@@ -107,6 +107,19 @@ Status Daemon::StartStore() {
   if (joined_) so.cluster_id = joined_->etcd_cluster_id;
   store_endpoints_ = so.endpoints;
   GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
+  // A member that has just started or been promoted, or a cluster that is electing a leader,
+  // refuses calls for a moment ("no leader"); wait for it rather than fail the start.
+  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto waited_from = std::chrono::steady_clock::now();
+  while (true) {
+    Status s = store_->Get(store::KeySpace(identity_.cluster_id).EtcdMembers()).status();
+    if (s.ok()) break;
+    bool transient = s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
+    if (!transient || std::chrono::steady_clock::now() > ready_by) return s.WithContext("etcd not serving");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
+  if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
   if (joined_) {
     auto members = store_->MemberList();
     if (members.ok()) {
@@ -318,8 +331,7 @@ Status Daemon::Start() {
     ++started_plugins_;
   }
 
-  PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url,
-                                  config_.etcd_members, !external_store_};
+  PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url, !external_store_};
   peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, etcd_self, [] {
     // Let the RPC reply leave first; main() restarts the daemon on SIGUSR2.
     std::thread([] {

@@ -41,11 +41,24 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   auto self = plugins::peer::GetPeer(*services_.store, services_.keys, services_.peer_id);
   if (!self.ok()) return self.status();
 
-  // Become an etcd member while the cluster has fewer than it wants: added as a learner now,
+  if (!etcd_.embedded) {
+    // Started with --etcd-endpoints: it stays on those, so they must hold the cluster.
+    GD2_ASSIGN_OR_RETURN(store::KeySpace theirs, store::KeySpace::Create(call.cluster_id));
+    GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> there,
+                         services_.store->List(theirs.PeersPrefix(), 1));
+    if (there.empty()) {
+      return FailedPreconditionError("this peer's etcd (--etcd-endpoints) does not hold cluster " +
+                                     call.cluster_id + "; start it with that cluster's etcd endpoints");
+    }
+  } else if (call.etcd_members == 0) {
+    return FailedPreconditionError("the cluster uses external etcd: start this peer with "
+                                   "--etcd-endpoints of that etcd before adding it");
+  }
+  // Become an etcd member while the cluster has fewer than it keeps: added as a learner now,
   // started and promoted by this daemon when it restarts on the cluster's store.
   StoreConfig sc;
   sc.etcd_endpoints = call.etcd_endpoints;
-  {
+  if (etcd_.embedded) {
     store::Options so;
     so.endpoints = call.etcd_endpoints;
     so.dial_timeout = std::chrono::seconds(5);
@@ -54,7 +67,7 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
     GD2_ASSIGN_OR_RETURN(sc.etcd_cluster_id, cluster->ClusterId());
     int voting = 0;
     for (const auto& m : members) voting += m.is_learner ? 0 : 1;
-    if (voting < etcd_.wanted_members) {
+    if (voting < call.etcd_members) {
       GD2_ASSIGN_OR_RETURN(store::JoinPlan plan,
                            store::PrepareMemberJoin(*cluster, services_.peer_id, etcd_.peer_url));
       sc.etcd_endpoints = plan.client_urls;
@@ -64,7 +77,7 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
       log::Root().Info("joining as an etcd member", {{"member_id", std::to_string(plan.member_id)}});
     }
   }
-  GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
+  if (etcd_.embedded) GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", call.auth_secret, 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, call.cluster_id}));
   log::Root().Info("joining cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},

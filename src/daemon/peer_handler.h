@@ -19,7 +19,6 @@ class PeerHandler : public peer_rpc::Handler {
   struct EtcdSelf {
     std::string client_url;
     std::string peer_url;
-    int wanted_members = 3;
     // False when this daemon was configured with external etcd endpoints: it never runs a member.
     bool embedded = true;
   };

@@ -50,6 +50,8 @@ struct JoinCall {
   std::string initiator;    // peer id of the node that handles POST /v1/peers
   std::string zone;
   std::map<std::string, std::string> metadata;
+  // etcd members the cluster keeps among its peers; 0: external etcd, peers are only clients.
+  int etcd_members = 0;
   std::string req_id;  // travels as metadata, for logs
   Deadline deadline = Deadline::max();  // filled in by the server
 };

@@ -109,6 +109,7 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     call.auth_secret = req->auth_secret();
     call.initiator = req->initiator();
     call.zone = req->zone();
+    call.etcd_members = req->etcd_members();
     call.metadata.insert(req->metadata().begin(), req->metadata().end());
     call.req_id = Metadata(*ctx, internal::kRequestIdKey);
     call.deadline = internal::FromSystemDeadline(ctx->deadline());

@@ -145,6 +145,8 @@ class ClusterTest : public ::testing::Test {
   static std::string net_unavailable_;
 };
 
+std::string Tail(const std::string& s, size_t n) { return s.size() > n ? s.substr(s.size() - n) : s; }
+
 // Writes small files prefix0, prefix1, ... through a mount until stopped (or destroyed, also
 // when an assertion ends the test early).
 struct Writer {
@@ -300,21 +302,26 @@ TEST_F(ClusterTest, ParticipantKilledMidCreateLeavesNothing) {
 }
 
 TEST_F(ClusterTest, InitiatorKilledMidCreateIsRolledBackOnRestart) {
-  peers_[2]->Kill();
-  ASSERT_TRUE(peers_[2]->StartWithEnv({{"GD2_FAILPOINT", "txn.after-step:volume.prepare-bricks"}}));
-  ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
-  // Bricks on peers 0 and 1: the initiator dies after peer 0 prepared its brick.
-  EXPECT_FALSE(Client(2)->Do("POST", "/v1/volumes", ReplicaReq("cinit", {0, 1})).ok());
-  ASSERT_TRUE(WaitFor([] { return !ProcessAlive(peers_[2]->pid()); }, 10s));
-  EXPECT_TRUE(fs::exists(BrickPath("cinit", 0) + "/.glusterfs"));
-  EXPECT_THAT(Client(0)->Do("GET", "/v1/volumes/cinit"), StatusIs(StatusCode::kNotFound));
-  peers_[2]->Kill();
-  ASSERT_TRUE(peers_[2]->StartWithEnv({}));
-  EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cinit", 0) + "/.glusterfs"); }, 20s))
-      << "recovery did not undo the remote step";
-  // Its locks are gone too: the same create succeeds at once.
-  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cinit", {0, 1})));
-  ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cinit"));
+  // After the first step, and after the last one just before the commit.
+  for (const std::string point : {"txn.after-step:volume.prepare-bricks", "txn.before-commit"}) {
+    SCOPED_TRACE(point);
+    peers_[2]->Kill();
+    ASSERT_TRUE(peers_[2]->StartWithEnv({{"GD2_FAILPOINT", point}}));
+    ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 20s));
+    // Bricks on peers 0 and 1: the initiator dies after peer 0 prepared its brick.
+    EXPECT_FALSE(Client(2)->Do("POST", "/v1/volumes", ReplicaReq("cinit", {0, 1})).ok());
+    ASSERT_TRUE(WaitFor([] { return !ProcessAlive(peers_[2]->pid()); }, 10s));
+    EXPECT_TRUE(fs::exists(BrickPath("cinit", 0) + "/.glusterfs"));
+    EXPECT_THAT(Client(0)->Do("GET", "/v1/volumes/cinit"), StatusIs(StatusCode::kNotFound));
+    peers_[2]->Kill();
+    ASSERT_TRUE(peers_[2]->StartWithEnv({}));
+    EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cinit", 0) + "/.glusterfs"); }, 20s))
+        << "recovery did not undo the remote step";
+    EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cinit", 1) + "/.glusterfs"); }, 20s));
+    // Its locks are gone too: the same create succeeds at once.
+    ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cinit", {0, 1})));
+    ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cinit"));
+  }
 }
 
 TEST_F(ClusterTest, InitiatorThatStaysDeadIsRolledBackByAnotherPeer) {
@@ -545,14 +552,16 @@ TEST_F(ClusterTest, RemovedPeerBecomesASingleNodeCluster) {
       },
       60s))
       << nlohmann::json(Client(0)->Health().value_or(api::HealthResp{})).dump() << "\n"
-      << peers_[3]->ReadLog().substr(peers_[3]->ReadLog().size() > 8000 ? peers_[3]->ReadLog().size() - 8000 : 0);
+      << Tail(peers_[3]->ReadLog(), 8000);
   EXPECT_NE(peers_[3]->EtcdPid(), -1);
   // The promoted member carries the store: with peer 0's member gone, peers 1 and 3 keep quorum.
   ASSERT_TRUE(WaitFor([] { return PeerOnline(1, 3); }, 30s));
   peers_[0]->Kill();
   EXPECT_TRUE(WaitFor([] { return !PeerOnline(1, 0); }, 30s));
   auto created = Client(3)->Do("POST", "/v1/volumes", ReplicaReq("cpromo", {1}));
-  EXPECT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_TRUE(created.ok()) << created.status().ToString() << "\n"
+                            << ReadFile(peers_[3]->workdir() + "/stderr.log").value_or("") << "\n"
+                            << Tail(peers_[3]->ReadLog(), 6000);
   if (created.ok()) {
     EXPECT_OK(Client(1)->Do("DELETE", "/v1/volumes/cpromo"));
   }

@@ -3,11 +3,13 @@
 #include <signal.h>
 
 #include <ctime>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "api/peer.h"
 #include "common/files.h"
 #include "common/jwt.h"
 #include "common/subprocess.h"
@@ -104,6 +106,41 @@ TEST(DaemonTest, SecondDaemonOnSameWorkdirIsRefused) {
   ASSERT_OK(r);
   EXPECT_EQ(r->exit.code, 1);
   EXPECT_NE(r->output.find("another glusterd2 is running"), std::string::npos) << r->output;
+}
+
+TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
+  EtcdProcess etcd;
+  etcd.Start();
+  DaemonOptions o;
+  o.etcd_endpoints = {etcd.endpoint()};
+  DaemonProcess a(o), b(o);
+  ASSERT_TRUE(a.Start());
+  ASSERT_TRUE(b.Start());
+  // A daemon with an embedded etcd cannot join a cluster on external etcd.
+  DaemonProcess embedded;
+  ASSERT_TRUE(embedded.Start());
+  api::PeerAddReq bad;
+  bad.addresses = {embedded.peer_address()};
+  auto refused = a.NewClient()->AddPeer(bad);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("external etcd"));
+
+  api::PeerAddReq req;
+  req.addresses = {b.peer_address()};
+  ASSERT_OK(a.NewClient()->AddPeer(req).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<api::Peer> peers, b.NewClient()->ListPeers());
+  EXPECT_EQ(peers.size(), 2u);
+  // Nobody became an etcd member: the external etcd still has its one member, and b runs no
+  // etcd of its own and keeps no store.toml.
+  store::Options so;
+  so.endpoints = {etcd.endpoint()};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st, store::Store::Connect(so));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::Member> members, st->MemberList());
+  EXPECT_EQ(members.size(), 1u);
+  EXPECT_EQ(b.EtcdPid(), -1);
+  EXPECT_FALSE(std::filesystem::exists(b.workdir() + "/store.toml"));
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h, b.NewClient()->Health());
+  EXPECT_EQ(h.store_mode, "external");
 }
 
 TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {

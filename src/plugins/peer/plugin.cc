@@ -139,6 +139,7 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
   call.initiator = services_.peer_id;
   call.zone = req.zone;
   call.metadata = req.metadata;
+  call.etcd_members = services_.etcd_members;
   call.req_id = ctx.req_id;
   auto deadline = peer_rpc::Client::In(std::chrono::seconds(30));
   GD2_ASSIGN_OR_RETURN(peer_rpc::JoinResult joined, services_.peer_client->Join(address, call, deadline));
