@@ -230,7 +230,8 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
     if (!mine && !my_part) continue;
     auto done = RollBack(kv.key, mine ? Scope::kAll : Scope::kSelf, log);
     if (!done.ok()) {
-      // Another peer may be taking it over right now; it is retried by TakeOver otherwise.
+      // Another peer may be taking it over right now (its locks are busy); a store error
+      // leaves it for the next start.
       log.Warn("cannot roll back an unfinished transaction", {{"key", kv.key}, {"error", done.status()}});
       continue;
     }

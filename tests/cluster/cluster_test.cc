@@ -116,6 +116,14 @@ class ClusterTest : public ::testing::Test {
     return fses_[peer]->mount_point() + "/" + vol;
   }
 
+  // True if peer's brick of `vol` holds prefix0 .. prefix<count-1> (what a Writer wrote).
+  static bool BrickHasFiles(const std::string& vol, int peer, const std::string& prefix, int count) {
+    for (int i = 0; i < count; ++i) {
+      if (!fs::exists(BrickPath(vol, peer) + "/" + prefix + std::to_string(i))) return false;
+    }
+    return true;
+  }
+
   static pid_t BrickPid(const std::string& vol, int peer) {
     auto r = RunCommand({"pgrep", "-f", "brick-name " + BrickPath(vol, peer) + " "}, 5s);
     if (!r.ok() || r->exit.code != 0) return 0;
@@ -380,14 +388,7 @@ TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
   writer.Stop();
   EXPECT_EQ(errors.load(), 0);
   int total = written;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        for (int i = 0; i < total; ++i) {
-          if (!fs::exists(BrickPath("ckill", 2) + "/w" + std::to_string(i))) return false;
-        }
-        return true;
-      },
-      90s))
+  EXPECT_TRUE(WaitFor([&] { return BrickHasFiles("ckill", 2, "w", total); }, 90s))
       << "heal did not bring peer 2's brick level";
   // And heal info, asked through peer 2, shows nothing left on any brick.
   EXPECT_TRUE(WaitFor(
@@ -473,14 +474,7 @@ TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
   EXPECT_EQ(errors.load(), 0);
   // Files written during the cut reach peer 2's brick through self-heal.
   int total = written;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        for (int i = 0; i < total; ++i) {
-          if (!fs::exists(BrickPath("cnet", 2) + "/p" + std::to_string(i))) return false;
-        }
-        return true;
-      },
-      90s))
+  EXPECT_TRUE(WaitFor([&] { return BrickHasFiles("cnet", 2, "p", total); }, 90s))
       << "heal did not bring peer 2's brick level";
   m->reset();
   ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/cnet/stop", nlohmann::json::object()));
