@@ -105,7 +105,6 @@ Status Daemon::StartStore() {
     so.key_file = config_.etcd_key_file;
   }
   if (joined_) so.cluster_id = joined_->etcd_cluster_id;
-  store_endpoints_ = so.endpoints;
   GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
   // A member that has just started or been promoted, or a cluster that is electing a leader,
   // refuses calls for a moment ("no leader"); wait for it rather than fail the start.
@@ -306,7 +305,6 @@ Status Daemon::Start() {
                                           identity_.peer_id, remote_steps_.get());
   services_.peer_client = peer_client_.get();
   services_.secret = secret_;
-  services_.etcd_endpoints = store_endpoints_;
   services_.etcd_members = external_store_ ? 0 : config_.etcd_members;
   services_.txn = engine_.get();
   portmap_ = std::make_unique<sunrpc::PortMap>();

@@ -72,7 +72,6 @@ class Daemon {
   std::mutex joined_mu_;  // joined_ once serving (FollowMembers runs on a watcher thread)
   std::unique_ptr<store::Watcher> members_watcher_;
   bool external_store_ = false;  // configured with --etcd-endpoints
-  std::vector<std::string> store_endpoints_;  // what this daemon and joining peers connect to
   Identity identity_;
   std::string secret_;
   int lock_fd_ = -1;

@@ -61,6 +61,7 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   if (etcd_.embedded) {
     store::Options so;
     so.endpoints = call.etcd_endpoints;
+    so.cluster_id = call.etcd_cluster_id;
     so.dial_timeout = std::chrono::seconds(5);
     GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(so));
     GD2_ASSIGN_OR_RETURN(std::vector<store::Member> members, cluster->MemberList());

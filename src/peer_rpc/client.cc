@@ -160,6 +160,7 @@ StatusOr<JoinResult> Client::Join(const std::string& address, const JoinCall& ca
   req.set_initiator(call.initiator);
   req.set_zone(call.zone);
   req.set_etcd_members(call.etcd_members);
+  req.set_etcd_cluster_id(call.etcd_cluster_id);
   for (const auto& [k, v] : call.metadata) (*req.mutable_metadata())[k] = v;
   gd2::peer::JoinResponse resp;
   // Signed with the secret the request carries: the target does not know the cluster's yet.

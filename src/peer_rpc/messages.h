@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,6 +53,7 @@ struct JoinCall {
   std::map<std::string, std::string> metadata;
   // etcd members the cluster keeps among its peers; 0: external etcd, peers are only clients.
   int etcd_members = 0;
+  uint64_t etcd_cluster_id = 0;  // 0: unknown (the first answer's)
   std::string req_id;  // travels as metadata, for logs
   Deadline deadline = Deadline::max();  // filled in by the server
 };

@@ -110,6 +110,7 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     call.initiator = req->initiator();
     call.zone = req->zone();
     call.etcd_members = req->etcd_members();
+    call.etcd_cluster_id = req->etcd_cluster_id();
     call.metadata.insert(req->metadata().begin(), req->metadata().end());
     call.req_id = Metadata(*ctx, internal::kRequestIdKey);
     call.deadline = internal::FromSystemDeadline(ctx->deadline());

@@ -47,7 +47,6 @@ struct Services {
   sunrpc::PortMap* portmap = nullptr;   // brick path -> port, filled by brick SIGNIN
   peer_rpc::Client* peer_client = nullptr;  // RPC to other daemons (join, leave, steps)
   std::string secret;                        // the cluster's auth secret
-  std::vector<std::string> etcd_endpoints;   // how other peers reach this cluster's store
   // How many etcd members the cluster keeps among its peers (embedded etcd); 0 with external
   // etcd, where peers are only clients.
   int etcd_members = 0;

@@ -498,6 +498,7 @@ StatusOr<std::shared_ptr<Store::Impl::Conn>> Store::Impl::Dial(
     ssl_target_override = eps.front().host;
   }
   auto c = std::make_shared<Conn>();
+  c->endpoints = endpoints;
   c->endpoints_text = JoinEndpoints(endpoints);
   c->channel = MakeChannel(target, credentials, ssl_target_override);
   c->kv = etcdserverpb::KV::NewStub(c->channel);
@@ -529,18 +530,7 @@ Status Store::SetEndpoints(const std::vector<std::string>& endpoints) {
   return OkStatus();
 }
 
-std::vector<std::string> Store::endpoints() const {
-  std::vector<std::string> out;
-  std::string text = impl_->conn()->endpoints_text;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
+std::vector<std::string> Store::endpoints() const { return impl_->conn()->endpoints; }
 
 StatusOr<std::optional<KeyValue>> Store::Get(std::string_view key) {
   etcdserverpb::RangeRequest req;

@@ -61,6 +61,7 @@ struct Store::Impl {
   // One channel to a set of endpoints, with its stubs. Replaced as a whole by SetEndpoints; a
   // call holds the one it started on.
   struct Conn {
+    std::vector<std::string> endpoints;
     std::string endpoints_text;  // "a,b" for error messages
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<etcdserverpb::KV::Stub> kv;

@@ -134,7 +134,10 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
                                             "peer-join", std::chrono::seconds(5)));
   peer_rpc::JoinCall call;
   call.cluster_id = services_.cluster_id;
-  call.etcd_endpoints = services_.etcd_endpoints;
+  // The endpoints in use now: they follow the membership (a member removed since start-up
+  // may serve another cluster at its old address).
+  call.etcd_endpoints = services_.store->endpoints();
+  GD2_ASSIGN_OR_RETURN(call.etcd_cluster_id, services_.store->ClusterId());
   call.auth_secret = services_.secret;
   call.initiator = services_.peer_id;
   call.zone = req.zone;
