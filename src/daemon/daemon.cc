@@ -119,6 +119,15 @@ Status Daemon::StartStore() {
   }
   double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
   if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
+  if (config_.embedded_etcd() && !joined_) {
+    // The peer that founded the cluster: a member from the start, with only its own etcd to
+    // talk to until others join; from then on it follows the membership like everyone (so it
+    // keeps working while its own member is down), written to store.toml once it changes.
+    StoreConfig founder;
+    founder.etcd_endpoints = {config_.etcd_client_url};
+    founder.etcd_member = true;
+    joined_ = founder;
+  }
   if (joined_) {
     auto members = store_->MemberList();
     if (members.ok()) {
@@ -148,12 +157,15 @@ void Daemon::FollowMembers(const std::vector<std::string>& voting) {
   // Edit the file rather than write joined_ back: a promotion may have rewritten it meanwhile
   // (and the restart that follows must find that).
   uint64_t cluster_id = joined_->etcd_cluster_id;
-  Status saved = UpdateStoreConfig(config_.workdir, [&](StoreConfig& sc) {
-    if (!sc.join_initial_cluster.empty()) return AbortedError("a restart as an etcd member is pending");
-    sc.etcd_endpoints = urls;
-    if (sc.etcd_cluster_id == 0) sc.etcd_cluster_id = cluster_id;
-    return OkStatus();
-  });
+  Status saved = UpdateStoreConfig(
+      config_.workdir,
+      [&](StoreConfig& sc) {
+        if (!sc.join_initial_cluster.empty()) return AbortedError("a restart as an etcd member is pending");
+        sc.etcd_endpoints = urls;
+        if (sc.etcd_cluster_id == 0) sc.etcd_cluster_id = cluster_id;
+        return OkStatus();
+      },
+      &*joined_);
   if (!saved.ok()) {
     log::Root().Info("store endpoints not changed", {{"reason", saved}});
     return;

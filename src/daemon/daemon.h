@@ -67,7 +67,9 @@ class Daemon {
   void AddCoreRoutes(plugins::Registrar& r);
 
   Config config_;
-  // Set when this peer joined a cluster (store.toml); etcd_member: it runs one of its members.
+  // The cluster's etcd as store.toml has it: set when this peer joined a cluster, or (in
+  // memory, written once the membership changes) for the peer that founded it; etcd_member:
+  // it runs one of its members.
   std::optional<StoreConfig> joined_;
   std::mutex joined_mu_;  // joined_ once serving (FollowMembers runs on a watcher thread)
   std::unique_ptr<store::Watcher> members_watcher_;

@@ -102,7 +102,7 @@ StatusOr<StoreConfig> LoadStoreConfig(const std::string& workdir) {
 }
 
 Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc) {
-  std::string text = "# written when this peer joined a cluster; removed when it leaves\netcd-endpoints = [";
+  std::string text = "# the cluster's etcd as this peer knows it; removed when it leaves the cluster\netcd-endpoints = [";
   for (size_t i = 0; i < sc.etcd_endpoints.size(); ++i) {
     text += (i ? ", \"" : "\"") + sc.etcd_endpoints[i] + "\"";
   }
@@ -117,10 +117,15 @@ Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc) {
 }
 
 Status UpdateStoreConfig(const std::string& workdir,
-                         const std::function<Status(StoreConfig&)>& change) {
+                         const std::function<Status(StoreConfig&)>& change,
+                         const StoreConfig* if_missing) {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
-  GD2_ASSIGN_OR_RETURN(StoreConfig sc, LoadStoreConfig(workdir));
+  StatusOr<StoreConfig> loaded = LoadStoreConfig(workdir);
+  if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound && if_missing != nullptr) {
+    loaded = *if_missing;
+  }
+  GD2_ASSIGN_OR_RETURN(StoreConfig sc, std::move(loaded));
   GD2_RETURN_IF_ERROR(change(sc));
   return SaveStoreConfig(workdir, sc);
 }

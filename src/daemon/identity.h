@@ -47,8 +47,10 @@ Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc);
 Status RemoveStoreConfig(const std::string& workdir);
 // Loads store.toml, lets `change` edit it and saves it, all under one lock for the process, so
 // that writers (membership following, promotion) never undo each other's edits. A non-OK
-// status from `change` leaves the file as it was and is returned.
+// status from `change` leaves the file as it was and is returned. A missing file is kNotFound,
+// or starts as `if_missing` when given.
 Status UpdateStoreConfig(const std::string& workdir,
-                         const std::function<Status(StoreConfig&)>& change);
+                         const std::function<Status(StoreConfig&)>& change,
+                         const StoreConfig* if_missing = nullptr);
 
 }  // namespace gd2::daemon

@@ -490,6 +490,20 @@ TEST_F(ClusterTest, EtcdMembersAreElasticAndSurviveTheLossOfOne) {
     EXPECT_TRUE(m.healthy) << m.name << ": " << m.error;
     EXPECT_NE(m.name, PeerId(3));
   }
+  // Peer 0's own etcd member freezes (SIGSTOP): peer 0, which founded the cluster, goes on
+  // through the other members and stays online.
+  pid_t etcd0 = peers_[0]->EtcdPid();
+  ASSERT_GT(etcd0, 0);
+  ::kill(etcd0, SIGSTOP);
+  struct ContinueAtExit {
+    pid_t pid;
+    ~ContinueAtExit() { ::kill(pid, SIGCONT); }
+  } cont{etcd0};
+  // After at most a leader election it answers again, through the other members.
+  EXPECT_TRUE(WaitFor([] { return Client(0)->ListPeers().ok(); }, 20s));
+  for (int i = 0; i < 5; ++i) EXPECT_OK(Client(0)->ListPeers().status());
+  EXPECT_TRUE(WaitFor([] { return PeerOnline(1, 0); }, 10s));
+  ::kill(etcd0, SIGCONT);
   // The first peer dies, and its etcd member with it: the other two keep the store's quorum.
   peers_[0]->Kill();
   // After a leader election (a second or so) the survivors answer again.
