@@ -300,12 +300,41 @@ StatusOr<bool> Engine::RollBack(const std::string& key, Scope scope, const log::
       unreached = r.undo_peers;
       unreached.erase(std::remove(unreached.begin(), unreached.end(), self_), unreached.end());
     }
-    if (unreached.empty()) {
-      result = store_.Delete(key).status();
-    } else {
-      nlohmann::json j = nlohmann::json::parse((*again)->value);
-      j["undo_peers"] = unreached;
-      result = store_.Put(key, j.dump()).status();
+    // Write the outcome unless the record changed meanwhile (another of its undo_peers took
+    // itself out): then take only this peer out of the newer version.
+    std::string value = (*again)->value;
+    int64_t revision = (*again)->mod_revision;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      std::vector<store::Op> ops;
+      if (unreached.empty()) {
+        ops.push_back(store::Op::Delete(key));
+      } else {
+        nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
+        j["undo_peers"] = unreached;
+        ops.push_back(store::Op::Put(key, j.dump()));
+      }
+      auto t = store_.Txn({store::Compare::ModRevisionEquals(key, revision)}, ops, {});
+      if (!t.ok() || t->succeeded) {
+        result = t.status();
+        break;
+      }
+      auto fresh = store_.Get(key);
+      if (!fresh.ok() || !fresh->has_value()) {
+        result = fresh.status();
+        break;
+      }
+      auto newer = ParseRecord((*fresh)->value);
+      if (!newer.ok()) {
+        result = newer.status();
+        break;
+      }
+      if (scope == Scope::kSelf) {
+        unreached = newer->undo_peers;
+        unreached.erase(std::remove(unreached.begin(), unreached.end(), self_), unreached.end());
+      }
+      value = (*fresh)->value;
+      revision = (*fresh)->mod_revision;
+      result = AbortedError("transaction record kept changing: " + key);
     }
     done = result.ok();
   }

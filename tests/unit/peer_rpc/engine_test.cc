@@ -14,6 +14,7 @@
 #include "peer_rpc/remote_step_runner.h"
 #include "peer_rpc/server.h"
 #include "store/keys.h"
+#include "store/lock.h"
 #include "store/session.h"
 #include "store/store.h"
 #include "support/etcd_process.h"
@@ -123,8 +124,8 @@ class RemoteEngineTest : public ::testing::Test {
           return NotFoundError("peer not found: peer_id=" + peer_id);
         },
         "peer-a", 10s);
-    engine_ = std::make_unique<txn::Engine>(*store_, *session_, store::KeySpace(NewUuid()),
-                                            registry_a_, "peer-a", runner_.get());
+    engine_ = std::make_unique<txn::Engine>(*store_, *session_, keys_, registry_a_, "peer-a",
+                                            runner_.get());
   }
 
   void TearDown() override {
@@ -141,6 +142,7 @@ class RemoteEngineTest : public ::testing::Test {
   }
 
   gd2::testing::EtcdProcess etcd_;
+  store::KeySpace keys_{NewUuid()};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Session> session_;
   Journal journal_a_;
@@ -200,6 +202,70 @@ TEST_F(RemoteEngineTest, UnreachablePeerFailsTheTransaction) {
   EXPECT_THAT(s.message(), HasSubstr("peer unreachable"));
   EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "undo:s1"));
   EXPECT_TRUE(journal_b_.entries().empty());
+}
+
+TEST_F(RemoteEngineTest, TakeOverRollsBackOnlyDeadInitiatorsTransactions) {
+  // Progress records as initiators leave them when they crash after their first step: one of
+  // "peer-x", which is dead (no liveness key), one of "peer-y", which is alive.
+  auto record = [](const std::string& id, const std::string& initiator) {
+    return nlohmann::json{{"id", id},
+                          {"initiator", initiator},
+                          {"description", "volume create v-" + id},
+                          {"locks", {"volume.v-" + id}},
+                          {"steps", {{{"name", "test.record"},
+                                      {"args", {{"name", id}}},
+                                      {"peers", {"peer-a", "peer-b"}}}}},
+                          {"started", 1}}
+        .dump();
+  };
+  ASSERT_OK_AND_ASSIGN(std::string dead_key, keys_.Txn("dead1"));
+  ASSERT_OK_AND_ASSIGN(std::string live_key, keys_.Txn("live1"));
+  ASSERT_OK(store_->Put(dead_key, record("dead1", "peer-x")).status());
+  ASSERT_OK(store_->Put(live_key, record("live1", "peer-y")).status());
+  ASSERT_OK_AND_ASSIGN(std::string alive_y, keys_.Alive("peer-y"));
+  ASSERT_OK(store_->Put(alive_y, "{}", session_->lease_id()).status());
+
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 1);
+  // Undone on both peers of the step, under the dead transaction's id; the record is gone.
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("undo:dead1"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("undo:dead1"));
+  EXPECT_THAT(journal_b_.txn_ids(), ElementsAre("dead1"));
+  ASSERT_OK_AND_ASSIGN(std::optional<store::KeyValue> gone, store_->Get(dead_key));
+  EXPECT_FALSE(gone.has_value());
+  // The live initiator's transaction is left to it.
+  ASSERT_OK_AND_ASSIGN(std::optional<store::KeyValue> kept, store_->Get(live_key));
+  EXPECT_TRUE(kept.has_value());
+  // A second pass finds nothing more to do.
+  ASSERT_OK_AND_ASSIGN(int again, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(again, 0);
+}
+
+TEST_F(RemoteEngineTest, TakeOverWaitsWhileTheTransactionsLocksAreHeld) {
+  // A dead initiator's record whose lock someone still holds (its lease has not expired):
+  // left alone until the lock is free.
+  ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn("held1"));
+  ASSERT_OK(store_->Put(key, nlohmann::json{{"id", "held1"},
+                                            {"initiator", "peer-x"},
+                                            {"locks", {"volume.held"}},
+                                            {"steps", {{{"name", "test.record"},
+                                                        {"args", {{"name", "held1"}}},
+                                                        {"peers", {"peer-a"}}}}},
+                                            {"started", 1}}
+                                 .dump())
+                .status());
+  store::Session other(*store_, store::SessionOptions{});
+  ASSERT_OK(other.Start());
+  ASSERT_OK_AND_ASSIGN(store::LockGuard held,
+                       store::Lock::Acquire(*store_, other, keys_, "volume.held", 2s));
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 0);
+  EXPECT_TRUE(journal_a_.entries().empty());
+  ASSERT_OK(held.Release());
+  ASSERT_OK_AND_ASSIGN(int later, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(later, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("undo:held1"));
+  other.Stop();
 }
 
 }  // namespace
