@@ -216,7 +216,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   return failure;
 }
 
-StatusOr<int> Engine::Recover(const log::Logger& log) {
+template <typename Pick>
+StatusOr<int> Engine::RollBackEach(const log::Logger& log, std::string_view on_failure, Pick pick) {
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
   int undone = 0;
   for (const auto& kv : records) {
@@ -225,48 +226,50 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
       log.Error("corrupt transaction record", {{"key", kv.key}, {"error", r.status()}});
       continue;
     }
-    bool mine = r->initiator == self_ && r->undo_peers.empty();
-    bool my_part = std::find(r->undo_peers.begin(), r->undo_peers.end(), self_) != r->undo_peers.end();
-    if (!mine && !my_part) continue;
-    auto done = RollBack(kv.key, mine ? Scope::kAll : Scope::kSelf, log);
+    GD2_ASSIGN_OR_RETURN(std::optional<Scope> scope, pick(*r));
+    if (!scope.has_value()) continue;
+    auto done = RollBack(kv, *scope, log);
     if (!done.ok()) {
-      // Another peer may be taking it over right now (its locks are busy); a store error
-      // leaves it for the next start.
-      log.Warn("cannot roll back an unfinished transaction", {{"key", kv.key}, {"error", done.status()}});
+      log.Warn(std::string(on_failure), {{"key", kv.key}, {"error", done.status()}});
       continue;
     }
     undone += *done ? 1 : 0;
   }
   return undone;
+}
+
+StatusOr<int> Engine::Recover(const log::Logger& log) {
+  // Another peer may be taking one over right now (its locks are busy); a store error leaves
+  // it for the next start.
+  return RollBackEach(log, "cannot roll back an unfinished transaction",
+                      [this](const ParsedRecord& r) -> StatusOr<std::optional<Scope>> {
+                        if (r.initiator == self_ && r.undo_peers.empty()) return std::optional<Scope>(Scope::kAll);
+                        bool my_part = std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) !=
+                                       r.undo_peers.end();
+                        if (my_part) return std::optional<Scope>(Scope::kSelf);
+                        return std::optional<Scope>();
+                      });
 }
 
 StatusOr<int> Engine::TakeOver(const log::Logger& log) {
-  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
-  int undone = 0;
-  for (const auto& kv : records) {
-    auto r = ParseRecord(kv.value);
-    if (!r.ok() || !r->undo_peers.empty() || r->initiator == self_) continue;
-    // Only a dead initiator's: one whose liveness key (bound to its session lease) is gone.
-    GD2_ASSIGN_OR_RETURN(std::string alive_key, keys_.Alive(r->initiator));
-    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> alive, store_.Get(alive_key));
-    if (alive.has_value()) continue;
-    auto done = RollBack(kv.key, Scope::kAll, log);
-    if (!done.ok()) {
-      log.Warn("cannot take over a dead initiator's transaction", {{"key", kv.key}, {"error", done.status()}});
-      continue;
-    }
-    undone += *done ? 1 : 0;
-  }
-  return undone;
+  return RollBackEach(log, "cannot take over a dead initiator's transaction",
+                      [this](const ParsedRecord& r) -> StatusOr<std::optional<Scope>> {
+                        if (!r.undo_peers.empty() || r.initiator == self_) return std::optional<Scope>();
+                        // Only a dead initiator's: its liveness key (bound to its session
+                        // lease, like its locks) is gone.
+                        GD2_ASSIGN_OR_RETURN(std::string alive_key, keys_.Alive(r.initiator));
+                        GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> alive, store_.Get(alive_key));
+                        if (alive.has_value()) return std::optional<Scope>();
+                        return std::optional<Scope>(Scope::kAll);
+                      });
 }
 
-StatusOr<bool> Engine::RollBack(const std::string& key, Scope scope, const log::Logger& log) {
+StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const log::Logger& log) {
   // The transaction's own locks: held by its initiator while it lives (or its lease does), so
   // holding them means nobody runs it any more; plus one per transaction, so that two peers
   // rolling back the same record take turns.
-  GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> first, store_.Get(key));
-  if (!first.has_value()) return false;
-  GD2_ASSIGN_OR_RETURN(ParsedRecord r, ParseRecord(first->value));
+  const std::string& key = seen.key;
+  GD2_ASSIGN_OR_RETURN(ParsedRecord r, ParseRecord(seen.value));
   std::vector<store::LockGuard> guards;
   if (scope == Scope::kAll) {
     std::vector<std::string> locks = r.locks;
@@ -287,7 +290,7 @@ StatusOr<bool> Engine::RollBack(const std::string& key, Scope scope, const log::
   bool done = false;
   if (!again.ok()) {
     result = again.status();
-  } else if (again->has_value() && (*again)->mod_revision == first->mod_revision) {
+  } else if (again->has_value() && (*again)->mod_revision == seen.mod_revision) {
     StepContext ctx;
     ctx.txn_id = r.id;
     ctx.log = log.With({{"txn_id", ctx.txn_id}});

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -107,10 +108,15 @@ class Engine {
   // Undoes steps [0, count) in reverse on their peers (only on `only_peer` if not empty).
   // Returns the peers where an undo failed (unreachable): they undo when they are back.
   enum class Scope { kAll, kSelf };
-  // Undoes the record at `key` (kAll: every step on every peer, under the transaction's locks;
-  // kSelf: this peer's part of a record with undo_peers) and deletes it, or narrows its
-  // undo_peers to the peers still unreachable. False if the record was gone or changed.
-  StatusOr<bool> RollBack(const std::string& key, Scope scope, const log::Logger& log);
+  // Undoes the record `seen` as listed (kAll: every step on every peer, under the transaction's
+  // locks; kSelf: this peer's part of a record with undo_peers) and deletes it, or narrows its
+  // undo_peers to the peers still unreachable. False if the record was gone or changed since.
+  StatusOr<bool> RollBack(const store::KeyValue& seen, Scope scope, const log::Logger& log);
+  // Lists the transaction records and rolls back those `pick` gives a scope to (pick: parsed
+  // record -> StatusOr<std::optional<Scope>>); a failed rollback is logged as `on_failure` and
+  // skipped. Returns how many were rolled back.
+  template <typename Pick>
+  StatusOr<int> RollBackEach(const log::Logger& log, std::string_view on_failure, Pick pick);
   std::vector<std::string> UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx,
                                      const std::string& only_peer = "");
 
