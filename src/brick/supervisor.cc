@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,14 +57,11 @@ std::string Dirname(const std::string& path) {
 // std::nullopt while `pid` lives; once it is gone, how it ended. Reaps it if it is our child;
 // for any other process (adopted after a daemon restart) /proc decides, where a zombie waiting
 // for a late reaper already counts as dead.
-std::optional<std::string> ExitOf(pid_t pid) {
+std::optional<std::string> ExitOf(pid_t pid, const std::string& cwd) {
   if (pid <= 0) return std::string("no process");
   int st = 0;
   pid_t r = ::waitpid(pid, &st, WNOHANG);
-  if (r == pid) {
-    if (WIFSIGNALED(st)) return "killed by signal " + std::to_string(WTERMSIG(st));
-    return "exit code " + std::to_string(WEXITSTATUS(st));
-  }
+  if (r == pid) return DescribeExit(ExitInfoFromWaitStatus(st), pid, cwd);
   if (r == 0 || (r < 0 && errno == EINTR)) return std::nullopt;
   if (ProcessAlive(pid)) return std::nullopt;
   return std::string("exited");
@@ -71,13 +69,25 @@ std::optional<std::string> ExitOf(pid_t pid) {
 
 // SIGTERM to all, wait until `deadline`, SIGKILL the rest and wait up to 5 s more. Returns the
 // pids that are still alive after that.
-std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_point deadline) {
-  auto wait_all = [&pids](Supervisor::Clock::time_point until) {
+// A process that died of anything but the SIGTERM/SIGKILL sent to stop it (a crash during
+// shutdown) is logged with its signal and where its core went. `cwd` is the processes' working
+// directory.
+std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_point deadline,
+                               const std::string& cwd) {
+  auto gone = [&cwd](pid_t p) {
+    std::optional<std::string> exit = ExitOf(p, cwd);
+    if (!exit) return false;
+    if (exit->starts_with("killed by signal") && !exit->starts_with("killed by signal 15 ") &&
+        !exit->starts_with("killed by signal 9 ")) {
+      log::Root().Warn("process died of a signal while being stopped",
+                       {{"pid", p}, {"exit", *exit}});
+    }
+    return true;
+  };
+  auto wait_all = [&pids, &gone](Supervisor::Clock::time_point until) {
     auto delay = std::chrono::milliseconds(1);
     while (true) {
-      pids.erase(
-          std::remove_if(pids.begin(), pids.end(), [](pid_t p) { return ExitOf(p).has_value(); }),
-          pids.end());
+      pids.erase(std::remove_if(pids.begin(), pids.end(), gone), pids.end());
       auto now = Supervisor::Clock::now();
       if (pids.empty() || now >= until) return;
       std::this_thread::sleep_for(std::min<Supervisor::Clock::duration>(delay, until - now));
@@ -112,8 +122,7 @@ std::string LogTail(const std::string& path, size_t lines = 12) {
 // glusterfsd itself also writes its pid to the same file (append mode after a truncate), so the
 // file is written in place rather than renamed over, and read back by its first number.
 Status WritePidFile(const std::string& path, pid_t pid) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError("open " + path, errno);
+  GD2_ASSIGN_OR_RETURN(int fd, OpenNoFollow(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
   std::string text = std::to_string(pid) + "\n";
   ssize_t n = ::write(fd, text.data(), text.size());
   int err = errno;
@@ -215,6 +224,14 @@ StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& fil
   for (const auto* f : {&files.pid_file, &files.socket_file, &files.log_file}) {
     GD2_RETURN_IF_ERROR(MakeDirs(Dirname(*f)));
   }
+  // glusterfsd writes its pid file too (following links); a link there is refused before the
+  // process is started, and our own write below does not follow one planted meanwhile.
+  struct stat st {};
+  if (::lstat(files.pid_file.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    return FailedPreconditionError("refusing to write through a symlink: path=" + files.pid_file +
+                                   " (remove it; nothing but this daemon should write in " +
+                                   options_.run_dir + ")");
+  }
   // glusterd deletes a stale socket before it spawns the process.
   ::unlink(files.socket_file.c_str());
   SpawnOptions so;
@@ -222,13 +239,14 @@ StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& fil
   so.output_file = files.log_file;
   so.parent_death_signal = 0;  // bricks outlive the daemon
   so.new_session = true;
+  so.working_dir = options_.run_dir;  // cores and stray files land in the rundir
   std::string cmd;
   for (const auto& a : so.argv) cmd += (cmd.empty() ? "" : " ") + a;
   options_.logger.Debug("spawn", {{"kind", options_.kind.name}, {"argv", cmd}});
   GD2_ASSIGN_OR_RETURN(pid_t pid, gd2::Spawn(so));
   Status s = WritePidFile(files.pid_file, pid);
   if (!s.ok()) {
-    KillAndWait({pid}, Clock::now());
+    KillAndWait({pid}, Clock::now(), options_.run_dir);
     return s;
   }
   return pid;
@@ -238,7 +256,7 @@ pid_t Supervisor::FindLive(const BrickSpec& spec, const ProcessFiles& files, int
   auto text = ReadFile(files.pid_file);
   if (!text.ok()) return 0;
   pid_t pid = FirstNumber(*text);
-  if (pid <= 0 || ExitOf(pid).has_value()) return 0;
+  if (pid <= 0 || ExitOf(pid, options_.run_dir).has_value()) return 0;
   auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
   if (!cmdline.ok()) return 0;
   std::vector<std::string> args;
@@ -272,7 +290,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   }
   GD2_ASSIGN_OR_RETURN(std::shared_ptr<Entry> e, Acquire(key, true, deadline));
   // The entry is ours until Release(); its fields change only here, and under mu_.
-  if (e->phase == Entry::Phase::kRunning && !ExitOf(e->pid)) {
+  if (e->phase == Entry::Phase::kRunning && !ExitOf(e->pid, options_.run_dir)) {
     Release(e);
     return OkStatus();
   }
@@ -280,7 +298,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   int port = spec.port;
   pid_t pid = 0;
   bool spawned = false;
-  if (e->phase == Entry::Phase::kRestarting && !ExitOf(e->pid)) {
+  if (e->phase == Entry::Phase::kRestarting && !ExitOf(e->pid, options_.run_dir)) {
     // The monitor has just respawned it; finish waiting for that process here.
     active = e->spec;
     files = e->files;
@@ -305,11 +323,11 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   bool ready = false;
   auto delay = std::chrono::milliseconds(2);
   while (true) {
-    if ((exit = ExitOf(pid))) break;
+    if ((exit = ExitOf(pid, options_.run_dir))) break;
     if (Ready(active)) {
       // The process may have failed right after the check passed (a brick listens before
       // its whole graph is up); a process already gone is not reported as started.
-      exit = ExitOf(pid);
+      exit = ExitOf(pid, options_.run_dir);
       ready = !exit;
       break;
     }
@@ -322,7 +340,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised
   if (!keep) {
-    if (!exit) KillAndWait({pid}, Clock::now() + std::chrono::seconds(2));
+    if (!exit) KillAndWait({pid}, Clock::now() + std::chrono::seconds(2), options_.run_dir);
     RemoveFiles(files);
     std::string what = exit ? options_.kind.name + " exited during start (" + *exit + ")"
                             : options_.kind.name + " not ready before the deadline";
@@ -361,7 +379,7 @@ StatusOr<bool> Supervisor::Adopt(const BrickSpec& spec) {
   GD2_ASSIGN_OR_RETURN(std::shared_ptr<Entry> e,
                        Acquire(key, true, Clock::now() + std::chrono::seconds(10)));
   if ((e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) &&
-      !ExitOf(e->pid)) {
+      !ExitOf(e->pid, options_.run_dir)) {
     Release(e);
     return true;
   }
@@ -412,7 +430,7 @@ Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_po
       pids.push_back(e->pid);
     }
   }
-  std::vector<pid_t> survivors = KillAndWait(pids, deadline);
+  std::vector<pid_t> survivors = KillAndWait(pids, deadline, options_.run_dir);
   std::vector<Event> events;
   for (const auto& e : held) {
     RemoveFiles(e->files);
@@ -507,10 +525,10 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
     case Entry::Phase::kIdle:
       return;
     case Entry::Phase::kRunning:
-      if (auto exit = ExitOf(e->pid)) schedule_restart(*exit);
+      if (auto exit = ExitOf(e->pid, options_.run_dir)) schedule_restart(*exit);
       return;
     case Entry::Phase::kRestarting:
-      if (auto exit = ExitOf(e->pid)) {
+      if (auto exit = ExitOf(e->pid, options_.run_dir)) {
         schedule_restart(*exit);
       } else if (Ready(e->spec)) {
         log.Info("process restarted", {{"kind", options_.kind.name},
@@ -521,7 +539,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
         std::lock_guard<std::mutex> lock(mu_);
         e->phase = Entry::Phase::kRunning;
       } else if (now >= e->ready_deadline) {
-        KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2));
+        KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2), options_.run_dir);
         schedule_restart("not ready in time\n" + LogTail(e->files.log_file, 5));
       }
       return;

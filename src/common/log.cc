@@ -1,6 +1,8 @@
 #include "common/log.h"
 
+#include <fcntl.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
@@ -102,6 +104,16 @@ Field::Field(std::string_view k, double v) : key(k), kind(Kind::kDouble) {
   text = buf;
 }
 
+// Appends to `path`, never through a symlink (a log directory others can write must not let
+// them point the daemon's log at another file).
+static FILE* OpenLogFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+  if (fd < 0) return nullptr;
+  FILE* f = ::fdopen(fd, "a");
+  if (f == nullptr) ::close(fd);
+  return f;
+}
+
 StatusOr<Level> ParseLevel(std::string_view s) {
   if (s == "debug" || s == "DEBUG") return Level::kDebug;
   if (s == "info" || s == "INFO") return Level::kInfo;
@@ -121,7 +133,7 @@ Status Configure(Level level, Format format, const std::string& file) {
   Sink& s = GetSink();
   FILE* out = nullptr;
   if (!file.empty() && file != "-") {
-    out = std::fopen(file.c_str(), "ae");
+    out = OpenLogFile(file);
     if (out == nullptr) return ErrnoError("open log file " + file, errno);
   }
   std::lock_guard<std::mutex> lock(s.mu);
@@ -137,7 +149,7 @@ void Reopen() {
   Sink& s = GetSink();
   std::lock_guard<std::mutex> lock(s.mu);
   if (s.out == nullptr || s.path.empty()) return;
-  FILE* out = std::fopen(s.path.c_str(), "ae");
+  FILE* out = OpenLogFile(s.path);
   if (out == nullptr) return;
   std::fclose(s.out);
   s.out = out;

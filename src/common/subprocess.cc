@@ -16,16 +16,6 @@
 namespace gd2 {
 namespace {
 
-ExitInfo FromWaitStatus(int st) {
-  ExitInfo e;
-  if (WIFEXITED(st)) {
-    e.code = WEXITSTATUS(st);
-  } else if (WIFSIGNALED(st)) {
-    e.signaled = true;
-    e.code = 128 + WTERMSIG(st);
-  }
-  return e;
-}
 
 // Everything between fork and exec must be async-signal-safe: argv/envp are built before fork.
 pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
@@ -45,6 +35,7 @@ pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
   envp.push_back(nullptr);
   pid_t parent = ::getpid();
   std::string procs = opts.cgroup.empty() ? "" : opts.cgroup + "/cgroup.procs";
+  const char* cwd = opts.working_dir.empty() ? nullptr : opts.working_dir.c_str();
 
   pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -68,6 +59,12 @@ pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
   ::dup2(out_fd, 1);
   ::dup2(out_fd, 2);
   ::close(exec_err_pipe[0]);
+  if (cwd != nullptr && ::chdir(cwd) != 0) {
+    int err = errno;
+    ssize_t ignored = ::write(exec_err_pipe[1], &err, sizeof(err));
+    (void)ignored;
+    ::_exit(127);
+  }
   if (!procs.empty()) {
     // "0" moves the writing process.
     int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
@@ -88,18 +85,88 @@ pid_t ForkExec(const SpawnOptions& opts, int out_fd, int* exec_err_pipe) {
 
 }  // namespace
 
+ExitInfo ExitInfoFromWaitStatus(int st) {
+  ExitInfo e;
+  if (WIFEXITED(st)) {
+    e.code = WEXITSTATUS(st);
+  } else if (WIFSIGNALED(st)) {
+    e.signaled = true;
+    e.code = 128 + WTERMSIG(st);
+    e.core_dumped = WCOREDUMP(st);
+  }
+  return e;
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  if (abbrev == nullptr) return "signal " + std::to_string(sig);
+  return std::string("SIG") + abbrev;
+}
+
 std::string ExitInfo::ToString() const {
-  if (signaled) return "killed by signal " + std::to_string(code - 128);
-  return "exit code " + std::to_string(code);
+  if (!signaled) return "exit code " + std::to_string(code);
+  int sig = code - 128;
+  std::string text = "killed by signal " + std::to_string(sig) + " (" + SignalName(sig) + ")";
+  if (core_dumped) text += ", core dumped";
+  return text;
+}
+
+std::string CoreLocation(pid_t pid, const std::string& cwd) {
+  std::string pattern;
+  {
+    std::ifstream in("/proc/sys/kernel/core_pattern");
+    std::getline(in, pattern);
+  }
+  if (pattern.empty()) pattern = "core";
+  if (pattern.front() == '|') {
+    std::string prog = pattern.substr(1);
+    auto sp = prog.find(' ');
+    return "piped to " + prog.substr(0, sp);
+  }
+  std::string out;
+  bool has_pid = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size()) {
+      char c = pattern[++i];
+      if (c == 'p' || c == 'P') {
+        out += std::to_string(pid);
+        has_pid = true;
+      } else if (c == '%') {
+        out += '%';
+      } else {
+        out += '%';
+        out += c;  // left for the admin to read as the kernel would expand it
+      }
+    } else {
+      out += pattern[i];
+    }
+  }
+  if (!has_pid) {
+    std::ifstream in("/proc/sys/kernel/core_uses_pid");
+    int uses_pid = 0;
+    in >> uses_pid;
+    if (uses_pid != 0) out += "." + std::to_string(pid);
+  }
+  if (out.front() != '/') out = (cwd.empty() ? std::string(".") : cwd) + "/" + out;
+  return out;
+}
+
+std::string DescribeExit(const ExitInfo& e, pid_t pid, const std::string& cwd) {
+  std::string text = e.ToString();
+  if (e.core_dumped) text += ": " + CoreLocation(pid, cwd);
+  return text;
 }
 
 StatusOr<pid_t> Spawn(const SpawnOptions& opts) {
   if (opts.argv.empty()) return InvalidArgumentError("spawn: empty argv");
   int out_fd = -1;
-  if (opts.output_file.empty()) {
+  if (opts.output_fd >= 0) {
+    out_fd = ::fcntl(opts.output_fd, F_DUPFD_CLOEXEC, 3);
+  } else if (opts.output_file.empty()) {
     out_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   } else {
-    out_fd = ::open(opts.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    out_fd = ::open(opts.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                    0640);
   }
   if (out_fd < 0) return ErrnoError("open " + opts.output_file, errno);
   int p[2];
@@ -130,7 +197,7 @@ StatusOr<pid_t> Spawn(const SpawnOptions& opts) {
 std::optional<ExitInfo> PollExit(pid_t pid) {
   int st = 0;
   pid_t r = ::waitpid(pid, &st, WNOHANG);
-  if (r == pid) return FromWaitStatus(st);
+  if (r == pid) return ExitInfoFromWaitStatus(st);
   if (r < 0 && errno == ECHILD) return ExitInfo{};
   return std::nullopt;
 }
@@ -164,8 +231,7 @@ StatusOr<RunResult> RunCommand(const std::vector<std::string>& argv,
   so.argv = argv;
   so.new_process_group = false;
   so.cgroup = cgroup;
-  // Spawn writes to a file; use /proc/self/fd of the pipe's write end.
-  so.output_file = "/proc/self/fd/" + std::to_string(out[1]);
+  so.output_fd = out[1];
   auto pid = Spawn(so);
   ::close(out[1]);
   if (!pid.ok()) {

@@ -20,6 +20,8 @@ struct SpawnOptions {
   std::map<std::string, std::string> env;
   // stdout and stderr of the child are appended to this file; empty means /dev/null.
   std::string output_file;
+  // Or: stdout and stderr go to this open descriptor (the caller keeps and closes it).
+  int output_fd = -1;
   // The signal the child gets when the spawning thread's process dies (0: none).
   int parent_death_signal = 9;
   // Put the child in its own process group (so a terminal's ^C does not reach it).
@@ -30,6 +32,9 @@ struct SpawnOptions {
   // descriptors above 2 (all are made close-on-exec), so it cannot keep the daemon's listening
   // sockets or files open after the daemon exits.
   bool new_session = false;
+  // The child's working directory (chdir before exec; spawn fails if it cannot). Empty: the
+  // parent's. Where a core dump with a relative core_pattern lands.
+  std::string working_dir;
   // A cgroup v2 directory the child moves into before exec (so do all its descendants); empty:
   // the parent's. Spawn fails if the move fails.
   std::string cgroup;
@@ -43,8 +48,22 @@ StatusOr<pid_t> Spawn(const SpawnOptions& opts);
 struct ExitInfo {
   int code = 0;
   bool signaled = false;
+  bool core_dumped = false;  // signaled and the kernel wrote (or piped) a core
+  // "exit code 3", "killed by signal 11 (SIGSEGV), core dumped".
   std::string ToString() const;
 };
+
+// "SIGSEGV" for 11; "signal 77" for numbers without a name.
+std::string SignalName(int sig);
+// Where the kernel put the core of process `pid` whose working directory was `cwd`, read from
+// /proc/sys/kernel/core_pattern: the file path (%p, %e-free patterns resolved; a relative
+// pattern is under `cwd`), or "piped to <program>" when cores go to a handler such as
+// systemd-coredump. Never fails: unknown parts are left as the pattern has them.
+std::string CoreLocation(pid_t pid, const std::string& cwd);
+// One sentence for a log: "killed by signal 6 (SIGABRT), core dumped: /run/gd2/core.1234".
+std::string DescribeExit(const ExitInfo& e, pid_t pid, const std::string& cwd);
+// ExitInfo from a waitpid(2) status.
+ExitInfo ExitInfoFromWaitStatus(int wait_status);
 
 // Waits up to `timeout` for child `pid` to exit. Returns std::nullopt on timeout.
 std::optional<ExitInfo> WaitExit(pid_t pid, std::chrono::milliseconds timeout);

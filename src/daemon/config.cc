@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 
@@ -182,6 +183,14 @@ Status Validate(Config& c) {
   if (c.logdir.empty()) c.logdir = c.workdir + "/log";
   if (c.rundir.front() != '/') return InvalidArgumentError("rundir: must be an absolute path");
   if (c.logdir.front() != '/') return InvalidArgumentError("logdir: must be an absolute path");
+  // The daemon changes into its rundir at start; a relative log file is taken from where it was
+  // started, as the admin meant it.
+  if (!c.log_file.empty() && c.log_file != "-" && c.log_file.front() != '/') {
+    std::error_code ec;
+    auto abs = std::filesystem::absolute(c.log_file, ec);
+    if (ec) return InvalidArgumentError("log-file: cannot resolve " + c.log_file + ": " + ec.message());
+    c.log_file = abs.string();
+  }
   if (c.peer_name.empty()) {
     char host[256] = {0};
     ::gethostname(host, sizeof(host) - 1);

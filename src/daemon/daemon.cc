@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <thread>
+#include <utility>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -217,11 +218,17 @@ Status Daemon::RegisterSelf() {
 }
 
 Status Daemon::Start() {
-  for (const std::string& dir : {config_.workdir, config_.rundir, config_.logdir}) {
+  const std::pair<const char*, const std::string&> dirs[] = {
+      {"workdir", config_.workdir}, {"rundir", config_.rundir}, {"logdir", config_.logdir}};
+  for (const auto& [what, dir] : dirs) {
     GD2_RETURN_IF_ERROR(MakeDirs(dir, 0755));
+    GD2_RETURN_IF_ERROR(CheckPrivateDir(what, dir));
   }
-  lock_fd_ = ::open((config_.workdir + "/glusterd2.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0) return ErrnoError("open lock file in " + config_.workdir, errno);
+  // The daemon and every process it starts work in the rundir, so a core file or anything else
+  // written relative to the working directory lands where an admin looks, not wherever the
+  // daemon happened to be started from.
+  if (::chdir(config_.rundir.c_str()) != 0) return ErrnoError("chdir " + config_.rundir, errno);
+  GD2_ASSIGN_OR_RETURN(lock_fd_, OpenNoFollow(config_.workdir + "/glusterd2.lock", O_RDWR | O_CREAT, 0600));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return FailedPreconditionError("another glusterd2 is running with workdir " + config_.workdir);
   }

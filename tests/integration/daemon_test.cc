@@ -346,6 +346,48 @@ TEST(DaemonTest, BadConfigurationExitsTwo) {
   EXPECT_NE(help->output.find("--etcd-endpoints"), std::string::npos);
 }
 
+// A workdir, rundir or logdir others may write (where they could plant links for the daemon to
+// write through) or that belongs to someone else stops the daemon at start, naming the fix.
+TEST(DaemonTest, RefusesDirectoriesOthersCanWrite) {
+  std::string bin = DaemonProcess::BuildPath("src/daemon/glusterd2");
+  for (const char* which : {"workdir", "rundir", "logdir"}) {
+    TempDir dir;
+    std::string work = dir.path() + "/work";
+    std::string target = std::string(which) == "workdir" ? work : dir.path() + "/" + which;
+    ASSERT_OK(MakeDirs(target, 0755));
+    ASSERT_EQ(::chmod(target.c_str(), 0777), 0);
+    std::vector<std::string> argv = {bin, "--workdir", work, "--client-address", "127.0.0.1:0",
+                                     "--peer-address", "127.0.0.1:0"};
+    if (std::string(which) != "workdir") {
+      argv.push_back(std::string("--") + which);
+      argv.push_back(target);
+    }
+    auto r = RunCommand(argv, 20s);
+    ASSERT_OK(r);
+    EXPECT_NE(r->exit.code, 0) << which << ": " << r->output;
+    EXPECT_NE(r->output.find(std::string(which) + " is writable by group or others"),
+              std::string::npos)
+        << r->output;
+    EXPECT_NE(r->output.find("chmod go-w " + target), std::string::npos) << r->output;
+    EXPECT_FALSE(std::filesystem::exists(work + "/uuid.toml")) << "nothing was written";
+  }
+}
+
+TEST(DaemonTest, DaemonWorksInItsRundir) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  std::error_code ec;
+  auto cwd = std::filesystem::read_symlink("/proc/" + std::to_string(d.pid()) + "/cwd", ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(cwd.string(), d.workdir() + "/run");
+  pid_t etcd = d.EtcdPid();
+  if (etcd > 0) {
+    auto etcd_cwd = std::filesystem::read_symlink("/proc/" + std::to_string(etcd) + "/cwd", ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(etcd_cwd.string(), d.workdir() + "/run") << "children inherit the rundir";
+  }
+}
+
 TEST(DaemonTest, JsonLogsAndEffectiveConfigAreWritten) {
   DaemonOptions o;
   o.extra_args = {"--log-format", "json", "--key-file", "", "--peer-name", "node-a"};

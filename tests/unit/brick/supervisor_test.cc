@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 
 #include "brick/prepare.h"
 #include "common/files.h"
+#include "common/log.h"
 #include "common/subprocess.h"
 #include "support/loop_xfs.h"
 #include "support/ports.h"
@@ -242,6 +244,65 @@ TEST_F(SupervisorTest, RestartsBrickKilledWithSigkill) {
 
   ASSERT_OK(sup.Stop(spec.brick_path, In(10)));
   EXPECT_TRUE(Gone(last));
+}
+
+// A brick that crashes is logged with its signal's name and where its core went; processes run
+// in the supervisor's run directory, so a relative core_pattern puts the core there.
+TEST_F(SupervisorTest, CrashIsLoggedWithSignalAndCoreInRunDir) {
+  std::string log_file = dirs_->path() + "/daemon.log";
+  ASSERT_OK(log::Configure(log::Level::kInfo, log::Format::kLogfmt, log_file));
+  Supervisor& sup = NewSupervisor();
+  BrickSpec spec = MakeBrick("b1");
+  ASSERT_OK(sup.Start(spec, In(30)));
+  pid_t first = sup.State(spec.brick_path).pid;
+  char cwd[4096] = {0};
+  ASSERT_GT(::readlink(("/proc/" + std::to_string(first) + "/cwd").c_str(), cwd, sizeof(cwd) - 1),
+            0);
+  EXPECT_EQ(std::string(cwd), dirs_->path() + "/run") << "the brick works in the run directory";
+
+  ASSERT_EQ(::kill(first, SIGSEGV), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        ProcessState st = sup.State(spec.brick_path);
+        return st.running && st.pid != first;
+      },
+      std::chrono::seconds(30)));
+  ASSERT_OK(sup.Stop(spec.brick_path, In(10)));
+  ASSERT_OK(log::Configure(log::Level::kInfo, log::Format::kLogfmt, "-"));
+
+  ASSERT_OK_AND_ASSIGN(std::string text, ReadFile(log_file));
+  EXPECT_THAT(text, HasSubstr("process died; restarting"));
+  EXPECT_THAT(text, HasSubstr("(SIGSEGV)"));
+  std::string core = CoreLocation(first, dirs_->path() + "/run");
+  if (text.find("core dumped") != std::string::npos) {
+    EXPECT_THAT(text, HasSubstr(core));
+    if (core.rfind("piped to ", 0) != 0) {
+      EXPECT_EQ(::access(core.c_str(), F_OK), 0) << core;
+      ::unlink(core.c_str());
+    }
+  }
+}
+
+TEST_F(SupervisorTest, SymlinkedPidFileIsRefusedAndItsTargetKept) {
+  Supervisor& sup = NewSupervisor();
+  BrickSpec spec = MakeBrick("b1");
+  ProcessFiles files = sup.Files(spec);
+  std::string victim = dirs_->path() + "/victim";
+  std::ofstream(victim) << "precious\n";
+  ASSERT_OK(MakeDirs(std::filesystem::path(files.pid_file).parent_path().string()));
+  ASSERT_EQ(::symlink(victim.c_str(), files.pid_file.c_str()), 0);
+
+  Status s = sup.Start(spec, In(30));
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("symlink"));
+  EXPECT_THAT(s.message(), HasSubstr(files.pid_file));
+  ASSERT_OK_AND_ASSIGN(std::string kept, ReadFile(victim));
+  EXPECT_EQ(kept, "precious\n");
+  EXPECT_TRUE(PidsMentioning(spec.brick_path).empty()) << "nothing was started";
+
+  ASSERT_EQ(::unlink(files.pid_file.c_str()), 0);
+  ASSERT_OK(sup.Start(spec, In(30)));
+  ASSERT_OK(sup.Stop(spec.brick_path, In(10)));
 }
 
 TEST_F(SupervisorTest, SecondSupervisorAdoptsRunningBrick) {

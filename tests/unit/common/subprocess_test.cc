@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "support/status_matchers.h"
+#include "support/temp_dir.h"
 
 namespace gd2 {
 namespace {
@@ -33,6 +39,46 @@ TEST(SubprocessTest, StopProcessTerminates) {
   ExitInfo e = StopProcess(pid, std::chrono::seconds(2));
   EXPECT_TRUE(e.signaled);
   EXPECT_FALSE(ProcessAlive(pid));
+}
+
+TEST(SubprocessTest, ChildRunsInItsWorkingDirectory) {
+  gd2::testing::TempDir dir("gd2cwd");
+  SpawnOptions so;
+  so.argv = {"sh", "-c", "pwd > where"};
+  so.working_dir = dir.path();
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  auto e = WaitExit(pid, std::chrono::seconds(5));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/where"));
+
+  so.working_dir = dir.path() + "/missing";
+  EXPECT_FALSE(Spawn(so).ok()) << "a working directory that cannot be entered fails the spawn";
+}
+
+TEST(SubprocessTest, SignalDeathIsNamedAndItsCoreIsFound) {
+  gd2::testing::TempDir dir("gd2core");
+  SpawnOptions so;
+  // The soft core limit is raised as far as the hard one allows, as glusterfsd does for itself.
+  so.argv = {"sh", "-c", "ulimit -c unlimited 2>/dev/null; kill -SEGV $$"};
+  so.working_dir = dir.path();
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  auto e = WaitExit(pid, std::chrono::seconds(10));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_TRUE(e->signaled);
+  EXPECT_EQ(e->code, 128 + SIGSEGV);
+  std::string text = DescribeExit(*e, pid, dir.path());
+  EXPECT_THAT(text, ::testing::HasSubstr("killed by signal 11 (SIGSEGV)"));
+  if (e->core_dumped) {
+    std::string where = CoreLocation(pid, dir.path());
+    EXPECT_THAT(text, ::testing::HasSubstr(where));
+    if (where.rfind("piped to ", 0) != 0) {
+      EXPECT_TRUE(std::filesystem::exists(where)) << where;
+      EXPECT_EQ(where.rfind(dir.path(), 0), 0u) << "a relative core_pattern lands in the cwd";
+    }
+  }
+  EXPECT_EQ(SignalName(SIGABRT), "SIGABRT");
+  EXPECT_EQ(SignalName(77), "signal 77");
 }
 
 }  // namespace
