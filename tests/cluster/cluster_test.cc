@@ -31,6 +31,24 @@ constexpr int kPeers = 4;
 constexpr int kBrickPeers = 3;
 const char* const kHosts[kPeers] = {"127.0.0.11", "127.0.0.12", "127.0.0.13", "127.0.0.14"};
 
+// The glusterfs processes whose pid files are under `rundir` and still running (a pid file whose
+// process is gone, or was reused by another program, is skipped).
+std::vector<pid_t> SupervisedPids(const std::string& rundir) {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(rundir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() != ".pid") continue;
+    auto text = ReadFile(it->path().string());
+    if (!text.ok()) continue;
+    pid_t pid = std::atoi(text->c_str());
+    if (pid <= 0) continue;
+    auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+    if (cmdline.ok() && cmdline->find("glusterfs") != std::string::npos) pids.push_back(pid);
+  }
+  return pids;
+}
+
 class ClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -70,17 +88,18 @@ class ClusterTest : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
+    // Bricks and self-heal daemons outlive their daemon by design: the pids their daemons wrote
+    // are collected first (the workdirs go with the daemons) and killed after them.
+    std::vector<pid_t> children;
+    for (int i = 0; i < kPeers; ++i) {
+      if (peers_[i] == nullptr) continue;
+      for (pid_t pid : SupervisedPids(peers_[i]->workdir() + "/run")) children.push_back(pid);
+    }
     for (int i = kPeers - 1; i >= 0; --i) {
       delete peers_[i];
       peers_[i] = nullptr;
     }
-    // Bricks outlive their daemon by design; stop what the suite started.
-    for (int i = 0; i < kPeers; ++i) {
-      if (fses_[i] != nullptr) {
-        RunCommand({"pkill", "-9", "-f", "brick-name " + fses_[i]->mount_point()}, 5s).status().IgnoreError();
-      }
-    }
-    RunCommand({"pkill", "-9", "-f", "volfile-server-port 24007 --volfile-id shd/c"}, 5s).status().IgnoreError();
+    for (pid_t pid : children) ::kill(pid, SIGKILL);
     delete net_;  // removes the cuts; kills whatever is left in the peers' groups
     net_ = nullptr;
     for (int i = 0; i < kPeers; ++i) {
