@@ -35,6 +35,11 @@ constexpr std::array<std::pair<VolumeType, std::string_view>, 5> kVolumeTypes = 
     {VolumeType::kDistribute, "Distribute"},
     {VolumeType::kReplicate, "Replicate"},
     {VolumeType::kDisperse, "Disperse"},
+    {VolumeType::kDistReplicate, "Distributed-Replicate"},
+    {VolumeType::kDistDisperse, "Distributed-Disperse"},
+}};
+// Spellings that records written by earlier versions of this daemon carry; read, never written.
+constexpr std::array<std::pair<VolumeType, std::string_view>, 2> kLegacyVolumeTypes = {{
     {VolumeType::kDistReplicate, "DistReplicate"},
     {VolumeType::kDistDisperse, "DistDisperse"},
 }};
@@ -48,6 +53,11 @@ constexpr std::array<std::pair<BrickType, std::string_view>, 2> kBrickTypes = {{
     {BrickType::kArbiter, "Arbiter"},
 }};
 constexpr std::array<std::pair<VolumeState, std::string_view>, 3> kVolumeStates = {{
+    {VolumeState::kCreated, "Created"},
+    {VolumeState::kStarted, "Started"},
+    {VolumeState::kStopped, "Stopped"},
+}};
+constexpr std::array<std::pair<VolumeState, std::string_view>, 3> kLegacyVolumeStates = {{
     {VolumeState::kCreated, "VolCreated"},
     {VolumeState::kStarted, "VolStarted"},
     {VolumeState::kStopped, "VolStopped"},
@@ -319,6 +329,8 @@ std::string_view BrickTypeName(BrickType t) { return NameOf(kBrickTypes, t); }
 std::string_view VolumeStateName(VolumeState s) { return NameOf(kVolumeStates, s); }
 
 StatusOr<VolumeType> ParseVolumeType(std::string_view s) {
+  auto legacy = ValueOf(kLegacyVolumeTypes, s, "volume type");
+  if (legacy.ok()) return legacy;
   return ValueOf(kVolumeTypes, s, "volume type");
 }
 StatusOr<SubvolType> ParseSubvolType(std::string_view s) {
@@ -328,6 +340,8 @@ StatusOr<BrickType> ParseBrickType(std::string_view s) {
   return ValueOf(kBrickTypes, s, "brick type");
 }
 StatusOr<VolumeState> ParseVolumeState(std::string_view s) {
+  auto legacy = ValueOf(kLegacyVolumeStates, s, "volume state");
+  if (legacy.ok()) return legacy;
   return ValueOf(kVolumeStates, s, "volume state");
 }
 

@@ -20,8 +20,10 @@ enum class SubvolType { kDistribute, kReplicate, kDisperse };
 enum class BrickType { kBrick, kArbiter };
 enum class VolumeState { kCreated, kStarted, kStopped };
 
-// JSON spellings: "Distribute", "Replicate", "Disperse", "DistReplicate", "DistDisperse";
-// "Brick", "Arbiter"; "VolCreated", "VolStarted", "VolStopped".
+// JSON spellings, as GlusterD2's own clients expect them: "Distribute", "Replicate",
+// "Disperse", "Distributed-Replicate", "Distributed-Disperse"; "Brick", "Arbiter"; "Created",
+// "Started", "Stopped". Parsing also accepts the spellings earlier versions stored
+// ("DistReplicate", "VolStarted", ...), so their records still read.
 std::string_view VolumeTypeName(VolumeType t);
 std::string_view SubvolTypeName(SubvolType t);
 std::string_view BrickTypeName(BrickType t);

@@ -102,7 +102,7 @@ TEST_F(CrashTest, CrashBeforeCommittingStartStopsTheBricks) {
   ASSERT_TRUE(d.StartWithEnv({}));
   c = d.NewClient();
   ASSERT_OK_AND_ASSIGN(nlohmann::json v, c->Do("GET", "/v1/volumes/crash2"));
-  EXPECT_EQ(v["state"], "VolCreated");
+  EXPECT_EQ(v["state"], "Created");
   EXPECT_TRUE(WaitFor([&] { return CountBrickProcesses(fs_->mount_point() + "/crash2") == 0; }, 20s))
       << "recovery left brick processes of an uncommitted start";
   auto del = c->Do("DELETE", "/v1/volumes/crash2");

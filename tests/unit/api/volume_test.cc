@@ -49,12 +49,30 @@ TEST(VolumeJsonTest, RoundTripsEveryField) {
   EXPECT_EQ(back, v);
 }
 
+// Records stored by earlier versions spelled the enums differently; they still read, and are
+// written back in GlusterD2's spelling.
+TEST(VolumeJsonTest, ReadsEarlierSpellingsAndWritesGlusterD2Ones) {
+  Volume v = Make("rep", Bricks(6), {.replica_count = 3});
+  v.state = VolumeState::kStarted;
+  nlohmann::json j = nlohmann::json::parse(SerializeVolume(v, JsonView::kStore));
+  j["type"] = "DistReplicate";
+  j["state"] = "VolStarted";
+  ASSERT_OK_AND_ASSIGN(Volume back, ParseVolume(j.dump()));
+  EXPECT_EQ(back.type, VolumeType::kDistReplicate);
+  EXPECT_EQ(back.state, VolumeState::kStarted);
+  nlohmann::json again = VolumeToJson(back);
+  EXPECT_EQ(again["type"], "Distributed-Replicate");
+  EXPECT_EQ(again["state"], "Started");
+  EXPECT_FALSE(ParseVolumeState("started").ok());
+  EXPECT_FALSE(ParseVolumeType("Distributed-replicate").ok());
+}
+
 TEST(VolumeJsonTest, UsesGlusterD2FieldNames) {
   Volume v = Make("disp", Bricks(12), {.disperse_count = 6, .disperse_redundancy = 2});
   v.auth = {"u", "secret"};
   nlohmann::json j = VolumeToJson(v);
-  EXPECT_EQ(j["type"], "DistDisperse");
-  EXPECT_EQ(j["state"], "VolCreated");
+  EXPECT_EQ(j["type"], "Distributed-Disperse");
+  EXPECT_EQ(j["state"], "Created");
   EXPECT_EQ(j["distribute-count"], 2);
   EXPECT_EQ(j["disperse-count"], 6);
   EXPECT_EQ(j["disperse-data-count"], 4);
@@ -257,7 +275,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadLayout{"Transport", [](Volume& v) { v.transport = "udp"; }, "unknown transport: udp"},
         BadLayout{"NoSubvols", [](Volume& v) { v.subvols.clear(); }, "volume has no subvols"},
         BadLayout{"TypeMismatch", [](Volume& v) { v.type = VolumeType::kReplicate; },
-                  "volume type Replicate does not match its subvols, expected DistReplicate"},
+                  "volume type Replicate does not match its subvols, expected Distributed-Replicate"},
         BadLayout{"ReplicaCount", [](Volume& v) { v.subvols[0].replica_count = 2; },
                   "subvol v-replicate-0 has 3 bricks but replica count 2"},
         BadLayout{"UnevenSubvols", [](Volume& v) { v.subvols[1].bricks.pop_back(); },

@@ -553,7 +553,7 @@ TEST(FormatVolumeInfoTest, NoOptionsSectionWhenNoneSet) {
   api::Volume v = ReplicaVolume(2, 2, 0);
   v.state = api::VolumeState::kCreated;
   std::string text = FormatVolumeInfo(v);
-  EXPECT_THAT(text, HasSubstr("Type: DistReplicate\n"));
+  EXPECT_THAT(text, HasSubstr("Type: Distributed-Replicate\n"));
   EXPECT_THAT(text, HasSubstr("State: Created\n"));
   EXPECT_THAT(text, HasSubstr("Number of Bricks: 2 x 2 = 4\n"));
   EXPECT_THAT(text, HasSubstr("Brick4: node1:/b4\n"));
