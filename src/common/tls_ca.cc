@@ -10,8 +10,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <ctime>
 #include <memory>
@@ -364,6 +366,13 @@ Status InstallCa(const TlsPaths& paths, const CertAndKey& ca) {
   // LoadCa refuses instead of silently using a half-replaced CA.
   GD2_RETURN_IF_ERROR(WritePrivate(paths.ca_key(), ca.key_pem));
   return WritePrivate(paths.ca_cert(), ca.cert_pem);
+}
+
+Status RemoveCa(const TlsPaths& paths) {
+  for (const std::string& path : {paths.ca_key(), paths.ca_cert()}) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError("unlink " + path, errno);
+  }
+  return OkStatus();
 }
 
 StatusOr<CertAndKey> EnsureCa(const TlsPaths& paths, std::string_view cluster_name, bool* created) {

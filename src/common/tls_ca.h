@@ -30,6 +30,11 @@ struct TlsPaths {
 // <workdir>/tls.
 TlsPaths TlsPathsIn(const std::string& workdir);
 
+// A DNS name every node certificate of a cluster carries besides the node's own addresses: the
+// store client verifies the etcd members against it, so that one channel can reach all of
+// them by address. Under ".invalid" (RFC 2606) so that it never names a real host.
+inline constexpr char kStoreServerName[] = "etcd.glusterd2.invalid";
+
 // How long what NewCa and IssueCert make stays valid, and how close to its end a node
 // certificate is re-issued.
 inline constexpr std::chrono::hours kCaValidity{24 * 365 * 20};
@@ -71,6 +76,10 @@ StatusOr<CertAndKey> LoadCa(const TlsPaths& paths);
 // so EnsureNodeCert re-issues it on the next start. This is how a joining peer takes on the
 // cluster's CA. Errors: kInvalidArgument from CheckCa, file errors.
 Status InstallCa(const TlsPaths& paths, const CertAndKey& ca);
+
+// Removes <dir>/ca.key and <dir>/ca.crt (a peer that leaves its cluster forgets the CA; the
+// next EnsureCa makes a new cluster's). OK if they do not exist.
+Status RemoveCa(const TlsPaths& paths);
 
 // The CA in `paths`, made (NewCa, InstallCa) when there is none yet: the first start of a
 // node creates its cluster's CA. `*created` (if not null) tells which happened.

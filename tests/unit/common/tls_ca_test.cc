@@ -145,6 +145,17 @@ TEST_F(TlsCaTest, EnsureCaCreatesOnceWithPrivateFiles) {
   EXPECT_EQ(loaded.cert_pem, ca.cert_pem);
 }
 
+TEST_F(TlsCaTest, RemoveCaLetsEnsureCaMakeANewOne) {
+  ASSERT_OK_AND_ASSIGN(CertAndKey old, EnsureCa(paths_, "gd2-a"));
+  ASSERT_OK(RemoveCa(paths_));
+  EXPECT_THAT(LoadCa(paths_), StatusIs(StatusCode::kNotFound));
+  ASSERT_OK(RemoveCa(paths_));
+  bool created = false;
+  ASSERT_OK_AND_ASSIGN(CertAndKey fresh, EnsureCa(paths_, "gd2-b", &created));
+  EXPECT_TRUE(created);
+  EXPECT_NE(fresh.cert_pem, old.cert_pem);
+}
+
 TEST_F(TlsCaTest, LoadCaRefusesBrokenFiles) {
   EXPECT_THAT(LoadCa(paths_), StatusIs(StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(CertAndKey ca, EnsureCa(paths_, "gd2-a"));
