@@ -136,6 +136,16 @@ Status Daemon::StartStore() {
   }
   double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
   if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
+  if (config_.embedded_etcd()) {
+    // A member whose data dates from plain http (or from another --etcd-peer-url) still
+    // advertises its old peer URL; joining members would dial that.
+    StatusOr<bool> moved = store::AdvertisePeerUrl(*store_, identity_.peer_id, config_.etcd_peer_url);
+    if (!moved.ok()) {
+      log::Root().Warn("cannot update this etcd member's peer URL", {{"error", moved.status()}});
+    } else if (*moved) {
+      log::Root().Info("etcd member peer URL updated", {{"peer_url", config_.etcd_peer_url}});
+    }
+  }
   if (config_.embedded_etcd() && !joined_) {
     // The peer that founded the cluster: a member from the start, with only its own etcd to
     // talk to until others join; from then on it follows the membership like everyone (so it

@@ -714,6 +714,23 @@ StatusOr<MemberAddResult> Store::MemberAdd(std::vector<std::string> peer_urls, b
   return out;
 }
 
+Status Store::MemberUpdate(uint64_t id, std::vector<std::string> peer_urls) {
+  if (peer_urls.empty()) return InvalidArgumentError("etcd member update needs a peer url");
+  etcdserverpb::MemberUpdateRequest req;
+  req.set_id(id);
+  for (std::string& url : peer_urls) req.add_peerurls(std::move(url));
+  etcdserverpb::MemberUpdateResponse resp;
+  grpc::Status s = impl_->Call("member_update", Impl::Retry::kIdempotent, resp,
+                               [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+                                 return c.cluster->MemberUpdate(&ctx, req, &resp);
+                               });
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
+  }
+  if (!s.ok()) return impl_->Error(s, "member_update");
+  return OkStatus();
+}
+
 Status Store::MemberRemove(uint64_t id) {
   etcdserverpb::MemberRemoveRequest req;
   req.set_id(id);

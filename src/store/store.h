@@ -205,6 +205,10 @@ class Store {
   // Removes a member (learner or voting). kNotFound if there is no member `id`;
   // kFailedPrecondition if removing it would leave the started members without quorum.
   Status MemberRemove(uint64_t id);
+  // Sets the peer URLs member `id` advertises (e.g. after its etcd moved from http to https).
+  // Setting the URLs it has is OK. kInvalidArgument (no or bad URLs), kNotFound (no member
+  // `id`), kFailedPrecondition (another member has one of the URLs).
+  Status MemberUpdate(uint64_t id, std::vector<std::string> peer_urls);
   // Makes learner `id` a voting member. kFailedPrecondition while the learner has not caught up
   // with the leader (retry later) and when `id` is not a learner; kNotFound if there is no
   // member `id`.

@@ -167,6 +167,36 @@ TEST(StoreTlsTest, RestartKeepsTheCaAndTheCertificate) {
   EXPECT_OK(d.NewClient()->ListPeers().status());
 }
 
+// A node whose etcd data dates from plain http: its member still advertises the http:// peer
+// URL (joining members would dial it); the daemon moves it to its https:// one at start.
+TEST(StoreTlsTest, PlainHttpPeerUrlOfAnOlderStartIsUpdated) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  ASSERT_OK_AND_ASSIGN(api::HealthResp h, d.NewClient()->Health());
+  std::string https_url;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> node,
+                         store::Store::Connect(NodeStoreOptions(d)));
+    ASSERT_OK_AND_ASSIGN(std::vector<store::Member> members, node->MemberList());
+    ASSERT_EQ(members.size(), 1u);
+    EXPECT_EQ(members[0].name, h.peer_id);
+    ASSERT_EQ(members[0].peer_urls.size(), 1u);
+    https_url = members[0].peer_urls[0];
+    ASSERT_TRUE(https_url.starts_with("https://")) << https_url;
+    ASSERT_OK(node->MemberUpdate(members[0].id, {"http://" + https_url.substr(8)}));
+  }
+  EXPECT_EQ(d.Stop(), 0);
+  ASSERT_TRUE(d.Start());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> node,
+                       store::Store::Connect(NodeStoreOptions(d)));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::Member> members, node->MemberList());
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].peer_urls, std::vector<std::string>{https_url});
+  EXPECT_NE(d.ReadLog().find("etcd member peer URL updated"), std::string::npos);
+  ASSERT_EQ(members[0].client_urls.size(), 1u);
+  EXPECT_TRUE(members[0].client_urls[0].starts_with("https://"));
+}
+
 TEST(StoreTlsTest, BadEtcdTlsOptionsExitTwo) {
   std::string bin = DaemonProcess::BuildPath("src/daemon/glusterd2");
   struct Case {

@@ -324,6 +324,28 @@ TEST_F(MembershipTest, StoreMemberCallsValidateAndMapErrors) {
   EXPECT_EQ(Members(*store_).size(), 1u);
 }
 
+TEST_F(MembershipTest, AdvertisePeerUrlMovesAMemberToItsUrl) {
+  // What a member started before its etcd served https advertises.
+  std::string old_url = "http://" + first_.peer_url().substr(std::string("https://").size());
+  std::vector<Member> members = Members(*store_);
+  ASSERT_EQ(members.size(), 1u);
+  ASSERT_OK(store_->MemberUpdate(members[0].id, {old_url}));
+  EXPECT_THAT(Members(*store_)[0].peer_urls, ElementsAre(old_url));
+
+  ASSERT_OK_AND_ASSIGN(bool moved, AdvertisePeerUrl(*store_, "test", first_.peer_url()));
+  EXPECT_TRUE(moved);
+  EXPECT_THAT(Members(*store_)[0].peer_urls, ElementsAre(first_.peer_url()));
+  ASSERT_OK_AND_ASSIGN(moved, AdvertisePeerUrl(*store_, "test", first_.peer_url()));
+  EXPECT_FALSE(moved);
+  ASSERT_OK_AND_ASSIGN(moved, AdvertisePeerUrl(*store_, "nobody", old_url));
+  EXPECT_FALSE(moved);
+  EXPECT_THAT(Members(*store_)[0].peer_urls, ElementsAre(first_.peer_url()));
+
+  EXPECT_THAT(store_->MemberUpdate(0x1234, {old_url}), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->MemberUpdate(members[0].id, {}), StatusIs(StatusCode::kInvalidArgument));
+  ASSERT_OK(store_->Put("memb/still", "1"));
+}
+
 TEST_F(MembershipTest, EmbeddedEtcdJoinChecksOptionsAndDataDir) {
   Peer p = NewPeer("p");
   EmbeddedEtcdOptions eo = EtcdOptions(p);
