@@ -100,13 +100,20 @@ std::vector<Option> Options() {
                return OkStatus();
              },
              [](const Config& c) { return Join(c.etcd_endpoints); }},
-      StringOpt("etcd-client-url", "embedded etcd client URL (default http://<client host>:2379)",
+      StringOpt("etcd-client-url",
+                "embedded etcd client URL, https only (default https://<client host>:2379)",
                 &Config::etcd_client_url),
-      StringOpt("etcd-peer-url", "embedded etcd peer URL (default http://<client host>:2380)",
+      StringOpt("etcd-peer-url",
+                "embedded etcd peer URL, https only (default https://<client host>:2380)",
                 &Config::etcd_peer_url),
-      StringOpt("etcd-ca-file", "CA for TLS to etcd", &Config::etcd_ca_file),
-      StringOpt("etcd-cert-file", "client certificate for TLS to etcd", &Config::etcd_cert_file),
-      StringOpt("etcd-key-file", "client key for TLS to etcd", &Config::etcd_key_file, true),
+      StringOpt("etcd-ca-file",
+                "external etcd: CA bundle that signed its server certificates (default: the "
+                "system's)",
+                &Config::etcd_ca_file),
+      StringOpt("etcd-cert-file", "external etcd: client certificate (PEM) to present",
+                &Config::etcd_cert_file),
+      StringOpt("etcd-key-file", "external etcd: key of etcd-cert-file (PEM)",
+                &Config::etcd_key_file, true),
       Option{"log-level", "debug, info, warn or error",
              [](Config& c, const std::string& v) -> Status {
                GD2_RETURN_IF_ERROR(log::ParseLevel(v).status().WithContext("log-level"));
@@ -174,6 +181,39 @@ StatusOr<std::string> TomlValueText(const std::string& key, const toml::node& n)
   return InvalidArgumentError(key + ": unsupported value type");
 }
 
+// The embedded etcd always runs with the cluster CA's certificates (<workdir>/tls); the
+// etcd-*-file options describe an external etcd's.
+Status CheckEtcdTls(const Config& c) {
+  bool files = !c.etcd_ca_file.empty() || !c.etcd_cert_file.empty() || !c.etcd_key_file.empty();
+  if (c.embedded_etcd()) {
+    if (files) {
+      return InvalidArgumentError(
+          "etcd-ca-file, etcd-cert-file and etcd-key-file are for an external etcd "
+          "(etcd-endpoints); the embedded etcd uses the cluster CA in <workdir>/tls");
+    }
+    for (const auto& [key, url] : {std::pair<std::string, std::string>{"etcd-client-url",
+                                                                       c.etcd_client_url},
+                                   {"etcd-peer-url", c.etcd_peer_url}}) {
+      if (!url.starts_with("https://")) {
+        return InvalidArgumentError(key + ": the embedded etcd serves only https, got: " + url);
+      }
+    }
+    return OkStatus();
+  }
+  if (c.etcd_cert_file.empty() != c.etcd_key_file.empty()) {
+    return InvalidArgumentError("etcd-cert-file and etcd-key-file must be given together");
+  }
+  if (files) {
+    for (const auto& e : c.etcd_endpoints) {
+      if (!e.starts_with("https://")) {
+        return InvalidArgumentError("etcd-endpoints: TLS files given (etcd-ca-file, "
+                                    "etcd-cert-file) but the endpoint is not https://: " + e);
+      }
+    }
+  }
+  return OkStatus();
+}
+
 Status Validate(Config& c) {
   if (c.workdir.empty() || c.workdir.front() != '/') {
     return InvalidArgumentError("workdir: must be an absolute path, got: " + c.workdir);
@@ -200,10 +240,11 @@ Status Validate(Config& c) {
     return InvalidArgumentError("cert-file and key-file must be given together");
   }
   std::string host = c.client_address.ConnectHost();
-  if (c.etcd_client_url.empty()) c.etcd_client_url = "http://" + host + ":2379";
-  if (c.etcd_peer_url.empty()) c.etcd_peer_url = "http://" + host + ":2380";
+  if (c.etcd_client_url.empty()) c.etcd_client_url = "https://" + host + ":2379";
+  if (c.etcd_peer_url.empty()) c.etcd_peer_url = "https://" + host + ":2380";
   GD2_RETURN_IF_ERROR(CheckUrl("etcd-client-url", c.etcd_client_url));
   GD2_RETURN_IF_ERROR(CheckUrl("etcd-peer-url", c.etcd_peer_url));
+  GD2_RETURN_IF_ERROR(CheckEtcdTls(c));
   return OkStatus();
 }
 

@@ -18,6 +18,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/tls_ca.h"
 #include "daemon/embedded_etcd.h"
 #include "daemon/peer_handler.h"
 #include "daemon/plugins.h"
@@ -63,6 +64,16 @@ int Daemon::client_port() const { return server_ ? server_->port() : 0; }
 
 Status Daemon::StartStore() {
   store::Options so;
+  if (!external_store_) {
+    // The cluster's own etcd (this peer's member or others'): TLS with the cluster CA.
+    GD2_ASSIGN_OR_RETURN(EtcdTlsFiles tls,
+                         PrepareEtcdTls(config_.workdir, identity_.peer_id, identity_.cluster_id,
+                                        config_.etcd_client_url, config_.etcd_peer_url));
+    so.ca_file = tls.ca_file;
+    so.cert_file = tls.cert_file;
+    so.key_file = tls.key_file;
+    so.tls_server_name = tls::kStoreServerName;
+  }
   if (config_.embedded_etcd()) {
     EmbeddedEtcdOptions eo;
     eo.name = identity_.peer_id;
@@ -70,6 +81,9 @@ Status Daemon::StartStore() {
     eo.log_file = config_.logdir + "/etcd.log";
     eo.client_url = config_.etcd_client_url;
     eo.peer_url = config_.etcd_peer_url;
+    eo.ca_file = so.ca_file;
+    eo.cert_file = so.cert_file;
+    eo.key_file = so.key_file;
     bool joining = joined_ && joined_->etcd_member && !joined_->join_initial_cluster.empty();
     if (joining) {
       // First start as a new member of the cluster joined: empty data dir, existing cluster.
@@ -83,7 +97,7 @@ Status Daemon::StartStore() {
     if (joined_ && joined_->etcd_member) {
       if (joining) {
         // Promote our learner once it caught up; until then it serves no clients.
-        store::Options others;
+        store::Options others = so;
         others.endpoints = joined_->etcd_endpoints;
         others.cluster_id = joined_->etcd_cluster_id;
         GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(others));
@@ -101,9 +115,11 @@ Status Daemon::StartStore() {
     }
   } else {
     so.endpoints = config_.etcd_endpoints;
-    so.ca_file = config_.etcd_ca_file;
-    so.cert_file = config_.etcd_cert_file;
-    so.key_file = config_.etcd_key_file;
+    if (external_store_) {
+      so.ca_file = config_.etcd_ca_file;
+      so.cert_file = config_.etcd_cert_file;
+      so.key_file = config_.etcd_key_file;
+    }
   }
   if (joined_) so.cluster_id = joined_->etcd_cluster_id;
   GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
@@ -120,6 +136,16 @@ Status Daemon::StartStore() {
   }
   double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
   if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
+  if (config_.embedded_etcd()) {
+    // A member whose data dates from plain http (or from another --etcd-peer-url) still
+    // advertises its old peer URL; joining members would dial that.
+    StatusOr<bool> moved = store::AdvertisePeerUrl(*store_, identity_.peer_id, config_.etcd_peer_url);
+    if (!moved.ok()) {
+      log::Root().Warn("cannot update this etcd member's peer URL", {{"error", moved.status()}});
+    } else if (*moved) {
+      log::Root().Info("etcd member peer URL updated", {{"peer_url", config_.etcd_peer_url}});
+    }
+  }
   if (config_.embedded_etcd() && !joined_) {
     // The peer that founded the cluster: a member from the start, with only its own etcd to
     // talk to until others join; from then on it follows the membership like everyone (so it

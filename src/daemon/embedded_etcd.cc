@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/subprocess.h"
+#include "common/tls_ca.h"
 
 namespace gd2::daemon {
 namespace {
@@ -56,7 +57,49 @@ EmbeddedEtcd::EmbeddedEtcd(EmbeddedEtcdOptions opts) : opts_(std::move(opts)) {}
 
 EmbeddedEtcd::~EmbeddedEtcd() { Stop(); }
 
+std::string UrlHost(std::string_view url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "";
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (rest.starts_with('[')) {
+    size_t close = rest.find(']');
+    return close == std::string_view::npos ? "" : std::string(rest.substr(1, close - 1));
+  }
+  return std::string(rest.substr(0, rest.rfind(':')));
+}
+
+std::vector<std::string> EtcdCertHosts(std::string_view client_url, std::string_view peer_url) {
+  return {UrlHost(client_url), UrlHost(peer_url), tls::kStoreServerName};
+}
+
+StatusOr<EtcdTlsFiles> PrepareEtcdTls(const std::string& workdir, const std::string& peer_id,
+                                      const std::string& cluster_id,
+                                      std::string_view client_url, std::string_view peer_url) {
+  tls::TlsPaths paths = tls::TlsPathsIn(workdir);
+  bool created = false;
+  GD2_ASSIGN_OR_RETURN(tls::CertAndKey ca,
+                       tls::EnsureCa(paths, "glusterd2-cluster-" + cluster_id, &created));
+  if (created) log::Root().Info("cluster CA created", {{"path", paths.ca_cert()}});
+  bool issued = false;
+  GD2_RETURN_IF_ERROR(
+      tls::EnsureNodeCert(paths, ca, peer_id, EtcdCertHosts(client_url, peer_url), &issued));
+  if (issued) log::Root().Info("node certificate issued", {{"path", paths.node_cert()}});
+  return EtcdTlsFiles{paths.ca_cert(), paths.node_cert(), paths.node_key()};
+}
+
 Status EmbeddedEtcd::CheckOptions() const {
+  bool tls = !opts_.cert_file.empty();
+  if (opts_.ca_file.empty() != !tls || opts_.key_file.empty() != !tls) {
+    return InvalidArgumentError("embedded etcd TLS needs a CA, a certificate and a key");
+  }
+  for (const std::string* url : {&opts_.client_url, &opts_.peer_url}) {
+    if (url->starts_with("https://") != tls) {
+      return InvalidArgumentError(
+          tls ? "embedded etcd with TLS needs https:// URLs, got: " + *url
+              : "embedded etcd without TLS files cannot serve https: " + *url);
+    }
+  }
   if (opts_.initial_cluster_state != "new" && opts_.initial_cluster_state != "existing") {
     return InvalidArgumentError("bad etcd initial cluster state: state=" +
                                 opts_.initial_cluster_state);
@@ -121,6 +164,22 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
              "--initial-cluster-state", opts_.initial_cluster_state,
              "--logger", "zap",
              "--log-outputs", opts_.log_file};
+  if (!opts_.cert_file.empty()) {
+    // Clients and peers alike must present a certificate of the cluster CA. Peers are not
+    // also held to connecting from an address their certificate names (etcd's default): every
+    // holder of a node certificate holds the CA key too, so that check would add nothing, and
+    // a connection's source address is not the peer's own on loopback or behind NAT.
+    so.argv.insert(so.argv.end(),
+                   {"--cert-file", opts_.cert_file,
+                    "--key-file", opts_.key_file,
+                    "--trusted-ca-file", opts_.ca_file,
+                    "--client-cert-auth",
+                    "--peer-cert-file", opts_.cert_file,
+                    "--peer-key-file", opts_.key_file,
+                    "--peer-trusted-ca-file", opts_.ca_file,
+                    "--peer-client-cert-auth",
+                    "--experimental-peer-skip-client-san-verification"});
+  }
   // clang-format on
   so.output_file = opts_.log_file;
   // The daemon's death (even SIGKILL) takes etcd with it.

@@ -11,7 +11,9 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 
@@ -21,9 +23,15 @@ struct EmbeddedEtcdOptions {
   std::string name;        // member name (the peer id)
   std::string data_dir;    // <workdir>/store
   std::string log_file;    // etcd's own log
-  std::string client_url;  // http://host:2379
-  std::string peer_url;    // http://host:2380
+  std::string client_url;  // https://host:2379 (http:// only without TLS files)
+  std::string peer_url;    // https://host:2380 (http:// only without TLS files)
   std::string binary = "etcd";
+  // TLS for clients and peers alike (see PrepareEtcdTls): etcd serves with cert_file/key_file
+  // and accepts only clients and peers whose certificate ca_file signed. All three or none
+  // (plain http, for tests of the unprotected case only).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
 
   // Joining a running cluster (see store/membership.h): add the member with
   // store::PrepareMemberJoin, start with initial_cluster = JoinPlan::initial_cluster and
@@ -43,6 +51,29 @@ struct EmbeddedEtcdOptions {
   bool wipe_data_dir = false;
 };
 
+// The TLS files of a node's embedded etcd and of its store client (<workdir>/tls).
+struct EtcdTlsFiles {
+  std::string ca_file;    // the cluster CA
+  std::string cert_file;  // this node's certificate: etcd's server and peer certificate, and
+  std::string key_file;   // the store client's certificate
+};
+
+// The names a node's certificate carries: the hosts of its etcd client and peer URLs, and
+// tls::kStoreServerName.
+std::vector<std::string> EtcdCertHosts(std::string_view client_url, std::string_view peer_url);
+
+// Readies <workdir>/tls at start: the cluster CA (made now when there is none: the first start
+// of a node creates its cluster's; a joining node has received the cluster's before it
+// restarts), and this node's certificate for EtcdCertHosts, issued again when the CA or the
+// hosts changed. `cluster_id` names a new CA. Errors: kInvalidArgument for a broken CA or a bad
+// host, file errors.
+StatusOr<EtcdTlsFiles> PrepareEtcdTls(const std::string& workdir, const std::string& peer_id,
+                                      const std::string& cluster_id,
+                                      std::string_view client_url, std::string_view peer_url);
+
+// The host of "scheme://host:port" ("[v6]" without the brackets); "" if there is none.
+std::string UrlHost(std::string_view url);
+
 class EmbeddedEtcd {
  public:
   explicit EmbeddedEtcd(EmbeddedEtcdOptions opts);
@@ -51,7 +82,8 @@ class EmbeddedEtcd {
   // Starts etcd and waits until its client port accepts connections (up to `timeout`); when
   // joining ("existing"), also until etcd has joined and created its write-ahead log.
   // kUnavailable with the tail of etcd's log if it exits or does not come up.
-  // kInvalidArgument for a bad initial_cluster/initial_cluster_state; kFailedPrecondition when
+  // kInvalidArgument for a bad initial_cluster/initial_cluster_state, for TLS files without
+  // https URLs or https URLs without TLS files; kFailedPrecondition when
   // joining with a non-empty data dir and without wipe_data_dir. If a join fails, remove the
   // learner again (store::Store::MemberRemove).
   Status Start(std::chrono::milliseconds timeout);

@@ -3,7 +3,9 @@
 #include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/tls_ca.h"
 #include "common/uuid.h"
+#include "daemon/embedded_etcd.h"
 #include "daemon/identity.h"
 #include "peer_rpc/local_step.h"
 #include "plugins/peer/peer_store.h"
@@ -58,8 +60,20 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   // started and promoted by this daemon when it restarts on the cluster's store.
   StoreConfig sc;
   sc.etcd_endpoints = call.etcd_endpoints;
+  tls::CertAndKey ca{call.store_ca_cert, call.store_ca_key};
   if (etcd_.embedded) {
+    // The cluster's etcd admits only certificates of its CA: one from it, in memory, for the
+    // calls below; after the restart the daemon issues this node's own from the installed CA.
+    Status ca_ok = tls::CheckCa(ca);
+    if (!ca_ok.ok()) return InvalidArgumentError("join request: store CA: " + ca_ok.message());
+    GD2_ASSIGN_OR_RETURN(
+        tls::CertAndKey cert,
+        tls::IssueCert(ca, services_.peer_id, EtcdCertHosts(etcd_.client_url, etcd_.peer_url)));
     store::Options so;
+    so.ca_pem = ca.cert_pem;
+    so.cert_pem = cert.cert_pem;
+    so.key_pem = cert.key_pem;
+    so.tls_server_name = tls::kStoreServerName;
     so.endpoints = call.etcd_endpoints;
     so.cluster_id = call.etcd_cluster_id;
     so.dial_timeout = std::chrono::seconds(5);
@@ -78,7 +92,10 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
       log::Root().Info("joining as an etcd member", {{"member_id", std::to_string(plan.member_id)}});
     }
   }
-  if (etcd_.embedded) GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
+  if (etcd_.embedded) {
+    GD2_RETURN_IF_ERROR(tls::InstallCa(tls::TlsPathsIn(services_.workdir), ca));
+    GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
+  }
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", call.auth_secret, 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, call.cluster_id}));
   log::Root().Info("joining cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},
@@ -137,6 +154,7 @@ Status PeerHandler::Leave(const peer_rpc::LeaveCall& call) {
   }
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/store.wipe", "", 0600));
   GD2_RETURN_IF_ERROR(RemoveStoreConfig(services_.workdir));
+  GD2_RETURN_IF_ERROR(tls::RemoveCa(tls::TlsPathsIn(services_.workdir)));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", RandomHex(32), 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, NewUuid()}));
   log::Root().Info("leaving cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},

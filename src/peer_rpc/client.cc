@@ -161,6 +161,8 @@ StatusOr<JoinResult> Client::Join(const std::string& address, const JoinCall& ca
   req.set_zone(call.zone);
   req.set_etcd_members(call.etcd_members);
   req.set_etcd_cluster_id(call.etcd_cluster_id);
+  req.set_store_ca_cert(call.store_ca_cert);
+  req.set_store_ca_key(call.store_ca_key);
   for (const auto& [k, v] : call.metadata) (*req.mutable_metadata())[k] = v;
   gd2::peer::JoinResponse resp;
   // Signed with the secret the request carries: the target does not know the cluster's yet.

@@ -54,6 +54,10 @@ struct JoinCall {
   // etcd members the cluster keeps among its peers; 0: external etcd, peers are only clients.
   int etcd_members = 0;
   uint64_t etcd_cluster_id = 0;  // 0: unknown (the first answer's)
+  // The cluster CA (tls::CertAndKey as PEM) of the embedded etcd; the joining peer adopts it.
+  // Empty with external etcd.
+  std::string store_ca_cert;
+  std::string store_ca_key;
   std::string req_id;  // travels as metadata, for logs
   Deadline deadline = Deadline::max();  // filled in by the server
 };

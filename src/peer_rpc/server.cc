@@ -111,6 +111,8 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     call.zone = req->zone();
     call.etcd_members = req->etcd_members();
     call.etcd_cluster_id = req->etcd_cluster_id();
+    call.store_ca_cert = req->store_ca_cert();
+    call.store_ca_key = req->store_ca_key();
     call.metadata.insert(req->metadata().begin(), req->metadata().end());
     call.req_id = Metadata(*ctx, internal::kRequestIdKey);
     call.deadline = internal::FromSystemDeadline(ctx->deadline());

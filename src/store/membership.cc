@@ -209,6 +209,17 @@ Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milli
   }
 }
 
+StatusOr<bool> AdvertisePeerUrl(Store& store, std::string_view name, const std::string& peer_url) {
+  GD2_ASSIGN_OR_RETURN(std::vector<Member> members, store.MemberList());
+  for (const Member& m : members) {
+    if (m.name != name) continue;
+    if (m.peer_urls == std::vector<std::string>{peer_url}) return false;
+    GD2_RETURN_IF_ERROR(store.MemberUpdate(m.id, {peer_url}));
+    return true;
+  }
+  return false;
+}
+
 std::vector<std::string> VotingClientUrls(const std::vector<Member>& members) {
   std::vector<std::string> urls;
   for (const auto& m : members) {

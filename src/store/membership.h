@@ -56,6 +56,13 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
 // (it does so until every voter has been connected for 5 s). OK if no member has that name.
 Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milliseconds timeout);
 
+// Makes the member named `name` (a peer id) advertise exactly `peer_url`: a member whose data
+// was written while it served plain http keeps advertising its http:// peer URL, which joining
+// members would dial. Returns true if it changed the URL; false (and nothing done) if the
+// member advertises `peer_url` already or no member has that name. Errors of MemberList and
+// MemberUpdate.
+StatusOr<bool> AdvertisePeerUrl(Store& store, std::string_view name, const std::string& peer_url);
+
 // The client URLs of the voting members, in membership order.
 std::vector<std::string> VotingClientUrls(const std::vector<Member>& members);
 

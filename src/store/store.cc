@@ -164,15 +164,23 @@ Op MakeOp(Op::Type type, std::string key) {
 StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(const Options& o, bool tls) {
   if (!tls) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions ssl;
-  if (!o.ca_file.empty()) {
-    GD2_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(o.ca_file));
-  }
+  ssl.pem_root_certs = o.ca_pem;
+  ssl.pem_cert_chain = o.cert_pem;
+  ssl.pem_private_key = o.key_pem;
   if (o.cert_file.empty() != o.key_file.empty()) {
     return InvalidArgumentError("etcd client certificate needs both cert_file and key_file");
   }
+  if (!o.ca_file.empty()) {
+    GD2_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(o.ca_file));
+  }
   if (!o.cert_file.empty()) {
     GD2_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(o.cert_file));
+  }
+  if (!o.key_file.empty()) {
     GD2_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadFile(o.key_file));
+  }
+  if (ssl.pem_cert_chain.empty() != ssl.pem_private_key.empty()) {
+    return InvalidArgumentError("etcd client certificate needs both a certificate and its key");
   }
   return grpc::SslCredentials(ssl);
 }
@@ -492,8 +500,10 @@ StatusOr<std::shared_ptr<Store::Impl::Conn>> Store::Impl::Dial(
                        MakeCredentials(options, eps.front().tls));
   GD2_ASSIGN_OR_RETURN(std::string target, BuildTarget(eps));
   std::string ssl_target_override;
-  if (eps.front().tls && eps.size() > 1 && !IsIpLiteral(eps.front().host, AF_INET) &&
-      !IsIpLiteral(eps.front().host, AF_INET6)) {
+  if (eps.front().tls && !options.tls_server_name.empty()) {
+    ssl_target_override = options.tls_server_name;
+  } else if (eps.front().tls && eps.size() > 1 && !IsIpLiteral(eps.front().host, AF_INET) &&
+             !IsIpLiteral(eps.front().host, AF_INET6)) {
     // Dialled by address; verify certificates against the first host name.
     ssl_target_override = eps.front().host;
   }
@@ -704,6 +714,23 @@ StatusOr<MemberAddResult> Store::MemberAdd(std::vector<std::string> peer_urls, b
   return out;
 }
 
+Status Store::MemberUpdate(uint64_t id, std::vector<std::string> peer_urls) {
+  if (peer_urls.empty()) return InvalidArgumentError("etcd member update needs a peer url");
+  etcdserverpb::MemberUpdateRequest req;
+  req.set_id(id);
+  for (std::string& url : peer_urls) req.add_peerurls(std::move(url));
+  etcdserverpb::MemberUpdateResponse resp;
+  grpc::Status s = impl_->Call("member_update", Impl::Retry::kIdempotent, resp,
+                               [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+                                 return c.cluster->MemberUpdate(&ctx, req, &resp);
+                               });
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
+  }
+  if (!s.ok()) return impl_->Error(s, "member_update");
+  return OkStatus();
+}
+
 Status Store::MemberRemove(uint64_t id) {
   etcdserverpb::MemberRemoveRequest req;
   req.set_id(id);
@@ -740,7 +767,8 @@ StatusOr<EndpointStatus> Store::EndpointStatus(std::string_view endpoint) {
   } else {
     creds = grpc::InsecureChannelCredentials();
   }
-  std::shared_ptr<grpc::Channel> channel = MakeChannel("dns:///" + ep.HostPort(), creds, "");
+  std::shared_ptr<grpc::Channel> channel =
+      MakeChannel("dns:///" + ep.HostPort(), creds, ep.tls ? impl_->options.tls_server_name : "");
   std::unique_ptr<etcdserverpb::Maintenance::Stub> stub =
       etcdserverpb::Maintenance::NewStub(channel);
   etcdserverpb::StatusRequest req;

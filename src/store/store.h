@@ -23,6 +23,16 @@ struct Options {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  // The same as PEM text, used instead of the file of each that is empty (a joining peer holds
+  // the cluster's CA and its certificate from it only in memory until it has joined).
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
+  // With TLS: verify every server's certificate against this name instead of the host it was
+  // dialled at. The embedded etcd members all carry tls::kStoreServerName besides their own
+  // addresses, so one channel can spread calls over them by address. Empty: the endpoint's
+  // host (the first one's when several are dialled by name).
+  std::string tls_server_name;
   // How long Connect waits for a first working connection.
   std::chrono::milliseconds dial_timeout{std::chrono::seconds(5)};
   // Deadline of every RPC.
@@ -195,6 +205,10 @@ class Store {
   // Removes a member (learner or voting). kNotFound if there is no member `id`;
   // kFailedPrecondition if removing it would leave the started members without quorum.
   Status MemberRemove(uint64_t id);
+  // Sets the peer URLs member `id` advertises (e.g. after its etcd moved from http to https).
+  // Setting the URLs it has is OK. kInvalidArgument (no or bad URLs), kNotFound (no member
+  // `id`), kFailedPrecondition (another member has one of the URLs).
+  Status MemberUpdate(uint64_t id, std::vector<std::string> peer_urls);
   // Makes learner `id` a voting member. kFailedPrecondition while the learner has not caught up
   // with the leader (retry later) and when `id` is not a learner; kNotFound if there is no
   // member `id`.

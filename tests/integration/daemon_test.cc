@@ -113,6 +113,9 @@ TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
   etcd.Start();
   DaemonOptions o;
   o.etcd_endpoints = {etcd.endpoint()};
+  o.etcd_ca_file = etcd.ca_file();
+  o.etcd_cert_file = etcd.cert_file();
+  o.etcd_key_file = etcd.key_file();
   DaemonProcess a(o), b(o);
   ASSERT_TRUE(a.Start());
   ASSERT_TRUE(b.Start());
@@ -134,6 +137,9 @@ TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
   // etcd of its own and keeps no store.toml.
   store::Options so;
   so.endpoints = {etcd.endpoint()};
+  so.ca_file = etcd.ca_file();
+  so.cert_file = etcd.cert_file();
+  so.key_file = etcd.key_file();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st, store::Store::Connect(so));
   ASSERT_OK_AND_ASSIGN(std::vector<store::Member> members, st->MemberList());
   EXPECT_EQ(members.size(), 1u);
@@ -148,6 +154,9 @@ TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
   etcd.Start();
   DaemonOptions o;
   o.etcd_endpoints = {etcd.endpoint()};
+  o.etcd_ca_file = etcd.ca_file();
+  o.etcd_cert_file = etcd.cert_file();
+  o.etcd_key_file = etcd.key_file();
   DaemonProcess d(o);
   ASSERT_TRUE(d.Start());
   auto c = d.NewClient();
@@ -171,6 +180,9 @@ TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
   // Lose the lease behind the daemon's back: the session must notice and re-register.
   store::Options so;
   so.endpoints = {etcd.endpoint()};
+  so.ca_file = etcd.ca_file();
+  so.cert_file = etcd.cert_file();
+  so.key_file = etcd.key_file();
   ASSERT_OK_AND_ASSIGN(auto st, store::Store::Connect(so));
   ASSERT_OK_AND_ASSIGN(auto alive, st->List("gluster-" + h.cluster_id + "/alive/"));
   ASSERT_EQ(alive.size(), 1u);

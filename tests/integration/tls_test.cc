@@ -47,8 +47,8 @@ CertFiles MakeSelfSigned(const std::string& dir, const std::string& name) {
 // HTTPS.
 class TlsDaemon {
  public:
-  TlsDaemon(const std::string& etcd_endpoint, CertFiles files)
-      : dir_("gd2tls"), port_(FreePort()), etcd_(etcd_endpoint), files_(std::move(files)) {}
+  TlsDaemon(const EtcdProcess& etcd, CertFiles files)
+      : dir_("gd2tls"), port_(FreePort()), etcd_(etcd), files_(std::move(files)) {}
   ~TlsDaemon() {
     if (pid_ > 0) StopProcess(pid_, 10s);
   }
@@ -59,7 +59,10 @@ class TlsDaemon {
             "--workdir", dir_.path(),
             "--client-address", "127.0.0.1:" + std::to_string(port_),
             "--peer-address", "127.0.0.1:" + std::to_string(FreePort()),
-            "--etcd-endpoints", etcd_,
+            "--etcd-endpoints", etcd_.endpoint(),
+            "--etcd-ca-file", etcd_.ca_file(),
+            "--etcd-cert-file", etcd_.cert_file(),
+            "--etcd-key-file", etcd_.key_file(),
             "--log-file", dir_.path() + "/glusterd2.log",
             "--lease-ttl", "4",
             "--cert-file", files_.cert,
@@ -105,7 +108,7 @@ class TlsDaemon {
  private:
   TempDir dir_;
   int port_;
-  std::string etcd_;
+  const EtcdProcess& etcd_;
   CertFiles files_;
   pid_t pid_ = -1;
 };
@@ -116,7 +119,7 @@ class TlsTest : public ::testing::Test {
 
   // Runs glusterd2 with these TLS files to completion (it must fail at startup).
   RunResult RunExpectingFailure(const CertFiles& files) {
-    TlsDaemon d(etcd_.endpoint(), files);
+    TlsDaemon d(etcd_, files);
     auto r = RunCommand(d.Argv(), 60s);
     EXPECT_OK(r.status());
     return r.ok() ? *r : RunResult{};
@@ -128,7 +131,7 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, HttpsWithTheRightCaAndJwtListsPeers) {
   CertFiles server = MakeSelfSigned(certs_.path(), "server");
-  TlsDaemon d(etcd_.endpoint(), server);
+  TlsDaemon d(etcd_, server);
   ASSERT_TRUE(d.Start(server.cert));
 
   auto c = d.NewClient(server.cert, /*with_secret=*/true);
@@ -144,7 +147,7 @@ TEST_F(TlsTest, HttpsWithTheRightCaAndJwtListsPeers) {
 
 TEST_F(TlsTest, PlainHttpOnTheTlsPortIsRefused) {
   CertFiles server = MakeSelfSigned(certs_.path(), "server");
-  TlsDaemon d(etcd_.endpoint(), server);
+  TlsDaemon d(etcd_, server);
   ASSERT_TRUE(d.Start(server.cert));
 
   auto plain = d.NewClient("", /*with_secret=*/true, d.http_endpoint());
@@ -164,7 +167,7 @@ TEST_F(TlsTest, PlainHttpOnTheTlsPortIsRefused) {
 TEST_F(TlsTest, ClientTrustingAnotherCaFailsVerification) {
   CertFiles server = MakeSelfSigned(certs_.path(), "server");
   CertFiles other = MakeSelfSigned(certs_.path(), "other");
-  TlsDaemon d(etcd_.endpoint(), server);
+  TlsDaemon d(etcd_, server);
   ASSERT_TRUE(d.Start(server.cert));
 
   auto wrong_ca = d.NewClient(other.cert, /*with_secret=*/true);
@@ -205,7 +208,7 @@ TEST_F(TlsTest, MissingKeyFileStopsStartup) {
 
 TEST_F(TlsTest, CertificateWithoutKeyIsAConfigurationError) {
   CertFiles a = MakeSelfSigned(certs_.path(), "a");
-  TlsDaemon d(etcd_.endpoint(), a);
+  TlsDaemon d(etcd_, a);
   std::vector<std::string> argv = d.Argv();
   argv.resize(argv.size() - 2);  // drop --key-file <path>
   auto r = RunCommand(argv, 60s);

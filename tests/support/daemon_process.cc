@@ -54,6 +54,10 @@ std::string DaemonProcess::secret() const {
   return s.ok() ? *s : "";
 }
 
+std::string DaemonProcess::etcd_client_url() const {
+  return "https://" + opts_.host + ":" + std::to_string(etcd_client_port_);
+}
+
 std::string DaemonProcess::ReadLog() const {
   auto s = ReadFile(log_path());
   return s.ok() ? *s : "";
@@ -76,12 +80,19 @@ bool DaemonProcess::Start() {
              "--rest-auth", opts_.rest_auth ? "true" : "false"};
   if (opts_.etcd_endpoints.empty()) {
     so.argv.insert(so.argv.end(),
-                   {"--etcd-client-url", "http://" + opts_.host + ":" + std::to_string(etcd_client_port_),
-                    "--etcd-peer-url", "http://" + opts_.host + ":" + std::to_string(etcd_peer_port_)});
+                   {"--etcd-client-url", etcd_client_url(),
+                    "--etcd-peer-url", "https://" + opts_.host + ":" + std::to_string(etcd_peer_port_)});
   } else {
     std::string eps;
     for (const auto& e : opts_.etcd_endpoints) eps += (eps.empty() ? "" : ",") + e;
     so.argv.insert(so.argv.end(), {"--etcd-endpoints", eps});
+    const std::pair<const char*, const std::string*> files[] = {
+        {"--etcd-ca-file", &opts_.etcd_ca_file},
+        {"--etcd-cert-file", &opts_.etcd_cert_file},
+        {"--etcd-key-file", &opts_.etcd_key_file}};
+    for (const auto& [flag, value] : files) {
+      if (!value->empty()) so.argv.insert(so.argv.end(), {flag, *value});
+    }
   }
   so.argv.insert(so.argv.end(), opts_.extra_args.begin(), opts_.extra_args.end());
   so.env = opts_.env;

@@ -19,6 +19,10 @@ namespace gd2::testing {
 struct DaemonOptions {
   std::string host = "127.0.0.1";
   std::vector<std::string> etcd_endpoints;  // empty: embedded
+  // With etcd_endpoints: --etcd-ca-file, --etcd-cert-file, --etcd-key-file (empty: not given).
+  std::string etcd_ca_file;
+  std::string etcd_cert_file;
+  std::string etcd_key_file;
   bool rest_auth = true;
   int lease_ttl = 4;
   // 0: a free port. Stock clients ask the brick host's port 24007 for brick ports, so tests
@@ -55,6 +59,8 @@ class DaemonProcess {
   std::string peer_address() const { return opts_.host + ":" + std::to_string(peer_port_); }
   const std::string& host() const { return opts_.host; }
   int etcd_client_port() const { return etcd_client_port_; }
+  // https://host:port of the embedded etcd's client listener.
+  std::string etcd_client_url() const;
   // pid of the embedded etcd (its child), or -1.
   pid_t EtcdPid() const;
   // A client signed with this daemon's secret.

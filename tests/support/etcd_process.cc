@@ -25,22 +25,45 @@ bool Connectable(const std::string& host, int port) {
   ::close(fd);
   return ok;
 }
+
+[[noreturn]] void Fail(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "%s: %s\n", what.c_str(), s.ToString().c_str());
+  std::abort();
+}
+
 }  // namespace
+
+const tls::CertAndKey& TestCa() {
+  static const tls::CertAndKey ca = [] {
+    auto made = tls::NewCa("gd2-test-etcd-ca");
+    if (!made.ok()) Fail("cannot make the test CA", made.status());
+    return *made;
+  }();
+  return ca;
+}
 
 EtcdProcess::EtcdProcess(std::string host)
     : host_(std::move(host)),
       client_port_(FreePort(host_)),
       peer_port_(FreePort(host_)),
-      dir_("gd2etcd") {}
+      dir_("gd2etcd") {
+  tls::TlsPaths paths{dir_.path() + "/tls"};
+  Status s = tls::InstallCa(paths, TestCa());
+  if (s.ok()) s = tls::EnsureNodeCert(paths, TestCa(), "test", {host_, tls::kStoreServerName});
+  if (!s.ok()) Fail("cannot write the test etcd's certificates", s);
+}
 
 EtcdProcess::~EtcdProcess() { Stop(); }
 
 std::string EtcdProcess::host_port() const { return host_ + ":" + std::to_string(client_port_); }
-std::string EtcdProcess::endpoint() const { return "http://" + host_port(); }
+std::string EtcdProcess::endpoint() const { return "https://" + host_port(); }
+std::string EtcdProcess::peer_url() const {
+  return "https://" + host_ + ":" + std::to_string(peer_port_);
+}
 
 void EtcdProcess::Start() {
   std::string curl = endpoint();
-  std::string purl = "http://" + host_ + ":" + std::to_string(peer_port_);
+  std::string purl = peer_url();
   SpawnOptions so;
   so.argv = {"etcd",
              "--name", "test",
@@ -51,7 +74,16 @@ void EtcdProcess::Start() {
              "--initial-advertise-peer-urls", purl,
              "--initial-cluster", "test=" + purl,
              "--logger", "zap",
-             "--log-outputs", dir_.path() + "/etcd.log"};
+             "--log-outputs", dir_.path() + "/etcd.log",
+             "--cert-file", cert_file(),
+             "--key-file", key_file(),
+             "--trusted-ca-file", ca_file(),
+             "--client-cert-auth",
+             "--peer-cert-file", cert_file(),
+             "--peer-key-file", key_file(),
+             "--peer-trusted-ca-file", ca_file(),
+             "--peer-client-cert-auth",
+             "--experimental-peer-skip-client-san-verification"};
   so.env["ETCD_UNSUPPORTED_ARCH"] = "";
   so.output_file = dir_.path() + "/etcd.out";
   auto pid = Spawn(so);

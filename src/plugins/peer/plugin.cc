@@ -7,6 +7,7 @@
 #include "api/json.h"
 #include "api/volume.h"
 #include "common/log.h"
+#include "common/tls_ca.h"
 #include "peer_rpc/client.h"
 #include "plugins/peer/peer_store.h"
 #include "store/lock.h"
@@ -143,6 +144,13 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
   call.zone = req.zone;
   call.metadata = req.metadata;
   call.etcd_members = services_.etcd_members;
+  if (services_.etcd_members > 0) {
+    // The cluster's own etcd: the new peer needs the CA to reach it.
+    StatusOr<tls::CertAndKey> ca = tls::LoadCa(tls::TlsPathsIn(services_.workdir));
+    if (!ca.ok()) return InternalError("cannot read the cluster CA: " + ca.status().message());
+    call.store_ca_cert = std::move(ca->cert_pem);
+    call.store_ca_key = std::move(ca->key_pem);
+  }
   call.req_id = ctx.req_id;
   auto deadline = peer_rpc::Client::In(std::chrono::seconds(30));
   GD2_ASSIGN_OR_RETURN(peer_rpc::JoinResult joined, services_.peer_client->Join(address, call, deadline));

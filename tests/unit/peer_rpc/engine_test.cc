@@ -96,6 +96,9 @@ class RemoteEngineTest : public ::testing::Test {
     etcd_.Start();
     store::Options so;
     so.endpoints = {etcd_.endpoint()};
+    so.ca_file = etcd_.ca_file();
+    so.cert_file = etcd_.cert_file();
+    so.key_file = etcd_.key_file();
     auto store = store::Store::Connect(so);
     ASSERT_OK(store);
     store_ = std::move(store).value();

@@ -7,8 +7,11 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
+#include "common/tls_ca.h"
 #include "store/store.h"
 #include "support/etcd_process.h"
 #include "support/status_matchers.h"
@@ -26,6 +29,20 @@ inline bool WaitFor(const std::function<bool()>& cond,
   return cond();
 }
 
+// Options for a store of the test etcds: TLS with their CA, presenting their certificate.
+inline Options TestStoreOptions(const gd2::testing::EtcdProcess& etcd,
+                                std::vector<std::string> endpoints) {
+  Options o;
+  o.endpoints = std::move(endpoints);
+  o.ca_file = etcd.ca_file();
+  o.cert_file = etcd.cert_file();
+  o.key_file = etcd.key_file();
+  o.tls_server_name = tls::kStoreServerName;
+  o.dial_timeout = std::chrono::seconds(5);
+  o.request_timeout = std::chrono::seconds(2);
+  return o;
+}
+
 class EtcdTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,13 +52,7 @@ class EtcdTest : public ::testing::Test {
     store_ = std::move(store).value();
   }
 
-  Options MakeOptions() const {
-    Options o;
-    o.endpoints = {etcd_.endpoint()};
-    o.dial_timeout = std::chrono::seconds(5);
-    o.request_timeout = std::chrono::seconds(2);
-    return o;
-  }
+  Options MakeOptions() const { return TestStoreOptions(etcd_, {etcd_.endpoint()}); }
 
   // After etcd_.Start() following a Kill(): waits until the store answers again.
   bool WaitForStore() {

@@ -23,6 +23,7 @@ namespace {
 
 using ::gd2::daemon::EmbeddedEtcd;
 using ::gd2::daemon::EmbeddedEtcdOptions;
+using ::gd2::daemon::EtcdCertHosts;
 using ::gd2::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -102,12 +103,8 @@ class MembershipTest : public ::testing::Test {
     first_.Stop();
   }
 
-  static Options OptionsFor(std::vector<std::string> endpoints) {
-    Options o;
-    o.endpoints = std::move(endpoints);
-    o.dial_timeout = std::chrono::seconds(5);
-    o.request_timeout = std::chrono::seconds(2);
-    return o;
+  Options OptionsFor(std::vector<std::string> endpoints) const {
+    return TestStoreOptions(first_, std::move(endpoints));
   }
 
   static EmbeddedEtcdOptions EtcdOptions(const Peer& p) {
@@ -117,15 +114,24 @@ class MembershipTest : public ::testing::Test {
     eo.log_file = p.dir->path() + "/etcd.log";
     eo.client_url = p.client_url;
     eo.peer_url = p.peer_url;
+    // A member's own certificate from the cluster (test) CA, as PrepareEtcdTls makes it.
+    tls::TlsPaths paths{p.dir->path() + "/tls"};
+    eo.ca_file = paths.ca_cert();
+    eo.cert_file = paths.node_cert();
+    eo.key_file = paths.node_key();
     return eo;
   }
 
   Peer NewPeer(std::string name) {
     Peer p;
     p.name = std::move(name);
-    p.client_url = "http://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
-    p.peer_url = "http://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
+    p.client_url = "https://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
+    p.peer_url = "https://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
     p.dir = std::make_unique<gd2::testing::TempDir>("gd2memb");
+    tls::TlsPaths paths{p.dir->path() + "/tls"};
+    EXPECT_OK(tls::InstallCa(paths, gd2::testing::TestCa()));
+    EXPECT_OK(tls::EnsureNodeCert(paths, gd2::testing::TestCa(), p.name,
+                                  EtcdCertHosts(p.client_url, p.peer_url)));
     return p;
   }
 
@@ -316,6 +322,28 @@ TEST_F(MembershipTest, StoreMemberCallsValidateAndMapErrors) {
               StatusIs(StatusCode::kAlreadyExists));
   EXPECT_OK(store_->MemberRemove(added.id));
   EXPECT_EQ(Members(*store_).size(), 1u);
+}
+
+TEST_F(MembershipTest, AdvertisePeerUrlMovesAMemberToItsUrl) {
+  // What a member started before its etcd served https advertises.
+  std::string old_url = "http://" + first_.peer_url().substr(std::string("https://").size());
+  std::vector<Member> members = Members(*store_);
+  ASSERT_EQ(members.size(), 1u);
+  ASSERT_OK(store_->MemberUpdate(members[0].id, {old_url}));
+  EXPECT_THAT(Members(*store_)[0].peer_urls, ElementsAre(old_url));
+
+  ASSERT_OK_AND_ASSIGN(bool moved, AdvertisePeerUrl(*store_, "test", first_.peer_url()));
+  EXPECT_TRUE(moved);
+  EXPECT_THAT(Members(*store_)[0].peer_urls, ElementsAre(first_.peer_url()));
+  ASSERT_OK_AND_ASSIGN(moved, AdvertisePeerUrl(*store_, "test", first_.peer_url()));
+  EXPECT_FALSE(moved);
+  ASSERT_OK_AND_ASSIGN(moved, AdvertisePeerUrl(*store_, "nobody", old_url));
+  EXPECT_FALSE(moved);
+  EXPECT_THAT(Members(*store_)[0].peer_urls, ElementsAre(first_.peer_url()));
+
+  EXPECT_THAT(store_->MemberUpdate(0x1234, {old_url}), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store_->MemberUpdate(members[0].id, {}), StatusIs(StatusCode::kInvalidArgument));
+  ASSERT_OK(store_->Put("memb/still", "1"));
 }
 
 TEST_F(MembershipTest, EmbeddedEtcdJoinChecksOptionsAndDataDir) {

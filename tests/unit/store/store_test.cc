@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/metrics.h"
+#include "common/tls_ca.h"
 #include "support/ports.h"
 #include "support/status_matchers.h"
 #include "unit/store/etcd_fixture.h"
@@ -172,7 +173,7 @@ TEST_F(StoreTest, RecordsMetrics) {
 
 TEST_F(StoreTest, SkipsDeadEndpoint) {
   Options o = MakeOptions();
-  o.endpoints = {"http://127.0.0.1:" + std::to_string(gd2::testing::FreePort()), etcd_.host_port()};
+  o.endpoints = {"https://127.0.0.1:" + std::to_string(gd2::testing::FreePort()), etcd_.endpoint()};
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Store::Connect(o));
   for (int i = 0; i < 5; ++i) {
     ASSERT_OK(store->Put("rr", std::to_string(i)));
@@ -230,7 +231,7 @@ TEST_F(StoreTest, RefusesAnswersFromAnotherCluster) {
 TEST_F(StoreTest, SetEndpointsMovesCallsToTheNewMembers) {
   // The store starts on a dead endpoint and our etcd, then drops the dead one.
   Options o = MakeOptions();
-  std::string dead = "http://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
+  std::string dead = "https://127.0.0.1:" + std::to_string(gd2::testing::FreePort());
   o.endpoints = {etcd_.endpoint(), dead};
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> s, Store::Connect(o));
   ASSERT_OK(s->SetEndpoints({etcd_.endpoint()}));
@@ -240,6 +241,64 @@ TEST_F(StoreTest, SetEndpointsMovesCallsToTheNewMembers) {
   EXPECT_THAT(s->SetEndpoints({"ftp://x:1"}), StatusIs(StatusCode::kInvalidArgument));
   ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, s->Get("moved"));
   ASSERT_TRUE(kv.has_value());
+}
+
+// A store whose every call fails: either Connect refuses, or the handshake fails at the first
+// call (with TLS 1.3 a client learns that its certificate was refused only then).
+void ExpectRefused(Options o, const std::string& what) {
+  o.dial_timeout = std::chrono::seconds(2);
+  o.request_timeout = std::chrono::seconds(2);
+  StatusOr<std::unique_ptr<Store>> s = Store::Connect(o);
+  if (!s.ok()) {
+    EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable)) << what;
+    return;
+  }
+  StatusOr<std::optional<KeyValue>> got = (*s)->Get("tls/secret");
+  EXPECT_FALSE(got.ok()) << what << " read the store";
+  EXPECT_FALSE((*s)->Put("tls/secret", "overwritten").ok()) << what << " wrote the store";
+}
+
+TEST_F(StoreTest, EtcdAdmitsOnlyClientsWithACertificateOfItsCa) {
+  ASSERT_OK(store_->Put("tls/secret", "s3cret"));
+
+  Options no_cert = MakeOptions();
+  no_cert.cert_file.clear();
+  no_cert.key_file.clear();
+  ExpectRefused(no_cert, "a client without a certificate");
+
+  Options plain = MakeOptions();
+  plain.endpoints = {"http://" + etcd_.host_port()};
+  ExpectRefused(plain, "a plaintext client");
+
+  ASSERT_OK_AND_ASSIGN(tls::CertAndKey other_ca, tls::NewCa("gd2-other"));
+  ASSERT_OK_AND_ASSIGN(tls::CertAndKey foreign,
+                       tls::IssueCert(other_ca, "intruder", {"127.0.0.1"}));
+  Options stranger = MakeOptions();
+  stranger.cert_file.clear();
+  stranger.key_file.clear();
+  stranger.cert_pem = foreign.cert_pem;
+  stranger.key_pem = foreign.key_pem;
+  ExpectRefused(stranger, "a client with another CA's certificate");
+
+  // The client checks the server too: a name etcd's certificate does not carry is refused.
+  Options wrong_name = MakeOptions();
+  wrong_name.tls_server_name = "other.glusterd2.invalid";
+  ExpectRefused(wrong_name, "a client expecting another server name");
+
+  // The same certificate as PEM text works like the files, and nothing above changed the key.
+  ASSERT_OK_AND_ASSIGN(tls::CertAndKey mine,
+                       tls::IssueCert(gd2::testing::TestCa(), "client", {"127.0.0.1"}));
+  Options pem = MakeOptions();
+  pem.ca_file.clear();
+  pem.cert_file.clear();
+  pem.key_file.clear();
+  pem.ca_pem = gd2::testing::TestCa().cert_pem;
+  pem.cert_pem = mine.cert_pem;
+  pem.key_pem = mine.key_pem;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> via_pem, Store::Connect(pem));
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, via_pem->Get("tls/secret"));
+  ASSERT_TRUE(kv.has_value());
+  EXPECT_EQ(kv->value, "s3cret");
 }
 
 TEST(StoreConnectTest, DeadEndpointFailsQuickly) {
