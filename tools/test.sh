@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "run as root: integration tests use loop devices, mounts and FUSE"; exit 2; }
 tools/install-deps.sh
 jobs=$(nproc)
+# ccache, when the machine has it, makes a second run of this script (or another checkout of the
+# same sources) rebuild only what changed; CI starts bare and builds everything either way.
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+fi
 fuzz_seconds=${GD2_FUZZ_SECONDS:-30}
 
 echo "== debug build"
