@@ -1,5 +1,7 @@
 #include "daemon/peer_handler.h"
 
+#include <optional>
+
 #include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -32,6 +34,11 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   }
   if (call.etcd_endpoints.empty()) return InvalidArgumentError("no etcd endpoints to join");
   if (call.auth_secret.size() < 16) return InvalidArgumentError("cluster secret too short");
+  std::optional<tls::CertAndKey> ca;
+  if (!call.store_ca_cert.empty() || !call.store_ca_key.empty()) {
+    ca = tls::CertAndKey{call.store_ca_cert, call.store_ca_key};
+    GD2_RETURN_IF_ERROR(tls::CheckCa(*ca).WithContext("the cluster CA in the join grant"));
+  }
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> peers,
                        services_.store->List(services_.keys.PeersPrefix()));
   if (peers.size() > 1) {
@@ -60,17 +67,15 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   // started and promoted by this daemon when it restarts on the cluster's store.
   StoreConfig sc;
   sc.etcd_endpoints = call.etcd_endpoints;
-  tls::CertAndKey ca{call.store_ca_cert, call.store_ca_key};
   if (etcd_.embedded) {
     // The cluster's etcd admits only certificates of its CA: one from it, in memory, for the
     // calls below; after the restart the daemon issues this node's own from the installed CA.
-    Status ca_ok = tls::CheckCa(ca);
-    if (!ca_ok.ok()) return InvalidArgumentError("join request: store CA: " + ca_ok.message());
+    if (!ca) return InvalidArgumentError("join grant carries no store CA for the embedded etcd");
     GD2_ASSIGN_OR_RETURN(
         tls::CertAndKey cert,
-        tls::IssueCert(ca, services_.peer_id, EtcdCertHosts(etcd_.client_url, etcd_.peer_url)));
+        tls::IssueCert(*ca, services_.peer_id, EtcdCertHosts(etcd_.client_url, etcd_.peer_url)));
     store::Options so;
-    so.ca_pem = ca.cert_pem;
+    so.ca_pem = ca->cert_pem;
     so.cert_pem = cert.cert_pem;
     so.key_pem = cert.key_pem;
     so.tls_server_name = tls::kStoreServerName;
@@ -92,10 +97,9 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
       log::Root().Info("joining as an etcd member", {{"member_id", std::to_string(plan.member_id)}});
     }
   }
-  if (etcd_.embedded) {
-    GD2_RETURN_IF_ERROR(tls::InstallCa(tls::TlsPathsIn(services_.workdir), ca));
-    GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
-  }
+  // The cluster CA first: the node certificate is issued from it at the restart.
+  if (ca) GD2_RETURN_IF_ERROR(tls::InstallCa(tls::TlsPathsIn(services_.workdir), *ca));
+  if (etcd_.embedded) GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", call.auth_secret, 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, call.cluster_id}));
   log::Root().Info("joining cluster", {{"cluster_id", call.cluster_id}, {"initiator", call.initiator},

@@ -43,7 +43,8 @@ struct StepCall {
   Deadline deadline = Deadline::max();
 };
 
-// Asks a fresh daemon to join the initiator's cluster.
+// Asks a fresh daemon to join the initiator's cluster. Everything here except initiator and
+// req_id travels only inside the sealed grant (peer_rpc/join_auth.h).
 struct JoinCall {
   std::string cluster_id;
   std::vector<std::string> etcd_endpoints;
