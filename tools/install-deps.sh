@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
-  libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client glusterfs-server glusterfs-client
   xfsprogs attr util-linux openssl wrk python3 procps psmisc iptables
 )

@@ -36,7 +36,7 @@ Status ValidateBrickSpec(const BrickSpec& s) {
     return InvalidArgumentError("brick spec: invalid port " + std::to_string(s.port) +
                                 ": path=" + s.brick_path);
   }
-  if (s.local_volfile.empty() && s.volfile_server_host.empty()) {
+  if (s.local_volfile.empty() && s.volfile_over_tcp && s.volfile_server_host.empty()) {
     return InvalidArgumentError("brick spec: no volfile server: path=" + s.brick_path);
   }
   return OkStatus();
@@ -44,20 +44,41 @@ Status ValidateBrickSpec(const BrickSpec& s) {
 
 Status ValidateShdSpec(const BrickSpec& s) {
   if (s.volume.empty()) return InvalidArgumentError("shd spec: empty volume name");
-  if (s.local_volfile.empty() && s.volfile_server_host.empty()) {
+  if (s.local_volfile.empty() && s.volfile_over_tcp && s.volfile_server_host.empty()) {
     return InvalidArgumentError("shd spec: no volfile server: volume=" + s.volume);
   }
   return OkStatus();
 }
 
-void AddVolfileSource(const BrickSpec& s, const std::string& volfile_id,
+void AddVolfileSource(const BrickSpec& s, const ProcessFiles& f, const std::string& volfile_id,
                       std::vector<std::string>& argv) {
   if (!s.local_volfile.empty()) {
     argv.insert(argv.end(), {"-f", s.local_volfile});
     return;
   }
-  argv.insert(argv.end(), {"-s", s.volfile_server_host, "--volfile-server-port",
-                           std::to_string(s.volfile_server_port), "--volfile-id", volfile_id});
+  if (s.volfile_over_tcp) {
+    argv.insert(argv.end(), {"-s", s.volfile_server_host, "--volfile-server-port",
+                             std::to_string(s.volfile_server_port), "--volfile-id", volfile_id});
+    return;
+  }
+  argv.insert(argv.end(), {"-s", f.volfile_socket, "--volfile-server-transport", "unix",
+                           "--volfile-id", volfile_id});
+}
+
+bool HasArgPair(const std::vector<std::string>& args, const std::string& a, const std::string& b) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == a && args[i + 1] == b) return true;
+  }
+  return false;
+}
+
+// Processes started before the daemon served bricks on its local socket fetched their volfile
+// over TCP, where they may no longer sign in: they are replaced.
+bool UsesCurrentVolfileServer(const BrickSpec& s, const ProcessFiles& f,
+                              const std::vector<std::string>& args) {
+  if (!s.local_volfile.empty() || s.volfile_over_tcp) return true;
+  return HasArgPair(args, "-s", f.volfile_socket) &&
+         HasArgPair(args, "--volfile-server-transport", "unix");
 }
 
 }  // namespace
@@ -80,6 +101,7 @@ ProcessKind BrickKind(std::string binary) {
   k.files = [](const BrickSpec& s, const std::string& run_dir, const std::string& log_dir) {
     std::string base = s.host + "-" + DashedPath(s.brick_path);
     ProcessFiles f;
+    f.volfile_socket = run_dir + "/" + kVolfileSocketName;
     f.pid_file = run_dir + "/vols/" + s.volume + "/" + base + ".pid";
     f.socket_file = SocketFile(run_dir, run_dir + "/vols/" + s.volume + "/run/" + base);
     f.log_file = log_dir + "/bricks/" + DashedPath(s.brick_path) + ".log";
@@ -88,7 +110,7 @@ ProcessKind BrickKind(std::string binary) {
   std::string bin = k.binary;
   k.argv = [bin](const BrickSpec& s, const ProcessFiles& f) {
     std::vector<std::string> argv = {bin};
-    AddVolfileSource(s, s.volume + "." + s.host + "." + DashedPath(s.brick_path), argv);
+    AddVolfileSource(s, f, s.volume + "." + s.host + "." + DashedPath(s.brick_path), argv);
     argv.insert(argv.end(), {"-p", f.pid_file, "-S", f.socket_file, "--brick-name", s.brick_path,
                              "-l", f.log_file});
     if (!s.peer_id.empty()) {
@@ -103,6 +125,7 @@ ProcessKind BrickKind(std::string binary) {
   k.identity = [](const BrickSpec& s) {
     return std::vector<std::pair<std::string, std::string>>{{"--brick-name", s.brick_path}};
   };
+  k.current = &UsesCurrentVolfileServer;
   k.default_ready = [](const BrickSpec& s) {
     return CanConnect(s.host, s.port, std::chrono::milliseconds(200));
   };
@@ -117,6 +140,7 @@ ProcessKind ShdKind(std::string binary) {
   k.validate = &ValidateShdSpec;
   k.files = [](const BrickSpec& s, const std::string& run_dir, const std::string& log_dir) {
     ProcessFiles f;
+    f.volfile_socket = run_dir + "/" + kVolfileSocketName;
     f.pid_file = run_dir + "/shd/" + s.volume + "/" + s.volume + "-shd.pid";
     f.socket_file = SocketFile(run_dir, run_dir + "/shd/" + s.volume);
     f.log_file = log_dir + "/glustershd/" + s.volume + ".log";
@@ -125,7 +149,7 @@ ProcessKind ShdKind(std::string binary) {
   std::string bin = k.binary;
   k.argv = [bin](const BrickSpec& s, const ProcessFiles& f) {
     std::vector<std::string> argv = {bin};
-    AddVolfileSource(s, "shd/" + s.volume, argv);
+    AddVolfileSource(s, f, "shd/" + s.volume, argv);
     argv.insert(argv.end(), {"-p", f.pid_file, "-l", f.log_file, "-S", f.socket_file});
     if (!s.peer_id.empty()) {
       argv.insert(argv.end(), {"--xlator-option", "*replicate*.node-uuid=" + s.peer_id});
@@ -135,6 +159,7 @@ ProcessKind ShdKind(std::string binary) {
     return argv;
   };
   k.identity = [](const BrickSpec&) { return std::vector<std::pair<std::string, std::string>>{}; };
+  k.current = &UsesCurrentVolfileServer;
   k.default_ready = [](const BrickSpec&) { return true; };
   return k;
 }

@@ -20,7 +20,12 @@ struct BrickSpec {
   std::string brick_path;  // absolute brick root; byte-exact, it is the brick's name everywhere
   std::string host;        // brick host as written in the volume ("vm", "10.0.0.1")
   int port = 0;            // --brick-port and <vol>-server.listen-port
-  std::string volfile_server_host = "127.0.0.1";  // -s: our daemon
+  // Where the process fetches its volfile and signs in. By default the daemon's local socket
+  // (ProcessFiles::volfile_socket, `-s <socket> --volfile-server-transport unix`): only there
+  // may bricks sign in and fetch brick and daemon volfiles. With volfile_over_tcp the TCP
+  // address below instead (tests that run an RPC server of their own).
+  bool volfile_over_tcp = false;
+  std::string volfile_server_host = "127.0.0.1";  // -s
   int volfile_server_port = 24007;                // --volfile-server-port
   std::string peer_id;  // this node's UUID (*-posix.glusterd-uuid / *replicate*.node-uuid)
   // If set, the process reads this local volfile (-f) instead of fetching one over GETSPEC
@@ -31,7 +36,11 @@ struct BrickSpec {
 };
 
 // Files of one process, derived from the spec and the supervisor's directories.
+// The daemon's management RPC socket in the run dir (see sunrpc::RpcServer::ListenLocal).
+inline constexpr const char kVolfileSocketName[] = "glusterd2-rpc.socket";
+
 struct ProcessFiles {
+  std::string volfile_socket;  // <run_dir>/glusterd2-rpc.socket
   std::string pid_file;
   std::string socket_file;  // -S: where the process serves GD_BRICK
   std::string log_file;     // -l; the process's stdout/stderr are appended here too
@@ -52,22 +61,31 @@ struct ProcessKind {
   // Argument pairs that must appear in /proc/<pid>/cmdline for Adopt() to accept a process,
   // in addition to {"-p", pid_file}.
   std::function<std::vector<std::pair<std::string, std::string>>(const BrickSpec&)> identity;
+  // False if a running process (its /proc cmdline `args`) was started with a command line this
+  // kind no longer uses in a way that matters (a volfile server other than the current one):
+  // Adopt() then stops it so that it is started afresh.
+  std::function<bool(const BrickSpec&, const ProcessFiles&, const std::vector<std::string>& args)>
+      current;
   // Readiness used when the supervisor is given none.
   std::function<bool(const BrickSpec&)> default_ready;
 };
 
-// glusterfsd bricks, command line as glusterd 10.3 builds it plus --volfile-server-port and -N:
-//   glusterfsd -s H --volfile-server-port P --volfile-id <vol>.<host>.<dashed> -p PID -S SOCK
+// glusterfsd bricks, command line as glusterd 10.3 builds it, but with the volfile server on the
+// daemon's local socket, and -N:
+//   glusterfsd -s <run_dir>/glusterd2-rpc.socket --volfile-server-transport unix
+//     --volfile-id <vol>.<host>.<dashed> -p PID -S SOCK
 //     --brick-name PATH -l LOG --xlator-option *-posix.glusterd-uuid=PEER --process-name brick
 //     --brick-port N --xlator-option <vol>-server.listen-port=N -N
-// (with local_volfile: "-f FILE" replaces "-s ... --volfile-id ..."). Files:
+// (volfile_over_tcp: "-s H --volfile-server-port P" instead; local_volfile: "-f FILE" replaces
+// "-s ... --volfile-id ..."). Files:
 //   <run_dir>/vols/<vol>/<host>-<dashed>.pid, <run_dir>/<16 hex>.socket,
 //   <log_dir>/bricks/<dashed>.log. Key: brick_path. Ready: TCP connect to host:port.
 ProcessKind BrickKind(std::string binary = "/usr/sbin/glusterfsd");
 
 // Self-heal daemon, one process per volume (gluster-wire.md section 17.9; stock glusterd uses
 // one process and SVC_ATTACH instead):
-//   glusterfs -s H --volfile-server-port P --volfile-id shd/<vol> -p PID -l LOG -S SOCK
+//   glusterfs -s <run_dir>/glusterd2-rpc.socket --volfile-server-transport unix
+//     --volfile-id shd/<vol> -p PID -l LOG -S SOCK
 //     --xlator-option *replicate*.node-uuid=PEER --process-name glustershd --client-pid=-6 -N
 // Files: <run_dir>/shd/<vol>/<vol>-shd.pid, <run_dir>/<16 hex>.socket,
 //   <log_dir>/glustershd/<vol>.log. Key: "shd/<vol>". Ready: the process is alive (plug in

@@ -272,6 +272,14 @@ pid_t Supervisor::FindLive(const BrickSpec& spec, const ProcessFiles& files, int
   for (const auto& [a, b] : options_.kind.identity(spec)) {
     if (!HasPair(args, a, b)) return 0;
   }
+  if (options_.kind.current && !options_.kind.current(spec, files, args)) {
+    // Ours, but started with a volfile server this daemon no longer serves it on (an older
+    // version's TCP one): stop it, so that the caller starts it afresh.
+    options_.logger.Info("stopping a process started with an older command line",
+                         {{"kind", options_.kind.name}, {"key", Key(spec)}, {"pid", pid}});
+    KillAndWait({pid}, Clock::now() + std::chrono::seconds(10), options_.run_dir);
+    return 0;
+  }
   if (port != nullptr && *port == 0) {
     for (size_t i = 0; i + 1 < args.size(); ++i) {
       if (args[i] == "--brick-port") *port = FirstNumber(args[i + 1]);

@@ -123,7 +123,8 @@ class Supervisor {
   void Release(const std::shared_ptr<Entry>& entry);
   Status StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline);
   StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
-  // pid of a live process matching the spec's pid file and identity, or 0.
+  // pid of a live process matching the spec's pid file and identity, or 0. A match whose
+  // command line is not kind.current is stopped first (and 0 returned).
   pid_t FindLive(const BrickSpec& spec, const ProcessFiles& files, int* port) const;
   bool Ready(const BrickSpec& spec) const;
   void MonitorLoop();

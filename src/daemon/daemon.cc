@@ -1,20 +1,20 @@
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
-
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <utility>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
 
 #include "api/peer.h"
+#include "brick/process_kind.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -244,6 +244,12 @@ Status Daemon::RegisterSelf() {
 }
 
 Status Daemon::Start() {
+  // Each client-port connection, mount and brick holds a descriptor: the usual soft limit of
+  // 1024 would cap them long before the servers' own connection limits do.
+  if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, 65536);
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
   const std::pair<const char*, const std::string&> dirs[] = {
       {"workdir", config_.workdir}, {"rundir", config_.rundir}, {"logdir", config_.logdir}};
   for (const auto& [what, dir] : dirs) {
@@ -356,6 +362,8 @@ Status Daemon::Start() {
   volfiles_ = std::make_unique<ForwardingProvider>();
   rpc_ = std::make_unique<sunrpc::RpcServer>(*volfiles_, *portmap_);
   GD2_RETURN_IF_ERROR(rpc_->Start());
+  // Bricks and self-heal daemons sign in and fetch their volfiles only here (brick/process_kind.h).
+  GD2_RETURN_IF_ERROR(rpc_->ListenLocal(config_.rundir + "/" + brick::kVolfileSocketName));
   services_.rpc = rpc_.get();
   services_.portmap = portmap_.get();
   services_.set_volfile_provider = [this](sunrpc::VolfileProvider* p) { volfiles_->Set(p); };

@@ -1,120 +1,46 @@
 #include "rest/server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
-#include <chrono>
+#include <array>
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <cstdint>
 #include <ctime>
-
-#include <httplib.h>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "common/jwt.h"
 #include "common/metrics.h"
 #include "common/uuid.h"
+#include "common/worker_pool.h"
+#include "rest/http_reader.h"
 #include "rest/http_status.h"
 
 namespace gd2::rest {
 namespace {
 
-// Polls fd for `events` up to timeout_ms. Returns >0 ready, 0 timeout, <0 error.
-int PollFd(int fd, short events, int timeout_ms) {
-  pollfd p{fd, events, 0};
-  while (true) {
-    int r = ::poll(&p, 1, timeout_ms);
-    if (r < 0 && errno == EINTR) continue;
-    if (r > 0 && (p.revents & (POLLERR | POLLNVAL)) != 0 && (p.revents & events) == 0) return -1;
-    return r;
-  }
-}
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
-std::string PeerAddress(int fd, int* port) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  char buf[INET6_ADDRSTRLEN] = {0};
-  *port = 0;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
-    *port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
-    *port = ntohs(a->sin6_port);
-  }
-  return buf;
-}
-
-std::string LocalAddress(int fd, int* port) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  char buf[INET6_ADDRSTRLEN] = {0};
-  *port = 0;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
-    *port = ntohs(a->sin_port);
-  }
-  return buf;
-}
-
-// A connection as httplib sees it: plain socket or TLS over it, with timeouts.
-class ConnStream : public httplib::Stream {
- public:
-  ConnStream(int fd, SSL* ssl, int read_timeout_ms, int write_timeout_ms)
-      : fd_(fd), ssl_(ssl), read_timeout_ms_(read_timeout_ms), write_timeout_ms_(write_timeout_ms) {}
-
-  bool is_readable() const override {
-    if (ssl_ != nullptr && SSL_pending(ssl_) > 0) return true;
-    return PollFd(fd_, POLLIN, read_timeout_ms_) > 0;
-  }
-  bool is_writable() const override { return PollFd(fd_, POLLOUT, write_timeout_ms_) > 0; }
-  ssize_t read(char* ptr, size_t size) override {
-    if (!is_readable()) return -1;
-    if (ssl_ != nullptr) {
-      int n = SSL_read(ssl_, ptr, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
-      return n > 0 ? n : -1;
-    }
-    ssize_t n;
-    do {
-      n = ::recv(fd_, ptr, size, 0);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-  ssize_t write(const char* ptr, size_t size) override {
-    if (!is_writable()) return -1;
-    if (ssl_ != nullptr) {
-      int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, INT32_MAX)));
-      return n > 0 ? n : -1;
-    }
-    ssize_t n;
-    do {
-      n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = PeerAddress(fd_, &port);
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = LocalAddress(fd_, &port);
-  }
-  socket_t socket() const override { return fd_; }
-
- private:
-  int fd_;
-  SSL* ssl_;
-  int read_timeout_ms_;
-  int write_timeout_ms_;
-};
+constexpr size_t kReadChunk = 16 * 1024;
+// After an error answer the connection is closed; what the peer still sends meanwhile is read
+// and dropped for at most this long and this much, so that the answer is not lost to a reset.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = size_t{4} << 20;
 
 bool ValidRequestId(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
@@ -126,231 +52,665 @@ bool ValidRequestId(const std::string& id) {
   return true;
 }
 
+const char* ReasonPhrase(int code) {
+  switch (code) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 507:
+      return "Insufficient Storage";
+    default:
+      return "Unknown";
+  }
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Header values come from handlers; a CR or LF in one would split the response.
+std::string SafeHeaderValue(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c != '\r' && c != '\n') out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
-// httplib's server with our own connection handling: demultiplexes RPC and TLS by the first
-// byte and runs httplib's request parser on our stream.
-class Server::Impl : public httplib::Server {
+class Server::Impl {
  public:
-  Impl(const ServerOptions& opts, const Router& router) : opts_(opts), router_(router) {
-    cluster_id_ = opts.cluster_id;
-    auto h = [this](const httplib::Request& req, httplib::Response& res) { Handle(req, res); };
-    Get(".*", h);
-    Post(".*", h);
-    Put(".*", h);
-    Delete(".*", h);
-    Patch(".*", h);
-    Options(".*", h);
-    set_payload_max_length(opts.max_body_bytes);
-    set_read_timeout(opts.read_timeout_sec, 0);
-    set_write_timeout(opts.write_timeout_sec, 0);
-    set_keep_alive_timeout(5);
-    set_keep_alive_max_count(1000);
-    int threads = opts.threads;
-    new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  }
+  Impl(const ServerOptions& opts, const Router& router)
+      : opts_(opts), router_(router), cluster_id_(opts.cluster_id), acceptor_(io_) {}
+  ~Impl() { Stop(); }
 
-  ~Impl() override {
-    if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
-  }
-
-  Status InitTls() {
-    if (opts_.cert_file.empty() && opts_.key_file.empty()) return OkStatus();
-    if (opts_.cert_file.empty() || opts_.key_file.empty()) {
-      return InvalidArgumentError("TLS needs both cert-file and key-file");
-    }
-    ssl_ctx_ = SSL_CTX_new(TLS_server_method());
-    if (ssl_ctx_ == nullptr) return InternalError("SSL_CTX_new failed");
-    SSL_CTX_set_min_proto_version(ssl_ctx_, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, opts_.cert_file.c_str()) != 1) {
-      return InvalidArgumentError("cannot load TLS certificate: " + opts_.cert_file);
-    }
-    if (SSL_CTX_use_PrivateKey_file(ssl_ctx_, opts_.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ssl_ctx_) != 1) {
-      return InvalidArgumentError("cannot load TLS key (or it does not match the certificate): " +
-                                  opts_.key_file);
-    }
-    return OkStatus();
-  }
-
+  Status Start(int* port);
+  void Stop();
   void SetClusterId(std::string id) {
     std::lock_guard<std::mutex> lock(mu_);
     cluster_id_ = std::move(id);
   }
+  size_t ConnectionCount() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return total_;
+  }
+
+  class Conn;
+
+  // What the header of a request decided: the route, or the error to answer and close with.
+  struct Admission {
+    const Route* route = nullptr;
+    std::map<std::string, std::string> params;
+    std::string route_name = "unmatched";
+    Status error;
+    int http = 0;  // for errors: 0 = from the status code
+    // What the token says the body must be; checked once the body has arrived (Run).
+    std::optional<jwt::BodyCheck> body_check;
+  };
+  Admission Admit(const HttpRequest& req) const;
+  // The one place a request's token is verified: from the request line and headers, before any
+  // body byte is read (method, path, query, times, signature); the body's hash follows in Run.
+  StatusOr<jwt::BodyCheck> VerifyToken(const HttpRequest& req) const;
+  // Runs a handler (on a worker thread).
+  StatusOr<Response> Run(const Admission& a, const HttpRequest& req, RequestContext& ctx) const;
+  // Renders the response, logs the access line and counts it.
+  std::string Finish(const HttpRequest& req, const std::string& req_id, Clock::time_point start,
+                     const std::string& route_name, const StatusOr<Response>& result, int http,
+                     bool keep_alive, const std::string& remote) const;
+  std::string ClusterId() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cluster_id_;
+  }
 
  private:
-  bool stopping() const { return svr_sock_ == INVALID_SOCKET; }
-
-  // Waits until the connection has data, up to the keep-alive timeout, giving up early when
-  // the server stops.
-  bool WaitForRequest(int fd, SSL* ssl) {
-    if (ssl != nullptr && SSL_pending(ssl) > 0) return true;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(keep_alive_timeout_sec_);
-    while (!stopping()) {
-      int r = PollFd(fd, POLLIN, 100);
-      if (r != 0) return r > 0;
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-    }
-    return false;
-  }
-
-  bool process_and_close_socket(socket_t sock) override {
-    int one = 1;
-    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    unsigned char first = 0;
-    ssize_t n = -1;
-    if (PollFd(sock, POLLIN, opts_.read_timeout_sec * 1000) > 0) {
-      do {
-        n = ::recv(sock, &first, 1, MSG_PEEK);
-      } while (n < 0 && errno == EINTR);
-    }
-    if (n <= 0) {
-      ::close(sock);
-      return true;
-    }
-    if ((first & 0x80) != 0) {
-      if (opts_.rpc_handler) {
-        int port = 0;
-        std::string peer = PeerAddress(sock, &port);
-        opts_.rpc_handler(sock, peer + ":" + std::to_string(port));
-      } else {
-        ::close(sock);
-      }
-      return true;
-    }
-    SSL* ssl = nullptr;
-    if (ssl_ctx_ != nullptr) {
-      if (first != 0x16) {  // plain HTTP on a TLS-only API
-        ::close(sock);
-        return true;
-      }
-      ssl = SSL_new(ssl_ctx_);
-      SSL_set_fd(ssl, sock);
-      timeval tv{opts_.read_timeout_sec, 0};
-      ::setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      if (SSL_accept(ssl) != 1) {
-        SSL_free(ssl);
-        ERR_clear_error();
-        ::close(sock);
-        return true;
-      }
-    }
-    ConnStream strm(sock, ssl, opts_.read_timeout_sec * 1000, opts_.write_timeout_sec * 1000);
-    size_t count = keep_alive_max_count_;
-    while (count > 0 && WaitForRequest(sock, ssl)) {
-      bool closed = false;
-      bool ok = process_request(strm, count == 1 || stopping(), closed, nullptr);
-      if (!ok || closed) break;
-      --count;
-    }
-    if (ssl != nullptr) {
-      SSL_shutdown(ssl);
-      SSL_free(ssl);
-      ERR_clear_error();
-    }
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-    return true;
-  }
-
-  void Handle(const httplib::Request& req, httplib::Response& res) {
-    auto start = std::chrono::steady_clock::now();
-    std::string req_id = req.get_header_value("X-Request-ID");
-    if (!ValidRequestId(req_id)) req_id = NewUuid();
-    std::string cluster_id;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cluster_id = cluster_id_;
-    }
-    res.set_header("X-Request-Id", req_id);
-    res.set_header("X-Gluster-Peer-Id", opts_.peer_id);
-    res.set_header("X-Gluster-Cluster-Id", cluster_id);
-
-    RequestContext ctx;
-    ctx.req_id = req_id;
-    ctx.path = req.path;
-    ctx.body = req.body;
-    ctx.remote_addr = req.remote_addr;
-    for (const auto& [k, v] : req.params) ctx.query.emplace(k, v);
-    ctx.log = log::Root().With({{"req_id", req_id}});
-
-    std::string route_name = "unmatched";
-    int http = 200;
-    StatusOr<Response> result = Dispatch(req, ctx, &route_name, &http);
-    if (result.ok()) {
-      Response& r = *result;
-      http = r.status;
-      for (auto& [k, v] : r.headers) res.set_header(k, v);
-      if (r.json) {
-        res.set_content(r.json->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                        "application/json; charset=UTF-8");
-      } else if (!r.text.empty()) {
-        res.set_content(r.text, r.content_type);
-      }
-    } else {
-      if (http == 200) http = HttpStatusFor(result.status().code());
-      res.set_content(ErrorBody(result.status(), req_id).dump(-1, ' ', false,
-                                                              nlohmann::json::error_handler_t::replace),
-                      "application/json; charset=UTF-8");
-    }
-    res.status = http;
-
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    auto& reg = metrics::Default();
-    reg.GetCounter("gd2_http_requests_total", "ReST requests by route and HTTP status",
-                   {{"route", route_name}, {"code", std::to_string(http)}})
-        .Inc();
-    reg.GetHistogram("gd2_http_request_duration_seconds", "ReST request latency by route",
-                     {{"route", route_name}})
-        .Observe(secs);
-    if (result.ok()) {
-      ctx.log.Info("request", {{"method", req.method}, {"path", req.path}, {"route", route_name},
-                               {"status", http}, {"duration_ms", secs * 1000},
-                               {"remote", req.remote_addr}});
-    } else {
-      ctx.log.Info("request", {{"method", req.method}, {"path", req.path}, {"route", route_name},
-                               {"status", http}, {"duration_ms", secs * 1000},
-                               {"remote", req.remote_addr}, {"error", result.status().message()}});
-    }
-  }
-
-  StatusOr<Response> Dispatch(const httplib::Request& req, RequestContext& ctx,
-                              std::string* route_name, int* http) {
-    std::optional<Method> method = ParseMethod(req.method);
-    Router::Match m;
-    if (method) m = router_.Find(*method, req.path);
-    if (m.route == nullptr) {
-      if (m.path_known || !method) {
-        *http = 405;
-        return InvalidArgumentError("method not allowed: " + req.method + " " + req.path);
-      }
-      return NotFoundError("no such endpoint: " + req.path);
-    }
-    *route_name = m.route->name;
-    ctx.method = *method;
-    ctx.params = std::move(m.params);
-    if (opts_.auth && m.route->auth) {
-      auto token = jwt::BearerToken(req.get_header_value("Authorization"));
-      if (!token.ok()) return token.status();
-      // httplib has read the body already; the event-driven server runs VerifyHead before
-      // reading it and BodyCheck::Verify after.
-      std::string_view target = req.target;
-      size_t q = target.find('?');
-      std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
-      query = query.substr(0, query.find('#'));
-      Status s = jwt::VerifyRequest(*token, opts_.secret, {req.method, req.path, query}, req.body,
-                                    std::time(nullptr));
-      if (!s.ok()) return s;
-    }
-    return m.route->handler(ctx);
-  }
+  void InitTls(Status* status);
+  void Accept();
+  bool Register(const std::string& addr, const std::shared_ptr<Conn>& c);
+  void Unregister(const std::string& addr, Conn* c);
 
   ServerOptions opts_;
   const Router& router_;
-  SSL_CTX* ssl_ctx_ = nullptr;
-  std::mutex mu_;
-  std::string cluster_id_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> busy_{0};  // requests between admission to a worker and their answer written
+  mutable std::mutex mu_;
+  std::string cluster_id_;                            // guarded by mu_
+  size_t total_ = 0;                                  // guarded by mu_
+  std::map<std::string, size_t> per_address_;         // guarded by mu_
+  std::map<Conn*, std::weak_ptr<Conn>> connections_;  // guarded by mu_
+  std::unique_ptr<asio::ssl::context> tls_;
+  std::vector<std::thread> io_threads_;
+  bool started_ = false;
+  bool stopped_ = false;
+  // Last, so that it is destroyed first: pending handlers own connections, whose destructors
+  // unregister themselves above.
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_{io_};
 };
+
+// One accepted connection: demultiplexing, TLS, then HTTP requests one after another. All of
+// its handlers run on its strand; a worker thread only touches `request_`/`admission_` while
+// the connection waits for the answer (nothing else reads or writes them then).
+class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(Impl& srv, tcp::socket socket, std::string addr, std::string peer)
+      : srv_(srv),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        addr_(std::move(addr)),
+        peer_(std::move(peer)) {}
+  ~Conn() { srv_.Unregister(addr_, this); }
+
+  void Start() {
+    ArmTimer(srv_.opts_.first_byte_timeout, "first byte");
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](boost::system::error_code ec) { self->OnFirstByte(ec); });
+  }
+
+  // Closes the socket at once (Stop(), timeouts).
+  void CloseNow() {
+    closed_ = true;
+    boost::system::error_code ec;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  void ArmTimer(std::chrono::milliseconds after, const char* what) {
+    // A wait that was already due when re-armed may still run: the generation tells.
+    uint64_t gen = ++timer_generation_;
+    timer_.expires_after(after);
+    timer_.async_wait([self = shared_from_this(), what, gen](boost::system::error_code ec) {
+      if (ec || self->closed_ || gen != self->timer_generation_) return;
+      log::Root().Debug("http connection timed out",
+                        {{"peer", self->peer_}, {"waiting_for", what}});
+      metrics::Default()
+          .GetCounter("gd2_http_connection_timeouts_total",
+                      "client-port connections closed by a deadline", {{"phase", what}})
+          .Inc();
+      self->CloseNow();
+    });
+  }
+
+  void OnFirstByte(boost::system::error_code ec) {
+    if (ec || closed_) return CloseNow();
+    unsigned char first = 0;
+    ssize_t n;
+    do {
+      n = ::recv(socket_.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return CloseNow();
+    if ((first & 0x80) != 0) {
+      CancelTimer();
+      closed_ = true;
+      if (!srv_.opts_.rpc_handler) return CloseNow();
+      boost::system::error_code rec;
+      int fd = socket_.release(rec);
+      if (rec) return CloseNow();
+      srv_.opts_.rpc_handler(fd, peer_);
+      return;
+    }
+    if (srv_.tls_) {
+      if (first != 0x16) return CloseNow();  // plain HTTP on a TLS-only port
+      tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *srv_.tls_);
+      ArmTimer(srv_.opts_.header_timeout, "tls handshake");
+      tls_->async_handshake(asio::ssl::stream_base::server,
+                            [self = shared_from_this()](boost::system::error_code hec) {
+                              if (hec || self->closed_) return self->CloseNow();
+                              self->NextRequest(/*first=*/true);
+                            });
+      return;
+    }
+    NextRequest(/*first=*/true);
+  }
+
+  void NextRequest(bool first) {
+    HttpLimits limits;
+    limits.max_header_bytes = srv_.opts_.max_header_bytes;
+    limits.max_body_bytes = srv_.opts_.max_body_bytes;
+    reader_ = std::make_unique<HttpRequestReader>(limits);
+    admission_ = Admission();
+    request_started_ = false;
+    if (pending_.empty()) {
+      // The first byte of the first request is already here (that is how it was recognised);
+      // later requests of a keep-alive connection may take the idle timeout to start.
+      if (first) {
+        StartRequestClock();
+      } else {
+        ArmTimer(srv_.opts_.keep_alive_timeout, "keep-alive request");
+      }
+      return Read();
+    }
+    Pump();
+  }
+
+  void StartRequestClock() {
+    request_started_ = true;
+    start_ = Clock::now();
+    ArmTimer(srv_.opts_.header_timeout, "header");
+  }
+
+  void Read() {
+    auto handler = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+      self->OnRead(ec, n);
+    };
+    if (tls_) {
+      tls_->async_read_some(asio::buffer(rbuf_), std::move(handler));
+    } else {
+      socket_.async_read_some(asio::buffer(rbuf_), std::move(handler));
+    }
+  }
+
+  void OnRead(boost::system::error_code ec, size_t n) {
+    if (closed_) return;
+    if (ec) return CloseNow();
+    if (!request_started_) StartRequestClock();
+    pending_.append(rbuf_.data(), n);
+    Pump();
+  }
+
+  // Feeds buffered bytes to the reader and acts on its phase.
+  void Pump() {
+    HttpRequestReader::Phase before = reader_->phase();
+    auto used = reader_->Feed(pending_);
+    if (used.ok()) pending_.erase(0, *used);
+    HttpRequestReader::Phase phase = reader_->phase();
+    if (phase == HttpRequestReader::Phase::kFailed) {
+      return Refuse(used.status(), reader_->http_status());
+    }
+    if (before == HttpRequestReader::Phase::kHeader && phase != HttpRequestReader::Phase::kHeader) {
+      if (!OnHeader()) return;
+      phase = reader_->phase();
+      if (phase == HttpRequestReader::Phase::kBody) {
+        ArmTimer(srv_.opts_.body_timeout, "body");
+        if (reader_->request().expect_continue && reader_->request().version >= 11) {
+          return WriteContinue();
+        }
+        if (!pending_.empty()) return Pump();
+      }
+    }
+    if (phase == HttpRequestReader::Phase::kDone) return Dispatch();
+    if (pending_.size() > reader_->max_pending_bytes()) {
+      return Refuse(ResourceExhaustedError("http: request header or chunk line too long"), 431);
+    }
+    Read();
+  }
+
+  // Routing and authentication from the header alone. False if the request was refused.
+  bool OnHeader() {
+    admission_ = srv_.Admit(reader_->request());
+    if (!admission_.error.ok()) {
+      Refuse(admission_.error, admission_.http);
+      return false;
+    }
+    return true;
+  }
+
+  void WriteContinue() {
+    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto handler = [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (ec || self->closed_) return self->CloseNow();
+      if (!self->pending_.empty()) return self->Pump();
+      self->Read();
+    };
+    if (tls_) {
+      asio::async_write(*tls_, asio::buffer(kContinue), std::move(handler));
+    } else {
+      asio::async_write(socket_, asio::buffer(kContinue), std::move(handler));
+    }
+  }
+
+  std::string RequestId() const {
+    std::string id = reader_->request().Header("X-Request-ID");
+    return ValidRequestId(id) ? id : NewUuid();
+  }
+
+  // Answers an error from the header or body phase and closes the connection.
+  void Refuse(const Status& error, int http) {
+    CancelTimer();
+    const HttpRequest& req = reader_->request();
+    std::string out = srv_.Finish(req, RequestId(), request_started_ ? start_ : Clock::now(),
+                                  admission_.route_name, error, http, /*keep_alive=*/false, addr_);
+    Write(std::move(out), /*close=*/true, /*linger=*/true);
+  }
+
+  void CancelTimer() {
+    ++timer_generation_;
+    timer_.cancel();
+  }
+
+  void Dispatch() {
+    CancelTimer();
+    if (srv_.stopping_.load()) {
+      return Refuse(UnavailableError("server is stopping"), 503);
+    }
+    srv_.busy_.fetch_add(1);
+    auto self = shared_from_this();
+    bool queued = srv_.workers_->TryPost([self] {
+      Impl& srv = self->srv_;
+      const HttpRequest& req = self->reader_->request();
+      RequestContext ctx;
+      ctx.remote_addr = self->addr_;
+      StatusOr<Response> result = srv.Run(self->admission_, req, ctx);
+      bool keep_alive = req.keep_alive && !srv.stopping_.load();
+      std::string out = srv.Finish(req, ctx.req_id, self->start_, self->admission_.route_name,
+                                   result, 0, keep_alive, self->addr_);
+      asio::post(self->socket_.get_executor(), [self, out = std::move(out), keep_alive]() mutable {
+        self->Write(std::move(out), !keep_alive, /*linger=*/false);
+        self->srv_.busy_.fetch_sub(1);
+      });
+    });
+    if (!queued) {
+      srv_.busy_.fetch_sub(1);
+      Refuse(UnavailableError("server busy: too many requests waiting"), 503);
+    }
+  }
+
+  void Write(std::string data, bool close, bool linger) {
+    if (closed_) return;
+    wbuf_ = std::move(data);
+    ArmTimer(srv_.opts_.write_timeout, "write");
+    auto handler = [self = shared_from_this(), close, linger](boost::system::error_code ec,
+                                                              size_t) {
+      if (ec || self->closed_) return self->CloseNow();
+      self->wbuf_.clear();
+      self->wbuf_.shrink_to_fit();
+      if (!close) return self->NextRequest(/*first=*/false);
+      if (linger && !self->tls_) return self->Linger();
+      self->CloseNow();
+    };
+    if (tls_) {
+      asio::async_write(*tls_, asio::buffer(wbuf_), std::move(handler));
+    } else {
+      asio::async_write(socket_, asio::buffer(wbuf_), std::move(handler));
+    }
+  }
+
+  // Half-closes and drops what the peer still sends, briefly and boundedly, then closes.
+  void Linger() {
+    pending_.clear();
+    pending_.shrink_to_fit();
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    ArmTimer(std::chrono::duration_cast<std::chrono::milliseconds>(kLingerTime), "linger");
+    DrainSome();
+  }
+
+  void DrainSome() {
+    socket_.async_read_some(asio::buffer(rbuf_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              if (self->closed_) return;
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kLingerBytes) return self->CloseNow();
+                              self->DrainSome();
+                            });
+  }
+
+  Impl& srv_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  std::string addr_;
+  std::string peer_;
+  std::array<char, kReadChunk> rbuf_{};
+  std::string pending_;  // read, not yet used by the reader
+  std::string wbuf_;
+  std::unique_ptr<HttpRequestReader> reader_;
+  Admission admission_;
+  bool request_started_ = false;
+  Clock::time_point start_ = Clock::now();
+  bool closed_ = false;
+  size_t drained_ = 0;
+  uint64_t timer_generation_ = 0;
+};
+
+StatusOr<jwt::BodyCheck> Server::Impl::VerifyToken(const HttpRequest& req) const {
+  auto token = jwt::BearerToken(req.Header("Authorization"));
+  if (!token.ok()) return token.status();
+  std::string_view target = req.target;
+  size_t q = target.find('?');
+  std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  query = query.substr(0, query.find('#'));
+  return jwt::VerifyHead(*token, opts_.secret, {req.method, req.path, query}, std::time(nullptr));
+}
+
+Server::Impl::Admission Server::Impl::Admit(const HttpRequest& req) const {
+  Admission a;
+  std::optional<Method> method = ParseMethod(req.method);
+  Router::Match m;
+  if (method) m = router_.Find(*method, req.path);
+  if (m.route == nullptr) {
+    if (m.path_known || !method) {
+      a.http = 405;
+      a.error = InvalidArgumentError("method not allowed: " + req.method + " " + req.path);
+    } else {
+      a.error = NotFoundError("no such endpoint: " + req.path);
+    }
+    return a;
+  }
+  a.route = m.route;
+  a.route_name = m.route->name;
+  a.params = std::move(m.params);
+  if (opts_.auth && m.route->auth) {
+    StatusOr<jwt::BodyCheck> check = VerifyToken(req);
+    if (!check.ok()) {
+      a.error = check.status();
+    } else {
+      a.body_check = std::move(*check);
+    }
+  }
+  return a;
+}
+
+StatusOr<Response> Server::Impl::Run(const Admission& a, const HttpRequest& req,
+                                     RequestContext& ctx) const {
+  std::string req_id = req.Header("X-Request-ID");
+  if (!ValidRequestId(req_id)) req_id = NewUuid();
+  ctx.req_id = req_id;
+  ctx.method = *ParseMethod(req.method);
+  ctx.path = req.path;
+  ctx.params = a.params;
+  ctx.query = req.query;
+  ctx.body = req.body;
+  ctx.log = log::Root().With({{"req_id", req_id}});
+  if (a.body_check) GD2_RETURN_IF_ERROR(a.body_check->Verify(req.body));
+  return a.route->handler(ctx);
+}
+
+std::string Server::Impl::Finish(const HttpRequest& req, const std::string& req_id,
+                                 Clock::time_point start, const std::string& route_name,
+                                 const StatusOr<Response>& result, int http, bool keep_alive,
+                                 const std::string& remote) const {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"X-Request-Id", req_id},
+      {"X-Gluster-Peer-Id", opts_.peer_id},
+      {"X-Gluster-Cluster-Id", ClusterId()},
+  };
+  std::string body;
+  if (result.ok()) {
+    const Response& r = *result;
+    http = r.status;
+    for (const auto& h : r.headers) headers.push_back(h);
+    if (r.json) {
+      body = DumpJson(*r.json);
+      headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
+    } else if (!r.text.empty()) {
+      body = r.text;
+      headers.emplace_back("Content-Type", r.content_type);
+    }
+  } else {
+    if (http == 0) http = HttpStatusFor(result.status().code());
+    body = DumpJson(ErrorBody(result.status(), req_id));
+    headers.emplace_back("Content-Type", "application/json; charset=UTF-8");
+  }
+
+  std::string out = "HTTP/1.1 " + std::to_string(http) + " " + ReasonPhrase(http) + "\r\n";
+  for (const auto& [k, v] : headers) out += SafeHeaderValue(k) + ": " + SafeHeaderValue(v) + "\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  out += keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n";
+  if (req.method != "HEAD") out += body;
+
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  auto& reg = metrics::Default();
+  reg.GetCounter("gd2_http_requests_total", "ReST requests by route and HTTP status",
+                 {{"route", route_name}, {"code", std::to_string(http)}})
+      .Inc();
+  reg.GetHistogram("gd2_http_request_duration_seconds", "ReST request latency by route",
+                   {{"route", route_name}})
+      .Observe(secs);
+  log::Logger l = log::Root().With({{"req_id", req_id}});
+  if (result.ok()) {
+    l.Info("request", {{"method", req.method},
+                       {"path", req.path},
+                       {"route", route_name},
+                       {"status", http},
+                       {"duration_ms", secs * 1000},
+                       {"remote", remote}});
+  } else {
+    l.Info("request", {{"method", req.method},
+                       {"path", req.path},
+                       {"route", route_name},
+                       {"status", http},
+                       {"duration_ms", secs * 1000},
+                       {"remote", remote},
+                       {"error", result.status().message()}});
+  }
+  return out;
+}
+
+void Server::Impl::InitTls(Status* status) {
+  *status = OkStatus();
+  if (opts_.cert_file.empty() && opts_.key_file.empty()) return;
+  if (opts_.cert_file.empty() || opts_.key_file.empty()) {
+    *status = InvalidArgumentError("TLS needs both cert-file and key-file");
+    return;
+  }
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* raw = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
+  if (SSL_CTX_use_certificate_chain_file(raw, opts_.cert_file.c_str()) != 1) {
+    *status = InvalidArgumentError("cannot load TLS certificate: " + opts_.cert_file);
+    return;
+  }
+  if (SSL_CTX_use_PrivateKey_file(raw, opts_.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(raw) != 1) {
+    *status = InvalidArgumentError("cannot load TLS key (or it does not match the certificate): " +
+                                   opts_.key_file);
+    return;
+  }
+  tls_ = std::move(ctx);
+}
+
+bool Server::Impl::Register(const std::string& addr, const std::shared_ptr<Conn>& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t& mine = per_address_[addr];
+  if (total_ >= opts_.max_connections || mine >= opts_.max_connections_per_address) {
+    if (mine == 0) per_address_.erase(addr);
+    return false;
+  }
+  ++total_;
+  ++mine;
+  connections_[c.get()] = c;
+  return true;
+}
+
+void Server::Impl::Unregister(const std::string& addr, Conn* c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (connections_.erase(c) == 0) return;
+  --total_;
+  auto it = per_address_.find(addr);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+}
+
+void Server::Impl::Accept() {
+  acceptor_.async_accept(
+      asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+        if (stopping_.load()) return;
+        if (ec) {
+          // Out of descriptors or memory: wait a little instead of spinning.
+          log::Root().Warn("accept failed", {{"error", ec.message()}});
+          accept_retry_.expires_after(std::chrono::milliseconds(100));
+          accept_retry_.async_wait([this](boost::system::error_code tec) {
+            if (!tec && !stopping_.load()) Accept();
+          });
+          return;
+        }
+        boost::system::error_code rec;
+        tcp::endpoint remote = socket.remote_endpoint(rec);
+        std::string addr = rec ? std::string("?") : remote.address().to_string();
+        std::string peer = addr + ":" + std::to_string(rec ? 0 : remote.port());
+        socket.set_option(tcp::no_delay(true), rec);
+        auto c = std::make_shared<Conn>(*this, std::move(socket), addr, peer);
+        if (!Register(addr, c)) {
+          metrics::Default()
+              .GetCounter("gd2_http_connections_refused_total",
+                          "client-port connections closed at accept by the connection limits")
+              .Inc();
+          c->CloseNow();
+        } else {
+          c->Start();
+        }
+        Accept();
+      });
+}
+
+Status Server::Impl::Start(int* port) {
+  Status tls;
+  InitTls(&tls);
+  GD2_RETURN_IF_ERROR(tls);
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(opts_.host, ec);
+  if (ec) return InvalidArgumentError("bad client address host: " + opts_.host);
+  tcp::endpoint ep(address, static_cast<unsigned short>(opts_.port));
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return UnavailableError("cannot bind ReST server on " + opts_.host + ":" +
+                            std::to_string(opts_.port) + " (address in use?): " + ec.message());
+  }
+  *port = acceptor_.local_endpoint().port();
+  workers_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, opts_.threads)),
+                                          opts_.max_queued_requests);
+  started_ = true;
+  Accept();
+  for (int i = 0; i < std::max(1, opts_.io_threads); ++i) {
+    io_threads_.emplace_back([this] { io_.run(); });
+  }
+  return OkStatus();
+}
+
+void Server::Impl::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  stopping_.store(true);
+  asio::post(io_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    accept_retry_.cancel();
+  });
+  // In-flight requests finish and their answers go out, for a few seconds at most.
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (busy_.load() > 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  workers_->Stop();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  std::vector<std::shared_ptr<Conn>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [raw, weak] : connections_) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (auto& c : open) c->CloseNow();
+}
 
 Server::Server(ServerOptions opts, const Router& router)
     : opts_(std::move(opts)), router_(router), impl_(std::make_unique<Impl>(opts_, router_)) {}
@@ -359,26 +719,10 @@ Server::~Server() { Stop(); }
 
 void Server::SetClusterId(std::string id) { impl_->SetClusterId(std::move(id)); }
 
-Status Server::Start() {
-  GD2_RETURN_IF_ERROR(impl_->InitTls());
-  if (opts_.port == 0) {
-    port_ = impl_->bind_to_any_port(opts_.host);
-    if (port_ <= 0) return UnavailableError("cannot bind ReST server on " + opts_.host);
-  } else {
-    if (!impl_->bind_to_port(opts_.host, opts_.port)) {
-      return UnavailableError("cannot bind ReST server on " + opts_.host + ":" +
-                              std::to_string(opts_.port) + " (address in use?)");
-    }
-    port_ = opts_.port;
-  }
-  thread_ = std::thread([this] { impl_->listen_after_bind(); });
-  return OkStatus();
-}
+size_t Server::ConnectionCount() const { return impl_->ConnectionCount(); }
 
-void Server::Stop() {
-  if (!thread_.joinable()) return;
-  impl_->stop();
-  thread_.join();
-}
+Status Server::Start() { return impl_->Start(&port_); }
+
+void Server::Stop() { impl_->Stop(); }
 
 }  // namespace gd2::rest

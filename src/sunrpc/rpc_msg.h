@@ -35,6 +35,7 @@ enum class AcceptStat : uint32_t {
 enum class RejectStat : uint32_t { kRpcMismatch = 0, kAuthError = 1 };
 // auth_stat values used in AUTH_ERROR denials.
 inline constexpr uint32_t kAuthBadCred = 1;
+inline constexpr uint32_t kAuthTooWeak = 5;  // "rejected for security reasons"
 
 // Programs (protocol-common.h / xdr-common.h) and their procedures.
 inline constexpr uint32_t kHandshakeProgram = 14398633;  // "Gluster Handshake"

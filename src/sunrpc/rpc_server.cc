@@ -1,275 +1,531 @@
 #include "sunrpc/rpc_server.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <set>
-#include <system_error>
 #include <thread>
+
+#include "common/worker_pool.h"
 
 namespace gd2::sunrpc {
 
-struct RpcServer::Connection {
-  std::string peer;
-  std::string initial_bytes;
-  std::thread thread;
-  std::atomic<bool> done{false};
-
-  std::mutex mu;
-  // Both closed only by the connection's own thread, under mu, so other threads may use them
-  // while holding mu if they are not -1.
-  int fd = -1;
-  int wake_fd = -1;
-  bool stop = false;  // guarded by mu
-  // Coalesced: several changes before the thread runs give one FETCHSPEC (peers re-fetch all).
-  bool fetchspec_pending = false;  // guarded by mu
-  std::set<std::string> volumes;   // guarded by mu; copies of the session's state
-  std::set<std::string> volfile_ids;
-  std::set<std::string> bricks;
-
-  void Wake() {
-    uint64_t one = 1;
-    if (wake_fd >= 0) (void)!::write(wake_fd, &one, sizeof(one));
-  }
-};
+namespace asio = boost::asio;
+using Socket = asio::generic::stream_protocol::socket;
+using LocalProtocol = asio::local::stream_protocol;
 
 namespace {
 
-// Sends all of `data` on a blocking socket. False if the peer went away or timed out.
-bool SendAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
+constexpr size_t kReadChunk = 64 * 1024;
+
+std::string HostOf(const std::string& peer) {
+  size_t colon = peer.rfind(':');
+  return colon == std::string::npos ? peer : peer.substr(0, colon);
 }
+
+const char* TrustName(PeerTrust t) { return t == PeerTrust::kLocalProcess ? "local" : "remote"; }
 
 }  // namespace
 
-RpcServer::RpcServer(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options)
-    : provider_(provider),
-      portmap_(portmap),
-      options_(options),
-      log_(log::Root().With({{"component", "sunrpc"}})) {}
+class RpcServer::Impl {
+ public:
+  Impl(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options)
+      : provider_(provider),
+        portmap_(portmap),
+        options_(options),
+        log_(log::Root().With({{"component", "sunrpc"}})) {}
+  ~Impl() { Stop(); }
 
-RpcServer::~RpcServer() { Stop(); }
+  Status Start();
+  Status ListenLocal(const std::string& path);
+  void Stop();
+  void Adopt(int fd, std::string peer, std::string initial, PeerTrust trust);
+  size_t Notify(const std::string* volume);
+  std::vector<RpcConnectionInfo> Connections() const;
+  size_t ConnectionCount() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return connections_.size();
+  }
 
-Status RpcServer::Start() {
+  class Conn;
+
+ private:
+  void AcceptLocal();
+  bool Register(const std::shared_ptr<Conn>& c);
+  void Unregister(Conn* c);
+
+  VolfileProvider& provider_;
+  PortMap& portmap_;
+  RpcServerOptions options_;
+  log::Logger log_;
+  std::unique_ptr<WorkerPool> workers_;
+  mutable std::mutex mu_;
+  bool started_ = false;                              // guarded by mu_
+  bool stopped_ = false;                              // guarded by mu_
+  size_t remote_ = 0;                                 // guarded by mu_
+  size_t local_ = 0;                                  // guarded by mu_
+  std::map<std::string, size_t> per_address_;         // guarded by mu_
+  std::map<Conn*, std::weak_ptr<Conn>> connections_;  // guarded by mu_
+  std::vector<std::thread> io_threads_;
+  std::string local_path_;
+  // Last, so that it is destroyed first: pending handlers own connections, whose destructors
+  // unregister themselves above.
+  asio::io_context io_;
+  std::unique_ptr<LocalProtocol::acceptor> local_acceptor_;
+  asio::steady_timer accept_retry_{io_};
+};
+
+// One connection. Its handlers run on its strand; while a Consume runs on a worker thread the
+// strand leaves `session_` alone (FETCHSPEC requests wait in fetchspec_pending_).
+class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(Impl& srv, Socket socket, std::string peer, PeerTrust trust, std::string initial)
+      : srv_(srv),
+        socket_(std::move(socket)),
+        read_timer_(socket_.get_executor()),
+        write_timer_(socket_.get_executor()),
+        peer_(std::move(peer)),
+        address_(HostOf(peer_)),
+        trust_(trust),
+        session_(srv.provider_, srv.portmap_, peer_, srv.options_.limits, trust),
+        inbox_(std::move(initial)) {}
+  ~Conn() { srv_.Unregister(this); }
+
+  const std::string& peer() const { return peer_; }
+  const std::string& address() const { return address_; }
+  PeerTrust trust() const { return trust_; }
+
+  void Start() {
+    ArmReadTimer(srv_.options_.first_call_timeout, "first call");
+    if (!inbox_.empty()) return Consume();
+    Read();
+  }
+
+  // Queues a FETCHSPEC callback. Runs on the strand.
+  void Fetchspec() {
+    if (closed_) return;
+    if (consuming_) {
+      fetchspec_pending_ = true;
+      return;
+    }
+    out_ += session_.MakeFetchspecCall();
+    Flush();
+  }
+
+  void CloseNow(const char* reason) {
+    if (closed_) return;
+    closed_ = true;
+    srv_.log_.Debug("rpc connection closed", {{"peer", peer_}, {"reason", reason}});
+    boost::system::error_code ec;
+    ++read_generation_;
+    read_timer_.cancel();
+    write_timer_.cancel();
+    socket_.shutdown(Socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  auto executor() { return socket_.get_executor(); }
+
+  // Copies of the session's state for Connections() and Notify(); guarded by srv_.mu_.
+  std::set<std::string> volumes;
+  std::set<std::string> volfile_ids;
+  std::set<std::string> bricks;
+
+ private:
+  void ArmReadTimer(std::chrono::milliseconds after, const char* what) {
+    uint64_t gen = ++read_generation_;
+    read_timer_.expires_after(after);
+    read_timer_.async_wait([self = shared_from_this(), gen, what](boost::system::error_code ec) {
+      if (ec || self->closed_ || gen != self->read_generation_) return;
+      self->srv_.log_.Info("rpc connection closed: deadline passed",
+                           {{"peer", self->peer_}, {"waiting_for", what}});
+      self->CloseNow(what);
+    });
+  }
+
+  void CancelReadTimer() {
+    ++read_generation_;
+    read_timer_.cancel();
+  }
+
+  void Read() {
+    socket_.async_read_some(
+        asio::buffer(rbuf_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+          if (self->closed_) return;
+          if (ec) return self->CloseNow(ec == asio::error::eof ? "peer closed" : "read failed");
+          self->inbox_.append(self->rbuf_.data(), n);
+          self->Consume();
+        });
+  }
+
+  void Consume() {
+    consuming_ = true;
+    std::string data;
+    data.swap(inbox_);
+    auto self = shared_from_this();
+    bool queued = srv_.workers_->TryPost([self, data = std::move(data)] {
+      std::string out;
+      Status s = self->session_.Consume(data, out);
+      asio::post(self->executor(), [self, s, out = std::move(out)]() mutable {
+        self->OnConsumed(s, std::move(out));
+      });
+    });
+    if (!queued) {
+      srv_.log_.Warn("rpc connection closed: server busy", {{"peer", peer_}});
+      CloseNow("server busy");
+    }
+  }
+
+  void OnConsumed(const Status& s, std::string replies) {
+    consuming_ = false;
+    if (closed_) return;
+    bool answered = !replies.empty();
+    answered_any_ = answered_any_ || answered;
+    out_ += replies;
+    if (fetchspec_pending_) {
+      fetchspec_pending_ = false;
+      out_ += session_.MakeFetchspecCall();
+    }
+    bool subscribed =
+        !session_.fetched_volfile_ids().empty() || !session_.signed_in_bricks().empty();
+    {
+      std::lock_guard<std::mutex> lock(srv_.mu_);
+      volumes = session_.fetched_volumes();
+      volfile_ids = session_.fetched_volfile_ids();
+      bricks = session_.signed_in_bricks();
+    }
+    if (subscribed && !keepalive_set_) SetKeepalive();
+    if (!s.ok()) {
+      // Replies to the calls before the bad one still go out.
+      srv_.log_.Warn("rpc connection closed on protocol error", {{"peer", peer_}, {"error", s}});
+      close_after_write_ = true;
+      CancelReadTimer();
+      if (out_.empty() && !writing_) return CloseNow("protocol error");
+      return Flush();
+    }
+    // Deadlines: the first call must come in time; then a started record must end in time;
+    // between calls only a connection that subscribed to nothing times out.
+    if (answered_any_) {
+      if (session_.InRecord()) {
+        if (!record_timer_armed_) {
+          ArmReadTimer(srv_.options_.record_timeout, "rest of record");
+          record_timer_armed_ = true;
+        }
+      } else {
+        record_timer_armed_ = false;
+        if (subscribed) {
+          CancelReadTimer();
+        } else if (answered) {
+          ArmReadTimer(srv_.options_.idle_timeout, "next call");
+        }
+      }
+    }
+    Flush();
+    Read();
+  }
+
+  void SetKeepalive() {
+    keepalive_set_ = true;
+    if (trust_ == PeerTrust::kLocalProcess) return;  // unix socket: the kernel knows
+    int fd = socket_.native_handle();
+    int one = 1;
+    int idle = static_cast<int>(srv_.options_.keepalive_idle.count());
+    int interval = static_cast<int>(srv_.options_.keepalive_interval.count());
+    int count = srv_.options_.keepalive_count;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+  }
+
+  void Flush() {
+    if (writing_ || closed_) return;
+    if (out_.empty()) {
+      if (close_after_write_) CloseNow("protocol error");
+      return;
+    }
+    writing_ = true;
+    wbuf_.swap(out_);
+    out_.clear();
+    write_timer_.expires_after(srv_.options_.send_timeout);
+    write_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_ || !self->writing_) return;
+      self->srv_.log_.Info("rpc connection closed: peer does not read", {{"peer", self->peer_}});
+      self->CloseNow("send timeout");
+    });
+    asio::async_write(socket_, asio::buffer(wbuf_),
+                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                        self->writing_ = false;
+                        self->write_timer_.cancel();
+                        if (self->closed_) return;
+                        if (ec) return self->CloseNow("send failed");
+                        self->wbuf_.clear();
+                        self->Flush();
+                      });
+  }
+
+  Impl& srv_;
+  Socket socket_;
+  asio::steady_timer read_timer_;
+  asio::steady_timer write_timer_;
+  std::string peer_;
+  std::string address_;
+  PeerTrust trust_;
+  RpcSession session_;
+  std::array<char, kReadChunk> rbuf_{};
+  std::string inbox_;  // read, not yet consumed
+  std::string out_;    // to send after the write in flight
+  std::string wbuf_;   // the write in flight
+  bool consuming_ = false;
+  bool fetchspec_pending_ = false;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool close_after_write_ = false;
+  bool answered_any_ = false;
+  bool record_timer_armed_ = false;
+  bool keepalive_set_ = false;
+  uint64_t read_generation_ = 0;
+};
+
+Status RpcServer::Impl::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_ || stopped_) return FailedPreconditionError("rpc server already started");
   started_ = true;
+  workers_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, options_.workers)),
+                                          options_.max_queued_calls);
+  io_threads_.emplace_back([this] {
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
   return OkStatus();
 }
 
-void RpcServer::Stop() {
-  std::list<std::unique_ptr<Connection>> conns;
+Status RpcServer::Impl::ListenLocal(const std::string& path) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stopped_ = true;
-    conns.swap(connections_);
+    if (!started_ || stopped_) return FailedPreconditionError("rpc server not running");
   }
-  for (auto& c : conns) {
-    std::lock_guard<std::mutex> lock(c->mu);
-    c->stop = true;
-    // Unblocks a thread stuck in send() to a peer that does not read.
-    if (c->fd >= 0) ::shutdown(c->fd, SHUT_RDWR);
-    c->Wake();
+  sockaddr_un probe{};
+  if (path.empty() || path.size() >= sizeof(probe.sun_path)) {
+    return InvalidArgumentError("unix socket path empty or too long: " + path);
   }
-  for (auto& c : conns) {
-    if (c->thread.joinable()) c->thread.join();
-  }
-}
-
-void RpcServer::ReapFinishedLocked() {
-  for (auto it = connections_.begin(); it != connections_.end();) {
-    if ((*it)->done.load()) {
-      (*it)->thread.join();
-      it = connections_.erase(it);
-    } else {
-      ++it;
+  // A socket file left by an earlier run; anything else at the path is not ours to remove.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return FailedPreconditionError("not a socket, refusing to replace: " + path);
     }
+    ::unlink(path.c_str());
   }
+  auto acceptor = std::make_unique<LocalProtocol::acceptor>(io_);
+  boost::system::error_code ec;
+  LocalProtocol::endpoint ep(path);
+  acceptor->open(ep.protocol(), ec);
+  if (!ec) acceptor->bind(ep, ec);
+  if (ec) return UnavailableError("cannot bind unix socket " + path + ": " + ec.message());
+  // Before listen(): nobody can connect until the mode is right.
+  if (::chmod(path.c_str(), 0600) != 0) {
+    return ErrnoError("chmod " + path, errno);
+  }
+  acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return UnavailableError("cannot listen on unix socket " + path + ": " + ec.message());
+  local_path_ = path;
+  asio::post(io_, [this, a = acceptor.release()] {
+    local_acceptor_.reset(a);
+    AcceptLocal();
+  });
+  log_.Info("rpc service listening on local socket", {{"path", path}});
+  return OkStatus();
 }
 
-void RpcServer::Adopt(int fd, std::string peer_addr, std::string initial_bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
-  ReapFinishedLocked();
-  if (!started_ || stopped_) {
-    log_.Warn("rpc connection refused: server not running", {{"peer", peer_addr}});
-    ::close(fd);
-    return;
-  }
-  if (connections_.size() >= options_.max_connections) {
-    log_.Warn("rpc connection refused: too many connections",
-              {{"peer", peer_addr}, {"max", options_.max_connections}});
-    ::close(fd);
-    return;
-  }
-  // The connection thread uses blocking I/O; a send timeout bounds how long a peer that stops
-  // reading can hold it.
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags >= 0 && (flags & O_NONBLOCK)) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  timeval tv{};
-  tv.tv_sec = options_.send_timeout.count() / 1000;
-  tv.tv_usec = (options_.send_timeout.count() % 1000) * 1000;
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd < 0) {
-    log_.Error("rpc connection refused: eventfd failed",
-               {{"peer", peer_addr}, {"error", ErrnoError("eventfd", errno)}});
-    ::close(fd);
-    return;
-  }
-  auto c = std::make_unique<Connection>();
-  c->peer = std::move(peer_addr);
-  c->initial_bytes = std::move(initial_bytes);
-  c->fd = fd;
-  c->wake_fd = wake_fd;
-  Connection* raw = c.get();
-  try {
-    c->thread = std::thread([this, raw] { Serve(*raw); });
-  } catch (const std::system_error& e) {
-    log_.Error("rpc connection refused: cannot start thread",
-               {{"peer", c->peer}, {"error", e.what()}});
-    ::close(fd);
-    ::close(wake_fd);
-    return;
-  }
-  log_.Debug("rpc connection adopted", {{"peer", c->peer}});
-  connections_.push_back(std::move(c));
-}
-
-void RpcServer::Serve(Connection& c) {
-  RpcSession session(provider_, portmap_, c.peer, options_.limits);
-  std::string out;
-  Status status;
-  if (!c.initial_bytes.empty()) {
-    status = session.Consume(c.initial_bytes, out);
-    c.initial_bytes.clear();
-  }
-  // fd and wake_fd are closed only below, by this thread, so reading them without mu is safe.
-  const int fd = c.fd;
-  const int wake_fd = c.wake_fd;
-  std::string buf(size_t{64} * 1024, '\0');
-  std::string close_reason = "peer closed";
-  while (status.ok()) {
-    if (!out.empty()) {
-      if (!SendAll(fd, out)) {
-        close_reason = "send failed";
-        break;
-      }
-      out.clear();
-    }
+void RpcServer::Impl::AcceptLocal() {
+  local_acceptor_->async_accept([this](boost::system::error_code ec, LocalProtocol::socket s) {
     {
-      std::lock_guard<std::mutex> lock(c.mu);
-      if (c.stop) {
-        close_reason = "server stopping";
-        break;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopped_) return;
+    }
+    if (ec) {
+      log_.Warn("local accept failed", {{"error", ec.message()}});
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](boost::system::error_code tec) {
+        if (!tec) AcceptLocal();
+      });
+      return;
+    }
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    bool ok = ::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+    if (!ok || (cred.uid != 0 && cred.uid != ::geteuid())) {
+      log_.Warn("local rpc connection refused: not the daemon's user",
+                {{"pid", ok ? cred.pid : -1}, {"uid", ok ? static_cast<int64_t>(cred.uid) : -1}});
+      boost::system::error_code cec;
+      s.close(cec);
+    } else {
+      boost::system::error_code rec;
+      int fd = s.release(rec);
+      if (!rec) {
+        Adopt(fd, "local:pid=" + std::to_string(cred.pid), {}, PeerTrust::kLocalProcess);
       }
     }
-    pollfd fds[2] = {{fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      close_reason = "poll failed";
-      break;
-    }
-    if (fds[1].revents & POLLIN) {
-      uint64_t count = 0;
-      (void)!::read(wake_fd, &count, sizeof(count));
-      bool pending = false;
-      {
-        std::lock_guard<std::mutex> lock(c.mu);
-        pending = c.fetchspec_pending;
-        c.fetchspec_pending = false;
-      }
-      if (pending) out += session.MakeFetchspecCall();
-    }
-    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-      if (n == 0) break;
-      if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        close_reason = "recv failed";
-        break;
-      }
-      status = session.Consume(std::string_view(buf.data(), static_cast<size_t>(n)), out);
-      std::lock_guard<std::mutex> lock(c.mu);
-      c.volumes = session.fetched_volumes();
-      c.volfile_ids = session.fetched_volfile_ids();
-      c.bricks = session.signed_in_bricks();
-    }
-  }
-  if (!status.ok()) {
-    // Replies to the calls before the bad one still go out.
-    if (!out.empty()) SendAll(fd, out);
-    log_.Warn("rpc connection closed on protocol error", {{"peer", c.peer}, {"error", status}});
-  } else {
-    log_.Debug("rpc connection closed", {{"peer", c.peer}, {"reason", close_reason}});
-  }
-  {
-    std::lock_guard<std::mutex> lock(c.mu);
-    ::close(c.fd);
-    ::close(c.wake_fd);
-    c.fd = -1;
-    c.wake_fd = -1;
-  }
-  c.done.store(true);
+    AcceptLocal();
+  });
 }
 
-size_t RpcServer::Notify(const std::string* volume) {
+bool RpcServer::Impl::Register(const std::shared_ptr<Conn>& c) {
   std::lock_guard<std::mutex> lock(mu_);
-  size_t notified = 0;
-  for (auto& c : connections_) {
-    std::lock_guard<std::mutex> clock(c->mu);
-    if (c->fd < 0) continue;
-    if (volume != nullptr && !c->volumes.contains(*volume)) continue;
-    c->fetchspec_pending = true;
-    c->Wake();
-    ++notified;
+  if (!started_ || stopped_) return false;
+  if (c->trust() == PeerTrust::kLocalProcess) {
+    if (local_ >= options_.max_local_connections) return false;
+    ++local_;
+  } else {
+    size_t& mine = per_address_[c->address()];
+    if (remote_ >= options_.max_connections || mine >= options_.max_connections_per_address) {
+      if (mine == 0) per_address_.erase(c->address());
+      return false;
+    }
+    ++remote_;
+    ++mine;
   }
-  return notified;
+  connections_[c.get()] = c;
+  return true;
 }
 
-size_t RpcServer::NotifyVolfileChanged(std::string_view volume) {
-  std::string v(volume);
-  size_t n = Notify(&v);
-  log_.Debug("fetchspec sent", {{"volume", v}, {"connections", n}});
-  return n;
+void RpcServer::Impl::Unregister(Conn* c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (connections_.erase(c) == 0) return;
+  if (c->trust() == PeerTrust::kLocalProcess) {
+    --local_;
+    return;
+  }
+  --remote_;
+  auto it = per_address_.find(c->address());
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
 }
 
-size_t RpcServer::NotifyAll() { return Notify(nullptr); }
+void RpcServer::Impl::Adopt(int fd, std::string peer, std::string initial, PeerTrust trust) {
+  int domain = 0;
+  socklen_t len = sizeof(domain);
+  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) {
+    ::close(fd);
+    return;
+  }
+  Socket socket(asio::make_strand(io_));
+  boost::system::error_code ec;
+  socket.assign(asio::generic::stream_protocol(domain, 0), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  auto c =
+      std::make_shared<Conn>(*this, std::move(socket), std::move(peer), trust, std::move(initial));
+  if (!Register(c)) {
+    log_.Warn("rpc connection refused: server not running or too many connections",
+              {{"peer", c->peer()}, {"trust", TrustName(trust)}});
+    c->CloseNow("refused");
+    return;
+  }
+  log_.Debug("rpc connection adopted", {{"peer", c->peer()}, {"trust", TrustName(trust)}});
+  asio::post(c->executor(), [c] { c->Start(); });
+}
 
-std::vector<RpcConnectionInfo> RpcServer::Connections() const {
+size_t RpcServer::Impl::Notify(const std::string* volume) {
+  std::vector<std::shared_ptr<Conn>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [raw, weak] : connections_) {
+      if (volume != nullptr && !raw->volumes.contains(*volume)) continue;
+      if (auto c = weak.lock()) targets.push_back(std::move(c));
+    }
+  }
+  for (auto& c : targets) asio::post(c->executor(), [c] { c->Fetchspec(); });
+  return targets.size();
+}
+
+std::vector<RpcConnectionInfo> RpcServer::Impl::Connections() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<RpcConnectionInfo> out;
-  for (const auto& c : connections_) {
-    std::lock_guard<std::mutex> clock(c->mu);
-    if (c->fd < 0) continue;
-    out.push_back({c->peer,
-                   {c->volfile_ids.begin(), c->volfile_ids.end()},
-                   {c->bricks.begin(), c->bricks.end()}});
+  for (const auto& [raw, weak] : connections_) {
+    out.push_back({raw->peer(),
+                   raw->trust(),
+                   {raw->volfile_ids.begin(), raw->volfile_ids.end()},
+                   {raw->bricks.begin(), raw->bricks.end()}});
   }
   return out;
 }
 
-size_t RpcServer::ConnectionCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  size_t n = 0;
-  for (const auto& c : connections_) {
-    if (!c->done.load()) ++n;
+void RpcServer::Impl::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (!started_) return;
   }
-  return n;
+  workers_->Stop();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  std::vector<std::shared_ptr<Conn>> open;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [raw, weak] : connections_) {
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (auto& c : open) c->CloseNow("server stopping");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    connections_.clear();
+    per_address_.clear();
+    remote_ = 0;
+    local_ = 0;
+  }
+  open.clear();
+  boost::system::error_code ec;
+  if (local_acceptor_) local_acceptor_->close(ec);
+  if (!local_path_.empty()) ::unlink(local_path_.c_str());
 }
+
+RpcServer::RpcServer(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options)
+    : impl_(std::make_unique<Impl>(provider, portmap, options)) {}
+
+RpcServer::~RpcServer() { Stop(); }
+
+Status RpcServer::Start() { return impl_->Start(); }
+
+Status RpcServer::ListenLocal(const std::string& path) { return impl_->ListenLocal(path); }
+
+void RpcServer::Stop() { impl_->Stop(); }
+
+void RpcServer::Adopt(int fd, std::string peer_addr, std::string initial_bytes, PeerTrust trust) {
+  impl_->Adopt(fd, std::move(peer_addr), std::move(initial_bytes), trust);
+}
+
+size_t RpcServer::NotifyVolfileChanged(std::string_view volume) {
+  std::string v(volume);
+  return impl_->Notify(&v);
+}
+
+size_t RpcServer::NotifyAll() { return impl_->Notify(nullptr); }
+
+std::vector<RpcConnectionInfo> RpcServer::Connections() const { return impl_->Connections(); }
+
+size_t RpcServer::ConnectionCount() const { return impl_->ConnectionCount(); }
 
 }  // namespace gd2::sunrpc

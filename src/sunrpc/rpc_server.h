@@ -1,15 +1,24 @@
-// RpcServer: the GlusterFS management RPC service ("volfile server") on the daemon's TCP port.
-// Stock glusterfs clients, bricks and the self-heal daemon call it for GETSPEC, DUMP/PING and the
-// portmap (PORTBYBRICK, SIGNIN, SIGNOUT); it pushes FETCHSPEC callbacks on their connections when
-// a volume's volfiles change. The daemon accepts the TCP connections (the port is shared with
-// HTTP) and hands each RPC one over with Adopt().
+// RpcServer: the GlusterFS management RPC service ("volfile server"). Stock glusterfs clients,
+// bricks and the self-heal daemon call it for GETSPEC, DUMP/PING and the portmap (PORTBYBRICK,
+// SIGNIN, SIGNOUT); it pushes FETCHSPEC callbacks on their connections when a volume's volfiles
+// change. Two ways in:
+//   - the daemon's TCP port (shared with HTTP): the daemon accepts, sees a record marker and
+//     hands the socket over with Adopt(). Such peers are PeerTrust::kRemote: client volfiles,
+//     PORTBYBRICK and DUMP/PING only.
+//   - a unix socket in the daemon's rundir (ListenLocal()), mode 0600, on which only processes
+//     of the daemon's own user (or root) are accepted (SO_PEERCRED): the bricks and self-heal
+//     daemons it starts with `--volfile-server <socket> --volfile-server-transport unix`. Those
+//     are PeerTrust::kLocalProcess and may also SIGNIN/SIGNOUT and fetch brick and daemon
+//     volfiles (which carry the bricks' auth passwords).
+//
+// Connections are driven by an event loop (Boost.Asio) on one I/O thread; RpcSession::Consume
+// (which may call the provider, and so etcd) runs on a small worker pool, one call at a time
+// per connection. No thread belongs to a connection, so idle connections cost only memory.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,22 +32,43 @@ namespace gd2::sunrpc {
 
 struct RpcServerOptions {
   SessionLimits limits;
-  // Adopt() closes connections beyond this many at once.
-  size_t max_connections = 1024;
+  // Adopted (TCP) connections open at once, in total and from one source address; beyond them
+  // Adopt() closes the new connection. Local connections have their own total.
+  size_t max_connections = 8192;
+  size_t max_connections_per_address = 512;
+  size_t max_local_connections = 8192;
   // A peer that does not read its replies for this long is disconnected.
   std::chrono::milliseconds send_timeout{10000};
+  // A new connection must complete its first call within this time, and a record that was
+  // started must be complete within record_timeout (slow senders).
+  std::chrono::milliseconds first_call_timeout{10000};
+  std::chrono::milliseconds record_timeout{10000};
+  // A connection that has not subscribed to FETCHSPEC (fetched no volfile, signed in no brick)
+  // is closed after this long without a call (PORTBYBRICK/DUMP callers). Subscribed ones (mounted
+  // clients, bricks, daemons) stay: stock glusterfs 10.3 sends nothing on an idle management
+  // connection (no PING: measured silent for minutes), so an idle timeout would cut live
+  // clients; TCP keepalive finds the dead ones instead.
+  std::chrono::milliseconds idle_timeout{60000};
+  // TCP keepalive on subscribed connections: first probe after `keepalive_idle`, then every
+  // `keepalive_interval`, dropped after `keepalive_count` unanswered probes.
+  std::chrono::seconds keepalive_idle{60};
+  std::chrono::seconds keepalive_interval{10};
+  int keepalive_count = 6;
+  // Threads that run RpcSession::Consume (GETSPEC may wait on etcd), and calls that may wait
+  // for one (beyond that the connection is closed).
+  int workers = 8;
+  size_t max_queued_calls = 4096;
 };
 
 // What RpcServer knows about one open connection (for status and tests).
 struct RpcConnectionInfo {
   std::string peer;
+  PeerTrust trust = PeerTrust::kRemote;
   std::vector<std::string> volfile_ids;  // fetched with GETSPEC
   std::vector<std::string> bricks;       // signed in over this connection
 };
 
-// Each adopted connection is served by its own thread, so a slow peer or a slow provider call
-// delays only that connection; writes to one connection are serialized by its thread. Public
-// methods are thread-safe. `provider` and `portmap` must outlive the server.
+// Public methods are thread-safe. `provider` and `portmap` must outlive the server.
 class RpcServer {
  public:
   RpcServer(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options = {});
@@ -46,16 +76,22 @@ class RpcServer {
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
 
-  // Allows Adopt(). Returns kFailedPrecondition if already started or stopped.
+  // Starts the event loop and allows Adopt(). kFailedPrecondition if already started/stopped.
   Status Start();
-  // Refuses new connections, closes all open ones and joins their threads. Idempotent.
+  // Serves kLocalProcess connections on a unix socket at `path` (replacing a stale socket file
+  // there; the file is made mode 0600 before it accepts). Call after Start(). kUnavailable if it
+  // cannot be bound, kInvalidArgument if the path is too long for a unix socket.
+  Status ListenLocal(const std::string& path);
+  // Refuses new connections, closes all open ones and joins the threads. Idempotent.
   void Stop();
 
   // Takes ownership of the connected socket `fd` (whose unread bytes start with a Sun-RPC record
-  // marker) and serves it until the peer closes it or Stop(). `initial_bytes` are bytes the
-  // caller already read from the socket; they are processed first. `peer_addr` ("host:port")
-  // appears in logs. If the server is not running or at max_connections, fd is closed.
-  void Adopt(int fd, std::string peer_addr, std::string initial_bytes = {});
+  // marker) and serves it until the peer closes it, a deadline passes or Stop(). `initial_bytes`
+  // are bytes the caller already read from the socket; they are processed first. `peer_addr`
+  // ("host:port") appears in logs; its host is the source address the limits count. If the
+  // server is not running or a limit is reached, fd is closed. Never blocks.
+  void Adopt(int fd, std::string peer_addr, std::string initial_bytes = {},
+             PeerTrust trust = PeerTrust::kRemote);
 
   // Sends a FETCHSPEC callback on every open connection that fetched a volfile of `volume`
   // (see volfile_id.h for how ids map to volumes): clients, bricks and daemons of the volume
@@ -68,20 +104,11 @@ class RpcServer {
   std::vector<RpcConnectionInfo> Connections() const;
   size_t ConnectionCount() const;
 
- private:
-  struct Connection;
-  void Serve(Connection& c);
-  void ReapFinishedLocked();
-  size_t Notify(const std::string* volume);
+  // The event loop and connections (rpc_server.cc).
+  class Impl;
 
-  VolfileProvider& provider_;
-  PortMap& portmap_;
-  RpcServerOptions options_;
-  log::Logger log_;
-  mutable std::mutex mu_;
-  bool started_ = false;                                // guarded by mu_
-  bool stopped_ = false;                                // guarded by mu_
-  std::list<std::unique_ptr<Connection>> connections_;  // guarded by mu_
+ private:
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace gd2::sunrpc

@@ -48,11 +48,12 @@ std::string Reply(uint32_t xid, const Msg& m) {
 }  // namespace
 
 RpcSession::RpcSession(VolfileProvider& provider, PortMap& portmap, std::string peer,
-                       SessionLimits limits)
+                       SessionLimits limits, PeerTrust trust)
     : provider_(provider),
       portmap_(portmap),
       peer_(std::move(peer)),
       limits_(limits),
+      trust_(trust),
       log_(log::Root().With({{"component", "sunrpc"}, {"peer", peer_}})),
       records_(limits.max_record_size, limits.max_fragments) {}
 
@@ -133,6 +134,13 @@ std::string RpcSession::Dispatch(const CallHeader& call, XdrReader& args) {
   return ErrorReply(call.xid, AcceptStat::kProgUnavail);
 }
 
+std::string RpcSession::Refuse(uint32_t xid, std::string_view what, std::string_view detail) {
+  if (refusals_logged_.insert(std::string(what)).second)
+    log_.Warn("rpc call refused: only local brick and daemon processes may make it",
+              {{"call", what}, {"detail", detail}});
+  return EncodeAuthErrorReply(xid, kAuthTooWeak);
+}
+
 std::string RpcSession::HandleDump(uint32_t xid, uint32_t proc, XdrReader& args) {
   if (proc == kDumpDump) {
     auto req = DecodeDumpReq(args);
@@ -158,6 +166,10 @@ std::string RpcSession::HandleHandshake(uint32_t xid, uint32_t proc, XdrReader& 
     rsp.op_ret = -1;
     rsp.op_errno = EINVAL;
     return Reply(xid, rsp);
+  }
+  // Brick and daemon volfiles name the bricks' credentials.
+  if (trust_ != PeerTrust::kLocalProcess && id->kind != VolfileKind::kClient) {
+    return Refuse(xid, "getspec", req->key);
   }
   auto spec = provider_.GetVolfile(req->key, req->xdata);
   if (spec.ok() && spec->size() > static_cast<size_t>(INT32_MAX)) {
@@ -196,6 +208,7 @@ std::string RpcSession::HandlePortmap(uint32_t xid, uint32_t proc, XdrReader& ar
     case kPortmapSignin: {
       auto req = DecodeSigninReq(args);
       if (!req.ok()) return ErrorReply(xid, AcceptStat::kGarbageArgs);
+      if (trust_ != PeerTrust::kLocalProcess) return Refuse(xid, "signin", req->brick);
       PmapRsp rsp;
       if (req->brick.empty() || req->port <= 0 || req->port > 65535) {
         rsp = {-1, EINVAL};
@@ -212,6 +225,7 @@ std::string RpcSession::HandlePortmap(uint32_t xid, uint32_t proc, XdrReader& ar
     case kPortmapSignout: {
       auto req = DecodeSignoutReq(args);
       if (!req.ok()) return ErrorReply(xid, AcceptStat::kGarbageArgs);
+      if (trust_ != PeerTrust::kLocalProcess) return Refuse(xid, "signout", req->brick);
       bool removed = portmap_.Signout(req->brick, req->port);
       bricks_.erase(req->brick);
       log_.Info("brick signout",

@@ -41,11 +41,23 @@ inline constexpr ServedProgram kServedPrograms[] = {
     {"Gluster Handshake", kHandshakeProgram, kHandshakeVersion},
 };
 
+// Who is at the other end of a connection, as the server that accepted it knows.
+enum class PeerTrust {
+  // Anyone who reached the TCP port: DUMP/PING, PORTBYBRICK and client volfiles.
+  kRemote,
+  // A process of the daemon's own user (or root) on the daemon's local socket: the bricks and
+  // daemons it runs. Also SIGNIN/SIGNOUT and the brick and daemon volfiles (which carry the
+  // bricks' auth passwords).
+  kLocalProcess,
+};
+
 // Not thread-safe: one thread drives a session. `provider` and `portmap` must outlive it.
 class RpcSession {
  public:
+  // A kRemote session answers SIGNIN, SIGNOUT and GETSPEC of brick and daemon volfiles with
+  // an AUTH_ERROR (AUTH_TOOWEAK) denial and leaves the port map and provider alone.
   RpcSession(VolfileProvider& provider, PortMap& portmap, std::string peer,
-             SessionLimits limits = {});
+             SessionLimits limits = {}, PeerTrust trust = PeerTrust::kRemote);
 
   // Consumes bytes from the peer and appends framed replies to `out`. Calls are answered in
   // order; replies from the peer (to our callbacks) are ignored. Malformed calls get RPC error
@@ -66,10 +78,15 @@ class RpcSession {
   // Bricks the peer signed in (and did not sign out) on this connection.
   const std::set<std::string>& signed_in_bricks() const { return bricks_; }
   const std::string& peer() const { return peer_; }
+  PeerTrust trust() const { return trust_; }
+  // True when bytes of an unfinished record are buffered.
+  bool InRecord() const { return !records_.AtRecordBoundary(); }
 
  private:
   Status HandleRecord(std::string_view record, std::string& out);
   std::string Dispatch(const CallHeader& call, XdrReader& args);
+  // The denial for a call a kRemote peer may not make, logged once per connection and call.
+  std::string Refuse(uint32_t xid, std::string_view what, std::string_view detail);
   std::string HandleDump(uint32_t xid, uint32_t proc, XdrReader& args);
   std::string HandleHandshake(uint32_t xid, uint32_t proc, XdrReader& args);
   std::string HandlePortmap(uint32_t xid, uint32_t proc, XdrReader& args);
@@ -78,6 +95,7 @@ class RpcSession {
   PortMap& portmap_;
   std::string peer_;
   SessionLimits limits_;
+  PeerTrust trust_;
   log::Logger log_;
   RecordReader records_;
   Status failed_;
@@ -85,6 +103,7 @@ class RpcSession {
   std::set<std::string> fetched_ids_;
   std::set<std::string> fetched_volumes_;
   std::set<std::string> bricks_;
+  std::set<std::string> refusals_logged_;  // call names already logged as refused
 };
 
 }  // namespace gd2::sunrpc

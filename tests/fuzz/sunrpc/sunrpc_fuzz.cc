@@ -1,7 +1,8 @@
 // Fuzzes the bytes-in/bytes-out path of a management connection: record marking, RPC call
 // headers, argument decoding (XDR, serialized dicts, volfile ids) and dispatch to the DUMP,
 // handshake and portmap handlers. The first input byte picks the chunk size the stream is fed in,
-// so fragment reassembly across reads is exercised too.
+// so fragment reassembly across reads is exercised too, and its low bit whether the peer is a
+// local process or a remote one.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -48,10 +49,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   gd2::sunrpc::SessionLimits limits;
   limits.max_record_size = 4096;
   limits.max_fragments = 16;
-  gd2::sunrpc::RpcSession session(provider, portmap, "fuzz", limits);
+  // The chunk size's low bit also picks who the peer is: a remote peer can never sign in.
+  auto trust =
+      (data[0] & 1) == 0 ? gd2::sunrpc::PeerTrust::kLocalProcess : gd2::sunrpc::PeerTrust::kRemote;
+  gd2::sunrpc::RpcSession session(provider, portmap, "fuzz", limits, trust);
   std::string out;
   for (size_t pos = 0; pos < input.size(); pos += chunk) {
     if (!session.Consume(input.substr(pos, chunk), out).ok()) break;
+  }
+  if (trust == gd2::sunrpc::PeerTrust::kRemote) {
+    Check(session.signed_in_bricks().empty() && portmap.Snapshot().empty());
   }
   out += session.MakeFetchspecCall();
 

@@ -21,6 +21,7 @@ BrickSpec Rep3Brick() {
   s.brick_path = "/bricks/d1/rep3";
   s.host = "vm";
   s.port = 54070;
+  s.volfile_over_tcp = true;  // as glusterd starts it
   s.volfile_server_host = "vm";
   s.volfile_server_port = 24007;
   s.peer_id = "eccbb8a2-4324-40f0-8921-6b93ecc6ce9b";
@@ -109,6 +110,7 @@ TEST(ShdKindTest, ArgvMatchesGlusterd) {
   ProcessKind k = ShdKind();
   BrickSpec s;
   s.volume = "rep3";
+  s.volfile_over_tcp = true;  // as glusterd starts it
   s.volfile_server_host = "localhost";
   s.peer_id = "eccbb8a2-4324-40f0-8921-6b93ecc6ce9b";
   ProcessFiles f = k.files(s, "/var/run/gluster", "/var/log/glusterfs");
@@ -135,6 +137,29 @@ TEST(ShdKindTest, ArgvMatchesGlusterd) {
                                    "-N"};
   EXPECT_THAT(k.argv(s, f), ElementsAreArray(want));
   EXPECT_OK(k.validate(s));
+}
+
+// By default bricks and self-heal daemons reach the daemon on its local socket, the only place
+// they may sign in and fetch their volfiles; processes started over TCP are not current.
+TEST(ProcessKindTest, DefaultVolfileServerIsTheLocalSocket) {
+  for (ProcessKind k : {BrickKind(), ShdKind()}) {
+    BrickSpec s = Rep3Brick();
+    s.volfile_over_tcp = false;
+    ProcessFiles f = k.files(s, "/run/gd2", "/var/log/gd2");
+    EXPECT_EQ(f.volfile_socket, "/run/gd2/glusterd2-rpc.socket");
+    std::vector<std::string> argv = k.argv(s, f);
+    ASSERT_GE(argv.size(), 7u);
+    EXPECT_EQ(std::vector<std::string>(argv.begin() + 1, argv.begin() + 6),
+              (std::vector<std::string>{"-s", "/run/gd2/glusterd2-rpc.socket",
+                                        "--volfile-server-transport", "unix", "--volfile-id"}))
+        << k.name;
+    EXPECT_THAT(argv, ::testing::Not(::testing::Contains("--volfile-server-port")));
+    EXPECT_OK(k.validate(s));
+    EXPECT_TRUE(k.current(s, f, argv)) << k.name;
+    BrickSpec old = s;
+    old.volfile_over_tcp = true;
+    EXPECT_FALSE(k.current(s, f, k.argv(old, f))) << k.name;
+  }
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
-// End to end: a real glusterfsd 10.3 brick fetches its volfile from RpcServer with GETSPEC,
-// signs in through the portmap, and signs out on SIGTERM. Needs root (trusted.* xattrs) and the
+// End to end: a real glusterfsd 10.3 brick fetches its volfile from RpcServer with GETSPEC over
+// the server's local unix socket, signs in through the portmap, and signs out on SIGTERM; over
+// TCP the same brick is refused. Needs root (trusted.* xattrs) and the
 // glusterfs-server package; skips otherwise.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/subprocess.h"
 #include "sunrpc/rpc_server.h"
@@ -91,7 +94,9 @@ std::string BrickVolfile(const std::string& vol, const std::string& brick, int p
   return v.str();
 }
 
-TEST(GlusterfsdTest, BrickFetchesVolfileAndSignsIn) {
+// Runs a real brick against RpcServer: over the server's local socket (`local`), as the daemon
+// starts its bricks, or over TCP as any other process could connect.
+void RunBrick(bool local) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root for trusted.* xattrs";
   std::error_code ec;
   if (!std::filesystem::exists("/usr/sbin/glusterfsd", ec)) {
@@ -128,31 +133,24 @@ TEST(GlusterfsdTest, BrickFetchesVolfileAndSignsIn) {
   RpcServer server(provider, portmap);
   ASSERT_OK(server.Start());
   LoopbackAcceptor acceptor(server, mgmt_port);
+  const std::string socket_path = dir.path() + "/gd2.socket";
+  ASSERT_OK(server.ListenLocal(socket_path));
+  struct stat st {};
+  ASSERT_EQ(::stat(socket_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::vector<std::string> source = {"-s", "127.0.0.1", "--volfile-server-port",
+                                     std::to_string(mgmt_port)};
+  if (local) source = {"-s", socket_path, "--volfile-server-transport", "unix"};
 
   uint64_t gen = portmap.Generation();
   SpawnOptions so;
-  so.argv = {"/usr/sbin/glusterfsd",
-             "-N",
-             "-s",
-             "127.0.0.1",
-             "--volfile-server-port",
-             std::to_string(mgmt_port),
-             "--volfile-id",
-             volfile_id,
-             "-p",
-             dir.path() + "/brick.pid",
-             "-S",
-             dir.path() + "/brick.socket",
-             "--brick-name",
-             brick,
-             "-l",
-             dir.path() + "/brick.log",
-             "--process-name",
-             "brick",
-             "--brick-port",
-             std::to_string(brick_port),
-             "--xlator-option",
-             vol + "-server.listen-port=" + std::to_string(brick_port)};
+  so.argv = {"/usr/sbin/glusterfsd", "-N"};
+  so.argv.insert(so.argv.end(), source.begin(), source.end());
+  so.argv.insert(so.argv.end(), {"--volfile-id", volfile_id, "-p", dir.path() + "/brick.pid", "-S",
+                                 dir.path() + "/brick.socket", "--brick-name", brick, "-l",
+                                 dir.path() + "/brick.log", "--process-name", "brick",
+                                 "--brick-port", std::to_string(brick_port), "--xlator-option",
+                                 vol + "-server.listen-port=" + std::to_string(brick_port)});
   so.output_file = dir.path() + "/brick.out";
   ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
   struct Reaper {
@@ -160,6 +158,13 @@ TEST(GlusterfsdTest, BrickFetchesVolfileAndSignsIn) {
     ~Reaper() { StopProcess(pid, std::chrono::seconds(5)); }
   } reaper{pid};
 
+  if (!local) {
+    // A process on the TCP port is not known to be ours: no brick volfile, no sign-in.
+    EXPECT_FALSE(portmap.WaitSignin(brick, std::chrono::steady_clock::now() + 10s, gen));
+    EXPECT_EQ(provider.calls(), 0);
+    EXPECT_EQ(portmap.PortOf(brick), std::nullopt);
+    return;
+  }
   bool signed_in = portmap.WaitSignin(brick, std::chrono::steady_clock::now() + 60s, gen);
   if (!signed_in) {
     std::ifstream log(dir.path() + "/brick.log");
@@ -186,6 +191,10 @@ TEST(GlusterfsdTest, BrickFetchesVolfileAndSignsIn) {
   EXPECT_TRUE(cv.wait_for(lock, 10s, [&] { return signed_out; }));
   EXPECT_EQ(portmap.PortOf(brick), std::nullopt);
 }
+
+TEST(GlusterfsdTest, BrickOnTheLocalSocketFetchesVolfileAndSignsIn) { RunBrick(/*local=*/true); }
+
+TEST(GlusterfsdTest, BrickOverTcpGetsNoVolfileAndCannotSignIn) { RunBrick(/*local=*/false); }
 
 }  // namespace
 }  // namespace gd2::sunrpc

@@ -5,15 +5,19 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/subprocess.h"
 #include "sunrpc/messages.h"
@@ -33,7 +37,10 @@ using namespace std::chrono_literals;
 // daemon's shared HTTP/RPC listener does.
 class Acceptor {
  public:
-  explicit Acceptor(RpcServer& server) : server_(server) {
+  // `trust`: what the daemon knows of the connections (TCP: kRemote; its local socket:
+  // kLocalProcess). Tests that play a brick adopt as kLocalProcess.
+  explicit Acceptor(RpcServer& server, PeerTrust trust = PeerTrust::kLocalProcess)
+      : server_(server), trust_(trust) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     GD2_CHECK(fd_ >= 0);
     int one = 1;
@@ -42,7 +49,7 @@ class Acceptor {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     GD2_CHECK(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-    GD2_CHECK(::listen(fd_, 64) == 0);
+    GD2_CHECK(::listen(fd_, SOMAXCONN) == 0);
     socklen_t len = sizeof(a);
     GD2_CHECK(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
     port_ = ntohs(a.sin_port);
@@ -67,11 +74,12 @@ class Acceptor {
       }
       char host[INET_ADDRSTRLEN] = {};
       ::inet_ntop(AF_INET, &peer.sin_addr, host, sizeof(host));
-      server_.Adopt(c, std::string(host) + ":" + std::to_string(ntohs(peer.sin_port)));
+      server_.Adopt(c, std::string(host) + ":" + std::to_string(ntohs(peer.sin_port)), {}, trust_);
     }
   }
 
   RpcServer& server_;
+  PeerTrust trust_;
   int fd_ = -1;
   int port_ = 0;
   std::thread thread_;
@@ -353,6 +361,131 @@ TEST(RpcServerAdoptTest, InitialBytesAreProcessedFirst) {
   EXPECT_EQ(std::string(buf + 4, 4), Hex("0000002a"));
   server.Stop();
   ::close(sv[1]);
+}
+
+}  // namespace
+}  // namespace gd2::sunrpc
+
+namespace gd2::sunrpc {
+namespace {
+
+// Raises the soft descriptor limit to the hard one (many sockets on both ends in one process).
+void RaiseFdLimit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+bool WaitUntil(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+size_t FdLimit() {
+  rlimit rl{};
+  return ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+}
+
+// 1,100 connections that each sent one byte of a record (more than the old limit of 1,024
+// threads) neither stop a new connection from being served at once nor stay open past the
+// first-call deadline.
+TEST(RpcServerLimitsTest, ManyStalledConnectionsDoNotBlockANewOne) {
+  RaiseFdLimit();
+  constexpr size_t kStalled = 1100;
+  if (FdLimit() < 2 * kStalled + 100) GTEST_SKIP() << "descriptor limit too low: " << FdLimit();
+  MapVolfileProvider provider;
+  PortMap portmap;
+  RpcServerOptions o;
+  o.first_call_timeout = 15s;  // long enough for all of them to be open at once
+  o.max_connections_per_address = 2 * kStalled;
+  RpcServer server(provider, portmap, o);
+  ASSERT_OK(server.Start());
+  Acceptor acceptor(server, PeerTrust::kRemote);
+
+  std::vector<std::unique_ptr<TestRpcClient>> stalled;
+  for (size_t i = 0; i < kStalled; ++i) {
+    auto c = std::make_unique<TestRpcClient>();
+    ASSERT_OK(c->Connect("127.0.0.1", acceptor.port()));
+    ASSERT_OK(c->SendRaw(Hex("80")));
+    stalled.push_back(std::move(c));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return server.ConnectionCount() >= kStalled; }, 10s))
+      << server.ConnectionCount();
+
+  auto start = std::chrono::steady_clock::now();
+  TestRpcClient fresh;
+  ASSERT_OK(fresh.Connect("127.0.0.1", acceptor.port()));
+  ASSERT_OK(fresh.Call(kDumpProgram, kDumpVersion, kDumpPing, "", 2s).status());
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+  std::printf("rpc ping with %zu stalled connections open: %lld ms\n", kStalled,
+              static_cast<long long>(ms.count()));
+  EXPECT_LT(ms, 1000ms);
+
+  // The stalled ones are closed by the first-call deadline; the fresh one, which answered a
+  // call, stays.
+  for (auto& c : stalled) EXPECT_TRUE(c->WaitClosed(30s));
+  ASSERT_OK(fresh.Call(kDumpProgram, kDumpVersion, kDumpPing, "", 2s).status());
+}
+
+// A record started but never finished is cut after record_timeout, even after good calls; a
+// connection that only pinged is closed after idle_timeout; one that fetched a volfile stays.
+TEST(RpcServerLimitsTest, RecordAndIdleDeadlines) {
+  MapVolfileProvider provider;
+  provider.Set("rep3", kClientVolfile);
+  PortMap portmap;
+  RpcServerOptions o;
+  o.record_timeout = 1s;
+  o.idle_timeout = 2s;
+  RpcServer server(provider, portmap, o);
+  ASSERT_OK(server.Start());
+  Acceptor acceptor(server, PeerTrust::kRemote);
+
+  TestRpcClient slow, pinger, client;
+  for (auto* c : {&slow, &pinger, &client}) ASSERT_OK(c->Connect("127.0.0.1", acceptor.port()));
+  ASSERT_OK(slow.Call(kDumpProgram, kDumpVersion, kDumpPing, "").status());
+  ASSERT_OK(pinger.Call(kDumpProgram, kDumpVersion, kDumpPing, "").status());
+  XdrWriter args;
+  Encode(GetspecReq{0, "/rep3", {}}, args);
+  ASSERT_OK(
+      client.Call(kHandshakeProgram, kHandshakeVersion, kHandshakeGetspec, args.data()).status());
+  ASSERT_OK(slow.SendRaw(Hex("80 00 00")));
+  EXPECT_TRUE(slow.WaitClosed(5s));
+  EXPECT_TRUE(pinger.WaitClosed(6s));
+  // The subscribed client outlived both deadlines and still gets its FETCHSPEC.
+  EXPECT_EQ(server.NotifyVolfileChanged("rep3"), 1u);
+  EXPECT_OK(client.WaitCallback(5s).status());
+}
+
+// Beyond max_connections_per_address, new connections from that address are closed at once.
+TEST(RpcServerLimitsTest, PerAddressLimit) {
+  MapVolfileProvider provider;
+  PortMap portmap;
+  RpcServerOptions o;
+  o.max_connections_per_address = 5;
+  RpcServer server(provider, portmap, o);
+  ASSERT_OK(server.Start());
+  Acceptor acceptor(server, PeerTrust::kRemote);
+  std::vector<std::unique_ptr<TestRpcClient>> held;
+  for (int i = 0; i < 5; ++i) {
+    held.push_back(std::make_unique<TestRpcClient>());
+    ASSERT_OK(held.back()->Connect("127.0.0.1", acceptor.port()));
+    ASSERT_OK(held.back()->Call(kDumpProgram, kDumpVersion, kDumpPing, "").status());
+  }
+  TestRpcClient extra;
+  ASSERT_OK(extra.Connect("127.0.0.1", acceptor.port()));
+  EXPECT_TRUE(extra.WaitClosed(5s));
+  held.pop_back();
+  ASSERT_TRUE(WaitUntil([&] { return server.ConnectionCount() == 4; }, 5s));
+  TestRpcClient again;
+  ASSERT_OK(again.Connect("127.0.0.1", acceptor.port()));
+  EXPECT_OK(again.Call(kDumpProgram, kDumpVersion, kDumpPing, "").status());
 }
 
 }  // namespace

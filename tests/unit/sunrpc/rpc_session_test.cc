@@ -46,7 +46,10 @@ std::vector<std::string> Records(const std::string& out) {
 
 class RpcSessionTest : public ::testing::Test {
  protected:
-  RpcSessionTest() : session_(provider_, portmap_, "127.0.0.1:49151") {}
+  // Most tests play a brick on the daemon's local socket; RemotePeer* tests use remote_.
+  RpcSessionTest()
+      : session_(provider_, portmap_, "127.0.0.1:49151", {}, PeerTrust::kLocalProcess),
+        remote_(provider_, portmap_, "10.0.0.9:1023", {}, PeerTrust::kRemote) {}
 
   // Feeds one framed call and returns the single reply message.
   std::string Roundtrip(const std::string& call) {
@@ -70,7 +73,72 @@ class RpcSessionTest : public ::testing::Test {
   MapVolfileProvider provider_;
   PortMap portmap_;
   RpcSession session_;
+  RpcSession remote_;
 };
+
+// Whether `reply` is a MSG_DENIED AUTH_ERROR with auth_stat AUTH_TOOWEAK.
+bool IsTooWeakDenial(const std::string& reply) {
+  XdrReader r(reply);
+  auto xid = r.U32();
+  auto type = r.U32();
+  auto reply_stat = r.U32();
+  auto reject_stat = r.U32();
+  auto auth_stat = r.U32();
+  return xid.ok() && type.ok() && *type == 1 && reply_stat.ok() && *reply_stat == 1 &&
+         reject_stat.ok() && *reject_stat == 1 && auth_stat.ok() && *auth_stat == kAuthTooWeak;
+}
+
+TEST_F(RpcSessionTest, RemotePeerCannotSignInSignOutOrFetchBrickAndDaemonVolfiles) {
+  provider_.Set("rep3", "volume client\nend-volume\n");
+  provider_.Set("rep3.vm.bricks-d1-rep3", "volume brick\n option password secret\nend-volume\n");
+  provider_.Set("shd/rep3", "volume shd\n option password secret\nend-volume\n");
+  portmap_.Signin("/bricks/d1/rep3", 49152, 100);
+
+  auto feed = [&](const std::string& call) {
+    std::string out;
+    EXPECT_OK(remote_.Consume(EncodeRecord(call), out));
+    auto records = Records(out);
+    EXPECT_EQ(records.size(), 1u);
+    return records.empty() ? std::string() : records[0];
+  };
+  XdrWriter signin;
+  Encode(SigninReq{"/bricks/d1/rep3", 50000, 4242}, signin);
+  EXPECT_TRUE(IsTooWeakDenial(feed(Call(1, kPortmapProgram, 1, kPortmapSignin, signin.data()))));
+  XdrWriter signout;
+  Encode(SignoutReq{"/bricks/d1/rep3", 49152}, signout);
+  EXPECT_TRUE(IsTooWeakDenial(feed(Call(2, kPortmapProgram, 1, kPortmapSignout, signout.data()))));
+  // The real brick's entry is untouched.
+  EXPECT_EQ(portmap_.PortOf("/bricks/d1/rep3"), 49152);
+  EXPECT_TRUE(remote_.signed_in_bricks().empty());
+
+  int calls = provider_.calls();
+  for (const char* id : {"rep3.vm.bricks-d1-rep3", "shd/rep3", "/shd/rep3"}) {
+    XdrWriter args;
+    Encode(GetspecReq{0, id, {}}, args);
+    EXPECT_TRUE(IsTooWeakDenial(
+        feed(Call(3, kHandshakeProgram, kHandshakeVersion, kHandshakeGetspec, args.data()))))
+        << id;
+  }
+  EXPECT_EQ(provider_.calls(), calls);  // refused before the provider saw them
+  EXPECT_TRUE(remote_.fetched_volfile_ids().empty());
+
+  // Client volfiles and the port lookup stay open to everyone.
+  XdrWriter client;
+  Encode(GetspecReq{0, "/rep3", {}}, client);
+  std::string rest;
+  Header(feed(Call(4, kHandshakeProgram, kHandshakeVersion, kHandshakeGetspec, client.data())),
+         &rest);
+  XdrReader rr(rest);
+  ASSERT_OK_AND_ASSIGN(GetspecRsp rsp, DecodeGetspecRsp(rr));
+  EXPECT_GT(rsp.op_ret, 0);
+  EXPECT_EQ(rsp.spec, "volume client\nend-volume\n");
+  XdrWriter pbb;
+  Encode(PortByBrickReq{"/bricks/d1/rep3"}, pbb);
+  Header(feed(Call(5, kPortmapProgram, 1, kPortmapPortByBrick, pbb.data())), &rest);
+  XdrReader pr(rest);
+  ASSERT_OK_AND_ASSIGN(PortByBrickRsp prsp, DecodePortByBrickRsp(pr));
+  EXPECT_EQ(prsp.port, 49152);
+}
 
 TEST_F(RpcSessionTest, AnswersCapturedPingExactly) {
   std::string ping =
