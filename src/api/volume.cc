@@ -1,13 +1,18 @@
 #include "api/volume.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
 #include <utility>
 
 #include "api/json.h"
+#include "common/uuid.h"
+#include "common/volfile_text.h"
 
 namespace gd2::api {
 namespace {
@@ -228,11 +233,6 @@ json SubvolToJson(const Subvol& s, const Volume& v) {
 
 // --- validation helpers ---
 
-bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
-
 // True if `inner` is `outer` followed by "/..." (both normalised).
 bool IsInside(std::string_view inner, std::string_view outer) {
   return inner.size() > outer.size() && inner.substr(0, outer.size()) == outer &&
@@ -240,6 +240,48 @@ bool IsInside(std::string_view inner, std::string_view outer) {
 }
 
 std::string BrickLabel(const Brick& b) { return "peer_id=" + b.peer_id + " path=" + b.path; }
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Status ValidateDnsLabel(std::string_view label, std::string_view host) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgumentError("invalid host (" + std::string(why) +
+                                "): host=" + PrintableText(host));
+  };
+  if (label.empty()) return bad("empty label");
+  if (label.size() > 63) return bad("label longer than 63 characters");
+  if (label.front() == '-' || label.back() == '-') return bad("label starts or ends with '-'");
+  for (char c : label) {
+    if (!IsVolumeNameChar(c)) return bad("allowed: letters, digits, '-', '_' and '.'");
+  }
+  return OkStatus();
+}
+
+// Brick volfile ids and file names of one brick, as they collide.
+struct BrickNames {
+  const Brick* brick;
+  const Volume* volume;
+  std::string dashed;
+};
+
+std::string BrickWithVolume(const Brick& b, const Volume& v) {
+  return b.path + " (volume " + v.name + ", peer " + b.peer_id + ", host " + b.host + ")";
+}
+
+// kAlreadyExists if `a` and `b` (different paths) would share a pid file, log file or volfile id.
+Status CheckNamesApart(const BrickNames& a, const BrickNames& b) {
+  if (a.brick->path == b.brick->path || a.dashed != b.dashed) return OkStatus();
+  const bool same_peer = a.brick->peer_id == b.brick->peer_id;
+  const bool same_volume = a.volume == b.volume;
+  const bool same_host = a.brick->host == b.brick->host;
+  if (!same_peer && !(same_volume && same_host)) return OkStatus();
+  return AlreadyExistsError("brick " + BrickWithVolume(*a.brick, *a.volume) +
+                            " would have the same name as brick " +
+                            BrickWithVolume(*b.brick, *b.volume) +
+                            " ('/' and '-' both become '-' in brick names): rename one of them");
+}
 
 Status ValidateSubvol(const Subvol& s) {
   const std::string n =
@@ -414,23 +456,34 @@ Status ValidateVolumeName(std::string_view name) {
     return InvalidArgumentError("volume name is longer than " +
                                 std::to_string(kMaxVolumeNameLength) + " characters");
   }
-  if (!std::all_of(name.begin(), name.end(), IsNameChar)) {
+  if (!std::all_of(name.begin(), name.end(), IsVolumeNameChar) || name.front() == '-') {
+    return InvalidArgumentError("invalid volume name: " + PrintableText(name) +
+                                " (allowed: letters, digits, '_' and '-', not first)");
+  }
+  if (IsVolfileKeyword(name)) {
     return InvalidArgumentError("invalid volume name: " + std::string(name) +
-                                " (allowed: letters, digits, '_' and '-')");
+                                " is a volfile keyword");
   }
   return OkStatus();
 }
 
 Status ValidateBrickPath(std::string_view path) {
-  const std::string p(path);
+  const std::string p = PrintableText(path);
   if (path.empty() || path.front() != '/') {
     return InvalidArgumentError("brick path is not absolute: path=" + p);
   }
   if (path == "/") return InvalidArgumentError("brick path must not be /");
+  if (path.size() > kMaxBrickPathLength) {
+    return InvalidArgumentError("brick path is longer than " + std::to_string(kMaxBrickPathLength) +
+                                " characters: path=" + p);
+  }
   if (path.back() == '/') return InvalidArgumentError("brick path has a trailing /: path=" + p);
   for (char c : path) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ' ' || c == '\t') {
-      return InvalidArgumentError("brick path has whitespace or control characters: path=" + p);
+    if (c != '/' && !IsBrickPathChar(c)) {
+      return InvalidArgumentError(
+          "brick path has a character that is not allowed (allowed: letters, digits, '/' and "
+          ". _ - : + @): path=" +
+          p);
     }
   }
   size_t start = 1;
@@ -443,6 +496,95 @@ Status ValidateBrickPath(std::string_view path) {
       return InvalidArgumentError("brick path is not normalised: path=" + p);
     }
     start = end + 1;
+  }
+  // The volfile id "<vol>.<host>.<dashed path>" may not contain "..": neither may the path, nor
+  // may it start with "/." (the dot would follow the host's separating dot).
+  if (path.find("..") != std::string_view::npos || path[1] == '.') {
+    return InvalidArgumentError(
+        "brick path may not contain \"..\" or start with \"/.\" (brick volfile ids cannot "
+        "hold them): path=" +
+        p);
+  }
+  return OkStatus();
+}
+
+Status ValidateHost(std::string_view host) {
+  if (host.empty()) return InvalidArgumentError("host is empty");
+  if (host.size() > kMaxHostLength) {
+    return InvalidArgumentError("host is longer than " + std::to_string(kMaxHostLength) +
+                                " characters: host=" + PrintableText(host));
+  }
+  if (host.find(':') != std::string_view::npos) {
+    in6_addr addr{};
+    const std::string h(host);
+    if (!std::all_of(host.begin(), host.end(),
+                     [](char c) {
+                       return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+                     }) ||
+        ::inet_pton(AF_INET6, h.c_str(), &addr) != 1) {
+      return InvalidArgumentError("invalid host (not an IPv6 address): host=" +
+                                  PrintableText(host));
+    }
+    return OkStatus();
+  }
+  size_t start = 0;
+  bool all_numeric = true;
+  size_t labels = 0;
+  while (start <= host.size()) {
+    size_t end = host.find('.', start);
+    if (end == std::string_view::npos) end = host.size();
+    std::string_view label = host.substr(start, end - start);
+    GD2_RETURN_IF_ERROR(ValidateDnsLabel(label, host));
+    all_numeric = all_numeric && IsDigits(label);
+    ++labels;
+    start = end + 1;
+  }
+  if (all_numeric) {
+    in_addr addr{};
+    const std::string h(host);
+    if (labels != 4 || ::inet_pton(AF_INET, h.c_str(), &addr) != 1) {
+      return InvalidArgumentError("invalid host (not an IPv4 address): host=" +
+                                  PrintableText(host));
+    }
+  }
+  if (IsVolfileKeyword(host)) {
+    return InvalidArgumentError("invalid host (a volfile keyword): host=" + std::string(host));
+  }
+  return OkStatus();
+}
+
+std::string DashedBrickPath(std::string_view brick_path) {
+  std::string out(brick_path);
+  if (!out.empty() && out.front() == '/') out.erase(0, 1);
+  for (char& c : out) {
+    if (c == '/') c = '-';
+  }
+  return out;
+}
+
+Status CheckBrickConflicts(const Volume& volume, const std::vector<const Volume*>& others) {
+  std::vector<BrickNames> mine;
+  for (const Subvol& s : volume.subvols) {
+    for (const Brick& b : s.bricks) mine.push_back({&b, &volume, DashedBrickPath(b.path)});
+  }
+  for (size_t i = 0; i < mine.size(); ++i) {
+    for (size_t k = 0; k < i; ++k) GD2_RETURN_IF_ERROR(CheckNamesApart(mine[i], mine[k]));
+  }
+  for (const Volume* other : others) {
+    for (const Subvol& os : other->subvols) {
+      for (const Brick& ob : os.bricks) {
+        BrickNames theirs{&ob, other, DashedBrickPath(ob.path)};
+        for (const BrickNames& m : mine) {
+          const Brick& b = *m.brick;
+          if (b.peer_id == ob.peer_id &&
+              (b.path == ob.path || IsInside(b.path, ob.path) || IsInside(ob.path, b.path))) {
+            return AlreadyExistsError("brick path in use by volume " + other->name +
+                                      ": path=" + b.path + " (brick " + ob.path + ")");
+          }
+          GD2_RETURN_IF_ERROR(CheckNamesApart(m, theirs));
+        }
+      }
+    }
   }
   return OkStatus();
 }
@@ -463,7 +605,18 @@ VolumeType VolumeTypeFor(const std::vector<Subvol>& subvols) {
 
 Status ValidateVolume(const Volume& v) {
   GD2_RETURN_IF_ERROR(ValidateVolumeName(v.name));
-  if (v.id.empty()) return InvalidArgumentError("volume id is empty: volume=" + v.name);
+  if (!IsUuid(v.id)) {
+    return InvalidArgumentError("volume id is not a uuid: volume=" + v.name +
+                                " id=" + PrintableText(v.id));
+  }
+  if (!v.auth.username.empty() || !v.auth.password.empty()) {
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("volume auth username", v.auth.username));
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("volume auth password", v.auth.password));
+  }
+  for (const auto& [key, value] : v.options) {
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("option key", key));
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("value of option " + key, value));
+  }
   if (v.transport != "tcp" && v.transport != "rdma") {
     return InvalidArgumentError("unknown transport: " + v.transport + " (allowed: tcp, rdma)");
   }
@@ -484,7 +637,7 @@ Status ValidateVolume(const Volume& v) {
                                   " bricks but subvol " + first.name + " has " +
                                   std::to_string(first.bricks.size()));
     }
-    if (s.name.empty()) return InvalidArgumentError("subvol name is empty");
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("subvol name", s.name));
     if (!names.insert(s.name).second) return InvalidArgumentError("duplicate subvol: " + s.name);
     GD2_RETURN_IF_ERROR(ValidateSubvol(s));
   }
@@ -501,7 +654,18 @@ Status ValidateVolume(const Volume& v) {
   for (const Brick* b : bricks) {
     GD2_RETURN_IF_ERROR(ValidateBrickPath(b->path));
     if (b->peer_id.empty()) return InvalidArgumentError("brick has no peer id: path=" + b->path);
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("brick peer id", b->peer_id));
+    if (!b->id.empty()) GD2_RETURN_IF_ERROR(CheckVolfileToken("brick id", b->id));
+    if (Status s = ValidateHost(b->host); !s.ok()) {
+      return InvalidArgumentError("brick " + b->path + ": " + s.message());
+    }
+    if (b->host.size() + 1 + DashedBrickPath(b->path).size() + 4 > kMaxBrickFileNameLength) {
+      return InvalidArgumentError("brick host and path are too long together (at most " +
+                                  std::to_string(kMaxBrickFileNameLength - 5) +
+                                  " characters): host=" + b->host + " path=" + b->path);
+    }
   }
+  GD2_RETURN_IF_ERROR(CheckBrickConflicts(v, {}));
   // Sorting by (peer, path) puts a path right before the paths inside it, so comparing each
   // brick with the nearest earlier one on the same peer that is a prefix finds every nesting;
   // a linear scan of that peer's earlier entries keeps this simple and is fine for brick counts.

@@ -109,22 +109,61 @@ StatusOr<Volume> VolumeFromJson(const nlohmann::json& j);
 // Parses text (malformed JSON -> kInvalidArgument) and decodes it with VolumeFromJson.
 StatusOr<Volume> ParseVolume(std::string_view text);
 
-// --- validation -------------------------------------------------------------------------------
+// --- validation ---
+//
+// Everything in a volume record that reaches a volfile (volume name and id, brick paths and hosts,
+// option keys and values, credentials) is checked against the allowlists of
+// common/volfile_text.h: by the API before anything is stored, by the volume plugin again before
+// it serves a volfile built from a stored record, and by the volfile serializer (volgen) before
+// any text is written. Steps that act on names and paths from records use the same functions.
 
 inline constexpr size_t kMaxVolumeNameLength = 64;
+// A brick's log file is <logdir>/bricks/<dashed path>.log; the dashed path is one character
+// shorter than the path, so 250 keeps that name within NAME_MAX (255).
+inline constexpr size_t kMaxBrickPathLength = 250;
+inline constexpr size_t kMaxHostLength = 253;
+// The pid file of a brick is <rundir>/vols/<vol>/<host>-<dashed path>.pid (NAME_MAX).
+inline constexpr size_t kMaxBrickFileNameLength = 255;
 
-// `^[a-zA-Z0-9_-]+$`, at most 64 characters. kInvalidArgument otherwise.
+// 1..64 characters of [A-Za-z0-9_-], not starting with '-' and not a volfile keyword ("type",
+// "volume", ...: the client graph's top xlator is named after the volume). kInvalidArgument
+// otherwise.
 Status ValidateVolumeName(std::string_view name);
-// Absolute and normalised: starts with '/', not "/" itself, no "//", no "." or ".." component,
-// no trailing '/', no control characters or whitespace. kInvalidArgument otherwise.
+// Absolute and normalised: starts with '/', is not "/" itself, has no empty, "." or ".."
+// component and no trailing '/'; components of IsBrickPathChar characters ([A-Za-z0-9._:+@-]),
+// the first not starting with '.', no ".." anywhere (a brick's volfile id, "<vol>.<host>.<dashed
+// path>", may not contain ".."); at most kMaxBrickPathLength characters. kInvalidArgument naming
+// the path otherwise. What passes always gives a brick volfile id sunrpc::ParseVolfileId
+// accepts.
 Status ValidateBrickPath(std::string_view path);
-// Checks the layout of a complete volume: name, transport, non-empty sub-volumes whose type
-// matches the volume type and whose counts fit their brick lists (replica N needs N bricks,
-// arbiter only with replica 3 and only as the last brick, disperse needs 2*redundancy < count),
-// equal-sized sub-volumes, valid brick paths, no duplicate brick (same peer and path), and no
-// brick path inside another brick path on the same peer. Returns kInvalidArgument with a
-// message such as "subvol v-replicate-0 has 2 bricks but replica count 3".
+// A host as written into volfiles (remote-host) and brick volfile ids: a DNS name (labels of
+// [A-Za-z0-9_-], 1..63 characters, not starting or ending with '-'), a dotted IPv4 address or an
+// IPv6 address without brackets; at most kMaxHostLength characters; not a volfile keyword.
+// kInvalidArgument naming the host otherwise.
+Status ValidateHost(std::string_view host);
+// Checks a complete volume: every field above (the id must be a UUID; option keys and values,
+// brick ids, peer ids, subvol names and the credentials must be volfile tokens), the transport,
+// and the layout: non-empty sub-volumes whose type matches the volume type and whose counts fit
+// their brick lists (replica N needs N bricks, arbiter only with replica 3 and only as the last
+// brick, disperse needs 2*redundancy < count), equal-sized sub-volumes, no duplicate brick (same
+// peer and path), no brick path inside another brick path on the same peer, and the brick's pid
+// file name within kMaxBrickFileNameLength. Returns kInvalidArgument with a message such as
+// "subvol v-replicate-0 has 2 bricks but replica count 3", or kAlreadyExists naming both bricks
+// when two bricks would share a name (see CheckBrickConflicts).
 Status ValidateVolume(const Volume& volume);
+
+// "/bricks/d1/rep3" -> "bricks-d1-rep3": glusterd's name for a brick in its volfile id, pid file
+// and log file. Not reversible ("/b/d-x" and "/b/d/x" give the same), hence the checks below.
+std::string DashedBrickPath(std::string_view brick_path);
+
+// Bricks on one peer share its run and log directories, where their files are named after the
+// dashed path; bricks of a volume share the volume's volfile ids, named after host and dashed
+// path. Returns kAlreadyExists naming both bricks if a brick of `volume` would share such a name
+// with another brick of `volume` or of one of `others` (same peer, or same host, different
+// path, same dashed path), or if a brick path of `volume` equals, contains or lies inside a
+// brick path of one of `others` on the same peer ("brick path in use by volume ...").
+// `others` must not contain `volume` itself.
+Status CheckBrickConflicts(const Volume& volume, const std::vector<const Volume*>& others);
 
 // The volume type implied by a list of sub-volumes (one Replicate -> Replicate, several ->
 // DistReplicate, ...). An empty list gives Distribute.

@@ -1,8 +1,51 @@
 #include "api/volume_req.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "api/json.h"
+#include "common/volfile_text.h"
 
 namespace gd2::api {
+namespace {
+
+// Layout counts above this are refused while decoding, so sums of counts cannot overflow.
+constexpr int kMaxLayoutCount = 1024;
+// A peer id (36), or a peer's name or address with an optional port.
+constexpr size_t kMaxPeerRefLength = 270;
+
+void RequireOneOf(const char* field, const std::string& value,
+                  std::initializer_list<std::string_view> allowed) {
+  std::string list;
+  for (std::string_view a : allowed) {
+    if (value == a) return;
+    if (a.empty()) continue;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  throw DecodeError(std::string("field \"") + field + "\": unknown value " +
+                    PrintableText(value, 64) + " (allowed: " + list + ")");
+}
+
+void RequireCount(const char* field, int value) {
+  if (value < 0 || value > kMaxLayoutCount) {
+    throw DecodeError(std::string("field \"") + field + "\": out of range 0.." +
+                      std::to_string(kMaxLayoutCount));
+  }
+}
+
+// A peer id, name or address: what FindPeer can resolve, and nothing a volfile cannot hold.
+void RequirePeerRef(const std::string& value) {
+  const bool ok = !value.empty() && value.size() <= kMaxPeerRefLength &&
+                  std::all_of(value.begin(), value.end(), [](char c) {
+                    return IsVolumeNameChar(c) || c == '.' || c == ':' || c == '[' || c == ']';
+                  });
+  if (!ok) {
+    throw DecodeError("field \"peerid\": not a peer id, name or address: " +
+                      PrintableText(value, 64));
+  }
+}
+
+}  // namespace
 
 void to_json(nlohmann::json& j, const BrickReq& r) {
   j = nlohmann::json{{"peerid", r.peer_id}, {"path", r.path}};
@@ -14,6 +57,8 @@ void from_json(const nlohmann::json& j, BrickReq& r) {
   GetRequired(j, "peerid", r.peer_id);
   GetRequired(j, "path", r.path);
   GetOptional(j, "type", r.type);
+  RequirePeerRef(r.peer_id);
+  RequireOneOf("type", r.type, {"", "brick", "arbiter"});
 }
 
 void to_json(nlohmann::json& j, const SubvolReq& r) {
@@ -35,6 +80,12 @@ void from_json(const nlohmann::json& j, SubvolReq& r) {
   GetOptional(j, "disperse-count", r.disperse_count);
   GetOptional(j, "disperse-data", r.disperse_data);
   GetOptional(j, "disperse-redundancy", r.disperse_redundancy);
+  RequireOneOf("type", r.type, {"", "distribute", "replicate", "disperse"});
+  RequireCount("replica", r.replica);
+  RequireCount("arbiter", r.arbiter);
+  RequireCount("disperse-count", r.disperse_count);
+  RequireCount("disperse-data", r.disperse_data);
+  RequireCount("disperse-redundancy", r.disperse_redundancy);
 }
 
 void to_json(nlohmann::json& j, const VolCreateReq& r) {

@@ -1,5 +1,8 @@
 // Preparing and releasing brick roots on this node, as glusterd's `volume create` / `delete`
 // do: path checks, the trusted.glusterfs.volume-id xattr and the brick's .glusterfs directory.
+// A brick path is opened one component at a time from "/" with O_NOFOLLOW and every check and
+// change goes through those descriptors, so no symlink in the path is ever followed and a path
+// swapped for a link halfway cannot redirect a write.
 #pragma once
 
 #include <string>
@@ -21,21 +24,25 @@ struct PrepareOptions {
   bool allow_mount_as_brick = false;  // accept a mount point itself as the brick root
 };
 
-// Returns OK if `path` is absolute and normalised: starts with '/', is not "/", and has no
-// empty, "." or ".." component and no trailing '/'. Else kInvalidArgument naming the path.
+// api::ValidateBrickPath: absolute, normalised, allowlisted characters, bounded length.
+// kInvalidArgument naming the path otherwise.
 Status ValidateBrickPath(const std::string& path);
 
-// Makes `path` a brick root of volume `volume_id` (canonical UUID). Checks, in order:
-//   kInvalidArgument     path not absolute/normalised, volume_id not a UUID;
-//   kFailedPrecondition  path missing (and !create_dir) or not a directory; on the root
-//                        filesystem (unless allow_root_dir); a mount point itself (unless
-//                        allow_mount_as_brick); the filesystem refuses trusted.* xattrs;
+// Makes `path` a brick root of volume `volume_id` (canonical UUID). Checks:
+//   kInvalidArgument     path invalid (ValidateBrickPath), volume_id not a UUID; the path is or
+//                        passes through a symlink (the message names the link);
+//   kFailedPrecondition  path or a parent missing (and !create_dir), or not a directory; on the
+//                        root filesystem (unless allow_root_dir); a mount point itself (unless
+//                        allow_mount_as_brick); the filesystem refuses trusted.* xattrs (procfs,
+//                        sysfs) or is read-only;
 //   kAlreadyExists       path or one of its parents carries another volume's volume-id (never
 //                        overridable: clear it by hand), a parent carries trusted.gfid, or the
-//                        path carries trusted.gfid without a volume-id (unless reuse).
+//                        path carries trusted.gfid without a volume-id (unless reuse);
+//   kPermissionDenied    the filesystem refuses access.
 // Then sets trusted.glusterfs.volume-id to the 16 raw UUID bytes and creates <path>/.glusterfs
-// (mode 0600), which is everything glusterd 10.3 sets at create time; the brick process itself
-// adds trusted.gfid and fills .glusterfs at first start.
+// (mode 0600; an existing one must be a real directory), which is everything glusterd 10.3 sets
+// at create time; the brick process itself adds trusted.gfid and fills .glusterfs at first
+// start. On failure the directories this call created are removed again (if still empty).
 // Idempotent: a root that already carries the same volume-id is accepted as it is.
 // Thread-compatible; does not lock against a concurrent call on the same path.
 Status PrepareBrick(const std::string& path, const std::string& volume_id,
@@ -53,13 +60,17 @@ struct UnprepareOptions {
 
 // Undoes PrepareBrick for volume `volume_id`. User files and their own xattrs always stay.
 // OK if the path or the volume-id xattr is already gone (idempotent, also after a PrepareBrick
-// that stopped halfway). kFailedPrecondition if the root carries another volume's id (nothing
-// is touched); kInvalidArgument for a bad path or id; kInternal if removal fails.
+// that stopped halfway), and OK without touching anything when the path is now a symlink, passes
+// through one or is not a directory: whatever the brick became, its volume can be deleted, and
+// nothing is done through a link. .glusterfs is removed without following links inside it.
+// kFailedPrecondition if the root carries another volume's id (nothing is touched);
+// kInvalidArgument for a bad path or id; other codes if a removal fails.
 Status UnprepareBrick(const std::string& path, const std::string& volume_id,
                       const UnprepareOptions& options = {});
 
 // The start-time check glusterd makes: OK if the root carries `volume_id`; kFailedPrecondition
-// if the xattr is missing or differs (the brick must not be started).
+// if the xattr is missing or differs, or the path is or passes through a symlink or is missing
+// (the brick must not be started).
 Status VerifyBrickVolumeId(const std::string& path, const std::string& volume_id);
 
 }  // namespace gd2::brick

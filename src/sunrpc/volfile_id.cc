@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "common/volfile_text.h"
+
 namespace gd2::sunrpc {
 
 namespace {
@@ -9,15 +11,10 @@ namespace {
 constexpr std::array<std::string_view, 5> kDaemonPrefixes = {"shd", "rebalance", "snapd",
                                                              "gfproxyd", "gfproxy-client"};
 
-bool IsSafeChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-' || c == ':' || c == '+' || c == '@' || c == '/';
-}
+// The brick path characters plus '/', so that every brick id a valid brick path produces parses.
+bool IsSafeChar(char c) { return IsBrickPathChar(c) || c == '/'; }
 
-bool IsVolumeChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
+bool IsVolumeChar(char c) { return IsVolumeNameChar(c); }
 
 Status Invalid(std::string_view why, std::string_view id) {
   // The id may hold control characters; show a bounded, printable copy.

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "common/volfile_text.h"
+
 namespace gd2::volgen {
 namespace {
 
@@ -56,17 +58,28 @@ const Xlator* Graph::Find(std::string_view name) const {
   return nullptr;
 }
 
-std::string Serialize(const Graph& graph) {
+StatusOr<std::string> Serialize(const Graph& graph) {
   std::string out;
   for (size_t i = 0; i < graph.xlators.size(); ++i) {
     const Xlator& x = graph.xlators[i];
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("xlator name", x.name));
+    const std::string where = "xlator " + PrintableText(x.name);
+    GD2_RETURN_IF_ERROR(CheckVolfileToken("type of " + where, x.type));
     if (i > 0) out += "\n";
     out += "volume " + x.name + "\n";
     out += "    type " + x.type + "\n";
-    for (const auto& [k, v] : x.options) out += "    option " + k + " " + v + "\n";
+    for (const auto& [k, v] : x.options) {
+      GD2_RETURN_IF_ERROR(CheckVolfileToken("option key in " + where, k));
+      GD2_RETURN_IF_ERROR(
+          CheckVolfileToken("value of option " + PrintableText(k) + " in " + where, v));
+      out += "    option " + k + " " + v + "\n";
+    }
     if (!x.subvolumes.empty()) {
       out += "    subvolumes";
-      for (const std::string& s : x.subvolumes) out += " " + s;
+      for (const std::string& s : x.subvolumes) {
+        GD2_RETURN_IF_ERROR(CheckVolfileToken("subvolume of " + where, s));
+        out += " " + s;
+      }
       out += "\n";
     }
     out += "end-volume\n";

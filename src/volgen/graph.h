@@ -1,6 +1,8 @@
 // An xlator graph as written in a GlusterFS volfile: `volume <name> / type <t> / option k v /
 // subvolumes a b / end-volume` blocks, children before parents, the last block being the top.
 // Serialize and Parse round-trip; Parse exists for tests and tools that compare volfiles.
+// Serialize is the last guard before text reaches the processes that run it: it writes only
+// tokens that pass common/volfile_text.h, whatever the graph holds.
 #pragma once
 
 #include <string>
@@ -35,7 +37,11 @@ struct Graph {
 };
 
 // Writes the graph in glusterd's volfile layout (4-space indent, blank line between blocks).
-std::string Serialize(const Graph& graph);
+// Returns kInvalidArgument, and no text, if any xlator name, type, option key, option value or
+// subvolume name is not a volfile token (CheckVolfileToken: empty, too long, a character outside
+// the allowlist such as '`' '"' '\' '#' '$' or whitespace, or a keyword), naming the xlator and
+// the field. A graph is never partly written.
+StatusOr<std::string> Serialize(const Graph& graph);
 
 // Parses volfile text. Returns kInvalidArgument with the line number for a malformed file, a
 // duplicate xlator name, or a subvolume that is not defined earlier in the file.

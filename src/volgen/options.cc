@@ -1,10 +1,14 @@
 #include "volgen/options.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <climits>
 #include <unordered_map>
 #include <utility>
+
+#include "common/volfile_text.h"
 
 namespace gd2::volgen {
 namespace {
@@ -144,9 +148,12 @@ std::vector<OptionDef> BuildTable() {
           .NeedsRestart()
           .Level(L::kAdvanced)
           .Desc("address family bricks listen on and clients connect with"),
-      Def("auth.allow", T::kString, "*", kBrickGraph,
+      Def("auth.allow", T::kAddressList, "*", kBrickGraph,
           {{"protocol/server", "auth.addr.{brick}.allow"}})
           .Desc("comma-separated addresses (with * wildcards) allowed to connect to bricks"),
+      Def("auth.reject", T::kAddressList, "", kBrickGraph,
+          {{"protocol/server", "auth.addr.{brick}.reject"}})
+          .Desc("comma-separated addresses (with * wildcards) refused by bricks"),
 
       // Replicate (AFR).
       Def("cluster.quorum-type", T::kEnum, "none", kClientShd,
@@ -373,6 +380,62 @@ std::string BoolWord(bool on, BoolSpelling s) {
   return on ? "on" : "off";
 }
 
+bool IsHexOrWild(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '*';
+}
+
+// One entry of an internet-address-list (see OptionType::kAddressList).
+bool IsAddressPattern(std::string_view entry) {
+  if (entry.empty() || entry.size() > 255) return false;
+  if (entry == "*") return true;
+  if (size_t slash = entry.find('/'); slash != std::string_view::npos) {
+    const std::string ip(entry.substr(0, slash));
+    StatusOr<int64_t> bits = ParseInt(entry.substr(slash + 1));
+    if (!bits.ok() || !IsDigits(entry.substr(slash + 1)) || *bits < 0) return false;
+    unsigned char buf[16];
+    if (ip.find(':') != std::string::npos) {
+      return *bits <= 128 && ::inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+    }
+    return *bits <= 32 && ::inet_pton(AF_INET, ip.c_str(), buf) == 1;
+  }
+  if (entry.find(':') != std::string_view::npos) {
+    // An IPv6 address; '*' stands for a group's digits.
+    std::string probe;
+    for (char c : entry) {
+      if (!IsHexOrWild(c) && c != ':' && c != '.') return false;
+      probe.push_back(c == '*' ? '0' : c);
+    }
+    unsigned char buf[16];
+    return ::inet_pton(AF_INET6, probe.c_str(), buf) == 1;
+  }
+  // A host name or an IPv4 address, labels possibly with '*' wildcards. Labels of digits and
+  // '*' only make an IPv4 pattern: at most four, each number at most 255.
+  bool numeric = true;
+  size_t labels = 0;
+  size_t start = 0;
+  while (start <= entry.size()) {
+    size_t end = entry.find('.', start);
+    if (end == std::string_view::npos) end = entry.size();
+    std::string_view label = entry.substr(start, end - start);
+    if (label.empty() || label.size() > 63) return false;
+    bool digits_or_wild = true;
+    for (char c : label) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '*';
+      if (!ok) return false;
+      digits_or_wild = digits_or_wild && ((c >= '0' && c <= '9') || c == '*');
+    }
+    if (!digits_or_wild) {
+      numeric = false;
+    } else if (IsDigits(label) && (label.size() > 3 || *ParseInt(label) > 255)) {
+      return false;
+    }
+    ++labels;
+    start = end + 1;
+  }
+  return !numeric || labels <= 4;
+}
+
 Status RangeError(const OptionDef& d, std::string_view value) {
   return InvalidArgumentError("invalid value for " + d.key + ": " + std::string(value) +
                               " (allowed range " + std::to_string(d.min) + ".." +
@@ -380,17 +443,21 @@ Status RangeError(const OptionDef& d, std::string_view value) {
 }
 
 StatusOr<std::string> Normalize(const OptionDef& d, std::string_view value) {
-  const std::string v(value);
+  const std::string v = PrintableText(value);
   auto bad = [&](std::string_view why) {
     return InvalidArgumentError("invalid value for " + d.key + ": " + v + " (" + std::string(why) +
                                 ")");
   };
   if (value.empty()) return bad("empty");
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return bad("whitespace and control characters are not allowed");
-    }
+  if (value.size() > kMaxOptionValueLength) {
+    return bad("longer than " + std::to_string(kMaxOptionValueLength) + " characters");
   }
+  if (std::string refused = FirstRefusedChar(value); !refused.empty()) {
+    return bad(refused +
+               " is not allowed in a volfile value; allowed: letters, digits and "
+               ". _ - / : , * % + @");
+  }
+  if (IsVolfileKeyword(value)) return bad("a volfile keyword");
   switch (d.type) {
     case OptionType::kBool: {
       const std::string l = Lower(value);
@@ -444,8 +511,21 @@ StatusOr<std::string> Normalize(const OptionDef& d, std::string_view value) {
       for (const std::string& a : d.allowed) list += (list.empty() ? "" : ", ") + a;
       return bad("allowed: " + list);
     }
+    case OptionType::kAddressList: {
+      size_t start = 0;
+      while (start <= value.size()) {
+        size_t end = value.find(',', start);
+        if (end == std::string_view::npos) end = value.size();
+        if (!IsAddressPattern(value.substr(start, end - start))) {
+          return bad("not a valid internet-address-list: " +
+                     PrintableText(value.substr(start, end - start)));
+        }
+        start = end + 1;
+      }
+      return std::string(value);
+    }
     case OptionType::kString:
-      return v;
+      return std::string(value);
   }
   return bad("unknown type");
 }
@@ -482,6 +562,8 @@ std::string_view OptionTypeName(OptionType type) {
       return "string";
     case OptionType::kTime:
       return "time";
+    case OptionType::kAddressList:
+      return "address-list";
   }
   return "string";
 }
@@ -499,6 +581,15 @@ const OptionDef* FindOption(std::string_view key) {
 }
 
 StatusOr<std::string> ResolveOptionKey(std::string_view key) {
+  if (key.empty()) return InvalidArgumentError("option key is empty");
+  if (key.size() > kMaxOptionKeyLength) {
+    return InvalidArgumentError("unknown option: " + PrintableText(key, 64) + " (longer than " +
+                                std::to_string(kMaxOptionKeyLength) + " characters)");
+  }
+  if (!std::all_of(key.begin(), key.end(), IsVolfileTokenChar)) {
+    return InvalidArgumentError("unknown option: " + PrintableText(key) +
+                                " (option keys are letters, digits and . _ - /)");
+  }
   const Index& index = GetIndex();
   auto it = index.find(std::string(key));
   if (it != index.end() && it->second != nullptr) return it->second->key;

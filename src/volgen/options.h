@@ -15,7 +15,10 @@
 
 namespace gd2::volgen {
 
-enum class OptionType { kBool, kInt, kSize, kPercent, kEnum, kString, kTime };
+// kAddressList: comma-separated address patterns as glusterd's internet-address-list (auth.allow,
+// auth.reject): "*", host names and IPv4 addresses whose labels may be "*" or contain '*'
+// (192.168.1.*, *.example.com), IPv4 or IPv6 networks (10.0.0.0/8), IPv6 addresses.
+enum class OptionType { kBool, kInt, kSize, kPercent, kEnum, kString, kTime, kAddressList };
 enum class OptionLevel { kBasic, kAdvanced, kExperimental, kDeprecated };
 // How a normalised boolean is spelled (glusterd writes e.g. "barrier disable", "send-gids true").
 enum class BoolSpelling { kOnOff, kEnableDisable, kTrueFalse, kYesNo };
@@ -66,15 +69,23 @@ const std::vector<OptionDef>& AllOptions();
 // name two options is not accepted. Returns nullptr if the key is unknown.
 const OptionDef* FindOption(std::string_view key);
 
+// Longest option key and value accepted; checked before anything else looks at them.
+inline constexpr size_t kMaxOptionKeyLength = 128;
+inline constexpr size_t kMaxOptionValueLength = 4096;
+
 // Returns the canonical key, or kInvalidArgument
-// "unknown option: perfomance.cache-size (did you mean performance.cache-size?)".
+// "unknown option: perfomance.cache-size (did you mean performance.cache-size?)". A key longer
+// than kMaxOptionKeyLength or with characters no option has is refused before any suggestion is
+// searched for, so the cost of a call is bounded whatever the key.
 StatusOr<std::string> ResolveOptionKey(std::string_view key);
 
 // Checks `value` against the option's type and range and returns its normalised form:
 // booleans (on/off/yes/no/true/false/enable/disable/1/0, any case) in the option's spelling,
 // enums in their canonical spelling, sizes as "<n>KB|MB|GB|TB" or plain bytes, percentages as
-// "<n>%", times as seconds. Values may not be empty or contain whitespace or control characters
-// (they are written into volfiles verbatim). kInvalidArgument names key and value on failure.
+// "<n>%", times as seconds, address lists as given. Every value must be a volfile token
+// (common/volfile_text.h: at most kMaxOptionValueLength characters of [A-Za-z0-9._-/:,*%+@], not
+// a keyword), since it is written into volfiles verbatim: backticks, quotes, backslashes, '#',
+// '$' and whitespace are refused for every option. kInvalidArgument names key and value.
 StatusOr<std::string> ValidateOption(std::string_view key, std::string_view value);
 
 struct NormalizedOption {

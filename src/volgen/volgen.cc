@@ -352,14 +352,7 @@ StatusOr<std::string> ShdVolfile(const Volume& v, const ShdContext& ctx) {
   return Serialize(g);
 }
 
-std::string DashedPath(std::string_view brick_path) {
-  std::string out(brick_path);
-  if (!out.empty() && out.front() == '/') out.erase(0, 1);
-  for (char& c : out) {
-    if (c == '/') c = '-';
-  }
-  return out;
-}
+std::string DashedPath(std::string_view brick_path) { return api::DashedBrickPath(brick_path); }
 
 std::string BrickVolfileId(std::string_view volume_name, std::string_view host,
                            std::string_view brick_path) {

@@ -49,7 +49,8 @@ StatusOr<Graph> BuildBrickGraph(const api::Volume& volume, const api::Brick& bri
 StatusOr<Graph> BuildClientGraph(const api::Volume& volume, const ClientContext& ctx);
 StatusOr<Graph> BuildShdGraph(const api::Volume& volume, const ShdContext& ctx);
 
-// The same graphs serialised as volfile text.
+// The same graphs serialised as volfile text; kInvalidArgument also when the graph holds a token
+// the serializer refuses (graph.h), so unsafe text from a bad record never reaches a process.
 StatusOr<std::string> BrickVolfile(const api::Volume& volume, const api::Brick& brick,
                                    const BrickContext& ctx);
 StatusOr<std::string> FuseVolfile(const api::Volume& volume, const ClientContext& ctx);
@@ -58,7 +59,7 @@ StatusOr<std::string> ShdVolfile(const api::Volume& volume, const ShdContext& ct
 // True if the volume has replicate or disperse sub-volumes, i.e. a self-heal daemon graph.
 bool HasShdGraph(const api::Volume& volume);
 
-// "/bricks/d1/rep3" -> "bricks-d1-rep3" (glusterd's dashed path).
+// "/bricks/d1/rep3" -> "bricks-d1-rep3" (glusterd's dashed path, api::DashedBrickPath).
 std::string DashedPath(std::string_view brick_path);
 // GETSPEC key of a brick: "<vol>.<host>.<dashed path>", e.g. "rep3.vm.bricks-d1-rep3".
 std::string BrickVolfileId(std::string_view volume_name, std::string_view host,

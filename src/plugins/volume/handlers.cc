@@ -211,22 +211,11 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
       }
     }
   }
-  // A path belongs to one volume only, and bricks do not nest.
+  // A path belongs to one volume only, bricks do not nest, and no two bricks share a name.
   GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
-  for (const auto& other : all) {
-    for (const auto& osv : other.volume.subvols) {
-      for (const auto& ob : osv.bricks) {
-        for (const auto& sv : v.subvols) {
-          for (const auto& b : sv.bricks) {
-            if (b.peer_id == ob.peer_id && (IsUnder(b.path, ob.path) || IsUnder(ob.path, b.path))) {
-              return AlreadyExistsError("brick path in use by volume " + other.volume.name +
-                                        ": path=" + b.path);
-            }
-          }
-        }
-      }
-    }
-  }
+  std::vector<const api::Volume*> others;
+  for (const auto& other : all) others.push_back(&other.volume);
+  GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
 
   GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
   GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));

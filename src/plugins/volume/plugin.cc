@@ -1,12 +1,14 @@
 #include "plugins/volume/plugin.h"
 
 #include "common/log.h"
+#include "common/volfile_text.h"
 #include "plugins/volume/volume_store.h"
 #include "store/session.h"
 #include "store/watcher.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_id.h"
+#include "volgen/options.h"
 #include "volgen/volgen.h"
 
 namespace gd2::plugins::volume {
@@ -210,6 +212,21 @@ void VolumePlugin::Stop() {
   if (shd_) shd_->Shutdown();
 }
 
+namespace {
+
+// The checks a volume record passes before volfiles are built from it: the API's own
+// (names, paths, hosts, tokens, layout), typed option values, and the record's name matching the
+// volume the volfile id asked for.
+Status CheckServableVolume(const api::Volume& v, const std::string& requested) {
+  GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
+  if (v.name != requested) {
+    return InvalidArgumentError("record of volume " + requested + " names volume " + v.name);
+  }
+  return volgen::NormalizeOptions(v.options).status();
+}
+
+}  // namespace
+
 sunrpc::Dict VolumePlugin::GetVolfileReplyXdata(std::string_view volfile_id) {
   sunrpc::Dict d;
   auto id = sunrpc::ParseVolfileId(volfile_id);
@@ -236,6 +253,16 @@ StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, cons
     auto it = cache_.find(id.volume);
     if (it == cache_.end()) return UnavailableError("store unreachable and volume not cached");
     v = it->second;
+  }
+  // A stored record is input like a request: one that fails validation (damaged, or written to
+  // the store by something other than this daemon) is never turned into volfile text.
+  if (Status bad = CheckServableVolume(v, id.volume); !bad.ok()) {
+    auto key = services_.keys.Volume(id.volume);
+    log::Root().Error("volume record refused, volfile not served",
+                      {{"key", key.ok() ? *key : id.volume},
+                       {"volfile_id", PrintableText(volfile_id)},
+                       {"error", bad}});
+    return Status(StatusCode::kDataLoss, "volume record fails validation: " + bad.message());
   }
   switch (id.kind) {
     case sunrpc::VolfileKind::kClient: {

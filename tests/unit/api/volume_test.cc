@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json.h"
+#include "api/volume_req.h"
+#include "common/volfile_text.h"
 #include "support/status_matchers.h"
 
 namespace gd2::api {
@@ -151,10 +153,145 @@ TEST(ValidateTest, VolumeNames) {
 TEST(ValidateTest, BrickPaths) {
   EXPECT_OK(ValidateBrickPath("/bricks/d1/rep3"));
   EXPECT_OK(ValidateBrickPath("/b"));
-  EXPECT_OK(ValidateBrickPath("/a/..b/c."));
-  for (const char* bad : {"", "/", "relative/path", "/a//b", "/a/", "/a/../b", "/a/./b", "/..",
-                          "/a b", "/a\tb", "/a\nb"}) {
-    EXPECT_THAT(ValidateBrickPath(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  EXPECT_OK(ValidateBrickPath("/a/b.c/c./d_e-f:g+h@i"));
+  EXPECT_OK(ValidateBrickPath("/" + std::string(kMaxBrickPathLength - 1, 'a')));
+  for (const std::string& bad : std::vector<std::string>{
+           "", "/", "relative/path", "/a//b", "/a/", "/a/../b", "/a/./b", "/..", "/a b", "/a\tb",
+           "/a\nb",
+           // What a volfile would run, comment out or quote, and what no volfile id can hold.
+           "/b/`touch /tmp/x`", "/b/$(id)", "/b/a\"b", "/b/a\\b", "/b/#x", "/b/a#b", "/b/a,b",
+           "/b/a=b", "/b/a%b", "/b/~x", "/b/\xc3\xa9", "/b/a*b", "/a/..b/c.", "/a/b..",
+           "/.hidden/b",
+           // 15.8: a 5,000-character component is a 400, not a stat error.
+           "/b/" + std::string(5000, 'x'), "/" + std::string(kMaxBrickPathLength, 'a')}) {
+    EXPECT_THAT(ValidateBrickPath(bad), StatusIs(StatusCode::kInvalidArgument))
+        << PrintableText(bad);
+  }
+}
+
+// Every valid brick path gives a brick volfile id of the characters the id parser accepts
+// (sunrpc/volfile_id.h): letters, digits, . _ - : + @ and '/' only, no "..".
+TEST(ValidateTest, BrickPathCharactersAreTheVolfileIdCharacters) {
+  for (int i = 0; i < 256; ++i) {
+    const char c = static_cast<char>(i);
+    const std::string path = std::string("/b/x") + c + "y";
+    const bool id_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') ||
+                         std::string_view("._-:+@/").find(c) != std::string_view::npos;
+    EXPECT_EQ(ValidateBrickPath(path).ok(), id_char) << "byte " << i;
+  }
+}
+
+TEST(ValidateTest, Hosts) {
+  for (const std::string& ok :
+       std::vector<std::string>{"vm", "127.0.0.21", "node-1.example.com", "a_b", "::1", "fe80::1:2",
+                                "2001:db8::7", std::string(63, 'a') + ".b"}) {
+    EXPECT_OK(ValidateHost(ok)) << ok;
+  }
+  for (const std::string& bad : std::vector<std::string>{"",
+                                                         "h`id`",
+                                                         "$(id)",
+                                                         "a b",
+                                                         "a\nb",
+                                                         "h\"",
+                                                         "a#b",
+                                                         "-a",
+                                                         "a-",
+                                                         "a..b",
+                                                         ".a",
+                                                         "a.",
+                                                         "256.1.1.1",
+                                                         "1.2.3",
+                                                         "[::1]",
+                                                         "::g",
+                                                         "type",
+                                                         "volume",
+                                                         "end-volume",
+                                                         std::string(64, 'a') + ".b",
+                                                         std::string(254, 'a'),
+                                                         "a/b",
+                                                         "a:b:"}) {
+    EXPECT_THAT(ValidateHost(bad), StatusIs(StatusCode::kInvalidArgument)) << PrintableText(bad);
+  }
+}
+
+TEST(ValidateTest, VolumeNamesAreNeverVolfileKeywords) {
+  for (const char* bad : {"volume", "type", "option", "subvolumes", "end-volume", "-x", "`id`"}) {
+    EXPECT_THAT(ValidateVolumeName(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
+  }
+  EXPECT_OK(ValidateVolumeName("volumes"));
+  EXPECT_OK(ValidateVolumeName("x-"));
+}
+
+// "/b/d-x" and "/b/d/x" both become "b-d-x": same volfile id, pid file and log file.
+TEST(BrickConflictTest, CollidingBrickNamesAreRefusedWithinAndAcrossVolumes) {
+  Volume v = Make("v", {B("p0", "/b/d-x"), B("p0", "/b/d/x")}, {});
+  Status within = ValidateVolume(v);
+  EXPECT_THAT(within, StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(within.message(), HasSubstr("/b/d-x"));
+  EXPECT_THAT(within.message(), HasSubstr("/b/d/x"));
+  EXPECT_THAT(CheckBrickConflicts(v, {}), StatusIs(StatusCode::kAlreadyExists));
+
+  // Across volumes on one peer: the brick log files would collide.
+  Volume a = Make("a", {B("p0", "/b/d-x")}, {});
+  Volume b = Make("b", {B("p0", "/b/d/x")}, {});
+  Status across = CheckBrickConflicts(b, {&a});
+  EXPECT_THAT(across, StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(across.message(), HasSubstr("/b/d/x (volume b"));
+  EXPECT_THAT(across.message(), HasSubstr("/b/d-x (volume a"));
+
+  // On different peers nothing is shared.
+  Volume c = Make("c", {B("p1", "/b/d/x")}, {});
+  EXPECT_OK(CheckBrickConflicts(c, {&a}));
+  EXPECT_OK(
+      ValidateVolume(Make("r", {B("p0", "/b/d-x"), B("p1", "/b/d/x")}, {.replica_count = 2})));
+  // Within a volume, two peers with the same host would share the volfile id.
+  Volume same_host = Make("s", {B("p0", "/b/d-x"), B("p1", "/b/d/x")}, {.replica_count = 2});
+  same_host.subvols[0].bricks[1].host = same_host.subvols[0].bricks[0].host;
+  EXPECT_THAT(ValidateVolume(same_host), StatusIs(StatusCode::kAlreadyExists));
+
+  // Paths in use and nesting across volumes (same peer).
+  EXPECT_THAT(CheckBrickConflicts(Make("d", {B("p0", "/b/d-x")}, {}), {&a}).message(),
+              HasSubstr("brick path in use by volume a"));
+  EXPECT_THAT(CheckBrickConflicts(Make("e", {B("p0", "/b/d-x/in")}, {}), {&a}),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(CheckBrickConflicts(Make("f", {B("p0", "/b")}, {}), {&a}),
+              StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_OK(CheckBrickConflicts(Make("g", {B("p0", "/b/d-xy")}, {}), {&a}));
+}
+
+// --- requests ---
+
+TEST(VolumeRequestTest, UnknownEnumValuesAndCountsAreRefused) {
+  auto decode = [](const std::string& text) { return DecodeJson<VolCreateReq>(text); };
+  const std::string ok =
+      R"({"name":"v","subvols":[{"type":"replicate","replica":2,"bricks":[)"
+      R"({"peerid":"h1","path":"/b/1"},{"peerid":"h2","path":"/b/2","type":"arbiter"}]}]})";
+  EXPECT_OK(decode(ok));
+  struct Case {
+    std::string body;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {R"({"name":"v","subvols":[{"type":"weird","bricks":[{"peerid":"h","path":"/b"}]}]})",
+       "field \"type\": unknown value weird"},
+      {R"({"name":"v","subvols":[{"type":"Replicate","bricks":[{"peerid":"h","path":"/b"}]}]})",
+       "unknown value Replicate"},
+      {R"({"name":"v","subvols":[{"bricks":[{"peerid":"h","path":"/b","type":"data"}]}]})",
+       "unknown value data"},
+      {R"({"name":"v","subvols":[{"type":"disperse","disperse-data":2147483647,)"
+       R"("disperse-redundancy":1,"bricks":[{"peerid":"h","path":"/b"}]}]})",
+       "field \"disperse-data\": out of range"},
+      {R"({"name":"v","subvols":[{"replica":-1,"bricks":[{"peerid":"h","path":"/b"}]}]})",
+       "field \"replica\": out of range"},
+      {R"({"name":"v","subvols":[{"bricks":[{"peerid":"h`id`","path":"/b"}]}]})",
+       "field \"peerid\""},
+      {R"({"name":"v","subvols":[{"bricks":[{"peerid":"","path":"/b"}]}]})", "field \"peerid\""},
+  };
+  for (const auto& c : cases) {
+    StatusOr<VolCreateReq> r = decode(c.body);
+    EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << c.body;
+    EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.body;
   }
 }
 
@@ -271,7 +408,37 @@ INSTANTIATE_TEST_SUITE_P(
     Table, ValidateVolumeErrorTest,
     ::testing::Values(
         BadLayout{"BadName", [](Volume& v) { v.name = "bad name"; }, "invalid volume name"},
-        BadLayout{"NoId", [](Volume& v) { v.id.clear(); }, "volume id is empty"},
+        BadLayout{"NoId", [](Volume& v) { v.id.clear(); }, "volume id is not a uuid"},
+        BadLayout{"IdNotUuid", [](Volume& v) { v.id = "`id`"; }, "volume id is not a uuid"},
+        BadLayout{"BacktickPath", [](Volume& v) { v.subvols[0].bricks[1].path = "/b/`id`"; },
+                  "brick path has a character that is not allowed"},
+        BadLayout{"BacktickHost", [](Volume& v) { v.subvols[0].bricks[1].host = "h`id`"; },
+                  "invalid host"},
+        BadLayout{"NoHost", [](Volume& v) { v.subvols[0].bricks[1].host.clear(); },
+                  "host is empty"},
+        BadLayout{"BacktickPeer", [](Volume& v) { v.subvols[0].bricks[1].peer_id = "p`id`"; },
+                  "brick peer id has a character not allowed in a volfile"},
+        BadLayout{"BacktickBrickId", [](Volume& v) { v.subvols[0].bricks[1].id = "`id`"; },
+                  "brick id has a character not allowed"},
+        BadLayout{"BacktickSubvol", [](Volume& v) { v.subvols[1].name = "s`id`"; },
+                  "subvol name has a character not allowed"},
+        BadLayout{"BacktickOptionValue",
+                  [](Volume& v) { v.options["auth.allow"] = "`touch /tmp/x`"; },
+                  "value of option auth.allow has a character not allowed"},
+        BadLayout{"NewlineOptionKey", [](Volume& v) { v.options["a\nb"] = "1"; },
+                  "option key has a character not allowed"},
+        BadLayout{"BacktickPassword",
+                  [](Volume& v) {
+                    v.auth = {"u", "p`id`"};
+                  },
+                  "volume auth password has a character not allowed"},
+        BadLayout{"KeywordName", [](Volume& v) { v.name = "type"; }, "volfile keyword"},
+        BadLayout{"LongBrickName",
+                  [](Volume& v) {
+                    v.subvols[0].bricks[1].host = std::string(60, 'h');
+                    v.subvols[0].bricks[1].path = "/" + std::string(200, 'p');
+                  },
+                  "brick host and path are too long together"},
         BadLayout{"Transport", [](Volume& v) { v.transport = "udp"; }, "unknown transport: udp"},
         BadLayout{"NoSubvols", [](Volume& v) { v.subvols.clear(); }, "volume has no subvols"},
         BadLayout{"TypeMismatch", [](Volume& v) { v.type = VolumeType::kReplicate; },

@@ -43,11 +43,11 @@ bool Exists(const std::string& path) {
 }
 
 TEST(ValidateBrickPathTest, AcceptsOnlyAbsoluteNormalisedPaths) {
-  for (const char* ok : {"/b", "/bricks/d1/rep3", "/a.b/c..d/.e"}) {
+  for (const char* ok : {"/b", "/bricks/d1/rep3", "/a.b/c.d/.e"}) {
     EXPECT_OK(ValidateBrickPath(ok)) << ok;
   }
-  for (const char* bad :
-       {"", "b", "bricks/d1", "/", "/a/", "/a//b", "/a/./b", "/a/../b", "/.", "/a/.."}) {
+  for (const char* bad : {"", "b", "bricks/d1", "/", "/a/", "/a//b", "/a/./b", "/a/../b", "/.",
+                          "/a/..", "/a/c..d", "/b/`id`", "/b/a b"}) {
     EXPECT_THAT(ValidateBrickPath(bad), StatusIs(StatusCode::kInvalidArgument)) << bad;
   }
 }
@@ -215,6 +215,103 @@ TEST_F(PrepareBrickTest, UnprepareKeepsUserDataAndIsIdempotent) {
   EXPECT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true}));
   // The directory can now serve a new volume without reuse.
   EXPECT_OK(PrepareBrick(b, kVol2));
+}
+
+// 15.7: a brick path that is, or passes through, a symlink is refused before anything is
+// written, so nothing lands in the link's target.
+TEST_F(PrepareBrickTest, RefusesSymlinkedBrickPaths) {
+  std::string target = Dir("target");
+  std::string link = root_ + "/link";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  PrepareOptions all{
+      .create_dir = true, .reuse = true, .allow_root_dir = true, .allow_mount_as_brick = true};
+  for (const std::string& path : {link, link + "/sub", link + "/new/deep"}) {
+    Status s = PrepareBrick(path, kVol1, all);
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << path;
+    EXPECT_THAT(s.message(), HasSubstr("symlink (" + link + ")")) << path;
+    EXPECT_THAT(s.message(), HasSubstr("path=" + path));
+  }
+  EXPECT_FALSE(Xattr(target, kVolumeIdXattr).has_value());
+  EXPECT_FALSE(Exists(target + "/.glusterfs"));
+  EXPECT_FALSE(Exists(target + "/new"));
+  EXPECT_THAT(VerifyBrickVolumeId(link, kVol1), StatusIs(StatusCode::kFailedPrecondition));
+
+  // A planted .glusterfs link is not written through either.
+  std::string b = Dir("b1");
+  ASSERT_EQ(::symlink(target.c_str(), (b + "/.glusterfs").c_str()), 0);
+  EXPECT_THAT(PrepareBrick(b, kVol1), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(::chmod(target.c_str(), 0755), 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u) << "the link's target was chmod-ed";
+}
+
+// A brick swapped for a link after it was prepared: start refuses it, delete follows nothing
+// and still succeeds, so the volume can go.
+TEST_F(PrepareBrickTest, BrickSwappedForALinkIsNeverFollowed) {
+  std::string victim = Dir("victim");
+  SetXattr(victim, "trusted.glusterfs.dht", std::string(16, '\x01'));
+  ASSERT_EQ(::mkdir((victim + "/.glusterfs").c_str(), 0700), 0);
+  std::ofstream(victim + "/.glusterfs/keep") << "x";
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  ASSERT_EQ(::rename(b.c_str(), (root_ + "/moved").c_str()), 0);
+  ASSERT_EQ(::symlink(victim.c_str(), b.c_str()), 0);
+  EXPECT_THAT(VerifyBrickVolumeId(b, kVol1), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true, .remove_dir_if_empty = true}));
+  EXPECT_TRUE(Exists(victim + "/.glusterfs/keep"));
+  EXPECT_TRUE(Xattr(victim, "trusted.glusterfs.dht").has_value());
+  EXPECT_TRUE(Exists(b)) << "the link itself is left alone";
+  // A brick that became a file is no obstacle to delete either.
+  ASSERT_EQ(::unlink(b.c_str()), 0);
+  std::ofstream(b) << "file";
+  EXPECT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true}));
+}
+
+// Delete removes .glusterfs without following links found inside it.
+TEST_F(PrepareBrickTest, UnprepareDoesNotFollowLinksInsideTheInternalDir) {
+  std::string outside = Dir("outside");
+  std::ofstream(outside + "/precious") << "x";
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  ASSERT_EQ(::mkdir((b + "/.glusterfs/ab").c_str(), 0700), 0);
+  ASSERT_EQ(::symlink(outside.c_str(), (b + "/.glusterfs/ab/link").c_str()), 0);
+  std::ofstream(b + "/.glusterfs/ab/file") << "x";
+  ASSERT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true}));
+  EXPECT_FALSE(Exists(b + "/.glusterfs"));
+  EXPECT_TRUE(Exists(outside + "/precious"));
+}
+
+// 15.8: what the filesystem refuses because of the path is a 4xx-class code naming the path,
+// never kInternal.
+TEST_F(PrepareBrickTest, PathCausedFailuresAreNotInternal) {
+  std::string file = root_ + "/file";
+  std::ofstream(file) << "x";
+  Status s = PrepareBrick(file + "/b", kVol1, {.create_dir = true});
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("not a directory (" + file + ")"));
+  EXPECT_THAT(PrepareBrick(root_ + "/" + std::string(300, 'x'), kVol1),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+TEST(PrepareBrickProcTest, BrickUnderProcIsRefusedAsUnsupported) {
+  // procfs has no trusted.* xattrs (getxattr answers ENOTSUP).
+  std::string dir;
+  for (const char* candidate : {"/proc/tty", "/proc/driver", "/proc/fs", "/proc/bus"}) {
+    struct stat st {};
+    if (::lstat(candidate, &st) == 0 && S_ISDIR(st.st_mode)) {
+      dir = candidate;
+      break;
+    }
+  }
+  if (dir.empty()) GTEST_SKIP() << "no plain directory under /proc";
+  Status s = PrepareBrick(dir, kVol1, {.allow_root_dir = true, .allow_mount_as_brick = true});
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("path=" + dir));
+  Status created = PrepareBrick("/proc/gd2-brick", kVol1, {.create_dir = true});
+  EXPECT_NE(created.code(), StatusCode::kInternal) << created.ToString();
+  EXPECT_FALSE(created.ok());
+  EXPECT_THAT(created.message(), HasSubstr("/proc/gd2-brick"));
 }
 
 TEST_F(PrepareBrickTest, UnprepareOfMissingPathIsOk) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/volfile_text.h"
 #include "support/status_matchers.h"
 
 namespace gd2::sunrpc {
@@ -70,6 +71,18 @@ TEST(VolfileIdTest, RejectsUnsafeIds) {
   for (const auto& id : bad) {
     EXPECT_THAT(ParseVolfileId(id), StatusIs(StatusCode::kInvalidArgument)) << id;
     EXPECT_EQ(VolumeOfVolfileId(id), "");
+  }
+}
+
+// Brick paths are checked with IsBrickPathChar (api::ValidateBrickPath): a character is
+// allowed in a brick path exactly when a brick volfile id may hold it, so no accepted brick has
+// an id GETSPEC refuses.
+TEST(VolfileIdTest, BrickIdCharactersAreTheBrickPathCharacters) {
+  for (int i = 0; i < 256; ++i) {
+    const char c = static_cast<char>(i);
+    if (c == '.' || c == '/') continue;  // separators, tested above
+    const std::string id = std::string("v.host.b-x") + c + "y";
+    EXPECT_EQ(ParseVolfileId(id).ok(), IsBrickPathChar(c)) << "byte " << i;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/volfile_text.h"
 #include "support/status_matchers.h"
 
 namespace gd2::volgen {
@@ -14,7 +15,7 @@ TEST(GraphTest, SerializeUsesGlusterdLayout) {
   g.Add("v-posix", "storage/posix").SetOption("directory", "/b1");
   Xlator& top = g.Add("v", "debug/io-stats");
   top.subvolumes = {"v-posix"};
-  EXPECT_EQ(Serialize(g),
+  EXPECT_EQ(Serialize(g).value_or("(refused)"),
             "volume v-posix\n"
             "    type storage/posix\n"
             "    option directory /b1\n"
@@ -48,8 +49,63 @@ TEST(GraphTest, ParseRoundTrips) {
   EXPECT_EQ(g.Top().name, "top");
   EXPECT_EQ(g.Top().subvolumes, (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(*g.Find("a")->GetOption("remote-host"), "vm");
-  ASSERT_OK_AND_ASSIGN(Graph again, Parse(Serialize(g)));
-  EXPECT_EQ(Serialize(again), Serialize(g));
+  ASSERT_OK_AND_ASSIGN(std::string serialized, Serialize(g));
+  ASSERT_OK_AND_ASSIGN(Graph again, Parse(serialized));
+  EXPECT_EQ(Serialize(again).value_or("(refused)"), serialized);
+}
+
+// The serializer is the last guard: whatever a graph holds, it never writes text the volfile
+// reader would run (backticks), cut (whitespace, '#'), quote or read as a keyword.
+TEST(GraphTest, SerializeRefusesUnsafeTokensInEveryField) {
+  const std::vector<std::string> unsafe = {"`touch /tmp/pwned`",
+                                           "a`b",
+                                           "$(id)",
+                                           "a b",
+                                           "a\nb",
+                                           "a\tb",
+                                           "\"q\"",
+                                           "a\\b",
+                                           "#c",
+                                           "x#y",
+                                           "",
+                                           "volume",
+                                           "end-volume",
+                                           "type",
+                                           "option",
+                                           "subvolumes",
+                                           "\xc3\xa9",
+                                           std::string(kMaxVolfileTokenLength + 1, 'a')};
+  auto good = [] {
+    Graph g;
+    g.Add("v-posix", "storage/posix").SetOption("directory", "/b1");
+    Xlator& top = g.Add("v", "debug/io-stats");
+    top.subvolumes = {"v-posix"};
+    return g;
+  };
+  ASSERT_OK(Serialize(good()));
+  for (const std::string& bad : unsafe) {
+    std::vector<std::pair<std::string, Graph>> variants;
+    Graph g = good();
+    g.xlators[0].name = bad;
+    g.xlators[1].subvolumes = {bad};
+    variants.emplace_back("name", g);
+    g = good();
+    g.xlators[0].type = bad;
+    variants.emplace_back("type", g);
+    g = good();
+    g.xlators[0].options = {{bad, "1"}};
+    variants.emplace_back("option key", g);
+    g = good();
+    g.xlators[0].options = {{"directory", bad}};
+    variants.emplace_back("option value", g);
+    g = good();
+    g.xlators[1].subvolumes = {"v-posix", bad};
+    variants.emplace_back("subvolume", g);
+    for (const auto& [field, graph] : variants) {
+      EXPECT_THAT(Serialize(graph), StatusIs(StatusCode::kInvalidArgument))
+          << field << ": " << PrintableText(bad);
+    }
+  }
 }
 
 TEST(GraphTest, ParseRejectsMalformedVolfiles) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 #include "support/status_matchers.h"
@@ -70,6 +71,17 @@ INSTANTIATE_TEST_SUITE_P(Table, ValidOptionTest,
                              ValidCase{"performance/write-behind", "off", "off"},
                              ValidCase{"features/shard", "on", "on"}));
 
+TEST(AddressListTest, AcceptsGlusterdAddressPatterns) {
+  for (const char* list :
+       {"*", "10.0.0.0/8,fe80::1,host-1.example.com", "*.example.com,2001:db8::*",
+        "192.168.*.*", "fe80::/64"}) {
+    for (const char* key : {"auth.allow", "auth.reject"}) {
+      ASSERT_OK_AND_ASSIGN(std::string v, ValidateOption(key, list));
+      EXPECT_EQ(v, list) << key;
+    }
+  }
+}
+
 struct InvalidCase {
   std::string key;
   std::string value;
@@ -108,8 +120,44 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"cluster.min-free-disk", "101%", "allowed range"},
         InvalidCase{"cluster.min-free-disk", "%", "expected a percentage"},
         InvalidCase{"cluster.quorum-type", "most", "allowed: none, auto, fixed"},
-        InvalidCase{"auth.allow", "1.2.3.4\n    option x y", "whitespace"},
-        InvalidCase{"auth.allow", "a b", "whitespace"}));
+        InvalidCase{"auth.allow", "1.2.3.4\n    option x y", "byte 0x0a is not allowed"},
+        InvalidCase{"auth.allow", "a b", "byte 0x20 is not allowed"},
+        // What the volfile reader would run, comment out or choke on.
+        InvalidCase{"auth.allow", "`touch /tmp/x`", "'`' is not allowed"},
+        InvalidCase{"auth.allow", "1.2.3.4,$(id)", "'$' is not allowed"},
+        InvalidCase{"auth.reject", "#x", "'#' is not allowed"},
+        InvalidCase{"auth.allow", "\"a\"", "'\"' is not allowed"},
+        InvalidCase{"auth.allow", "a\\b", "'\\' is not allowed"},
+        InvalidCase{"auth.allow", "volume", "a volfile keyword"},
+        InvalidCase{"diagnostics.brick-log-level", "INFO`id`", "'`' is not allowed"},
+        InvalidCase{"performance.cache-size", "1MB\"", "'\"' is not allowed"},
+        // Typed: only internet-address-lists.
+        InvalidCase{"auth.allow", "1.2.3.4,,5.6.7.8", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", "1.2.3.4.5", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", "256.1.1.1", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", "10.0.0.0/33", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", "/etc/passwd", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", "a%b", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", "fe80::g", "not a valid internet-address-list"},
+        InvalidCase{"auth.allow", std::string(4097, 'a'), "longer than 4096"}));
+
+TEST(OptionKeyTest, HugeUnknownKeysAreRefusedCheaply) {
+  // A 1 MB key used to cost seconds of edit-distance search for a suggestion.
+  const std::string huge(1 << 20, 'x');
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    StatusOr<std::string> r = ResolveOptionKey(huge);
+    ASSERT_THAT(r, StatusIs(StatusCode::kInvalidArgument));
+    ASSERT_THAT(r.status().message(), HasSubstr("longer than 128 characters"));
+    ASSERT_LT(r.status().message().size(), 300u);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(elapsed, std::chrono::milliseconds(500)) << "100 refusals of a 1 MB key";
+  EXPECT_THAT(ResolveOptionKey("auth.allow`id`"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ResolveOptionKey(""), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(ResolveOptionKey(std::string(kMaxOptionKeyLength, 'a')).status().message(),
+              HasSubstr("unknown option"));
+}
 
 TEST(OptionsTableTest, HasTheCommonOptionsWithConsistentDefinitions) {
   const auto& all = AllOptions();

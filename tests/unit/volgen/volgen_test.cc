@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "support/status_matchers.h"
 #include "volgen/options.h"
 
@@ -56,12 +58,13 @@ TEST(VolgenTest, TogglesAddAndRemoveClientXlatorsInGlusterdOrder) {
                                            "performance/readdir-ahead", "performance/io-cache",
                                            "performance/open-behind", "performance/quick-read",
                                            "performance/md-cache", "performance/io-threads"}))
-      << Serialize(g);
+      << Serialize(g).value_or("(refused)");
   EXPECT_EQ(g.Top().type, "debug/io-stats");
   EXPECT_EQ(g.Top().name, "v");
   EXPECT_FALSE(HasType(g, "performance/write-behind"));
   // Every subvolume name refers to an xlator defined earlier.
-  EXPECT_OK(Parse(Serialize(g)));
+  ASSERT_OK_AND_ASSIGN(std::string text, Serialize(g));
+  EXPECT_OK(Parse(text));
 }
 
 TEST(VolgenTest, OptionsGoToTheRightXlatorInTheRightGraph) {
@@ -142,6 +145,38 @@ TEST(VolgenTest, Errors) {
   EXPECT_THAT(text.status().message(), ::testing::HasSubstr("did you mean"));
   v.options.erase("perfomance.cache-size");
   v.options["performance.cache-size"] = "1 MB";
+  EXPECT_THAT(BrickVolfile(v, v.subvols[0].bricks[0], BrickContext{}),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+// A record that bypassed the API (written to the store directly) with a backtick in any field
+// that reaches a volfile yields no volfile text at all, from any builder.
+TEST(VolgenTest, UnsafeRecordFieldsProduceNoVolfile) {
+  const std::string cmd = "`touch /tmp/gd2-volgen-pwned`";
+  std::vector<std::pair<std::string, std::function<void(Volume&)>>> plants = {
+      {"brick path", [&](Volume& v) { v.subvols[0].bricks[0].path = "/b/" + cmd; }},
+      {"brick host", [&](Volume& v) { v.subvols[0].bricks[0].host = cmd; }},
+      {"volume name", [&](Volume& v) { v.name = "v" + cmd; }},
+      {"volume id", [&](Volume& v) { v.id = cmd; }},
+      {"password", [&](Volume& v) { v.auth.password = cmd; }},
+      {"username", [&](Volume& v) { v.auth.username = cmd; }},
+      {"transport", [&](Volume& v) { v.transport = cmd; }},
+      {"volume keyword", [&](Volume& v) { v.name = "volume"; }},
+  };
+  for (const auto& [what, plant] : plants) {
+    Volume v = MakeVolume("v", 3, {.replica_count = 3});
+    plant(v);
+    EXPECT_THAT(FuseVolfile(v, ClientContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
+    EXPECT_THAT(ShdVolfile(v, ShdContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
+    // A brick's own volfile holds no host.
+    if (what == "brick host") continue;
+    EXPECT_THAT(BrickVolfile(v, v.subvols[0].bricks[0], BrickContext{}),
+                StatusIs(StatusCode::kInvalidArgument))
+        << what;
+  }
+  // An option value stored without validation: refused by option normalisation first.
+  Volume v = MakeVolume("v", 3, {.replica_count = 3});
+  v.options["auth.allow"] = cmd;
   EXPECT_THAT(BrickVolfile(v, v.subvols[0].bricks[0], BrickContext{}),
               StatusIs(StatusCode::kInvalidArgument));
 }
