@@ -25,8 +25,7 @@ Status RunLocalStep(const txn::StepRegistry& registry, const StepCall& call,
   try {
     return fn(ctx, call.args);
   } catch (const std::exception& e) {
-    return InvalidArgumentError("step rejected its arguments: step=" + call.step + ": " +
-                                e.what());
+    return txn::BadArgumentsError(call.step, e.what());
   }
 }
 

@@ -9,63 +9,53 @@
 #include "common/metrics.h"
 #include "common/uuid.h"
 #include "store/lock.h"
+#include "txn/quarantine.h"
+#include "txn/record.h"
 #include "store/session.h"
 
 namespace gd2::txn {
 namespace {
 
-nlohmann::json StepsJson(const std::vector<Step>& steps) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& s : steps) out.push_back({{"name", s.name}, {"args", s.args}, {"peers", s.peers}});
+constexpr char kBadArgumentsPrefix[] = "bad step arguments: ";
+
+std::vector<RecordStep> RecordSteps(const std::vector<Step>& steps) {
+  std::vector<RecordStep> out;
+  for (const auto& s : steps) out.push_back(RecordStep{s.name, s.args, s.peers});
+  return out;
+}
+
+std::vector<Step> StepsOf(const Record& r) {
+  std::vector<Step> out;
+  for (const auto& s : r.steps) out.push_back(Step{s.name, s.args, s.peers});
   return out;
 }
 
 // The progress record of a transaction: enough to undo it after a crash.
-std::string Record(const std::string& id, const std::string& initiator, const std::string& what,
-                   const std::vector<std::string>& locks, const std::vector<Step>& steps,
-                   size_t started) {
-  return nlohmann::json{{"id", id},
-                        {"initiator", initiator},
-                        {"description", what},
-                        {"locks", locks},
-                        {"steps", StepsJson(steps)},
-                        {"started", started}}
-      .dump();
-}
-
-// A progress record read back.
-struct ParsedRecord {
-  std::string id;
-  std::string initiator;
-  std::string description;
-  std::vector<std::string> locks;
-  std::vector<Step> steps;
-  size_t started = 0;
-  std::vector<std::string> undo_peers;  // set after a failed undo: only they have work left
-};
-
-StatusOr<ParsedRecord> ParseRecord(const std::string& text) {
-  nlohmann::json r = nlohmann::json::parse(text, nullptr, false);
-  if (!r.is_object()) return InvalidArgumentError("not a JSON object");
-  ParsedRecord out;
-  try {
-    out.id = r.value("id", "");
-    out.initiator = r.at("initiator").get<std::string>();
-    out.description = r.value("description", "");
-    if (r.contains("locks")) out.locks = r["locks"].get<std::vector<std::string>>();
-    for (const auto& s : r.at("steps")) {
-      out.steps.push_back(Step{s.at("name").get<std::string>(), s.at("args"),
-                               s.at("peers").get<std::vector<std::string>>()});
-    }
-    out.started = std::min<size_t>(r.value("started", out.steps.size()), out.steps.size());
-    if (r.contains("undo_peers")) out.undo_peers = r["undo_peers"].get<std::vector<std::string>>();
-  } catch (const std::exception& e) {
-    return InvalidArgumentError(e.what());
-  }
-  return out;
+std::string MakeRecord(const std::string& id, const std::string& initiator, const std::string& what,
+                       const std::vector<std::string>& locks, const std::vector<Step>& steps,
+                       size_t started, const std::vector<std::string>& undo_peers = {}) {
+  Record r;
+  r.id = id;
+  r.initiator = initiator;
+  r.description = what;
+  r.locks = locks;
+  r.steps = RecordSteps(steps);
+  r.started = started;
+  r.undo_peers = undo_peers;
+  return SerializeRecord(r);
 }
 
 }  // namespace
+
+Status BadArgumentsError(std::string_view step, std::string_view detail) {
+  return InvalidArgumentError(std::string(kBadArgumentsPrefix) + "step=" + std::string(step) + ": " +
+                              std::string(detail));
+}
+
+bool IsBadArguments(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument &&
+         s.message().find(kBadArgumentsPrefix) != std::string::npos;
+}
 
 void StepRegistry::Add(const std::string& name, StepFunc do_fn, StepFunc undo_fn) {
   if (steps_.count(name) != 0) {
@@ -98,11 +88,18 @@ Status Engine::RunStep(const std::string& peer, bool undo, StepContext& ctx, con
   if (e == nullptr) return InternalError("unknown transaction step: " + step.name);
   const StepFunc& fn = undo ? e->undo_fn : e->do_fn;
   if (!fn) return OkStatus();
-  return fn(ctx, step.args);
+  // Arguments may come from a record read back from the store: an exception from decoding them
+  // must not leave the engine (it would take the daemon down, again at every start).
+  try {
+    return fn(ctx, step.args);
+  } catch (const std::exception& ex) {
+    return BadArgumentsError(step.name, ex.what());
+  }
 }
 
 std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_t count,
-                                           StepContext& ctx, const std::string& only_peer) {
+                                           StepContext& ctx, const std::string& only_peer,
+                                           Status* bad) {
   std::vector<std::string> failed;
   for (size_t i = count; i-- > 0;) {
     const Step& step = steps[i];
@@ -116,6 +113,7 @@ std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_
         // The peer undoes its part itself when it is back (Recover).
         ctx.log.Error("step undo failed", {{"step", step.name}, {"peer", *p}, {"error", s}});
         failed.push_back(*p);
+        if (bad != nullptr && bad->ok() && IsBadArguments(s)) *bad = s;
       }
     }
   }
@@ -136,15 +134,33 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     if (!g.ok()) return g.status();
     guards.push_back(std::move(*g));
   }
+  auto release = [&guards] {
+    for (auto& g : guards) g.Release().IgnoreError();
+  };
+  if (txn.plan) {
+    // State is read and checked here, under the locks: nothing is recorded or run if it fails.
+    StatusOr<std::vector<Step>> planned = txn.plan();
+    if (!planned.ok()) {
+      release();
+      ctx.log.Info("transaction not started", {{"txn", txn.description}, {"error", planned.status()}});
+      return planned.status();
+    }
+    txn.steps = std::move(planned).value();
+  }
 
-  GD2_ASSIGN_OR_RETURN(std::string record_key, keys_.Txn(ctx.txn_id));
+  StatusOr<std::string> record_key_or = keys_.Txn(ctx.txn_id);
+  if (!record_key_or.ok()) {
+    release();
+    return record_key_or.status();
+  }
+  const std::string record_key = *record_key_or;
   size_t started = 0;
   Status failure;
   for (; started < txn.steps.size(); ++started) {
     const Step& step = txn.steps[started];
     // Record the intent before acting, so a crash mid-step is undone by recovery.
-    auto put = store_.Put(record_key, Record(ctx.txn_id, self_, txn.description, txn.locks,
-                                             txn.steps, started + 1));
+    auto put = store_.Put(record_key, MakeRecord(ctx.txn_id, self_, txn.description, txn.locks,
+                                                 txn.steps, started + 1));
     if (!put.ok()) {
       failure = put.status();
       break;
@@ -194,14 +210,14 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     if (unreached.empty()) {
       d = store_.Delete(record_key).status();
     } else {
-      nlohmann::json r = nlohmann::json::parse(
-          Record(ctx.txn_id, self_, txn.description, txn.locks, txn.steps, started));
-      r["undo_peers"] = unreached;
-      d = store_.Put(record_key, r.dump()).status();
+      // The peers named undo their part later: Recover at their start, TakeOver while they run.
+      d = store_.Put(record_key, MakeRecord(ctx.txn_id, self_, txn.description, txn.locks,
+                                            txn.steps, started, unreached))
+              .status();
     }
     if (!d.ok()) ctx.log.Warn("cannot update transaction record", {{"error", d}});
   }
-  for (auto& g : guards) g.Release().IgnoreError();
+  release();
 
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   metrics::Default()
@@ -223,7 +239,9 @@ StatusOr<int> Engine::RollBackEach(const log::Logger& log, std::string_view on_f
   for (const auto& kv : records) {
     auto r = ParseRecord(kv.value);
     if (!r.ok()) {
-      log.Error("corrupt transaction record", {{"key", kv.key}, {"error", r.status()}});
+      // Damaged or forged: set aside so that no pass reads it again.
+      auto q = Quarantine(store_, keys_, kv, "txn", r.status(), log);
+      if (!q.ok()) log.Error("cannot quarantine a bad transaction record", {{"key", kv.key}, {"error", q.status()}});
       continue;
     }
     GD2_ASSIGN_OR_RETURN(std::optional<Scope> scope, pick(*r));
@@ -242,7 +260,7 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
   // Another peer may be taking one over right now (its locks are busy); a store error leaves
   // it for the next start.
   return RollBackEach(log, "cannot roll back an unfinished transaction",
-                      [this](const ParsedRecord& r) -> StatusOr<std::optional<Scope>> {
+                      [this](const Record& r) -> StatusOr<std::optional<Scope>> {
                         if (r.initiator == self_ && r.undo_peers.empty()) return std::optional<Scope>(Scope::kAll);
                         bool my_part = std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) !=
                                        r.undo_peers.end();
@@ -253,7 +271,12 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
 
 StatusOr<int> Engine::TakeOver(const log::Logger& log) {
   return RollBackEach(log, "cannot take over a dead initiator's transaction",
-                      [this](const ParsedRecord& r) -> StatusOr<std::optional<Scope>> {
+                      [this](const Record& r) -> StatusOr<std::optional<Scope>> {
+                        // This peer's part of a failed transaction whose undo failed here: retry
+                        // it now rather than at the next start.
+                        if (std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) != r.undo_peers.end()) {
+                          return std::optional<Scope>(Scope::kSelf);
+                        }
                         if (!r.undo_peers.empty() || r.initiator == self_) return std::optional<Scope>();
                         // Only a dead initiator's: its liveness key (bound to its session
                         // lease, like its locks) is gone.
@@ -269,9 +292,10 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
   // holding them means nobody runs it any more; plus one per transaction, so that two peers
   // rolling back the same record take turns.
   const std::string& key = seen.key;
-  GD2_ASSIGN_OR_RETURN(ParsedRecord r, ParseRecord(seen.value));
+  GD2_ASSIGN_OR_RETURN(Record r, ParseRecord(seen.value));
   std::vector<store::LockGuard> guards;
-  if (scope == Scope::kAll) {
+  {
+    // kSelf too: the undo must not run beside a newer transaction on the same objects.
     std::vector<std::string> locks = r.locks;
     locks.push_back("txn." + r.id);
     std::sort(locks.begin(), locks.end());
@@ -297,9 +321,23 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     ctx.log.Warn("rolling back unfinished transaction",
                  {{"txn", r.description}, {"initiator", r.initiator}, {"steps_started", r.started},
                   {"scope", scope == Scope::kAll ? "all peers" : "this peer"}});
+    Status bad;
     std::vector<std::string> unreached =
-        UndoSteps(r.steps, r.started, ctx, scope == Scope::kAll ? "" : self_);
+        UndoSteps(StepsOf(r), r.started, ctx, scope == Scope::kAll ? "" : self_, &bad);
+    if (!bad.ok()) {
+      // A step refused the record's arguments: it is damaged or forged. Set it aside instead of
+      // keeping it for a retry that would fail the same way.
+      for (auto& g : guards) g.Release().IgnoreError();
+      // Set aside, not rolled back: not counted.
+      GD2_RETURN_IF_ERROR(Quarantine(store_, keys_, **again, "txn", bad, log).status());
+      return false;
+    }
     if (scope == Scope::kSelf) {
+      if (!unreached.empty()) {
+        // This peer's undo failed again: the record stays as it is for the next pass.
+        for (auto& g : guards) g.Release().IgnoreError();
+        return AbortedError("undo failed on this peer; kept for a retry: " + key);
+      }
       unreached = r.undo_peers;
       unreached.erase(std::remove(unreached.begin(), unreached.end(), self_), unreached.end());
     }

@@ -33,7 +33,17 @@ struct StepContext {
 };
 
 // A step action. Do and undo must be idempotent; undo must tolerate a do that stopped halfway.
+// Arguments come from the store or another peer: a step decodes and validates them (names,
+// paths, ids) as strictly as the API does before it touches anything, and answers
+// BadArgumentsError if they do not pass. An exception that escapes a step is turned into
+// BadArgumentsError by whoever runs it (Engine, peer_rpc::RunLocalStep).
 using StepFunc = std::function<Status(StepContext& ctx, const nlohmann::json& args)>;
+
+// kInvalidArgument "bad step arguments: step=<step>: <detail>": the step refused its arguments.
+// A transaction record carrying such a step is damaged or forged; it is quarantined, not retried.
+Status BadArgumentsError(std::string_view step, std::string_view detail);
+// True for a status made by BadArgumentsError (also after it crossed the peer RPC).
+bool IsBadArguments(const Status& s);
 
 class StepRegistry {
  public:
@@ -66,6 +76,11 @@ struct Txn {
   std::string description;          // "volume create v1", for logs
   std::vector<std::string> locks;   // lock names (key segments), taken in sorted order
   std::vector<Step> steps;
+  // If set, called once the locks are held and before anything is recorded or run: it reads the
+  // objects the transaction acts on again and checks their state under the locks, and returns
+  // the steps to run (replacing `steps`). An error ends the transaction with nothing done. State
+  // checked before the locks were taken must never decide a destructive step.
+  std::function<StatusOr<std::vector<Step>>()> plan;
   // Called after the last step; builds the commit (may read the store). A non-OK status undoes
   // the steps.
   std::function<StatusOr<Commit>()> commit;
@@ -97,8 +112,14 @@ class Engine {
 
   // Rolls back, on every peer, the unfinished transactions of initiators that are dead (their
   // liveness key is gone, so their locks are free): a crashed initiator that does not come back
-  // leaves nothing behind. Any peer may call it at any time; peers that race take turns on the
-  // transaction's locks and the loser finds nothing left. Returns how many were rolled back.
+  // leaves nothing behind. Also retries this peer's part of failed transactions whose undo
+  // failed here (undo_peers naming this peer), so those do not wait for a restart. Any peer may
+  // call it at any time; peers that race take turns on the transaction's locks and the loser
+  // finds nothing left. Returns how many were rolled back.
+  //
+  // Recover and TakeOver never stop on a bad record: one that does not parse, or whose step
+  // refuses its arguments (IsBadArguments), is moved to quarantine/ (txn/quarantine.h), logged
+  // with its key and counted in gd2_store_records_quarantined_total{kind="txn"}.
   StatusOr<int> TakeOver(const log::Logger& log);
 
   static constexpr std::chrono::milliseconds kLockTimeout{5000};
@@ -117,8 +138,9 @@ class Engine {
   // skipped. Returns how many were rolled back.
   template <typename Pick>
   StatusOr<int> RollBackEach(const log::Logger& log, std::string_view on_failure, Pick pick);
+  // `bad`, if given, is set to the first IsBadArguments status of an undo.
   std::vector<std::string> UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx,
-                                     const std::string& only_peer = "");
+                                     const std::string& only_peer = "", Status* bad = nullptr);
 
   store::Store& store_;
   store::Session& session_;

@@ -14,6 +14,7 @@
 #include "common/uuid.h"
 #include "plugins/peer/peer_store.h"
 #include "plugins/volume/plugin.h"
+#include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
 #include "volgen/options.h"
 #include "volgen/volgen.h"
@@ -21,7 +22,8 @@
 namespace gd2::plugins::volume {
 namespace {
 
-std::string LockName(const std::string& volume) { return "volume." + volume; }
+// Taken by every volume create (with the name's own lock): brick paths are claimed under it.
+constexpr char kBrickClaimLock[] = "volume-bricks";
 
 // Peers that host at least one brick of `v`, in brick order.
 std::vector<std::string> BrickPeers(const api::Volume& v) {
@@ -120,6 +122,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     }
   }
   GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
+  // A quick answer for the common case; checked again under the locks below.
   auto existing = GetVolume(*services_.store, services_.keys, req.name);
   if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
@@ -211,34 +214,43 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
       }
     }
   }
-  // A path belongs to one volume only, bricks do not nest, and no two bricks share a name.
-  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
-  std::vector<const api::Volume*> others;
-  for (const auto& other : all) others.push_back(&other.volume);
-  GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
-
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online, OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
-  GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
   auto flag = [&](const char* f) { return req.flags.count(f) != 0 && req.flags.at(f); };
   txn::Txn t;
   t.description = "volume create " + v.name;
-  t.locks = {LockName(v.name)};
-  for (const auto& peer : BrickPeers(v)) {
-    std::vector<std::string> paths;
-    for (const auto& sv : v.subvols) {
-      for (const auto& b : sv.bricks) {
-        if (b.peer_id == peer) paths.push_back(b.path);
-      }
+  // The name's lock, and one lock for every create: brick paths are claimed by whichever
+  // create holds it, so two creates cannot both pass the path-in-use check.
+  t.locks = {VolumeLockName(v.name), kBrickClaimLock};
+  t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
+    // Under the locks: nothing is prepared for a name or a path that is taken.
+    GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
+    for (const auto& other : all) {
+      if (other.volume.name == v.name) return AlreadyExistsError("volume already exists: " + v.name);
     }
-    t.steps.push_back(PerPeerStep("volume.prepare-bricks", peer,
-                                  {{"volume", v.name},
-                                   {"volume_id", v.id},
-                                   {"paths", paths},
-                                   {"create_dir", flag("create-brick-dir")},
-                                   {"reuse", flag("reuse-bricks")},
-                                   {"allow_root_dir", flag("allow-root-dir") || req.force},
-                                   {"allow_mount_as_brick", flag("allow-mount-as-brick") || req.force}}));
-  }
+    // A path belongs to one volume only, bricks do not nest, and no two bricks share a name.
+    std::vector<const api::Volume*> others;
+    for (const auto& other : all) others.push_back(&other.volume);
+    GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                         OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+    GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
+    std::vector<txn::Step> steps;
+    for (const auto& peer : BrickPeers(v)) {
+      BrickSetArgs a;
+      a.volume = v.name;
+      a.volume_id = v.id;
+      for (const auto& sv : v.subvols) {
+        for (const auto& b : sv.bricks) {
+          if (b.peer_id == peer) a.paths.push_back(b.path);
+        }
+      }
+      a.create_dir = flag("create-brick-dir");
+      a.reuse = flag("reuse-bricks");
+      a.allow_root_dir = flag("allow-root-dir") || req.force;
+      a.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
+      steps.push_back(PerPeerStep(kPrepareBricksStep, peer, EncodeBrickSetArgs(a)));
+    }
+    return steps;
+  };
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, 0)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume created", {{"volume", v.name}, {"volume_id", v.id}});
@@ -263,37 +275,48 @@ StatusOr<rest::Response> VolumePlugin::Info(rest::RequestContext& ctx) {
 
 StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
-  if (sv.volume.state == api::VolumeState::kStarted) {
-    return FailedPreconditionError("volume is started; stop it before deleting: " + name);
-  }
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                       OnlinePeers(*services_.store, services_.keys, BrickPeers(sv.volume)));
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   txn::Txn t;
   t.description = "volume delete " + name;
-  t.locks = {LockName(name)};
+  t.locks = {VolumeLockName(name)};
+  StoredVolume sv;
   std::vector<store::Op> pending;  // cleanup that offline peers do when they are back
-  for (const auto& peer : BrickPeers(sv.volume)) {
-    std::vector<std::string> paths;
-    std::string host;
-    for (const auto& s : sv.volume.subvols) {
-      for (const auto& b : s.bricks) {
-        if (b.peer_id == peer) {
-          paths.push_back(b.path);
-          host = b.host;
+  t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
+    // Read and checked under the lock: a start that got the lock first makes this a 409 before
+    // any brick is touched.
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    if (sv.volume.state == api::VolumeState::kStarted) {
+      return FailedPreconditionError("volume is started; stop it before deleting: " + name);
+    }
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                         OnlinePeers(*services_.store, services_.keys, BrickPeers(sv.volume)));
+    std::vector<txn::Step> steps;
+    pending.clear();
+    for (const auto& peer : BrickPeers(sv.volume)) {
+      BrickSetArgs a;
+      a.volume = name;
+      a.volume_id = sv.volume.id;
+      for (const auto& s : sv.volume.subvols) {
+        for (const auto& b : s.bricks) {
+          if (b.peer_id == peer) {
+            a.paths.push_back(b.path);
+            a.host = b.host;
+          }
         }
       }
+      a.allow_root_dir = true;
+      a.allow_mount_as_brick = true;
+      a.reuse = true;
+      if (online.count(peer) != 0) {
+        steps.push_back(PerPeerStep(kDeleteBricksStep, peer, EncodeBrickSetArgs(a)));
+      } else {
+        GD2_ASSIGN_OR_RETURN(std::string key, services_.keys.Pending(peer, "volume-delete." + name));
+        pending.push_back(store::Op::Put(key, EncodePendingWork(PendingWork{kDeleteBricksStep, a})));
+        ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
+      }
     }
-    nlohmann::json args = {{"volume", name}, {"volume_id", sv.volume.id}, {"paths", paths}, {"host", host},
-                           {"allow_root_dir", true}, {"allow_mount_as_brick", true}, {"reuse", true}};
-    if (online.count(peer) != 0) {
-      t.steps.push_back(PerPeerStep("volume.delete-bricks", peer, std::move(args)));
-    } else {
-      GD2_ASSIGN_OR_RETURN(std::string key, services_.keys.Pending(peer, "volume-delete." + name));
-      pending.push_back(store::Op::Put(key, nlohmann::json{{"step", "volume.delete-bricks"}, {"args", args}}.dump()));
-      ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
-    }
-  }
+    return steps;
+  };
   t.commit = [&]() -> StatusOr<txn::Commit> {
     GD2_ASSIGN_OR_RETURN(txn::Commit c, ToCommit(DeleteCommit(services_.keys, name, sv.mod_revision)));
     c.ops.insert(c.ops.end(), pending.begin(), pending.end());
@@ -307,23 +330,29 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
 StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_ASSIGN_OR_RETURN(api::VolStartReq req, api::DecodeJson<api::VolStartReq>(ctx.body));
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
-  if (sv.volume.state == api::VolumeState::kStarted && !req.force_start_bricks) {
-    return FailedPreconditionError("volume already started");
-  }
-  api::Volume v = sv.volume;
-  v.state = api::VolumeState::kStarted;
-  v.version++;
-  nlohmann::json vjson = api::VolumeToJson(v, api::JsonView::kStore);
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                       OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
-  GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   txn::Txn t;
   t.description = "volume start " + name;
-  t.locks = {LockName(name)};
-  for (const auto& peer : BrickPeers(v)) {
-    t.steps.push_back(PerPeerStep("volume.start-bricks", peer, {{"volume", vjson}}));
-  }
+  t.locks = {VolumeLockName(name)};
+  StoredVolume sv;
+  api::Volume v;
+  t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    if (sv.volume.state == api::VolumeState::kStarted && !req.force_start_bricks) {
+      return FailedPreconditionError("volume already started");
+    }
+    v = sv.volume;
+    v.state = api::VolumeState::kStarted;
+    v.version++;
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                         OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+    GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
+    std::vector<txn::Step> steps;
+    for (const auto& peer : BrickPeers(v)) {
+      steps.push_back(PerPeerStep(kStartBricksStep, peer, EncodeVolumeArgs(v)));
+    }
+    return steps;
+  };
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume started", {{"volume", name}});
@@ -333,27 +362,33 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
 StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_ASSIGN_OR_RETURN(api::VolStopReq req, api::DecodeJson<api::VolStopReq>(ctx.body));
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
-  if (sv.volume.state != api::VolumeState::kStarted && !req.force) {
-    return FailedPreconditionError("volume already stopped");
-  }
-  api::Volume v = sv.volume;
-  v.state = api::VolumeState::kStopped;
-  v.version++;
-  nlohmann::json vjson = api::VolumeToJson(sv.volume, api::JsonView::kStore);
-  GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                       OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   txn::Txn t;
   t.description = "volume stop " + name;
-  t.locks = {LockName(name)};
-  for (const auto& peer : BrickPeers(v)) {
-    // An offline peer stops its bricks when it is back (it reconciles with the stored state).
-    if (online.count(peer) == 0) {
-      ctx.log.Warn("peer offline, its bricks stop when it returns", {{"volume", name}, {"peer", peer}});
-      continue;
+  t.locks = {VolumeLockName(name)};
+  StoredVolume sv;
+  api::Volume v;
+  t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    if (sv.volume.state != api::VolumeState::kStarted && !req.force) {
+      return FailedPreconditionError("volume already stopped");
     }
-    t.steps.push_back(PerPeerStep("volume.stop-bricks", peer, {{"volume", vjson}}));
-  }
+    v = sv.volume;
+    v.state = api::VolumeState::kStopped;
+    v.version++;
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
+                         OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+    std::vector<txn::Step> steps;
+    for (const auto& peer : BrickPeers(v)) {
+      // An offline peer stops its bricks when it is back (it reconciles with the stored state).
+      if (online.count(peer) == 0) {
+        ctx.log.Warn("peer offline, its bricks stop when it returns", {{"volume", name}, {"peer", peer}});
+        continue;
+      }
+      steps.push_back(PerPeerStep(kStopBricksStep, peer, EncodeVolumeArgs(sv.volume)));
+    }
+    return steps;
+  };
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume stopped", {{"volume", name}});
@@ -371,10 +406,15 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
         auto key = services_.keys.BrickState(b.peer_id, b.path);
         auto kv = key.ok() ? services_.store->Get(*key) : StatusOr<std::optional<store::KeyValue>>(key.status());
         if (kv.ok() && kv->has_value() && v.state == api::VolumeState::kStarted) {
+          // Written by that peer, but read as input: a field of another type counts as absent.
           nlohmann::json j = nlohmann::json::parse((*kv)->value, nullptr, false);
+          auto number = [&j](const char* f) {
+            auto it = j.find(f);
+            return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+          };
           st.online = j.is_object();
-          st.pid = st.online ? j.value("pid", 0) : 0;
-          st.port = st.online ? j.value("port", 0) : 0;
+          st.pid = st.online ? static_cast<int>(number("pid")) : 0;
+          st.port = st.online ? static_cast<int>(number("port")) : 0;
         }
       } else {
         brick::BrickSpec spec = SpecFor(v, b, 0);
@@ -434,16 +474,23 @@ StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
 StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
                                                   const std::function<Status(api::Volume&)>& change,
                                                   const log::Logger& log) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, name));
-  api::Volume v = sv.volume;
-  GD2_RETURN_IF_ERROR(change(v));
-  v.version++;
-  GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   // Volfiles are generated on demand from the record, so the commit is the whole change; the
   // volume watch on every peer then sends FETCHSPEC to the processes using this volume.
   txn::Txn t;
   t.description = "volume options " + name;
-  t.locks = {LockName(name)};
+  t.locks = {VolumeLockName(name)};
+  StoredVolume sv;
+  api::Volume v;
+  t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
+    // The change applies to the record as it is under the lock.
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    v = sv.volume;
+    GD2_RETURN_IF_ERROR(change(v));
+    v.version++;
+    GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
+    return std::vector<txn::Step>{};
+  };
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), log));
   return v;

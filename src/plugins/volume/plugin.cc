@@ -3,7 +3,9 @@
 #include "common/log.h"
 #include "common/volfile_text.h"
 #include "plugins/volume/volume_store.h"
+#include "store/lock.h"
 #include "store/session.h"
+#include "txn/quarantine.h"
 #include "store/watcher.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
@@ -23,12 +25,10 @@ void VolumePlugin::Register(Registrar& r) {
       return (this->*fn)(ctx, args);
     };
   };
-  r.AddStep("volume.prepare-bricks", step(&VolumePlugin::PrepareBricks),
-            step(&VolumePlugin::UnprepareBricks));
-  r.AddStep("volume.start-bricks", step(&VolumePlugin::StartBricks), step(&VolumePlugin::StopBricks));
-  r.AddStep("volume.stop-bricks", step(&VolumePlugin::StopBricks), step(&VolumePlugin::StartBricks));
-  r.AddStep("volume.delete-bricks", step(&VolumePlugin::DeleteBricks),
-            step(&VolumePlugin::PrepareBricks));
+  r.AddStep(kPrepareBricksStep, step(&VolumePlugin::PrepareBricks), step(&VolumePlugin::UnprepareBricks));
+  r.AddStep(kStartBricksStep, step(&VolumePlugin::StartBricks), step(&VolumePlugin::UndoStartBricks));
+  r.AddStep(kStopBricksStep, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks));
+  r.AddStep(kDeleteBricksStep, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks));
 
   using rest::Method;
   auto h = [this](StatusOr<rest::Response> (VolumePlugin::*fn)(rest::RequestContext&)) {
@@ -102,6 +102,7 @@ Status VolumePlugin::Start() {
       prefix, 0,
       [this, prefix, rpc](const std::vector<store::WatchEvent>& events) {
         for (const auto& e : events) {
+          if (e.kv.key.size() <= prefix.size()) continue;
           std::string name = e.kv.key.substr(prefix.size());
           if (e.type == store::WatchEvent::Type::kPut) {
             auto v = api::ParseVolume(e.kv.value);
@@ -166,34 +167,118 @@ void VolumePlugin::Reconcile() {
   // Work left for this peer while it was offline (bricks of volumes deleted meanwhile).
   if (auto prefix = services_.keys.PendingPrefix(services_.peer_id); prefix.ok()) {
     auto pending = services_.store->List(*prefix);
-    for (const auto& kv : pending.ok() ? *pending : std::vector<store::KeyValue>{}) {
-      nlohmann::json j = nlohmann::json::parse(kv.value, nullptr, false);
-      if (j.is_object() && j.value("step", "") == "volume.delete-bricks" && j.contains("args")) {
-        txn::StepContext ctx;
-        ctx.log = log::Root();
-        Status s = DeleteBricks(ctx, j["args"]);
-        log::Root().Info("deferred brick cleanup", {{"key", kv.key}, {"result", s}});
-      }
-      services_.store->Delete(kv.key).status().IgnoreError();
-    }
+    if (!pending.ok()) log::Root().Error("cannot list pending work", {{"error", pending.status()}});
+    for (const auto& kv : pending.ok() ? *pending : std::vector<store::KeyValue>{}) RunPendingWork(kv);
   }
-  auto vols = ListVolumes(*services_.store, services_.keys);
-  if (!vols.ok()) {
-    log::Root().Error("cannot reconcile bricks", {{"error", vols.status()}});
+  auto kvs = services_.store->List(services_.keys.VolumesPrefix());
+  if (!kvs.ok()) {
+    log::Root().Error("cannot reconcile bricks", {{"error", kvs.status()}});
     return;
   }
-  for (const auto& sv : *vols) {
-    const api::Volume& v = sv.volume;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cache_[v.name] = v;
+  const std::string prefix = services_.keys.VolumesPrefix();
+  for (const auto& kv : *kvs) ReconcileVolume(kv.key.substr(prefix.size()));
+}
+
+namespace {
+
+// The volume's cluster lock, so that what is read is still true while this peer acts on it.
+StatusOr<store::LockGuard> VolumeLock(Services& services, const std::string& volume) {
+  return store::Lock::Acquire(*services.store, *services.session, services.keys, VolumeLockName(volume),
+                              std::chrono::seconds(5));
+}
+
+}  // namespace
+
+void VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
+  auto work = DecodePendingWork(kv.value, services_.workdir);
+  if (!work.ok()) {
+    // Damaged or forged: set aside, never acted on, never read again.
+    auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending", work.status(), log::Root());
+    if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
+    return;
+  }
+  BrickSetArgs a = work->args;
+  auto guard = VolumeLock(services_, a.volume);
+  if (!guard.ok()) {
+    log::Root().Warn("pending work postponed: volume busy", {{"key", kv.key}, {"error", guard.status()}});
+    return;
+  }
+  txn::StepContext ctx;
+  ctx.log = log::Root().With({{"key", kv.key}});
+  Status result;
+  auto stored = GetVolume(*services_.store, services_.keys, a.volume);
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) {
+    result = stored.status();
+  } else if (stored.ok() && stored->volume.id == a.volume_id) {
+    // The volume it claims was deleted is in the store: not a delete's leftover.
+    guard->Release().IgnoreError();
+    auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending",
+                             txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume + " still exists"),
+                             log::Root());
+    if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
+    return;
+  } else if (stored.ok()) {
+    // A new volume of the same name since: its bricks and processes are left alone.
+    std::vector<std::string> keep;
+    for (const auto& p : a.paths) {
+      bool used = false;
+      for (const auto& sv : stored->volume.subvols) {
+        for (const auto& b : sv.bricks) used = used || (b.peer_id == services_.peer_id && b.path == p);
+      }
+      if (!used) keep.push_back(p);
     }
-    Status s = v.state == api::VolumeState::kStarted ? StartLocalBricks(v, log::Root())
-                                                     : StopLocalBricks(v, log::Root());
-    if (!s.ok()) {
-      log::Root().Error("brick reconcile failed", {{"volume", v.name}, {"error", s}});
+    a.paths = keep;
+    api::Volume old;
+    old.name = a.volume;
+    old.id = a.volume_id;
+    api::Subvol sv;
+    for (const auto& p : a.paths) sv.bricks.push_back(api::Brick{"", services_.peer_id, a.host.empty() ? services_.client_host : a.host, p});
+    old.subvols.push_back(sv);
+    result = StopLocalBricks(old, ctx.log);
+    if (result.ok()) result = UnprepareLocal(ctx, a, /*keep_workdir=*/true);
+  } else {
+    result = DeleteLocalBricks(ctx, a);
+  }
+  if (stored.ok() || stored.status().code() == StatusCode::kNotFound) {
+    auto t = services_.store->Txn({store::Compare::ModRevisionEquals(kv.key, kv.mod_revision)},
+                                  {store::Op::Delete(kv.key)}, {});
+    if (!t.ok()) ctx.log.Warn("cannot delete pending record", {{"error", t.status()}});
+  }
+  guard->Release().IgnoreError();
+  log::Root().Info("deferred brick cleanup", {{"key", kv.key}, {"result", result}});
+}
+
+void VolumePlugin::ReconcileVolume(const std::string& name) {
+  if (!api::ValidateVolumeName(name).ok()) {
+    log::Root().Error("volume record with an invalid name skipped", {{"volume", name.substr(0, 64)}});
+    return;
+  }
+  auto guard = VolumeLock(services_, name);
+  if (!guard.ok()) {
+    // A transaction holds it: it brings the processes to the state it commits.
+    log::Root().Warn("volume busy, not reconciled", {{"volume", name}, {"error", guard.status()}});
+    return;
+  }
+  auto stored = GetVolume(*services_.store, services_.keys, name);
+  Status s;
+  if (!stored.ok()) {
+    if (stored.status().code() != StatusCode::kNotFound) s = stored.status();
+  } else {
+    // A stored record is input too: only a valid one reaches processes.
+    auto v = DecodeVolumeArgs("reconcile", EncodeVolumeArgs(stored->volume), services_.workdir);
+    if (!v.ok() || v->name != name) {
+      s = v.ok() ? InvalidArgumentError("volume record name differs from its key") : v.status();
+    } else {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        cache_[v->name] = *v;
+      }
+      s = v->state == api::VolumeState::kStarted ? StartLocalBricks(*v, log::Root())
+                                                 : StopLocalBricks(*v, log::Root());
     }
   }
+  guard->Release().IgnoreError();
+  if (!s.ok()) log::Root().Error("brick reconcile failed", {{"volume", name}, {"error", s}});
 }
 
 void VolumePlugin::Stop() {

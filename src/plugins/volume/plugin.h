@@ -15,6 +15,8 @@
 #include "brick/port_allocator.h"
 #include "brick/supervisor.h"
 #include "plugins/plugin.h"
+#include "plugins/volume/step_args.h"
+#include "store/store.h"
 #include "sunrpc/volfile_provider.h"
 
 namespace gd2::store {
@@ -47,6 +49,20 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   Status StartBricks(txn::StepContext& ctx, const nlohmann::json& args);
   Status StopBricks(txn::StepContext& ctx, const nlohmann::json& args);
   Status DeleteBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  // Undo actions: each first checks in the store that the transaction it undoes did not commit
+  // (a record claiming otherwise is refused as bad arguments and quarantined).
+  Status UndoStartBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status UndoStopBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status UndoDeleteBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  // Removes what PrepareBrick set on roots carrying a.volume_id, and the volume's workdir
+  // directory unless `keep_workdir`.
+  Status UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir);
+  // Stops this peer's processes of the bricks in `a` and unprepares them.
+  Status DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a);
+  // Runs pending/ work for this peer under the volume's lock (see Reconcile).
+  void RunPendingWork(const store::KeyValue& kv);
+  // One stored volume applied to this peer's processes, under the volume's lock.
+  void ReconcileVolume(const std::string& name);
 
   // Handlers.
   StatusOr<rest::Response> Create(rest::RequestContext& ctx);

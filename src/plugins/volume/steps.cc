@@ -5,6 +5,8 @@
 #include "brick/prepare.h"
 #include "common/files.h"
 #include "plugins/volume/plugin.h"
+#include "plugins/volume/step_args.h"
+#include "plugins/volume/volume_store.h"
 #include "sunrpc/portmap.h"
 #include "volgen/volgen.h"
 
@@ -13,11 +15,6 @@ namespace {
 
 constexpr auto kBrickStartTimeout = std::chrono::seconds(30);
 constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
-
-StatusOr<api::Volume> VolumeArg(const nlohmann::json& args) {
-  if (!args.contains("volume")) return InvalidArgumentError("step args have no volume");
-  return api::VolumeFromJson(args["volume"]);
-}
 
 }  // namespace
 
@@ -46,35 +43,53 @@ brick::BrickSpec VolumePlugin::ShdSpecFor(const api::Volume& v) const {
 }
 
 Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  std::string volume_id = args.value("volume_id", "");
+  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kPrepareBricksStep, args, services_.workdir));
   brick::PrepareOptions po;
-  po.create_dir = args.value("create_dir", false);
-  po.reuse = args.value("reuse", false);
-  po.allow_root_dir = args.value("allow_root_dir", false);
-  po.allow_mount_as_brick = args.value("allow_mount_as_brick", false);
-  GD2_RETURN_IF_ERROR(MakeDirs(services_.workdir + "/vols/" + args.value("volume", "")));
-  for (const auto& p : args.value("paths", std::vector<std::string>{})) {
-    GD2_RETURN_IF_ERROR(brick::PrepareBrick(p, volume_id, po));
+  po.create_dir = a.create_dir;
+  po.reuse = a.reuse;
+  po.allow_root_dir = a.allow_root_dir;
+  po.allow_mount_as_brick = a.allow_mount_as_brick;
+  GD2_ASSIGN_OR_RETURN(std::string dir, VolumeWorkDir(services_.workdir, a.volume));
+  GD2_RETURN_IF_ERROR(MakeDirs(dir));
+  for (const auto& p : a.paths) {
+    GD2_RETURN_IF_ERROR(brick::PrepareBrick(p, a.volume_id, po));
     ctx.log.Debug("brick prepared", {{"path", p}});
   }
   return OkStatus();
 }
 
 Status VolumePlugin::UnprepareBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  std::string volume_id = args.value("volume_id", "");
+  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kPrepareBricksStep, args, services_.workdir));
+  // The undo of a create that did not commit: a volume of this id in the store means the record
+  // is not what it claims (a committed create leaves no record to undo).
+  auto stored = GetVolume(*services_.store, services_.keys, a.volume);
+  if (stored.ok() && stored->volume.id == a.volume_id) {
+    return txn::BadArgumentsError(kPrepareBricksStep,
+                                  "volume " + a.volume + " exists with this id; refusing to undo its creation");
+  }
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  // Another volume of the same name (created since) keeps its directory.
+  return UnprepareLocal(ctx, a, /*keep_workdir=*/stored.ok());
+}
+
+Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir) {
   brick::UnprepareOptions uo;
   uo.remove_internal_dir = true;
-  uo.remove_dir_if_empty = args.value("create_dir", false);
+  uo.remove_dir_if_empty = a.create_dir;
   Status first;
-  for (const auto& p : args.value("paths", std::vector<std::string>{})) {
-    Status s = brick::UnprepareBrick(p, volume_id, uo);
+  for (const auto& p : a.paths) {
+    // Only a root carrying this volume's id is touched (UnprepareBrick checks it).
+    Status s = brick::UnprepareBrick(p, a.volume_id, uo);
     if (!s.ok()) {
       ctx.log.Warn("brick cleanup failed", {{"path", p}, {"error", s}});
       if (first.ok()) first = s;
     }
   }
-  std::error_code ec;
-  std::filesystem::remove_all(services_.workdir + "/vols/" + args.value("volume", ""), ec);
+  if (!keep_workdir) {
+    GD2_ASSIGN_OR_RETURN(std::string dir, VolumeWorkDir(services_.workdir, a.volume));
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
   return first;
 }
 
@@ -164,25 +179,68 @@ Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& lo
 }
 
 Status VolumePlugin::StartBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(api::Volume v, VolumeArg(args));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStartBricksStep, args, services_.workdir));
   return StartLocalBricks(v, ctx.log);
 }
 
 Status VolumePlugin::StopBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(api::Volume v, VolumeArg(args));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStopBricksStep, args, services_.workdir));
   return StopLocalBricks(v, ctx.log);
 }
 
+Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const nlohmann::json& args) {
+  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStartBricksStep, args, services_.workdir));
+  auto stored = GetVolume(*services_.store, services_.keys, v.name);
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  // Only the bricks of the volume this start was for, and not while the store says it is
+  // started (a forced start of a started volume, or a record that is not what it claims).
+  if (stored.ok() && stored->volume.id != v.id) return OkStatus();
+  if (stored.ok() && stored->volume.state == api::VolumeState::kStarted) {
+    ctx.log.Info("volume is started in the store; its bricks stay", {{"volume", v.name}});
+    return OkStatus();
+  }
+  return StopLocalBricks(v, ctx.log);
+}
+
+Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const nlohmann::json& args) {
+  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStopBricksStep, args, services_.workdir));
+  // Bricks come back only as the store has the volume: started, with this id.
+  auto stored = GetVolume(*services_.store, services_.keys, v.name);
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  if (!stored.ok() || stored->volume.id != v.id || stored->volume.state != api::VolumeState::kStarted) {
+    ctx.log.Info("volume is not started in the store; its bricks stay stopped", {{"volume", v.name}});
+    return OkStatus();
+  }
+  return StartLocalBricks(stored->volume, ctx.log);
+}
+
+Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const nlohmann::json& args) {
+  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kDeleteBricksStep, args, services_.workdir));
+  // The undo of a delete that did not commit: the volume must still be in the store.
+  auto stored = GetVolume(*services_.store, services_.keys, a.volume);
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  if (!stored.ok() || stored->volume.id != a.volume_id) {
+    return txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume +
+                                                         " with this id is not in the store; refusing to undo its delete");
+  }
+  return PrepareBricks(ctx, args);
+}
+
 Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const nlohmann::json& args) {
+  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kDeleteBricksStep, args, services_.workdir));
+  return DeleteLocalBricks(ctx, a);
+}
+
+Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   // Bricks of a volume stopped while this peer was down may still run here: stop them first.
   api::Volume v;
-  v.name = args.value("volume", "");
-  v.id = args.value("volume_id", "");
+  v.name = a.volume;
+  v.id = a.volume_id;
   api::Subvol sv;
-  for (const auto& p : args.value("paths", std::vector<std::string>{})) {
+  for (const auto& p : a.paths) {
     api::Brick b;
     b.peer_id = services_.peer_id;
-    b.host = args.value("host", services_.client_host);
+    b.host = a.host.empty() ? services_.client_host : a.host;
     b.path = p;
     sv.bricks.push_back(b);
   }
@@ -195,7 +253,7 @@ Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const nlohmann::json& a
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);
   }
-  return UnprepareBricks(ctx, args);
+  return UnprepareLocal(ctx, a, /*keep_workdir=*/false);
 }
 
 }  // namespace gd2::plugins::volume

@@ -19,7 +19,9 @@
 #include "store/store.h"
 #include "support/etcd_process.h"
 #include "support/status_matchers.h"
+#include "common/metrics.h"
 #include "txn/engine.h"
+#include "txn/quarantine.h"
 
 namespace gd2::peer_rpc {
 namespace {
@@ -30,6 +32,11 @@ using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
 constexpr char kSecret[] = "engine-test-secret";
+// Peer ids are UUIDs: transaction records naming anything else are refused.
+const std::string kPeerA = "aaaaaaaa-0000-4000-8000-000000000001";
+const std::string kPeerB = "bbbbbbbb-0000-4000-8000-000000000002";
+const std::string kPeerX = "cccccccc-0000-4000-8000-000000000003";
+const std::string kPeerY = "dddddddd-0000-4000-8000-000000000004";
 
 // What each step did on one peer, in order: "do:<name>" / "undo:<name>", plus the txn ids seen.
 class Journal {
@@ -54,7 +61,22 @@ class Journal {
   std::vector<std::string> txn_ids_;
 };
 
-void AddSteps(txn::StepRegistry& registry, Journal& journal) {
+void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_left) {
+  // Its undo fails while *undo_failures_left > 0 (a brick that cannot be cleaned up yet).
+  registry.Add(
+      "test.flaky-undo",
+      [&journal](txn::StepContext& ctx, const nlohmann::json&) {
+        journal.Add("do:flaky", ctx.txn_id);
+        return OkStatus();
+      },
+      [&journal, undo_failures_left](txn::StepContext& ctx, const nlohmann::json&) {
+        if (*undo_failures_left > 0) {
+          --*undo_failures_left;
+          return InternalError("cannot clean up yet");
+        }
+        journal.Add("undo:flaky", ctx.txn_id);
+        return OkStatus();
+      });
   registry.Add(
       "test.record",
       [&journal](txn::StepContext& ctx, const nlohmann::json& args) {
@@ -84,7 +106,7 @@ class RegistryHandler : public Handler {
     return FailedPreconditionError("peer already belongs to a cluster");
   }
   Status Leave(const LeaveCall&) override { return OkStatus(); }
-  PeerIdentity Identity() override { return {"peer-b", "cluster"}; }
+  PeerIdentity Identity() override { return {kPeerB, "cluster"}; }
 
  private:
   const txn::StepRegistry& registry_;
@@ -105,8 +127,8 @@ class RemoteEngineTest : public ::testing::Test {
     session_ = std::make_unique<store::Session>(*store_, store::SessionOptions{});
     ASSERT_OK(session_->Start());
 
-    AddSteps(registry_a_, journal_a_);
-    AddSteps(registry_b_, journal_b_);
+    AddSteps(registry_a_, journal_a_, &undo_failures_a_);
+    AddSteps(registry_b_, journal_b_, &undo_failures_b_);
 
     ServerOptions o;
     o.host = "127.0.0.1";
@@ -123,11 +145,11 @@ class RemoteEngineTest : public ::testing::Test {
     runner_ = std::make_unique<RemoteStepRunner>(
         *client_,
         [this](const std::string& peer_id) -> StatusOr<std::string> {
-          if (peer_id == "peer-b") return address_b_;
+          if (peer_id == kPeerB) return address_b_;
           return NotFoundError("peer not found: peer_id=" + peer_id);
         },
-        "peer-a", 10s);
-    engine_ = std::make_unique<txn::Engine>(*store_, *session_, keys_, registry_a_, "peer-a",
+        kPeerA, 10s);
+    engine_ = std::make_unique<txn::Engine>(*store_, *session_, keys_, registry_a_, kPeerA,
                                             runner_.get());
   }
 
@@ -150,6 +172,8 @@ class RemoteEngineTest : public ::testing::Test {
   std::unique_ptr<store::Session> session_;
   Journal journal_a_;
   Journal journal_b_;
+  int undo_failures_a_ = 0;
+  int undo_failures_b_ = 0;
   txn::StepRegistry registry_a_;
   txn::StepRegistry registry_b_;
   RegistryHandler handler_b_{registry_b_};
@@ -164,7 +188,7 @@ TEST_F(RemoteEngineTest, StepsRunOnBothPeersWithTheSameTxnId) {
   txn::Txn t;
   t.description = "two peers";
   t.locks = {"vol-1"};
-  t.steps = {Record("s1", {"peer-a", "peer-b"})};
+  t.steps = {Record("s1", {kPeerA, kPeerB})};
   ASSERT_OK(engine_->Run(std::move(t), log::Root()));
   EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1"));
   EXPECT_THAT(journal_b_.entries(), ElementsAre("do:s1"));
@@ -175,7 +199,7 @@ TEST_F(RemoteEngineTest, StepsRunOnBothPeersWithTheSameTxnId) {
 TEST_F(RemoteEngineTest, LocalFailureUndoesTheRemoteStep) {
   txn::Txn t;
   t.description = "remote then failing local";
-  t.steps = {Record("s1", {"peer-b"}), Fail({"peer-a"})};
+  t.steps = {Record("s1", {kPeerB}), Fail({kPeerA})};
   Status s = engine_->Run(std::move(t), log::Root());
   EXPECT_THAT(s, StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(journal_b_.entries(), ElementsAre("do:s1", "undo:s1"));
@@ -187,10 +211,10 @@ TEST_F(RemoteEngineTest, LocalFailureUndoesTheRemoteStep) {
 TEST_F(RemoteEngineTest, RemoteFailureKeepsItsCodeAndUndoesLocalWork) {
   txn::Txn t;
   t.description = "local then failing remote";
-  t.steps = {Record("s1", {"peer-a"}), Fail({"peer-b"})};
+  t.steps = {Record("s1", {kPeerA}), Fail({kPeerB})};
   Status s = engine_->Run(std::move(t), log::Root());
   EXPECT_THAT(s, StatusIs(StatusCode::kNotFound));
-  EXPECT_THAT(s.message(), HasSubstr("failed on peer peer-b"));
+  EXPECT_THAT(s.message(), HasSubstr("failed on peer " + kPeerB));
   EXPECT_THAT(s.message(), HasSubstr("brick path missing: path=/b1"));
   EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "undo:s1"));
 }
@@ -199,7 +223,7 @@ TEST_F(RemoteEngineTest, UnreachablePeerFailsTheTransaction) {
   server_b_->Stop();
   txn::Txn t;
   t.description = "peer b down";
-  t.steps = {Record("s1", {"peer-a"}), Record("s2", {"peer-b"})};
+  t.steps = {Record("s1", {kPeerA}), Record("s2", {kPeerB})};
   Status s = engine_->Run(std::move(t), log::Root());
   EXPECT_THAT(s, StatusIs(StatusCode::kUnavailable));
   EXPECT_THAT(s.message(), HasSubstr("peer unreachable"));
@@ -209,7 +233,7 @@ TEST_F(RemoteEngineTest, UnreachablePeerFailsTheTransaction) {
 
 TEST_F(RemoteEngineTest, TakeOverRollsBackOnlyDeadInitiatorsTransactions) {
   // Progress records as initiators leave them when they crash after their first step: one of
-  // "peer-x", which is dead (no liveness key), one of "peer-y", which is alive.
+  // peer X, which is dead (no liveness key), one of peer Y, which is alive.
   auto record = [](const std::string& id, const std::string& initiator) {
     return nlohmann::json{{"id", id},
                           {"initiator", initiator},
@@ -217,15 +241,15 @@ TEST_F(RemoteEngineTest, TakeOverRollsBackOnlyDeadInitiatorsTransactions) {
                           {"locks", {"volume.v-" + id}},
                           {"steps", {{{"name", "test.record"},
                                       {"args", {{"name", id}}},
-                                      {"peers", {"peer-a", "peer-b"}}}}},
+                                      {"peers", {kPeerA, kPeerB}}}}},
                           {"started", 1}}
         .dump();
   };
   ASSERT_OK_AND_ASSIGN(std::string dead_key, keys_.Txn("dead1"));
   ASSERT_OK_AND_ASSIGN(std::string live_key, keys_.Txn("live1"));
-  ASSERT_OK(store_->Put(dead_key, record("dead1", "peer-x")).status());
-  ASSERT_OK(store_->Put(live_key, record("live1", "peer-y")).status());
-  ASSERT_OK_AND_ASSIGN(std::string alive_y, keys_.Alive("peer-y"));
+  ASSERT_OK(store_->Put(dead_key, record("dead1", kPeerX)).status());
+  ASSERT_OK(store_->Put(live_key, record("live1", kPeerY)).status());
+  ASSERT_OK_AND_ASSIGN(std::string alive_y, keys_.Alive(kPeerY));
   ASSERT_OK(store_->Put(alive_y, "{}", session_->lease_id()).status());
 
   ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
@@ -249,11 +273,11 @@ TEST_F(RemoteEngineTest, TakeOverWaitsWhileTheTransactionsLocksAreHeld) {
   // left alone until the lock is free.
   ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn("held1"));
   ASSERT_OK(store_->Put(key, nlohmann::json{{"id", "held1"},
-                                            {"initiator", "peer-x"},
+                                            {"initiator", kPeerX},
                                             {"locks", {"volume.held"}},
                                             {"steps", {{{"name", "test.record"},
                                                         {"args", {{"name", "held1"}}},
-                                                        {"peers", {"peer-a"}}}}},
+                                                        {"peers", {kPeerA}}}}},
                                             {"started", 1}}
                                  .dump())
                 .status());
@@ -269,6 +293,141 @@ TEST_F(RemoteEngineTest, TakeOverWaitsWhileTheTransactionsLocksAreHeld) {
   EXPECT_EQ(later, 1);
   EXPECT_THAT(journal_a_.entries(), ElementsAre("undo:held1"));
   other.Stop();
+}
+
+TEST_F(RemoteEngineTest, AStepArgumentOfTheWrongTypeIsRefusedNotThrown) {
+  // test.record reads args["name"] with json::get<std::string>: a number throws inside it.
+  for (const std::string& peer : {kPeerA, kPeerB}) {
+    txn::Txn t;
+    t.description = "wrong type on " + peer;
+    t.steps = {txn::Step{"test.record", {{"name", 42}}, {peer}}};
+    Status s = engine_->Run(std::move(t), log::Root());
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_TRUE(txn::IsBadArguments(s)) << s.ToString();
+  }
+}
+
+TEST_F(RemoteEngineTest, PlanRunsUnderTheLocksAndItsErrorRunsNothing) {
+  store::Session other(*store_, store::SessionOptions{});
+  ASSERT_OK(other.Start());
+  txn::Txn t;
+  t.description = "planned";
+  t.locks = {"volume.planned"};
+  bool lock_was_held = false;
+  t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
+    auto g = store::Lock::Acquire(*store_, other, keys_, "volume.planned", 200ms);
+    lock_was_held = !g.ok();
+    if (g.ok()) g->Release().IgnoreError();
+    return FailedPreconditionError("volume already started");
+  };
+  t.steps = {Record("never", {kPeerA})};
+  Status s = engine_->Run(std::move(t), log::Root());
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(lock_was_held);
+  EXPECT_TRUE(journal_a_.entries().empty());
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> records, store_->List(keys_.TxnPrefix()));
+  EXPECT_TRUE(records.empty());
+  // The lock was released.
+  ASSERT_OK_AND_ASSIGN(store::LockGuard g, store::Lock::Acquire(*store_, other, keys_, "volume.planned", 2s));
+  ASSERT_OK(g.Release());
+
+  // A plan's steps replace the ones given.
+  txn::Txn u;
+  u.locks = {"volume.planned"};
+  u.plan = [] { return StatusOr<std::vector<txn::Step>>(std::vector<txn::Step>{Record("planned", {kPeerA})}); };
+  ASSERT_OK(engine_->Run(std::move(u), log::Root()));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:planned"));
+  other.Stop();
+}
+
+TEST_F(RemoteEngineTest, AFailedLocalUndoIsRetriedByTheNextTakeOverPass) {
+  undo_failures_a_ = 1;
+  txn::Txn t;
+  t.description = "undo fails once";
+  t.locks = {"volume.flaky"};
+  t.steps = {txn::Step{"test.flaky-undo", nlohmann::json::object(), {kPeerA}}, Fail({kPeerA})};
+  EXPECT_THAT(engine_->Run(std::move(t), log::Root()), StatusIs(StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> left, store_->List(keys_.TxnPrefix()));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_THAT(left[0].value, HasSubstr(kPeerA));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:flaky"));
+  // While the daemon runs (no restart): the periodic pass undoes this peer's part.
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:flaky", "undo:flaky"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> after, store_->List(keys_.TxnPrefix()));
+  EXPECT_TRUE(after.empty());
+}
+
+TEST_F(RemoteEngineTest, AnUndoThatKeepsFailingStaysForTheNextPass) {
+  undo_failures_a_ = 2;  // the transaction's own undo and the first pass fail
+  txn::Txn t;
+  t.steps = {txn::Step{"test.flaky-undo", nlohmann::json::object(), {kPeerA}}, Fail({kPeerA})};
+  EXPECT_FALSE(engine_->Run(std::move(t), log::Root()).ok());
+  ASSERT_OK_AND_ASSIGN(int first, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(first, 0);
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> kept, store_->List(keys_.TxnPrefix()));
+  ASSERT_EQ(kept.size(), 1u);  // still there, still naming this peer
+  EXPECT_THAT(kept[0].value, HasSubstr("undo_peers"));
+  ASSERT_OK_AND_ASSIGN(int second, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(second, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:flaky", "undo:flaky"));
+}
+
+TEST_F(RemoteEngineTest, BadRecordsAreQuarantinedAndNeverStopAPass) {
+  auto& counter = metrics::Default().GetCounter("gd2_store_records_quarantined_total",
+                                                "store records set aside because their content is invalid",
+                                                {{"kind", "txn"}});
+  double before = counter.value();
+  auto step = [](nlohmann::json args, std::vector<std::string> peers) {
+    return nlohmann::json{{"name", "test.record"}, {"args", std::move(args)}, {"peers", std::move(peers)}};
+  };
+  std::map<std::string, std::string> bad = {
+      {"notjson", "{not json"},
+      {"array", "[1,2]"},
+      {"initiatortype", nlohmann::json{{"id", "x"}, {"initiator", 5}, {"steps", nlohmann::json::array()}}.dump()},
+      {"peertraversal",
+       nlohmann::json{{"id", "y"}, {"initiator", kPeerX}, {"steps", {step({{"name", "a"}}, {"../../victim"})}}}.dump()},
+      {"startedtype",
+       nlohmann::json{{"id", "z"}, {"initiator", kPeerX}, {"started", "1"}, {"steps", {step({{"name", "a"}}, {kPeerA})}}}
+           .dump()},
+      // Parses, but the step refuses its argument (a number): found when undoing it.
+      {"argtype",
+       nlohmann::json{{"id", "w"}, {"initiator", kPeerX}, {"started", 1}, {"steps", {step({{"name", 7}}, {kPeerA})}}}
+           .dump()},
+  };
+  for (const auto& [id, value] : bad) {
+    ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn(id));
+    ASSERT_OK(store_->Put(key, value).status());
+  }
+  // A good dead initiator's record beside them is still rolled back.
+  ASSERT_OK_AND_ASSIGN(std::string good_key, keys_.Txn("good"));
+  ASSERT_OK(store_->Put(good_key, nlohmann::json{{"id", "good"},
+                                                 {"initiator", kPeerX},
+                                                 {"started", 1},
+                                                 {"steps", {step({{"name", "good"}}, {kPeerA})}}}
+                                      .dump())
+                .status());
+  ASSERT_OK(engine_->Recover(log::Root()).status());
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("undo:good"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> left, store_->List(keys_.TxnPrefix()));
+  EXPECT_TRUE(left.empty());
+  for (const auto& [id, value] : bad) {
+    ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn(id));
+    ASSERT_OK_AND_ASSIGN(std::string qkey, txn::QuarantineKey(keys_, key));
+    ASSERT_OK_AND_ASSIGN(std::optional<store::KeyValue> q, store_->Get(qkey));
+    ASSERT_TRUE(q.has_value()) << id;
+    nlohmann::json j = nlohmann::json::parse(q->value);
+    EXPECT_EQ(j["key"], key);
+    EXPECT_EQ(j["value"], value);
+  }
+  EXPECT_EQ(counter.value() - before, static_cast<double>(bad.size()));
+  // Nothing is read again: a second pass does nothing and quarantines nothing more.
+  ASSERT_OK_AND_ASSIGN(int again, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(again, 0);
+  EXPECT_EQ(counter.value() - before, static_cast<double>(bad.size()));
 }
 
 }  // namespace

@@ -1,0 +1,75 @@
+// The arguments of the volume plugin's transaction steps and of its pending/ records, decoded
+// and validated in one place. Arguments reach a step from the store (transaction records read
+// back by recovery or takeover, pending work) or from another peer: each is checked as strictly
+// as the API checks a request (volume names, brick paths, UUIDs, host names) before a step acts
+// on it, and a path is only ever built from checked parts. Decoding never throws; a failure is
+// txn::BadArgumentsError naming the step and the field.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/volume.h"
+#include "common/status.h"
+
+namespace gd2::plugins::volume {
+
+inline constexpr char kPrepareBricksStep[] = "volume.prepare-bricks";
+inline constexpr char kStartBricksStep[] = "volume.start-bricks";
+inline constexpr char kStopBricksStep[] = "volume.stop-bricks";
+inline constexpr char kDeleteBricksStep[] = "volume.delete-bricks";
+
+inline constexpr size_t kMaxStepBricks = 4096;
+inline constexpr size_t kMaxHostLength = 255;
+
+// This peer's bricks of one volume: volume.prepare-bricks (do; undo of volume.delete-bricks)
+// and volume.delete-bricks (do; undo of volume.prepare-bricks), and pending deletes.
+struct BrickSetArgs {
+  std::string volume;     // api::ValidateVolumeName
+  std::string volume_id;  // canonical UUID
+  std::vector<std::string> paths;  // api::ValidateBrickPath each, none inside or above the workdir
+  std::string host;       // optional; the bricks' host name as written in their volfile ids
+  bool create_dir = false;
+  bool reuse = false;
+  bool allow_root_dir = false;
+  bool allow_mount_as_brick = false;
+};
+
+nlohmann::json EncodeBrickSetArgs(const BrickSetArgs& a);
+// `workdir` is the daemon's: a brick path inside it (or containing it) is refused, as at create.
+StatusOr<BrickSetArgs> DecodeBrickSetArgs(std::string_view step, const nlohmann::json& args,
+                                          const std::string& workdir);
+
+// volume.start-bricks / volume.stop-bricks: the whole volume record. Decoded with
+// api::VolumeFromJson and checked with api::ValidateVolume, plus UUIDs for the volume and every
+// brick's peer, host names, and no brick inside or above the workdir.
+nlohmann::json EncodeVolumeArgs(const api::Volume& v);
+StatusOr<api::Volume> DecodeVolumeArgs(std::string_view step, const nlohmann::json& args,
+                                       const std::string& workdir);
+
+// A pending/<peer>/<name> record: work a peer does when it is back (a volume delete's brick
+// cleanup). Only volume.delete-bricks is known.
+struct PendingWork {
+  std::string step;
+  BrickSetArgs args;
+};
+std::string EncodePendingWork(const PendingWork& w);
+// Malformed text, an unknown step or bad arguments: txn::BadArgumentsError.
+StatusOr<PendingWork> DecodePendingWork(std::string_view text, const std::string& workdir);
+
+// kInvalidArgument unless `host` is 1..255 of [A-Za-z0-9.:_-] or a bracketed IPv6 literal's
+// characters ([ ] and hex digits with ':').
+Status ValidateHost(std::string_view host);
+
+// The cluster lock of one volume ("volume.<name>"): every change of the volume's record and of
+// its bricks' processes and metadata happens while it is held.
+std::string VolumeLockName(std::string_view volume);
+
+// <workdir>/vols/<volume> for a valid volume name, checked to stay under <workdir>/vols.
+StatusOr<std::string> VolumeWorkDir(const std::string& workdir, std::string_view volume);
+
+}  // namespace gd2::plugins::volume
