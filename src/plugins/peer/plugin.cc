@@ -161,13 +161,6 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
   call.zone = req.zone;
   call.metadata = req.metadata;
   call.etcd_members = services_.etcd_members;
-  if (services_.etcd_members > 0) {
-    // The cluster's own etcd: the new peer needs the CA to reach it.
-    StatusOr<tls::CertAndKey> ca = tls::LoadCa(tls::TlsPathsIn(services_.workdir));
-    if (!ca.ok()) return InternalError("cannot read the cluster CA: " + ca.status().message());
-    call.store_ca_cert = std::move(ca->cert_pem);
-    call.store_ca_key = std::move(ca->key_pem);
-  }
   call.req_id = ctx.req_id;
   auto deadline = peer_rpc::Client::In(std::chrono::seconds(30));
   // The new peer must prove it knows this secret before it is sent anything, and we prove the

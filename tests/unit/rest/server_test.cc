@@ -120,8 +120,8 @@ TEST_F(ServerTest, AuthenticatedBodiesAreReadAndConnectionsKeptAlive) {
   int fd = Connect(server_->port());
   ASSERT_GE(fd, 0);
   for (int i = 0; i < 2; ++i) {
-    std::string token = jwt::SignRequest(kSecret, "POST", "/echo", std::time(nullptr));
     std::string body = "{\"x\":" + std::to_string(i) + "}";
+    std::string token = jwt::SignRequest(kSecret, {"POST", "/echo", ""}, body, std::time(nullptr));
     Send(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
                  "\r\nTransfer-Encoding: chunked\r\n\r\n" + "3\r\n" + body.substr(0, 3) + "\r\n" +
                  std::to_string(body.size() - 3) + "\r\n" + body.substr(3) + "\r\n0\r\n\r\n");
