@@ -80,7 +80,7 @@ class ClusterTest : public ::testing::Test {
         RunCommand({"pkill", "-9", "-f", "brick-name " + fses_[i]->mount_point()}, 5s).status().IgnoreError();
       }
     }
-    RunCommand({"pkill", "-9", "-f", "volfile-server-transport unix --volfile-id shd/c"}, 5s).status().IgnoreError();
+    RunCommand({"pkill", "-9", "-f", "volfile-server-port 24007 --volfile-id shd/c"}, 5s).status().IgnoreError();
     delete net_;  // removes the cuts; kills whatever is left in the peers' groups
     net_ = nullptr;
     for (int i = 0; i < kPeers; ++i) {
