@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -293,22 +294,44 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
     ArmTimer(srv_.opts_.header_timeout, "header");
   }
 
+  // Plain connections wait until readable and then read into a per-thread buffer, so an idle
+  // connection holds no read buffer; TLS reads need a buffer of their own for the record layer.
   void Read() {
-    auto handler = [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-      self->OnRead(ec, n);
-    };
     if (tls_) {
-      tls_->async_read_some(asio::buffer(rbuf_), std::move(handler));
-    } else {
-      socket_.async_read_some(asio::buffer(rbuf_), std::move(handler));
+      if (tls_rbuf_.empty()) tls_rbuf_.resize(kReadChunk);
+      tls_->async_read_some(asio::buffer(tls_rbuf_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              self->OnRead(ec, std::string_view(self->tls_rbuf_.data(), n));
+                            });
+      return;
     }
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](boost::system::error_code ec) {
+                         if (ec) return self->OnRead(ec, {});
+                         std::string_view got;
+                         ec = self->ReadNow(&got);
+                         if (ec == asio::error::would_block || ec == asio::error::try_again)
+                           return self->Read();
+                         self->OnRead(ec, got);
+                       });
   }
 
-  void OnRead(boost::system::error_code ec, size_t n) {
+  // One non-blocking read into this thread's buffer; `got` is valid until the next call on this
+  // thread.
+  boost::system::error_code ReadNow(std::string_view* got) {
+    thread_local std::array<char, kReadChunk> buf;
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);
+    size_t n = ec ? 0 : socket_.read_some(asio::buffer(buf), ec);
+    *got = std::string_view(buf.data(), ec ? 0 : n);
+    return ec;
+  }
+
+  void OnRead(boost::system::error_code ec, std::string_view data) {
     if (closed_) return;
     if (ec) return CloseNow();
     if (!request_started_) StartRequestClock();
-    pending_.append(rbuf_.data(), n);
+    pending_.append(data);
     Pump();
   }
 
@@ -440,13 +463,17 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
   }
 
   void DrainSome() {
-    socket_.async_read_some(asio::buffer(rbuf_),
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                              if (self->closed_) return;
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kLingerBytes) return self->CloseNow();
-                              self->DrainSome();
-                            });
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](boost::system::error_code ec) {
+                         if (self->closed_) return;
+                         std::string_view got;
+                         if (!ec) ec = self->ReadNow(&got);
+                         if (ec == asio::error::would_block || ec == asio::error::try_again)
+                           return self->DrainSome();
+                         self->drained_ += got.size();
+                         if (ec || self->drained_ > kLingerBytes) return self->CloseNow();
+                         self->DrainSome();
+                       });
   }
 
   Impl& srv_;
@@ -455,7 +482,7 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
   std::string addr_;
   std::string peer_;
-  std::array<char, kReadChunk> rbuf_{};
+  std::vector<char> tls_rbuf_;  // TLS connections only
   std::string pending_;  // read, not yet used by the reader
   std::string wbuf_;
   std::unique_ptr<HttpRequestReader> reader_;

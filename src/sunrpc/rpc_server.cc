@@ -165,12 +165,19 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
     read_timer_.cancel();
   }
 
+  // Waits until readable, then reads into a per-thread buffer: an idle connection holds no
+  // read buffer.
   void Read() {
-    socket_.async_read_some(
-        asio::buffer(rbuf_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    socket_.async_wait(
+        Socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
           if (self->closed_) return;
+          if (ec) return self->CloseNow("read failed");
+          thread_local std::array<char, kReadChunk> buf;
+          self->socket_.non_blocking(true, ec);
+          size_t n = ec ? 0 : self->socket_.read_some(asio::buffer(buf), ec);
+          if (ec == asio::error::would_block || ec == asio::error::try_again) return self->Read();
           if (ec) return self->CloseNow(ec == asio::error::eof ? "peer closed" : "read failed");
-          self->inbox_.append(self->rbuf_.data(), n);
+          self->inbox_.append(buf.data(), n);
           self->Consume();
         });
   }
@@ -289,7 +296,6 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
   std::string address_;
   PeerTrust trust_;
   RpcSession session_;
-  std::array<char, kReadChunk> rbuf_{};
   std::string inbox_;  // read, not yet consumed
   std::string out_;    // to send after the write in flight
   std::string wbuf_;   // the write in flight

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -334,6 +335,31 @@ TEST_F(SupervisorTest, SecondSupervisorAdoptsRunningBrick) {
 
   ASSERT_OK(second.Stop(spec.brick_path, In(10)));
   EXPECT_TRUE(WaitFor([&] { return Gone(pid); }, std::chrono::seconds(5)));
+}
+
+// A daemon whose bricks now use another volfile server (kind.current) stops a brick that an
+// older daemon started with the old command line instead of adopting it, so that it is started
+// afresh and can sign in.
+TEST_F(SupervisorTest, AdoptStopsProcessWithAnOutdatedCommandLine) {
+  BrickSpec spec = MakeBrick("b1");
+  Supervisor& old_daemon = NewSupervisor();
+  ASSERT_OK(old_daemon.Start(spec, In(30)));
+  pid_t pid = old_daemon.State(spec.brick_path).pid;
+  old_daemon.Shutdown();
+  ASSERT_FALSE(Gone(pid));
+
+  SupervisorOptions o;
+  o.run_dir = dirs_->path() + "/run";
+  o.log_dir = dirs_->path() + "/log";
+  o.kind.current = [](const BrickSpec&, const ProcessFiles&, const std::vector<std::string>& args) {
+    return std::find(args.begin(), args.end(), "--volfile-server-transport") != args.end();
+  };
+  supervisors_.push_back(std::make_unique<Supervisor>(std::move(o)));
+  Supervisor& upgraded = *supervisors_.back();
+  ASSERT_OK_AND_ASSIGN(bool adopted, upgraded.Adopt(spec));
+  EXPECT_FALSE(adopted);
+  EXPECT_TRUE(WaitFor([&] { return Gone(pid); }, std::chrono::seconds(10)));
+  EXPECT_FALSE(upgraded.State(spec.brick_path).running);
 }
 
 TEST_F(SupervisorTest, AdoptIgnoresPidFileOfAnotherProcess) {
