@@ -1,10 +1,11 @@
 // gd2_token: prints a ReST JWT (common/jwt.h) for one request, for load generators that cannot
 // sign each request themselves.
 //
-//   gd2_token <secret-file> <METHOD> <path> [ttl-seconds]
+//   gd2_token <secret-file> <METHOD> <path>[?query] [ttl-seconds]
 //
-// <secret-file> is the daemon's <workdir>/auth. The default ttl is one hour; the daemon accepts
-// any exp, so benchmarks can use one token for their whole run.
+// <secret-file> is the daemon's <workdir>/auth. The token is for a request without a body; the
+// default and largest ttl is jwt::kMaxLifetimeSeconds (the daemon refuses longer tokens), so a
+// benchmark run with one token must end within it.
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -21,11 +22,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <secret-file> <METHOD> <path> [ttl-seconds]\n", argv[0]);
     return 2;
   }
-  int64_t ttl = 3600;
+  int64_t ttl = gd2::jwt::kMaxLifetimeSeconds;
   if (argc == 5) {
     std::string_view s = argv[4];
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ttl);
-    if (ec != std::errc() || end != s.data() + s.size() || ttl <= 0) {
+    if (ec != std::errc() || end != s.data() + s.size() || ttl <= 0 ||
+        ttl > gd2::jwt::kMaxLifetimeSeconds) {
       std::fprintf(stderr, "gd2_token: bad ttl-seconds: %s\n", argv[4]);
       return 2;
     }
@@ -38,7 +40,12 @@ int main(int argc, char** argv) {
   // Trim as the daemon does (daemon/identity.cc) so a hand-edited file gives the same key.
   std::string key = *secret;
   while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
-  std::string token = gd2::jwt::SignRequest(key, argv[2], argv[3], std::time(nullptr), ttl);
+  std::string_view target = argv[3];
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  std::string token =
+      gd2::jwt::SignRequest(key, {argv[2], path, query}, "", std::time(nullptr), ttl);
   std::printf("%s\n", token.c_str());
   return 0;
 }

@@ -64,8 +64,13 @@ if [[ -z $up ]]; then
   exit 1
 fi
 
-# One token for the whole run; its qsh binds it to GET /v1/peers.
-token=$("$token_bin" "$workdir/auth" GET /v1/peers 3600)
+# One token for the whole run; its qsh binds it to GET /v1/peers. The daemon caps a token's
+# lifetime at 300 s, so the run must end within it.
+if (( duration > 240 )); then
+  echo "rest_bench: duration-seconds must be at most 240 (one token serves the run)" >&2
+  exit 2
+fi
+token=$("$token_bin" "$workdir/auth" GET /v1/peers 300)
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/v1/peers")
 if [[ $status != 200 ]]; then
   echo "rest_bench: GET /v1/peers with the token answered HTTP $status" >&2

@@ -29,14 +29,16 @@ void to_json(nlohmann::json& j, const PeerAddReq& r) {
   j = nlohmann::json{{"addresses", r.addresses}};
   if (!r.zone.empty()) j["zone"] = r.zone;
   if (!r.metadata.empty()) j["metadata"] = r.metadata;
+  if (!r.peer_secret.empty()) j["peer-secret"] = r.peer_secret;
 }
 
 void from_json(const nlohmann::json& j, PeerAddReq& r) {
-  RequireObjectWithKeys(j, {"addresses", "zone", "metadata"});
+  RequireObjectWithKeys(j, {"addresses", "zone", "metadata", "peer-secret"});
   GetRequired(j, "addresses", r.addresses);
   if (r.addresses.empty()) throw DecodeError("field \"addresses\" must not be empty");
   GetOptional(j, "zone", r.zone);
   GetOptional(j, "metadata", r.metadata);
+  GetOptional(j, "peer-secret", r.peer_secret);
 }
 
 void to_json(nlohmann::json& j, const PeerEditReq& r) {

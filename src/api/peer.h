@@ -33,6 +33,9 @@ struct PeerAddReq {
   std::vector<std::string> addresses;
   std::string zone;
   std::map<std::string, std::string> metadata;
+  // "peer-secret": the joining peer's own secret (its <workdir>/auth). Empty: this cluster's
+  // secret, for peers started with the shared cluster secret (--cluster-secret-file).
+  std::string peer_secret;
 };
 void to_json(nlohmann::json& j, const PeerAddReq& r);
 void from_json(const nlohmann::json& j, PeerAddReq& r);

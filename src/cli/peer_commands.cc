@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "common/files.h"
 
 namespace gd2::cli {
 namespace {
@@ -53,6 +54,7 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
   struct AddArgs {
     std::string address, zone;
     std::vector<std::string> metadata;
+    std::string peer_secret_file;
     std::string id;
     bool force = false;
   };
@@ -75,12 +77,18 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
   };
 
   CLI::App* add = peer->add_subcommand(
-      "add", "Add the glusterd2 at ADDRESS (its peer address, default port 24008) to this cluster.\n"
-             "It must be a single-node cluster without volumes.\n"
-             "Example: glustercli peer add 10.0.0.12 --zone rack2");
+      "add",
+      "Add the glusterd2 at ADDRESS (its peer address, default port 24008) to this cluster.\n"
+      "It must be a single-node cluster without volumes. It joins only if this cluster\n"
+      "knows its secret: give its <workdir>/auth with --peer-secret-file, or start every\n"
+      "node with the same --cluster-secret-file.\n"
+      "Example: glustercli peer add 10.0.0.12 --peer-secret-file ./node12.auth --zone rack2");
   add->add_option("address", add_args->address, "peer address host[:port]")->required();
   add->add_option("--zone", add_args->zone, "failure zone of the peer (default: its id)");
   add->add_option("--metadata", add_args->metadata, "KEY=VALUE labels (repeatable)");
+  add->add_option("--peer-secret-file", add_args->peer_secret_file,
+                  "file holding the new peer's own secret (its <workdir>/auth); default: this "
+                  "cluster's secret, for nodes started with a shared cluster secret");
   add->callback([&ctx, rc, add_args, parse_md, print_peer] {
     api::PeerAddReq req;
     req.addresses = {add_args->address};
@@ -89,6 +97,20 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
       std::fprintf(stderr, "Error: %s\n", s.message().c_str());
       *rc = 2;
       return;
+    }
+    if (!add_args->peer_secret_file.empty()) {
+      auto secret = ReadFile(add_args->peer_secret_file);
+      if (!secret.ok()) {
+        std::fprintf(stderr, "Error: --peer-secret-file: %s\n", secret.status().message().c_str());
+        *rc = 2;
+        return;
+      }
+      req.peer_secret = *secret;
+      // Trimmed as the daemon trims its own <workdir>/auth.
+      while (!req.peer_secret.empty() &&
+             (req.peer_secret.back() == '\n' || req.peer_secret.back() == ' ')) {
+        req.peer_secret.pop_back();
+      }
     }
     auto c = ctx.Client();
     if (!c.ok()) {

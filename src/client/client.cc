@@ -26,6 +26,34 @@ StatusCode CodeForHttpStatus(int http) {
   }
 }
 
+namespace {
+// Lifetime of the per-request tokens: long enough for a slow upload, short enough that a
+// captured token is of little use.
+constexpr int64_t kTokenTtlSeconds = 60;
+
+// The request target as it goes on the wire: bytes a URL cannot carry (controls, space,
+// non-ASCII, and the characters RFC 3986 never allows) percent-encoded, everything else kept,
+// so the token signs exactly the query the server receives.
+std::string EncodeTarget(std::string_view target) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : target) {
+    auto c = static_cast<unsigned char>(ch);
+    bool keep =
+        c > 0x20 && c < 0x7f && std::string_view("\"<>\\^`{|}").find(ch) == std::string_view::npos;
+    if (keep) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Client::Client(ClientOptions opts) : opts_(std::move(opts)) {}
 Client::~Client() = default;
 
@@ -43,6 +71,8 @@ StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
   c->http_->set_read_timeout(secs, usecs);
   c->http_->set_write_timeout(secs, usecs);
   c->http_->set_keep_alive(true);
+  // Do() encodes the target itself: the token signs the query exactly as sent.
+  c->http_->set_url_encode(false);
   // Headers and body go out in separate writes: without this, Nagle plus the server's delayed
   // ACK add 40 ms to every request with a body.
   c->http_->set_tcp_nodelay(true);
@@ -51,16 +81,22 @@ StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
   return c;
 }
 
-StatusOr<nlohmann::json> Client::Do(std::string_view method, const std::string& path,
+StatusOr<nlohmann::json> Client::Do(std::string_view method, const std::string& raw_path,
                                     const std::optional<nlohmann::json>& body) {
   httplib::Headers headers;
-  if (!opts_.secret.empty()) {
-    std::string p = path.substr(0, path.find('?'));
-    headers.emplace("Authorization",
-                    "Bearer " + jwt::SignRequest(opts_.secret, method, p, std::time(nullptr), 120,
-                                                 opts_.user));
-  }
+  std::string path = EncodeTarget(raw_path);
   std::string payload = body ? body->dump() : "";
+  if (!opts_.secret.empty()) {
+    size_t q = raw_path.find('?');
+    // qsh takes the path as given (GlusterD2 clients hash the unencoded path), qrh the query as
+    // sent.
+    std::string p = raw_path.substr(0, q);
+    size_t eq = path.find('?');
+    std::string query = eq == std::string::npos ? "" : path.substr(eq + 1);
+    headers.emplace("Authorization",
+                    "Bearer " + jwt::SignRequest(opts_.secret, {method, p, query}, payload,
+                                                 std::time(nullptr), kTokenTtlSeconds, opts_.user));
+  }
   auto send = [&]() -> httplib::Result {
     if (method == "GET") return http_->Get(path, headers);
     if (method == "POST") return http_->Post(path, headers, payload, "application/json");

@@ -12,8 +12,6 @@
 namespace gd2::jwt {
 namespace {
 
-constexpr int64_t kLeewaySeconds = 5;
-
 std::string Hex(const unsigned char* d, size_t n) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
@@ -119,8 +117,12 @@ std::string QueryHash(std::string_view method, std::string_view path) {
   for (char c : method) input += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   input += '&';
   input += path;
+  return Sha256Hex(input);
+}
+
+std::string Sha256Hex(std::string_view data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), d);
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
   return Hex(d, sizeof(d));
 }
 
@@ -132,12 +134,15 @@ std::string SignClaims(std::string_view secret, std::string_view claims_json, st
   return signing_input + "." + Base64UrlEncode(Hmac(digest, secret, signing_input));
 }
 
-std::string SignRequest(std::string_view secret, std::string_view method, std::string_view path,
+std::string SignRequest(std::string_view secret, const RequestHead& head, std::string_view body,
                         int64_t now_unix, int64_t ttl_seconds, std::string_view issuer) {
+  GD2_CHECK(ttl_seconds > 0 && ttl_seconds <= kMaxLifetimeSeconds);
   nlohmann::json claims = {{"iss", issuer},
                            {"iat", now_unix},
                            {"exp", now_unix + ttl_seconds},
-                           {"qsh", QueryHash(method, path)}};
+                           {"qsh", QueryHash(head.method, head.path)}};
+  if (!head.query.empty()) claims["qrh"] = Sha256Hex(head.query);
+  if (!body.empty()) claims["bdh"] = Sha256Hex(body);
   return SignClaims(secret, claims.dump());
 }
 
@@ -154,9 +159,9 @@ StatusOr<std::string> BearerToken(std::string_view v) {
   return std::string(token);
 }
 
-Status VerifyRequest(std::string_view token, std::string_view secret, std::string_view method,
-                     std::string_view path, int64_t now_unix) {
-  if (token.size() > 8192) return UnauthenticatedError("malformed token: too long");
+StatusOr<BodyCheck> VerifyHead(std::string_view token, std::string_view secret,
+                               const RequestHead& head, int64_t now_unix) {
+  if (token.size() > kMaxTokenBytes) return UnauthenticatedError("malformed token: too long");
   size_t d1 = token.find('.');
   size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
   if (d1 == std::string_view::npos || d2 == std::string_view::npos ||
@@ -192,17 +197,53 @@ Status VerifyRequest(std::string_view token, std::string_view secret, std::strin
     return UnauthenticatedError("invalid App ID");
   }
   GD2_ASSIGN_OR_RETURN(int64_t exp, NumericClaim(claims, "exp", true));
-  if (now_unix >= exp + kLeewaySeconds) return UnauthenticatedError("token is expired");
-  GD2_ASSIGN_OR_RETURN(int64_t iat, NumericClaim(claims, "iat", false));
-  if (iat > now_unix + kLeewaySeconds) return UnauthenticatedError("token used before issued");
+  GD2_ASSIGN_OR_RETURN(int64_t iat, NumericClaim(claims, "iat", true));
   GD2_ASSIGN_OR_RETURN(int64_t nbf, NumericClaim(claims, "nbf", false));
-  if (nbf > now_unix + kLeewaySeconds) return UnauthenticatedError("token is not valid yet");
+  if (now_unix >= exp + kClockSkewSeconds) return UnauthenticatedError("token is expired");
+  if (iat > now_unix + kClockSkewSeconds) return UnauthenticatedError("token used before issued");
+  if (nbf > now_unix + kClockSkewSeconds) return UnauthenticatedError("token is not valid yet");
+  if (exp <= iat || exp - iat > kMaxLifetimeSeconds) {
+    return UnauthenticatedError("token lifetime exp - iat must be 1.." +
+                                std::to_string(kMaxLifetimeSeconds) + " seconds");
+  }
   auto qsh = claims.find("qsh");
   if (qsh == claims.end() || !qsh->is_string()) return UnauthenticatedError("token has no qsh claim");
-  if (qsh->get<std::string>() != QueryHash(method, path)) {
+  if (qsh->get<std::string>() != QueryHash(head.method, head.path)) {
     return UnauthenticatedError("token qsh does not match the request");
   }
+  auto qrh = claims.find("qrh");
+  if (qrh == claims.end()) {
+    if (!head.query.empty()) return UnauthenticatedError("token does not allow a query string");
+  } else if (!qrh->is_string() || qrh->get<std::string>() != Sha256Hex(head.query)) {
+    return UnauthenticatedError("token query hash does not match the request");
+  }
+  BodyCheck check;
+  auto bdh = claims.find("bdh");
+  if (bdh != claims.end()) {
+    if (!bdh->is_string() || bdh->get<std::string>().size() != 2 * SHA256_DIGEST_LENGTH) {
+      return UnauthenticatedError("malformed token: bdh is not a SHA-256 hex digest");
+    }
+    check.body_hash_ = bdh->get<std::string>();
+  }
+  return check;
+}
+
+Status BodyCheck::Verify(std::string_view body) const {
+  if (body_hash_.empty()) {
+    if (!body.empty()) return UnauthenticatedError("token does not allow a request body");
+    return OkStatus();
+  }
+  std::string actual = Sha256Hex(body);
+  if (CRYPTO_memcmp(actual.data(), body_hash_.data(), actual.size()) != 0) {
+    return UnauthenticatedError("token body hash does not match the request");
+  }
   return OkStatus();
+}
+
+Status VerifyRequest(std::string_view token, std::string_view secret, const RequestHead& head,
+                     std::string_view body, int64_t now_unix) {
+  GD2_ASSIGN_OR_RETURN(BodyCheck check, VerifyHead(token, secret, head, now_unix));
+  return check.Verify(body);
 }
 
 }  // namespace gd2::jwt

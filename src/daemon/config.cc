@@ -91,6 +91,16 @@ std::vector<Option> Options() {
                 &Config::logdir),
       StringOpt("peer-name", "name of this peer (default: host name)", &Config::peer_name),
       AddressOpt("peer-address", "host:port for daemon-to-daemon RPC", &Config::peer_address, 24008),
+      Option{"peer-listen-all",
+             "listen for peer RPC on every interface instead of the peer address's host only",
+             [](Config& c, const std::string& v) {
+               return ParseBool("peer-listen-all", v, &c.peer_listen_all);
+             },
+             [](const Config& c) { return std::string(c.peer_listen_all ? "true" : "false"); }},
+      StringOpt("cluster-secret-file",
+                "file with the secret shared by every node of the cluster, taken as the auth "
+                "secret at first start (then peer add needs no --peer-secret-file)",
+                &Config::cluster_secret_file),
       AddressOpt("client-address", "host:port of the ReST API and volfile service",
                  &Config::client_address, 24007),
       Option{"etcd-endpoints", "comma-separated URLs of an external etcd (none: embedded etcd)",
@@ -208,6 +218,13 @@ Status Validate(Config& c) {
 }
 
 }  // namespace
+
+std::string Config::PeerListenHost() const {
+  const std::string& h = peer_address.host;
+  if (peer_listen_all || h == "0.0.0.0") return "0.0.0.0";
+  if (h == "::") return "::";
+  return peer_address.ConnectHost();
+}
 
 std::string HostPort::ToString() const { return host + ":" + std::to_string(port); }
 std::string HostPort::ConnectHost() const {

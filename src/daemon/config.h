@@ -28,6 +28,12 @@ struct Config {
   std::string logdir;  // default <workdir>/log
   std::string peer_name;  // default: the host name
   HostPort peer_address{"", 24008};
+  // The peer port listens on the peer address's host only, unless this is set (or that host is
+  // 0.0.0.0 / ::), then on every interface.
+  bool peer_listen_all = false;
+  // File holding a secret every node of the cluster is started with (a Kubernetes Secret, ...):
+  // taken as <workdir>/auth at first start, so `peer add` needs no per-node secret.
+  std::string cluster_secret_file;
   HostPort client_address{"", 24007};
   std::vector<std::string> etcd_endpoints;  // empty: embedded etcd
   std::string etcd_client_url;  // embedded: default http://<client host>:2379
@@ -44,6 +50,8 @@ struct Config {
   int etcd_members = 3;
 
   bool embedded_etcd() const { return etcd_endpoints.empty(); }
+  // Where the peer port listens (see peer_listen_all).
+  std::string PeerListenHost() const;
   // Effective configuration as "key = value" lines, secrets masked.
   std::string Describe() const;
 };

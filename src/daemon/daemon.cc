@@ -233,7 +233,7 @@ Status Daemon::Start() {
     return FailedPreconditionError("another glusterd2 is running with workdir " + config_.workdir);
   }
   GD2_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(config_.workdir));
-  GD2_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(config_.workdir));
+  GD2_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(config_.workdir, config_.cluster_secret_file));
   // A peer that left a cluster as an etcd member must not start that member's data again.
   if (::access((config_.workdir + "/store.wipe").c_str(), F_OK) == 0) {
     std::error_code ec;
@@ -363,7 +363,7 @@ Status Daemon::Start() {
       [h = peer_handler_.get()](txn::StepContext& ctx, const nlohmann::json&) { return h->BecomeMember(ctx); },
       nullptr);
   peer_rpc::ServerOptions pso;
-  pso.host = config_.peer_address.host.empty() ? "0.0.0.0" : config_.peer_address.host;
+  pso.host = config_.PeerListenHost();
   pso.port = config_.peer_address.port;
   pso.secret = [secret = secret_] { return secret; };
   peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);

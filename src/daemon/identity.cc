@@ -57,17 +57,29 @@ StatusOr<Identity> LoadOrCreateIdentity(const std::string& workdir) {
   return id;
 }
 
-StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir) {
+StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir,
+                                         const std::string& initial_secret_file) {
   std::string path = workdir + "/auth";
+  auto trimmed = [](std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  };
   auto text = ReadFile(path);
   if (text.ok()) {
-    std::string s = *text;
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    std::string s = trimmed(*text);
     if (s.size() < 16) return InvalidArgumentError("auth secret in " + path + " is too short");
     return s;
   }
   if (text.status().code() != StatusCode::kNotFound) return text.status();
   std::string secret = RandomHex(32);
+  if (!initial_secret_file.empty()) {
+    GD2_ASSIGN_OR_RETURN(std::string given, ReadFile(initial_secret_file));
+    secret = trimmed(given);
+    if (secret.size() < 16 || secret.size() > 4096) {
+      return InvalidArgumentError("cluster-secret-file: the secret in " + initial_secret_file +
+                                  " must have 16..4096 characters");
+    }
+  }
   GD2_RETURN_IF_ERROR(WriteFileAtomic(path, secret, 0600));
   return secret;
 }

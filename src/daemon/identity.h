@@ -21,8 +21,11 @@ struct Identity {
 StatusOr<Identity> LoadOrCreateIdentity(const std::string& workdir);
 Status SaveIdentity(const std::string& workdir, const Identity& id);
 
-// Reads <workdir>/auth, creating a random 32-byte hex secret (mode 0600) on first start.
-StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir);
+// Reads <workdir>/auth. On first start (no such file) creates it (mode 0600) from
+// `initial_secret_file` when given (the shared cluster secret; kInvalidArgument if shorter than
+// 16 characters), else from a random 32-byte hex secret.
+StatusOr<std::string> LoadOrCreateSecret(const std::string& workdir,
+                                         const std::string& initial_secret_file = "");
 
 }  // namespace gd2::daemon
 

@@ -1,8 +1,11 @@
 #include "daemon/peer_handler.h"
 
+#include <optional>
+
 #include "common/failpoint.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/tls_ca.h"
 #include "common/uuid.h"
 #include "daemon/identity.h"
 #include "peer_rpc/local_step.h"
@@ -30,6 +33,11 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   }
   if (call.etcd_endpoints.empty()) return InvalidArgumentError("no etcd endpoints to join");
   if (call.auth_secret.size() < 16) return InvalidArgumentError("cluster secret too short");
+  std::optional<tls::CertAndKey> ca;
+  if (!call.ca_cert_pem.empty() || !call.ca_key_pem.empty()) {
+    ca = tls::CertAndKey{call.ca_cert_pem, call.ca_key_pem};
+    GD2_RETURN_IF_ERROR(tls::CheckCa(*ca).WithContext("the cluster CA in the join grant"));
+  }
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> peers,
                        services_.store->List(services_.keys.PeersPrefix()));
   if (peers.size() > 1) {
@@ -78,6 +86,8 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
       log::Root().Info("joining as an etcd member", {{"member_id", std::to_string(plan.member_id)}});
     }
   }
+  // The cluster CA first: the node certificate is issued from it at the restart.
+  if (ca) GD2_RETURN_IF_ERROR(tls::InstallCa(tls::TlsPathsIn(services_.workdir), *ca));
   if (etcd_.embedded) GD2_RETURN_IF_ERROR(SaveStoreConfig(services_.workdir, sc));
   GD2_RETURN_IF_ERROR(WriteFileAtomic(services_.workdir + "/auth", call.auth_secret, 0600));
   GD2_RETURN_IF_ERROR(SaveIdentity(services_.workdir, daemon::Identity{services_.peer_id, call.cluster_id}));

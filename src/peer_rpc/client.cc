@@ -1,5 +1,7 @@
 #include "peer_rpc/client.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <ctime>
 #include <map>
@@ -7,6 +9,7 @@
 
 #include "common/jwt.h"
 #include "peer/peer.grpc.pb.h"
+#include "peer_rpc/join_auth.h"
 #include "peer_rpc/rpc_common.h"
 
 namespace gd2::peer_rpc {
@@ -72,11 +75,13 @@ struct Client::Impl {
 
   // Runs one unary call: checks, dials, signs with `secret`, maps the gRPC outcome.
   // `invoke(stub, ctx)` performs the call and returns its grpc::Status.
+  // `body` is what the token signs (SignedBytes of the request); an empty `secret` sends no token
+  // (only JoinHello and Join, which authenticate inside the messages).
   template <typename Invoke>
   Status Call(const std::string& address, std::string_view method, const std::string& secret,
-              const std::string& req_id, Deadline deadline, Invoke invoke) {
+              std::string_view body, const std::string& req_id, Deadline deadline, Invoke invoke) {
     auto start = Clock::now();
-    Status s = CallUnrecorded(address, method, secret, req_id, deadline, invoke);
+    Status s = CallUnrecorded(address, method, secret, body, req_id, deadline, invoke);
     internal::RecordCall(
         "client", method, s,
         std::chrono::duration<double>(Clock::now() - start).count());
@@ -85,11 +90,12 @@ struct Client::Impl {
 
   template <typename Invoke>
   Status CallUnrecorded(const std::string& address, std::string_view method,
-                        const std::string& secret, const std::string& req_id, Deadline deadline,
-                        Invoke invoke) {
+                        const std::string& secret, std::string_view body, const std::string& req_id,
+                        Deadline deadline, Invoke invoke) {
     if (!credentials_error.ok()) return credentials_error;
     if (address.empty()) return InvalidArgumentError("peer address is empty");
-    if (secret.empty()) {
+    bool join = method == internal::kJoinHelloMethod || method == internal::kJoinMethod;
+    if (secret.empty() && !join) {
       return FailedPreconditionError("peer rpc has no cluster secret to sign with: address=" +
                                      address);
     }
@@ -101,9 +107,11 @@ struct Client::Impl {
 
     grpc::ClientContext ctx;
     if (deadline != Deadline::max()) ctx.set_deadline(internal::ToSystemDeadline(deadline));
-    std::string token = jwt::SignRequest(secret, internal::kJwtMethod, method, std::time(nullptr),
-                                         options.token_ttl.count());
-    ctx.AddMetadata(std::string(internal::kAuthorizationKey), "Bearer " + token);
+    if (!join) {
+      std::string token = jwt::SignRequest(secret, {internal::kJwtMethod, method, ""}, body,
+                                           std::time(nullptr), options.token_ttl.count());
+      ctx.AddMetadata(std::string(internal::kAuthorizationKey), "Bearer " + token);
+    }
     if (!req_id.empty()) ctx.AddMetadata(std::string(internal::kRequestIdKey), req_id);
     auto stub = gd2::peer::PeerService::NewStub(channel);
     grpc::Status status = invoke(*stub, ctx);
@@ -135,7 +143,8 @@ Status Client::RunStep(const std::string& address, const StepCall& call, Deadlin
   req.set_req_id(call.req_id);
   gd2::peer::RunStepResponse resp;
   auto call_once = [&] {
-    return impl_->Call(address, internal::kRunStepMethod, impl_->Secret(), call.req_id, deadline,
+    return impl_->Call(address, internal::kRunStepMethod, impl_->Secret(),
+                       internal::SignedBytes(req), call.req_id, deadline,
                        [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
                          return stub.RunStep(&ctx, req, &resp);
                        });
@@ -152,23 +161,61 @@ Status Client::RunStep(const std::string& address, const StepCall& call, Deadlin
 }
 
 StatusOr<JoinResult> Client::Join(const std::string& address, const JoinCall& call,
-                                  Deadline deadline) {
+                                  std::string_view target_secret, Deadline deadline) {
+  if (target_secret.empty()) {
+    return InvalidArgumentError("joining a peer needs that peer's secret");
+  }
+  // 1. Nonces both ways; the target proves it knows target_secret. Nothing secret is sent.
+  gd2::peer::JoinHelloRequest hello;
+  hello.set_initiator(call.initiator);
+  hello.set_initiator_nonce(join::NewNonce());
+  gd2::peer::JoinHelloResponse challenge;
+  GD2_RETURN_IF_ERROR(
+      impl_->Call(address, internal::kJoinHelloMethod, "", "", call.req_id, deadline,
+                  [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+                    return stub.JoinHello(&ctx, hello, &challenge);
+                  }));
+  Status refused(internal::CodeFromWire(challenge.code()), challenge.message());
+  if (!refused.ok()) return refused;
+  join::Transcript t{call.initiator, challenge.peer_id(), hello.initiator_nonce(),
+                     challenge.target_nonce()};
+  Status shape = join::CheckTranscript(t);
+  if (!shape.ok()) {
+    return UnauthenticatedError("peer at " + address + " sent a malformed join challenge: " +
+                                shape.message() + "; nothing was sent to it");
+  }
+  if (!join::ProofMatches(join::TargetProof(target_secret, t), challenge.target_proof())) {
+    return UnauthenticatedError("peer at " + address +
+                                " did not prove it knows the peer secret given for it (another "
+                                "secret, or not a glusterd2 peer); nothing was sent to it");
+  }
+  // 2. Our proof and the grant, sealed with a key only the target can derive.
+  gd2::peer::JoinGrant grant;
+  grant.set_cluster_id(call.cluster_id);
+  for (const auto& e : call.etcd_endpoints) grant.add_etcd_endpoints(e);
+  grant.set_auth_secret(call.auth_secret);
+  grant.set_zone(call.zone);
+  grant.set_etcd_members(call.etcd_members);
+  grant.set_etcd_cluster_id(call.etcd_cluster_id);
+  grant.set_ca_cert_pem(call.ca_cert_pem);
+  grant.set_ca_key_pem(call.ca_key_pem);
+  for (const auto& [k, v] : call.metadata) (*grant.mutable_metadata())[k] = v;
+  std::string plain = grant.SerializeAsString();
+  StatusOr<std::string> sealed = join::Seal(target_secret, t, plain);
+  OPENSSL_cleanse(plain.data(), plain.size());
+  GD2_RETURN_IF_ERROR(sealed.status());
   gd2::peer::JoinRequest req;
-  req.set_cluster_id(call.cluster_id);
-  for (const auto& e : call.etcd_endpoints) req.add_etcd_endpoints(e);
-  req.set_auth_secret(call.auth_secret);
   req.set_initiator(call.initiator);
-  req.set_zone(call.zone);
-  req.set_etcd_members(call.etcd_members);
-  req.set_etcd_cluster_id(call.etcd_cluster_id);
-  for (const auto& [k, v] : call.metadata) (*req.mutable_metadata())[k] = v;
+  req.set_initiator_nonce(t.initiator_nonce);
+  req.set_target_nonce(t.target_nonce);
+  req.set_initiator_proof(join::InitiatorProof(target_secret, t));
+  req.set_sealed_grant(*sealed);
   gd2::peer::JoinResponse resp;
-  // Signed with the secret the request carries: the target does not know the cluster's yet.
-  GD2_RETURN_IF_ERROR(impl_->Call(
-      address, internal::kJoinMethod, call.auth_secret, call.req_id, deadline,
-      [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
-        return stub.Join(&ctx, req, &resp);
-      }));
+  GD2_RETURN_IF_ERROR(
+      impl_->Call(address, internal::kJoinMethod, "", "", call.req_id, deadline,
+                  [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+                    return stub.Join(&ctx, req, &resp);
+                  }));
   Status remote(internal::CodeFromWire(resp.code()), resp.message());
   if (!remote.ok()) return remote;
   JoinResult out;
@@ -185,8 +232,8 @@ Status Client::Leave(const std::string& address, const LeaveCall& call, Deadline
   req.set_initiator(call.initiator);
   gd2::peer::LeaveResponse resp;
   GD2_RETURN_IF_ERROR(impl_->Call(
-      address, internal::kLeaveMethod, impl_->Secret(), call.req_id, deadline,
-      [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+      address, internal::kLeaveMethod, impl_->Secret(), internal::SignedBytes(req), call.req_id,
+      deadline, [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
         return stub.Leave(&ctx, req, &resp);
       }));
   return Status(internal::CodeFromWire(resp.code()), resp.message());
@@ -195,11 +242,11 @@ Status Client::Leave(const std::string& address, const LeaveCall& call, Deadline
 StatusOr<PeerIdentity> Client::Ping(const std::string& address, Deadline deadline) {
   gd2::peer::PingRequest req;
   gd2::peer::PingResponse resp;
-  GD2_RETURN_IF_ERROR(impl_->Call(
-      address, internal::kPingMethod, impl_->Secret(), "", deadline,
-      [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
-        return stub.Ping(&ctx, req, &resp);
-      }));
+  GD2_RETURN_IF_ERROR(
+      impl_->Call(address, internal::kPingMethod, impl_->Secret(), internal::SignedBytes(req), "",
+                  deadline, [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+                    return stub.Ping(&ctx, req, &resp);
+                  }));
   return PeerIdentity{resp.peer_id(), resp.cluster_id()};
 }
 

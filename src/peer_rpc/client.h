@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "peer_rpc/messages.h"
@@ -41,10 +42,16 @@ class Client {
   // Runs call.step on the peer at `address` ("host:port"). Returns the step's own status as the
   // remote Handler returned it (code and message preserved).
   Status RunStep(const std::string& address, const StepCall& call, Deadline deadline);
-  // Asks a fresh peer to join. The call is signed with call.auth_secret (the target cannot
-  // know the cluster secret yet). Returns the remote Handler's error, typically
-  // kFailedPrecondition "peer already belongs to a cluster".
-  StatusOr<JoinResult> Join(const std::string& address, const JoinCall& call, Deadline deadline);
+  // Asks a fresh peer to join (the exchange of peer_rpc/join_auth.h). `target_secret` is the
+  // JOINING peer's own secret (its <workdir>/auth, or the shared cluster secret it was started
+  // with). Nothing of `call` but initiator and req_id leaves this node unless the peer first
+  // proves it knows target_secret; the rest travels sealed. Errors: kUnauthenticated "... did
+  // not prove it knows the peer secret ...; nothing was sent to it" (wrong secret, or not a
+  // peer), kUnauthenticated from the peer when it refuses our proof, the remote Handler's
+  // error (typically kFailedPrecondition "peer already belongs to a cluster"),
+  // kInvalidArgument for an empty target_secret.
+  StatusOr<JoinResult> Join(const std::string& address, const JoinCall& call,
+                            std::string_view target_secret, Deadline deadline);
   Status Leave(const std::string& address, const LeaveCall& call, Deadline deadline);
   StatusOr<PeerIdentity> Ping(const std::string& address, Deadline deadline);
 

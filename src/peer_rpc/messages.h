@@ -43,11 +43,15 @@ struct StepCall {
   Deadline deadline = Deadline::max();
 };
 
-// Asks a fresh daemon to join the initiator's cluster.
+// Asks a fresh daemon to join the initiator's cluster. Everything here except initiator and
+// req_id travels only inside the sealed grant (peer_rpc/join_auth.h).
 struct JoinCall {
   std::string cluster_id;
   std::vector<std::string> etcd_endpoints;
   std::string auth_secret;  // the cluster secret; the joining peer adopts it
+  // The cluster CA (PEM); both empty when the cluster has none. The joining peer installs it.
+  std::string ca_cert_pem;
+  std::string ca_key_pem;
   std::string initiator;    // peer id of the node that handles POST /v1/peers
   std::string zone;
   std::map<std::string, std::string> metadata;

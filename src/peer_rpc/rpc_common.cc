@@ -1,5 +1,7 @@
 #include "peer_rpc/rpc_common.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "common/files.h"
 #include "common/metrics.h"
@@ -16,6 +18,17 @@ std::string_view ShortMethod(std::string_view method) {
 }
 
 }  // namespace
+
+std::string SignedBytes(const google::protobuf::Message& request) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
 
 StatusCode CodeFromWire(int32_t code) {
   if (code < 0 || code > static_cast<int32_t>(StatusCode::kUnauthenticated)) {

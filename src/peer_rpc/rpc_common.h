@@ -2,6 +2,7 @@
 // metadata keys, status and deadline conversions. Pulls in gRPC; never include it elsewhere.
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <string>
@@ -14,6 +15,7 @@ namespace gd2::peer_rpc::internal {
 
 // Full gRPC method names; the JWT's path claim binds a token to one of them.
 inline constexpr std::string_view kRunStepMethod = "/gd2.peer.PeerService/RunStep";
+inline constexpr std::string_view kJoinHelloMethod = "/gd2.peer.PeerService/JoinHello";
 inline constexpr std::string_view kJoinMethod = "/gd2.peer.PeerService/Join";
 inline constexpr std::string_view kLeaveMethod = "/gd2.peer.PeerService/Leave";
 inline constexpr std::string_view kPingMethod = "/gd2.peer.PeerService/Ping";
@@ -23,6 +25,10 @@ inline constexpr std::string_view kJwtMethod = "RPC";
 // Metadata keys (gRPC requires lower case).
 inline constexpr std::string_view kAuthorizationKey = "authorization";
 inline constexpr std::string_view kRequestIdKey = "x-request-id";
+
+// The bytes a call's token signs as its body (the JWT bdh claim): the request serialized
+// deterministically, so client and server compute the same bytes from the same message.
+std::string SignedBytes(const google::protobuf::Message& request);
 
 // A code received in a response field, clamped to the StatusCode range (kUnknown otherwise).
 StatusCode CodeFromWire(int32_t code);

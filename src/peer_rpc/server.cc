@@ -1,14 +1,19 @@
 #include "peer_rpc/server.h"
 
+#include <openssl/crypto.h>
+
 #include <atomic>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "common/jwt.h"
 #include "common/log.h"
 #include "peer/peer.grpc.pb.h"
+#include "peer_rpc/join_auth.h"
 #include "peer_rpc/rpc_common.h"
 
 namespace gd2::peer_rpc {
@@ -23,14 +28,61 @@ std::string Metadata(const grpc::ServerContext& ctx, std::string_view key) {
   return std::string(it->second.data(), it->second.size());
 }
 
-// Checks the bearer token of a call to `method` against `secret`.
+// Checks the bearer token of a call to `method` with request `body` against `secret`.
 Status Authenticate(const grpc::ServerContext& ctx, std::string_view method,
-                    const std::string& secret) {
+                    const std::string& secret, std::string_view body) {
   if (secret.empty()) return UnauthenticatedError("peer rpc has no cluster secret configured");
   GD2_ASSIGN_OR_RETURN(std::string token,
                        jwt::BearerToken(Metadata(ctx, internal::kAuthorizationKey)));
-  return jwt::VerifyRequest(token, secret, internal::kJwtMethod, method, std::time(nullptr));
+  return jwt::VerifyRequest(token, secret, {internal::kJwtMethod, method, ""}, body,
+                            std::time(nullptr));
 }
+
+// The challenges JoinHello handed out, each good for one Join within kChallengeTtl. Bounded:
+// an unauthenticated caller can fill it, not grow it.
+class Challenges {
+ public:
+  static constexpr size_t kMaxPending = 64;
+  static constexpr auto kChallengeTtl = std::chrono::seconds(30);
+
+  struct Entry {
+    std::string initiator_id;
+    std::string initiator_nonce;
+    std::string target_id;
+    Clock::time_point expires;
+  };
+
+  // kResourceExhausted when kMaxPending live challenges exist.
+  Status Add(const std::string& target_nonce, Entry e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Purge();
+    if (pending_.size() >= kMaxPending) {
+      return ResourceExhaustedError("too many joins in progress; try again later");
+    }
+    pending_[target_nonce] = std::move(e);
+    return OkStatus();
+  }
+
+  // Removes and returns the challenge of `target_nonce`; nullopt if unknown or expired.
+  std::optional<Entry> Take(const std::string& target_nonce) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Purge();
+    auto it = pending_.find(target_nonce);
+    if (it == pending_.end()) return std::nullopt;
+    Entry e = std::move(it->second);
+    pending_.erase(it);
+    return e;
+  }
+
+ private:
+  void Purge() {
+    auto now = Clock::now();
+    std::erase_if(pending_, [&](const auto& kv) { return kv.second.expires <= now; });
+  }
+
+  std::mutex mu_;
+  std::map<std::string, Entry> pending_;
+};
 
 double MillisSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -53,7 +105,7 @@ class Server::Service final : public gd2::peer::PeerService::Service {
                                  {"step", req->step()},
                                  {"undo", req->undo()},
                                  {"initiator", req->initiator()}});
-    Status pre = Admit(*ctx, internal::kRunStepMethod, Secret());
+    Status pre = Admit(*ctx, internal::kRunStepMethod, Secret(), internal::SignedBytes(*req));
     if (!pre.ok()) return Reject(log, internal::kRunStepMethod, pre, start);
 
     StepCall call;
@@ -88,37 +140,57 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status JoinHello(grpc::ServerContext* ctx, const gd2::peer::JoinHelloRequest* req,
+                         gd2::peer::JoinHelloResponse* resp) override {
+    auto start = Clock::now();
+    log::Logger log =
+        CallLog(*ctx, internal::kJoinHelloMethod).With({{"initiator", req->initiator()}});
+    // Unauthenticated by design: it reveals only this node's peer id and a proof that cannot be
+    // checked (or reused) without this node's secret.
+    Status pre = CheckDeadline(*ctx);
+    if (!pre.ok()) return Reject(log, internal::kJoinHelloMethod, pre, start);
+    std::string secret = Secret();
+    join::Transcript t{req->initiator(), handler_.Identity().peer_id, req->initiator_nonce(),
+                       join::NewNonce()};
+    Status result = secret.empty() ? UnauthenticatedError("peer rpc has no secret configured")
+                                   : join::CheckTranscript(t);
+    if (result.ok()) {
+      result = challenges_.Add(t.target_nonce, {t.initiator_id, t.initiator_nonce, t.target_id,
+                                                Clock::now() + Challenges::kChallengeTtl});
+    }
+    if (result.ok()) {
+      resp->set_peer_id(t.target_id);
+      resp->set_target_nonce(t.target_nonce);
+      resp->set_target_proof(join::TargetProof(secret, t));
+    }
+    resp->set_code(static_cast<int32_t>(result.code()));
+    resp->set_message(result.message());
+    double ms = MillisSince(start);
+    internal::RecordCall("server", internal::kJoinHelloMethod, result, ms / 1000);
+    if (result.ok()) {
+      log.Info("join challenge issued", {{"duration_ms", ms}});
+    } else {
+      log.Warn("join challenge refused", {{"duration_ms", ms}, {"error", result}});
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status Join(grpc::ServerContext* ctx, const gd2::peer::JoinRequest* req,
                     gd2::peer::JoinResponse* resp) override {
     auto start = Clock::now();
-    log::Logger log = CallLog(*ctx, internal::kJoinMethod)
-                          .With({{"cluster_id", req->cluster_id()},
-                                 {"initiator", req->initiator()}});
-    if (req->auth_secret().empty()) {
-      return Reject(log, internal::kJoinMethod,
-                    UnauthenticatedError("join request carries no cluster secret"), start);
-    }
-    // The target cannot know the cluster secret yet: the token only has to match the secret
-    // the request carries. Handler::Join decides whether this node may be enrolled.
-    Status pre = Admit(*ctx, internal::kJoinMethod, req->auth_secret());
+    log::Logger log = CallLog(*ctx, internal::kJoinMethod).With({{"initiator", req->initiator()}});
+    Status pre = CheckDeadline(*ctx);
     if (!pre.ok()) return Reject(log, internal::kJoinMethod, pre, start);
-
-    JoinCall call;
-    call.cluster_id = req->cluster_id();
-    call.etcd_endpoints.assign(req->etcd_endpoints().begin(), req->etcd_endpoints().end());
-    call.auth_secret = req->auth_secret();
-    call.initiator = req->initiator();
-    call.zone = req->zone();
-    call.etcd_members = req->etcd_members();
-    call.etcd_cluster_id = req->etcd_cluster_id();
-    call.metadata.insert(req->metadata().begin(), req->metadata().end());
-    call.req_id = Metadata(*ctx, internal::kRequestIdKey);
-    call.deadline = internal::FromSystemDeadline(ctx->deadline());
+    // The initiator proves it knows THIS node's secret for the challenge we issued; only then is
+    // the grant opened. Every failure here is the same kUnauthenticated for the caller.
+    StatusOr<JoinCall> opened = OpenJoin(*ctx, *req);
+    if (!opened.ok()) return Reject(log, internal::kJoinMethod, opened.status(), start);
+    JoinCall& call = *opened;
+    log = log.With({{"cluster_id", call.cluster_id}});
     StatusOr<JoinResult> result = [&]() -> StatusOr<JoinResult> {
-      if (call.cluster_id.empty()) return InvalidArgumentError("join request has no cluster id");
-      if (call.etcd_endpoints.empty()) {
-        return InvalidArgumentError("join request has no etcd endpoints");
-      }
+      if (call.cluster_id.empty()) return InvalidArgumentError("join grant has no cluster id");
+      if (call.etcd_endpoints.empty())
+        return InvalidArgumentError("join grant has no etcd endpoints");
       return handler_.Join(call);
     }();
     if (result.ok()) {
@@ -145,7 +217,7 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     log::Logger log = CallLog(*ctx, internal::kLeaveMethod)
                           .With({{"cluster_id", req->cluster_id()},
                                  {"initiator", req->initiator()}});
-    Status pre = Admit(*ctx, internal::kLeaveMethod, Secret());
+    Status pre = Admit(*ctx, internal::kLeaveMethod, Secret(), internal::SignedBytes(*req));
     if (!pre.ok()) return Reject(log, internal::kLeaveMethod, pre, start);
 
     LeaveCall call;
@@ -168,11 +240,11 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status Ping(grpc::ServerContext* ctx, const gd2::peer::PingRequest* /*req*/,
+  grpc::Status Ping(grpc::ServerContext* ctx, const gd2::peer::PingRequest* req,
                     gd2::peer::PingResponse* resp) override {
     auto start = Clock::now();
     log::Logger log = CallLog(*ctx, internal::kPingMethod);
-    Status pre = Admit(*ctx, internal::kPingMethod, Secret());
+    Status pre = Admit(*ctx, internal::kPingMethod, Secret(), internal::SignedBytes(*req));
     if (!pre.ok()) return Reject(log, internal::kPingMethod, pre, start);
     PeerIdentity self = handler_.Identity();
     resp->set_peer_id(self.peer_id);
@@ -186,6 +258,41 @@ class Server::Service final : public gd2::peer::PeerService::Service {
  private:
   std::string Secret() const { return options_.secret ? options_.secret() : std::string(); }
 
+  // Checks the initiator's proof against the challenge `req` answers and opens the grant.
+  StatusOr<JoinCall> OpenJoin(const grpc::ServerContext& ctx, const gd2::peer::JoinRequest& req) {
+    std::optional<Challenges::Entry> challenge = challenges_.Take(req.target_nonce());
+    if (!challenge || challenge->initiator_id != req.initiator() ||
+        challenge->initiator_nonce != req.initiator_nonce()) {
+      return UnauthenticatedError("join refused: no such join challenge (expired or used)");
+    }
+    std::string secret = Secret();
+    if (secret.empty()) return UnauthenticatedError("peer rpc has no secret configured");
+    join::Transcript t{challenge->initiator_id, challenge->target_id, challenge->initiator_nonce,
+                       req.target_nonce()};
+    if (!join::ProofMatches(join::InitiatorProof(secret, t), req.initiator_proof())) {
+      return UnauthenticatedError("join refused: the initiator does not know this peer's secret");
+    }
+    GD2_ASSIGN_OR_RETURN(std::string plain, join::Open(secret, t, req.sealed_grant()));
+    gd2::peer::JoinGrant grant;
+    bool parsed = grant.ParseFromString(plain);
+    OPENSSL_cleanse(plain.data(), plain.size());
+    if (!parsed) return InvalidArgumentError("join grant does not parse");
+    JoinCall call;
+    call.cluster_id = grant.cluster_id();
+    call.etcd_endpoints.assign(grant.etcd_endpoints().begin(), grant.etcd_endpoints().end());
+    call.auth_secret = grant.auth_secret();
+    call.ca_cert_pem = grant.ca_cert_pem();
+    call.ca_key_pem = grant.ca_key_pem();
+    call.initiator = req.initiator();
+    call.zone = grant.zone();
+    call.etcd_members = grant.etcd_members();
+    call.etcd_cluster_id = grant.etcd_cluster_id();
+    call.metadata.insert(grant.metadata().begin(), grant.metadata().end());
+    call.req_id = Metadata(ctx, internal::kRequestIdKey);
+    call.deadline = internal::FromSystemDeadline(ctx.deadline());
+    return call;
+  }
+
   // A logger for one call: method, caller address and the req_id (from the request when it
   // has one, else from metadata).
   static log::Logger CallLog(const grpc::ServerContext& ctx, std::string_view method,
@@ -198,8 +305,12 @@ class Server::Service final : public gd2::peer::PeerService::Service {
 
   // Authentication, then the caller's deadline: a call whose caller already gave up is not run.
   static Status Admit(const grpc::ServerContext& ctx, std::string_view method,
-                      const std::string& secret) {
-    GD2_RETURN_IF_ERROR(Authenticate(ctx, method, secret));
+                      const std::string& secret, std::string_view body) {
+    GD2_RETURN_IF_ERROR(Authenticate(ctx, method, secret, body));
+    return CheckDeadline(ctx);
+  }
+
+  static Status CheckDeadline(const grpc::ServerContext& ctx) {
     if (ctx.IsCancelled() ||
         internal::FromSystemDeadline(ctx.deadline()) <= std::chrono::steady_clock::now()) {
       return DeadlineExceededError("caller's deadline passed before the call started");
@@ -216,6 +327,7 @@ class Server::Service final : public gd2::peer::PeerService::Service {
 
   const ServerOptions& options_;
   Handler& handler_;
+  Challenges challenges_;
 };
 
 struct Server::Impl {

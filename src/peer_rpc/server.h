@@ -2,24 +2,24 @@
 // peer address: other glusterd2 daemons run transaction steps here, join this node to their
 // cluster, tell it to leave, and ping it. The daemon implements Handler; gRPC stays in server.cc.
 //
-// Trust model
+// Trust model (docs/trust-model.md has the whole picture)
 //   * RunStep, Leave and Ping must carry "authorization: Bearer <jwt>": HS256 signed with the
 //     CLUSTER SECRET (ServerOptions::secret, read on every call so it may change after a join),
 //     issuer "glustercli", method "RPC", path = the full gRPC method name
-//     ("/gd2.peer.PeerService/RunStep"), short expiry. A missing, malformed, expired or wrongly
-//     signed token is refused with kUnauthenticated before the Handler sees the call.
-//   * Join cannot be checked that way: the target is a fresh node that does not know the
-//     cluster secret yet; learning it is the point of the call. Its token must be signed with
-//     the secret carried in the request itself (this only proves the request is consistent,
-//     not who sent it). The real check is Handler::Join: it accepts only while this node is a
-//     fresh single-node cluster (no other peers, no volumes) and otherwise returns
-//     kFailedPrecondition "peer already belongs to a cluster". So anyone who can reach the peer
-//     port of a FRESH node can enroll it into their cluster (as with GlusterD2's peer probe),
-//     and once it is enrolled it obeys only holders of the cluster secret.
-//   * Tokens prove knowledge of the secret, not confidentiality: without TLS the secret sent in
-//     Join and every step's arguments cross the network in clear text. A real deployment runs
-//     the peer port with mutual TLS (ServerOptions::tls with a CA), which also closes the
-//     fresh-node enrollment window to holders of a certificate from that CA.
+//     ("/gd2.peer.PeerService/RunStep"), bdh = SHA-256 of the request serialized
+//     deterministically (internal::SignedBytes), lifetime at most jwt::kMaxLifetimeSeconds. A
+//     missing, malformed, expired or wrongly signed token, or one for another request, is
+//     refused with kUnauthenticated before the Handler sees the call.
+//   * JoinHello and Join carry no token: they are the authenticated join of
+//     peer_rpc/join_auth.h. JoinHello (open to anyone) hands out a one-time challenge and this
+//     node's proof of its own secret; Join must prove the initiator knows this node's secret
+//     for that challenge, and only then is the sealed grant opened and Handler::Join called.
+//     So a node joins only a cluster whose initiator holds its secret, and an initiator sends
+//     the cluster secret, store endpoints and CA only to a node that proved it holds that
+//     secret. Handler::Join additionally refuses a node that is not a fresh single-node cluster.
+//   * Tokens prove knowledge of the secret; they do not hide the request. Without TLS, step
+//     arguments cross the network in clear (the join grant never does: it is sealed). Mutual
+//     TLS (ServerOptions::tls with a CA) encrypts everything and admits only certificate holders.
 #pragma once
 
 #include <functional>
@@ -39,9 +39,10 @@ class Handler {
   // Runs the step's do or undo action through the local StepRegistry (see RunLocalStep in
   // peer_rpc/local_step.h). Should give up when call.deadline passes.
   virtual Status RunStep(const StepCall& call) = 0;
-  // Joins this node to the caller's cluster, adopting call.auth_secret. Must return
+  // Joins this node to the caller's cluster, adopting call.auth_secret (and the CA, if any).
+  // Called only after the caller proved it knows this node's secret. Must return
   // kFailedPrecondition "peer already belongs to a cluster" unless this node is a fresh
-  // single-node cluster; that check is the whole authentication of Join.
+  // single-node cluster.
   virtual StatusOr<JoinResult> Join(const JoinCall& call) = 0;
   // This node was removed from call.cluster_id: fall back to a fresh single-node cluster.
   // kFailedPrecondition if call.cluster_id is not this node's cluster.
@@ -51,10 +52,11 @@ class Handler {
 };
 
 struct ServerOptions {
-  std::string host = "0.0.0.0";  // IPv6 literals without brackets
+  std::string host = "127.0.0.1";  // IPv6 literals without brackets; "0.0.0.0": every interface
   int port = kDefaultPort;       // 0: the OS picks a free port, see Server::port()
-  // The current cluster secret, called on gRPC threads for every call (so it must be
-  // thread-safe). Required; an empty secret refuses every authenticated call.
+  // The current secret of this node (its cluster's, or its own while it is alone), called on
+  // gRPC threads for every call (so it must be thread-safe). Required; an empty secret refuses
+  // every authenticated call and every join.
   std::function<std::string()> secret;
   TlsOptions tls;
   // How long Stop() lets in-flight calls finish before cancelling them.

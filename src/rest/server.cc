@@ -332,7 +332,14 @@ class Server::Impl : public httplib::Server {
     if (opts_.auth && m.route->auth) {
       auto token = jwt::BearerToken(req.get_header_value("Authorization"));
       if (!token.ok()) return token.status();
-      Status s = jwt::VerifyRequest(*token, opts_.secret, req.method, req.path, std::time(nullptr));
+      // httplib has read the body already; the event-driven server runs VerifyHead before
+      // reading it and BodyCheck::Verify after.
+      std::string_view target = req.target;
+      size_t q = target.find('?');
+      std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+      query = query.substr(0, query.find('#'));
+      Status s = jwt::VerifyRequest(*token, opts_.secret, {req.method, req.path, query}, req.body,
+                                    std::time(nullptr));
       if (!s.ok()) return s;
     }
     return m.route->handler(ctx);

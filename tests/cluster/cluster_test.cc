@@ -1,14 +1,13 @@
 // Three glusterd2 peers on 127.0.0.11-13 form one cluster with `peer add`; replica volumes span
 // them; peers are killed, restarted and removed while the data plane keeps serving.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/volume_req.h"
 #include "common/files.h"
@@ -18,6 +17,7 @@
 #include "support/loop_xfs.h"
 #include "support/net_partition.h"
 #include "support/status_matchers.h"
+#include "support/temp_dir.h"
 
 namespace gd2::testing {
 namespace {
@@ -60,10 +60,16 @@ class ClusterTest : public ::testing::Test {
     } else {
       net_unavailable_ = net.status().ToString();
     }
+    // Peers 0 and 3 start with a shared cluster secret (as from a Kubernetes Secret); 1 and 2
+    // with secrets of their own, given to `peer add`.
+    shared_secret_dir_ = new TempDir();
+    std::string shared_secret = shared_secret_dir_->path() + "/cluster-secret";
+    ASSERT_OK(WriteFileAtomic(shared_secret, "shared-cluster-secret-0123456789\n", 0600));
     for (int i = 0; i < kPeers; ++i) {
       DaemonOptions o;
       o.host = kHosts[i];
       o.client_port = 24007;
+      if (i == 0 || i == 3) o.extra_args = {"--cluster-secret-file", shared_secret};
       if (net_ != nullptr) {
         auto group = net_->Group(GroupName(i));
         ASSERT_TRUE(group.ok()) << group.status().ToString();
@@ -76,6 +82,14 @@ class ClusterTest : public ::testing::Test {
     for (int i = 1; i < kPeers; ++i) {
       api::PeerAddReq req;
       req.addresses = {peers_[i]->peer_address()};
+      if (i != 3) {
+        // Without its secret the peer is not even told the cluster exists.
+        auto refused = c->AddPeer(req);
+        ASSERT_FALSE(refused.ok());
+        EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied)
+            << refused.status().ToString();
+        req.peer_secret = peers_[i]->secret();
+      }
       auto added = c->AddPeer(req);
       ASSERT_TRUE(added.ok()) << added.status().ToString();
       // The joined daemon restarted in place with the cluster's secret.
@@ -100,6 +114,8 @@ class ClusterTest : public ::testing::Test {
       peers_[i] = nullptr;
     }
     for (pid_t pid : children) ::kill(pid, SIGKILL);
+    delete shared_secret_dir_;
+    shared_secret_dir_ = nullptr;
     delete net_;  // removes the cuts; kills whatever is left in the peers' groups
     net_ = nullptr;
     for (int i = 0; i < kPeers; ++i) {
@@ -170,6 +186,7 @@ class ClusterTest : public ::testing::Test {
   static LoopXfs* fses_[kPeers];
   static NetPartition* net_;
   static std::string net_unavailable_;
+  static TempDir* shared_secret_dir_;
 };
 
 std::string Tail(const std::string& s, size_t n) { return s.size() > n ? s.substr(s.size() - n) : s; }
@@ -205,6 +222,7 @@ DaemonProcess* ClusterTest::peers_[kPeers] = {};
 LoopXfs* ClusterTest::fses_[kPeers] = {};
 NetPartition* ClusterTest::net_ = nullptr;
 std::string ClusterTest::net_unavailable_;
+TempDir* ClusterTest::shared_secret_dir_ = nullptr;
 
 TEST_F(ClusterTest, EveryPeerSeesTheWholeCluster) {
   for (int v = 0; v < kPeers; ++v) {

@@ -38,6 +38,11 @@ httplib::Result Send(httplib::Client& c, const std::string& method, const std::s
   return c.Get(path, h);
 }
 
+// The body Send() posts for `method`, which a token must sign.
+std::string SentBody(const std::string& method) {
+  return method == "POST" || method == "PUT" ? "{}" : "";
+}
+
 httplib::Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 TEST(DaemonTest, EmbeddedEtcdComesUpAndStopsWithDaemon) {
@@ -121,12 +126,14 @@ TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
   ASSERT_TRUE(embedded.Start());
   api::PeerAddReq bad;
   bad.addresses = {embedded.peer_address()};
+  bad.peer_secret = embedded.secret();
   auto refused = a.NewClient()->AddPeer(bad);
   EXPECT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("external etcd"));
 
   api::PeerAddReq req;
   req.addresses = {b.peer_address()};
+  req.peer_secret = b.secret();
   ASSERT_OK(a.NewClient()->AddPeer(req).status());
   ASSERT_OK_AND_ASSIGN(std::vector<api::Peer> peers, b.NewClient()->ListPeers());
   EXPECT_EQ(peers.size(), 2u);
@@ -227,11 +234,17 @@ TEST(DaemonTest, EveryAuthenticatedRouteRejectsBadTokens) {
         {"no token", {}},
         {"not bearer", {{"Authorization", "Basic abc"}}},
         {"garbage", Bearer("not.a.jwt")},
-        {"wrong secret", Bearer(jwt::SignRequest("wrong-secret-wrong-secret", method, p, now))},
-        {"expired", Bearer(jwt::SignRequest(secret, method, p, now - 3600))},
-        {"other path", Bearer(jwt::SignRequest(secret, method, p + "x", now))},
-        {"other method", Bearer(jwt::SignRequest(secret, method == "GET" ? "DELETE" : "GET", p, now))},
-        {"wrong issuer", Bearer(jwt::SignRequest(secret, method, p, now, 120, "someone"))},
+        {"wrong secret", Bearer(jwt::SignRequest("wrong-secret-wrong-secret", {method, p, ""},
+                                                 SentBody(method), now))},
+        {"expired",
+         Bearer(jwt::SignRequest(secret, {method, p, ""}, SentBody(method), now - 3600))},
+        {"other path",
+         Bearer(jwt::SignRequest(secret, {method, p + "x", ""}, SentBody(method), now))},
+        {"other method",
+         Bearer(jwt::SignRequest(secret, {method == "GET" ? "DELETE" : "GET", p, ""},
+                                 SentBody(method), now))},
+        {"wrong issuer",
+         Bearer(jwt::SignRequest(secret, {method, p, ""}, SentBody(method), now, 120, "someone"))},
     };
     for (const auto& [why, headers] : bad) {
       httplib::Result res = Send(raw, method, p, headers);
@@ -243,7 +256,7 @@ TEST(DaemonTest, EveryAuthenticatedRouteRejectsBadTokens) {
       ++checked;
     }
     // And the right token gets past auth (whatever the route then says).
-    auto good = Bearer(jwt::SignRequest(secret, method, p, now));
+    auto good = Bearer(jwt::SignRequest(secret, {method, p, ""}, SentBody(method), now));
     httplib::Result res = Send(raw, method, p, good);
     ASSERT_TRUE(res);
     EXPECT_NE(res->status, 401) << method << " " << p << ": " << res->body;
@@ -258,7 +271,7 @@ TEST(DaemonTest, RequestIdsErrorsAndLimits) {
   std::string secret = d.secret();
   int64_t now = std::time(nullptr);
 
-  httplib::Headers h = Bearer(jwt::SignRequest(secret, "GET", "/v1/peers", now));
+  httplib::Headers h = Bearer(jwt::SignRequest(secret, {"GET", "/v1/peers", ""}, "", now));
   h.emplace("X-Request-ID", "my-req-42");
   auto res = raw.Get("/v1/peers", h);
   ASSERT_TRUE(res);
@@ -269,7 +282,8 @@ TEST(DaemonTest, RequestIdsErrorsAndLimits) {
   EXPECT_NE(res->get_header_value("Content-Type").find("application/json"), std::string::npos);
   EXPECT_TRUE(WaitFor([&] { return d.ReadLog().find("req_id=my-req-42") != std::string::npos; }, 5s));
 
-  auto nf = raw.Get("/v1/nothing", Bearer(jwt::SignRequest(secret, "GET", "/v1/nothing", now)));
+  auto nf =
+      raw.Get("/v1/nothing", Bearer(jwt::SignRequest(secret, {"GET", "/v1/nothing", ""}, "", now)));
   ASSERT_TRUE(nf);
   EXPECT_EQ(nf->status, 404);
   auto body = nlohmann::json::parse(nf->body);
@@ -277,24 +291,98 @@ TEST(DaemonTest, RequestIdsErrorsAndLimits) {
   EXPECT_EQ(body["errors"][0]["code"], 1);
   EXPECT_TRUE(body["errors"][0]["message"].is_string());
 
-  auto wrong_method = raw.Delete("/version", Bearer(jwt::SignRequest(secret, "DELETE", "/version", now)));
+  auto wrong_method =
+      raw.Delete("/version", Bearer(jwt::SignRequest(secret, {"DELETE", "/version", ""}, "", now)));
   ASSERT_TRUE(wrong_method);
   EXPECT_EQ(wrong_method->status, 405);
 
   std::string huge(2 << 20, 'x');
-  auto big = raw.Post("/v1/peers", Bearer(jwt::SignRequest(secret, "POST", "/v1/peers", now)), huge,
-                      "application/json");
+  auto big =
+      raw.Post("/v1/peers", Bearer(jwt::SignRequest(secret, {"POST", "/v1/peers", ""}, huge, now)),
+               huge, "application/json");
   if (big) {
     EXPECT_EQ(big->status, 413);
   }
 
-  auto m = raw.Get("/metrics", Bearer(jwt::SignRequest(secret, "GET", "/metrics", now)));
+  auto m = raw.Get("/metrics", Bearer(jwt::SignRequest(secret, {"GET", "/metrics", ""}, "", now)));
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
   EXPECT_NE(m->body.find("gd2_http_requests_total{route=\"GetPeers\",code=\"200\"}"), std::string::npos)
       << m->body;
   EXPECT_NE(m->body.find("gd2_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(m->body.find("gd2_etcd_request_duration_seconds"), std::string::npos);
+}
+
+// A token binds the query and the body: one captured for a request cannot be replayed with
+// another query or body; tokens without iat, living longer than the cap, or issued in the
+// future are refused.
+TEST(DaemonTest, TokensBindQueryAndBodyAndAreShortLived) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  auto raw = Raw(d);
+  std::string secret = d.secret();
+  int64_t now = std::time(nullptr);
+
+  // POST /v1/peers/{id} with a metadata body, signed for that body.
+  auto peers =
+      raw.Get("/v1/peers", Bearer(jwt::SignRequest(secret, {"GET", "/v1/peers", ""}, "", now)));
+  ASSERT_TRUE(peers);
+  ASSERT_EQ(peers->status, 200) << peers->body;
+  std::string id = nlohmann::json::parse(peers->body)[0]["id"];
+  std::string path = "/v1/peers/" + id;
+  std::string body = R"({"metadata":{"rack":"r1"}})";
+  httplib::Headers signed_for_body =
+      Bearer(jwt::SignRequest(secret, {"POST", path, ""}, body, now));
+  auto ok = raw.Post(path, signed_for_body, body, "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  // Replayed with another body: refused, and nothing changed.
+  auto replay =
+      raw.Post(path, signed_for_body, R"({"metadata":{"rack":"evil"}})", "application/json");
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->status, 401) << replay->body;
+  EXPECT_NE(replay->body.find("body hash"), std::string::npos) << replay->body;
+  auto after = raw.Get(path, Bearer(jwt::SignRequest(secret, {"GET", path, ""}, "", now)));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(nlohmann::json::parse(after->body)["metadata"]["rack"], "r1") << after->body;
+
+  // A token for DELETE without a query replayed with ?force=true, and one for a query replayed
+  // with another: refused before the handler runs.
+  auto forced = raw.Delete(path + "?force=true",
+                           Bearer(jwt::SignRequest(secret, {"DELETE", path, ""}, "", now)));
+  ASSERT_TRUE(forced);
+  EXPECT_EQ(forced->status, 401) << forced->body;
+  auto other_query =
+      raw.Get("/v1/peers?key=rack&value=r2",
+              Bearer(jwt::SignRequest(secret, {"GET", "/v1/peers", "key=rack&value=r1"}, "", now)));
+  ASSERT_TRUE(other_query);
+  EXPECT_EQ(other_query->status, 401) << other_query->body;
+  auto right_query =
+      raw.Get("/v1/peers?key=rack&value=r1",
+              Bearer(jwt::SignRequest(secret, {"GET", "/v1/peers", "key=rack&value=r1"}, "", now)));
+  ASSERT_TRUE(right_query);
+  EXPECT_EQ(right_query->status, 200) << right_query->body;
+
+  std::string qsh = jwt::QueryHash("GET", "/v1/peers");
+  auto claims = [&](int64_t iat, int64_t exp, bool with_iat = true) {
+    nlohmann::json c = {{"iss", "glustercli"}, {"exp", exp}, {"qsh", qsh}};
+    if (with_iat) c["iat"] = iat;
+    return Bearer(jwt::SignClaims(secret, c.dump()));
+  };
+  std::vector<std::pair<std::string, httplib::Headers>> refused = {
+      {"iat 0, exp a million years ahead", claims(0, now + 1'000'000LL * 365 * 86400)},
+      {"no iat", claims(0, now + 60, false)},
+      {"lifetime over the cap", claims(now, now + jwt::kMaxLifetimeSeconds + 1)},
+      {"issued an hour ahead", claims(now + 3600, now + 3660)},
+  };
+  for (const auto& [why, headers] : refused) {
+    auto res = raw.Get("/v1/peers", headers);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 401) << why << ": " << res->body;
+  }
+  auto fine = raw.Get("/v1/peers", claims(now, now + jwt::kMaxLifetimeSeconds));
+  ASSERT_TRUE(fine);
+  EXPECT_EQ(fine->status, 200) << fine->body;
 }
 
 TEST(DaemonTest, AuthCanBeTurnedOffWithAWarning) {

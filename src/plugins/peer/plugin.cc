@@ -7,6 +7,7 @@
 #include "api/json.h"
 #include "api/volume.h"
 #include "common/log.h"
+#include "common/tls_ca.h"
 #include "peer_rpc/client.h"
 #include "plugins/peer/peer_store.h"
 #include "store/lock.h"
@@ -110,6 +111,9 @@ void PeerPlugin::Stop() {
 namespace {
 
 constexpr auto kJoinTimeout = std::chrono::seconds(60);
+// Bounds of a peer secret (the daemon makes 64 hex characters; it refuses fewer than 16).
+constexpr size_t kMinSecretBytes = 16;
+constexpr size_t kMaxSecretBytes = 4096;
 
 // "host" or "host:port" -> "host:port" with the default peer port.
 StatusOr<std::string> PeerRpcAddress(const std::string& a) {
@@ -127,6 +131,12 @@ StatusOr<std::string> PeerRpcAddress(const std::string& a) {
 StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(api::PeerAddReq req, api::DecodeJson<api::PeerAddReq>(ctx.body));
   GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
+  if (!req.peer_secret.empty() &&
+      (req.peer_secret.size() < kMinSecretBytes || req.peer_secret.size() > kMaxSecretBytes)) {
+    return InvalidArgumentError("field \"peer-secret\" must have " +
+                                std::to_string(kMinSecretBytes) + ".." +
+                                std::to_string(kMaxSecretBytes) + " bytes");
+  }
   GD2_ASSIGN_OR_RETURN(std::string address, PeerRpcAddress(req.addresses.front()));
   // One join at a time in the cluster.
   GD2_ASSIGN_OR_RETURN(store::LockGuard guard,
@@ -139,13 +149,31 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
   call.etcd_endpoints = services_.store->endpoints();
   GD2_ASSIGN_OR_RETURN(call.etcd_cluster_id, services_.store->ClusterId());
   call.auth_secret = services_.secret;
+  // The cluster CA goes to the new peer with the secret (inside the sealed grant).
+  auto ca = tls::LoadCa(tls::TlsPathsIn(services_.workdir));
+  if (ca.ok()) {
+    call.ca_cert_pem = ca->cert_pem;
+    call.ca_key_pem = ca->key_pem;
+  } else if (ca.status().code() != StatusCode::kNotFound) {
+    return ca.status().WithContext("cannot read the cluster CA");
+  }
   call.initiator = services_.peer_id;
   call.zone = req.zone;
   call.metadata = req.metadata;
   call.etcd_members = services_.etcd_members;
   call.req_id = ctx.req_id;
   auto deadline = peer_rpc::Client::In(std::chrono::seconds(30));
-  GD2_ASSIGN_OR_RETURN(peer_rpc::JoinResult joined, services_.peer_client->Join(address, call, deadline));
+  // The new peer must prove it knows this secret before it is sent anything, and we prove the
+  // same to it: its own secret, or ours when peers share the cluster secret.
+  const std::string& peer_secret = req.peer_secret.empty() ? services_.secret : req.peer_secret;
+  StatusOr<peer_rpc::JoinResult> join =
+      services_.peer_client->Join(address, call, peer_secret, deadline);
+  if (join.status().code() == StatusCode::kUnauthenticated) {
+    // The caller's own token was fine: this is about the peer's secret (403, not 401).
+    return PermissionDeniedError(join.status().message() +
+                                 " (give the peer's secret: peer add --peer-secret-file)");
+  }
+  GD2_ASSIGN_OR_RETURN(peer_rpc::JoinResult joined, std::move(join));
   ctx.log.Info("peer joining", {{"peer", joined.peer_id}, {"address", address}});
   // The new peer restarts on our store and registers itself; wait until it is online.
   auto until = std::chrono::steady_clock::now() + kJoinTimeout;

@@ -41,10 +41,13 @@ void CheckRejection(const gd2::Status& s) {
 }
 
 void VerifyToken(std::string_view token) {
-  CheckRejection(jwt::VerifyRequest(token, kSecret, kMethod, kPath, kNow));
+  CheckRejection(jwt::VerifyRequest(token, kSecret, {kMethod, kPath, ""}, "", kNow));
   // Another secret must never accept what the server's secret did not sign.
-  gd2::Status other = jwt::VerifyRequest(token, "another secret", kMethod, kPath, kNow);
+  gd2::Status other = jwt::VerifyRequest(token, "another secret", {kMethod, kPath, ""}, "", kNow);
   CheckRejection(other);
+  // The head phase alone agrees with the whole check on tokens for an empty body.
+  gd2::StatusOr<jwt::BodyCheck> head = jwt::VerifyHead(token, kSecret, {kMethod, kPath, ""}, kNow);
+  if (head.ok()) CheckRejection(head->Verify(""));
 }
 
 void FuzzBearer(std::string_view header) {
@@ -103,15 +106,29 @@ void FuzzHeader(std::string_view header) {
   VerifyToken(token);
 }
 
+// "<METHOD> <path>?<query>\n<body>": the signed request verifies, and no other query, body,
+// path, time or secret does.
 void FuzzSignRequest(std::string_view payload) {
-  size_t sp = payload.find(' ');
-  std::string_view method = payload.substr(0, sp);
-  std::string_view path = sp == std::string_view::npos ? "" : payload.substr(sp + 1);
-  std::string token = jwt::SignRequest(kSecret, method, path, kNow, 120);
-  Check(jwt::VerifyRequest(token, kSecret, method, path, kNow).ok());
-  Check(!jwt::VerifyRequest(token, kSecret, method, std::string(path) + "x", kNow).ok());
-  Check(!jwt::VerifyRequest(token, kSecret, method, path, kNow + 3600).ok());
-  Check(!jwt::VerifyRequest(token, "another secret", method, path, kNow).ok());
+  size_t nl = payload.find('\n');
+  std::string_view line = payload.substr(0, nl);
+  std::string_view body = nl == std::string_view::npos ? "" : payload.substr(nl + 1);
+  size_t sp = line.find(' ');
+  std::string_view method = line.substr(0, sp);
+  std::string_view target = sp == std::string_view::npos ? "" : line.substr(sp + 1);
+  size_t q = target.find('?');
+  std::string_view path = target.substr(0, q);
+  std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  jwt::RequestHead head{method, path, query};
+  std::string token = jwt::SignRequest(kSecret, head, body, kNow, 120);
+  Check(jwt::VerifyRequest(token, kSecret, head, body, kNow).ok());
+  std::string longer_path = std::string(path) + "x";
+  std::string longer_query = std::string(query) + "x";
+  std::string longer_body = std::string(body) + "x";
+  Check(!jwt::VerifyRequest(token, kSecret, {method, longer_path, query}, body, kNow).ok());
+  Check(!jwt::VerifyRequest(token, kSecret, {method, path, longer_query}, body, kNow).ok());
+  Check(!jwt::VerifyRequest(token, kSecret, head, longer_body, kNow).ok());
+  Check(!jwt::VerifyRequest(token, kSecret, head, body, kNow + 3600).ok());
+  Check(!jwt::VerifyRequest(token, "another secret", head, body, kNow).ok());
 }
 
 }  // namespace

@@ -9,14 +9,18 @@
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <mutex>
 
 #include "common/jwt.h"
 #include "peer/peer.grpc.pb.h"
 #include "peer_rpc/client.h"
+#include "peer_rpc/join_auth.h"
 #include "peer_rpc/remote_step_runner.h"
+#include "peer_rpc/rpc_common.h"
 #include "peer_rpc/server.h"
+#include "support/recording_peer.h"
 #include "support/status_matchers.h"
 #include "test_handler.h"
 
@@ -62,26 +66,35 @@ class PeerRpcTest : public ::testing::Test {
     server_secret_ = std::move(s);
   }
 
+  // Makes the authorization metadata for a request whose signed bytes are `body`.
+  using Auth = std::function<std::string(const std::string& body)>;
+
   // A RunStep call made with the raw stub, so tests control the authorization metadata.
-  grpc::Status RawRunStep(const std::string& authorization,
-                          gd2::peer::RunStepResponse* resp = nullptr,
+  grpc::Status RawRunStep(const Auth& authorization, gd2::peer::RunStepResponse* resp = nullptr,
                           const std::string& args_json = "{}") {
     auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     auto stub = gd2::peer::PeerService::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 5s);
-    if (!authorization.empty()) ctx.AddMetadata("authorization", authorization);
     gd2::peer::RunStepRequest req;
     req.set_txn_id("t1");
     req.set_step("test.step");
     req.set_args_json(args_json);
+    std::string header = authorization(internal::SignedBytes(req));
+    if (!header.empty()) ctx.AddMetadata("authorization", header);
     gd2::peer::RunStepResponse local;
     return stub->RunStep(&ctx, req, resp != nullptr ? resp : &local);
   }
 
-  static std::string Bearer(const std::string& secret, const std::string& path,
-                            int64_t now = std::time(nullptr), int64_t ttl = 30) {
-    return "Bearer " + jwt::SignRequest(secret, "RPC", path, now, ttl);
+  // A token for `path` signed with `secret` over the request's own bytes.
+  static Auth Bearer(const std::string& secret, const std::string& path,
+                     int64_t now = std::time(nullptr), int64_t ttl = 30) {
+    return [=](const std::string& body) {
+      return "Bearer " + jwt::SignRequest(secret, {"RPC", path, ""}, body, now, ttl);
+    };
+  }
+  static Auth Fixed(std::string header) {
+    return [header](const std::string&) { return header; };
   }
 
   static StepCall MakeStep() {
@@ -139,15 +152,23 @@ TEST_F(PeerRpcTest, RemoteStepErrorKeepsCodeAndMessage) {
 TEST_F(PeerRpcTest, MissingOrBadTokensAreRejectedBeforeTheHandler) {
   struct Case {
     const char* name;
-    std::string authorization;
+    Auth authorization;
   };
   const Case cases[] = {
-      {"missing", ""},
-      {"other scheme", "Basic dXNlcjpwYXNz"},
-      {"garbage", "Bearer not.a.token"},
+      {"missing", Fixed("")},
+      {"other scheme", Fixed("Basic dXNlcjpwYXNz")},
+      {"garbage", Fixed("Bearer not.a.token")},
       {"expired", Bearer(kSecret, kRunStep, std::time(nullptr) - 3600, 30)},
       {"wrong secret", Bearer("another-secret", kRunStep)},
       {"other method", Bearer(kSecret, "/gd2.peer.PeerService/Ping")},
+      // A token captured from another RunStep, replayed on this one.
+      {"other request",
+       [](const std::string& body) {
+         return "Bearer " + jwt::SignRequest(kSecret, {"RPC", kRunStep, ""}, body + "x",
+                                             std::time(nullptr), 30);
+       }},
+      {"no body hash", Fixed("Bearer " + jwt::SignRequest(kSecret, {"RPC", kRunStep, ""}, "",
+                                                          std::time(nullptr), 30))},
   };
   for (const Case& c : cases) {
     grpc::Status s = RawRunStep(c.authorization);
@@ -208,11 +229,15 @@ TEST_F(PeerRpcTest, LeaveRoundTrip) {
             FailedPreconditionError("not a member of cluster: cluster_id=other"));
 }
 
+constexpr char kTargetSecret[] = "fresh-node-own-secret";
+
 JoinCall MakeJoin(std::string secret) {
   JoinCall call;
   call.cluster_id = "cluster-1";
   call.etcd_endpoints = {"http://127.0.0.1:2379", "http://127.0.0.3:2379"};
   call.auth_secret = std::move(secret);
+  call.ca_cert_pem = "-----BEGIN CERTIFICATE-----\nca-cert\n";
+  call.ca_key_pem = "-----BEGIN PRIVATE KEY-----\nca-key\n";
   call.initiator = "peer-a";
   call.zone = "rack-1";
   call.metadata = {{"owner", "ops"}};
@@ -220,11 +245,12 @@ JoinCall MakeJoin(std::string secret) {
   return call;
 }
 
-TEST_F(PeerRpcTest, JoinIsAcceptedByAFreshNodeThatDoesNotKnowTheSecret) {
-  // The target still has its own (fresh) secret; the initiator signs with the cluster's.
-  SetServerSecret("fresh-node-own-secret");
+TEST_F(PeerRpcTest, JoinWithTheTargetsOwnSecretDeliversTheGrant) {
+  // The target still has its own (fresh) secret; the initiator was given it.
+  SetServerSecret(kTargetSecret);
   Client initiator(MakeClientOptions(kSecret));
-  ASSERT_OK_AND_ASSIGN(JoinResult r, initiator.Join(address_, MakeJoin(kSecret), Client::In(10s)));
+  ASSERT_OK_AND_ASSIGN(JoinResult r,
+                       initiator.Join(address_, MakeJoin(kSecret), kTargetSecret, Client::In(10s)));
   EXPECT_EQ(r.peer_id, "peer-b");
   EXPECT_EQ(r.peer_name, "node-b");
   EXPECT_EQ(r.peer_addresses, std::vector<std::string>{"127.0.0.2:24008"});
@@ -233,6 +259,8 @@ TEST_F(PeerRpcTest, JoinIsAcceptedByAFreshNodeThatDoesNotKnowTheSecret) {
   EXPECT_EQ(got.cluster_id, "cluster-1");
   EXPECT_EQ(got.etcd_endpoints, MakeJoin(kSecret).etcd_endpoints);
   EXPECT_EQ(got.auth_secret, kSecret);
+  EXPECT_EQ(got.ca_cert_pem, MakeJoin(kSecret).ca_cert_pem);
+  EXPECT_EQ(got.ca_key_pem, MakeJoin(kSecret).ca_key_pem);
   EXPECT_EQ(got.initiator, "peer-a");
   EXPECT_EQ(got.zone, "rack-1");
   EXPECT_EQ(got.metadata, (std::map<std::string, std::string>{{"owner", "ops"}}));
@@ -243,27 +271,110 @@ TEST_F(PeerRpcTest, JoinIsRefusedWhenTheHandlerSaysSo) {
   handler_.on_join = [](const JoinCall&) -> StatusOr<JoinResult> {
     return FailedPreconditionError("peer already belongs to a cluster");
   };
-  auto r = client_.Join(address_, MakeJoin("some-secret"), Client::In(10s));
+  auto r = client_.Join(address_, MakeJoin(kSecret), kSecret, Client::In(10s));
   EXPECT_EQ(r.status(), FailedPreconditionError("peer already belongs to a cluster"));
 }
 
-TEST_F(PeerRpcTest, JoinWithoutSecretOrWithMismatchedTokenIsUnauthenticated) {
-  auto r = client_.Join(address_, MakeJoin(""), Client::In(10s));
-  // The client refuses to sign with an empty secret; the server would refuse it too.
-  EXPECT_FALSE(r.ok());
+TEST_F(PeerRpcTest, JoinWithAnotherSecretStopsBeforeAnythingSecretIsSent) {
+  SetServerSecret(kTargetSecret);
+  auto r = client_.Join(address_, MakeJoin(kSecret), "a-secret-of-someone-else", Client::In(10s));
+  EXPECT_THAT(r.status(), StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(r.status().message(), HasSubstr("nothing was sent"));
+  EXPECT_EQ(handler_.join_calls.load(), 0);
+  EXPECT_THAT(client_.Join(address_, MakeJoin(kSecret), "", Client::In(10s)).status(),
+              StatusIs(StatusCode::kInvalidArgument));
+}
 
-  // A token not signed with the secret the request carries.
+// What an attacker who does not know the target's secret can send straight to its peer port:
+// a Join with a proof and grant made with a secret of its choosing, or a replay of a good one.
+TEST_F(PeerRpcTest, ForgedOrReplayedJoinIsRefusedByTheTarget) {
+  SetServerSecret(kTargetSecret);
   auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   auto stub = gd2::peer::PeerService::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.AddMetadata("authorization", Bearer("other", "/gd2.peer.PeerService/Join"));
-  gd2::peer::JoinRequest req;
-  req.set_cluster_id("cluster-1");
-  req.add_etcd_endpoints("http://127.0.0.1:2379");
-  req.set_auth_secret("carried-secret");
-  gd2::peer::JoinResponse resp;
-  EXPECT_EQ(stub->Join(&ctx, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  auto send_join = [&](const std::string& secret, bool replay_previous) {
+    static gd2::peer::JoinRequest previous;
+    if (replay_previous) {
+      grpc::ClientContext ctx;
+      gd2::peer::JoinResponse resp;
+      grpc::Status s = stub->Join(&ctx, previous, &resp);
+      return std::make_pair(s, resp);
+    }
+    gd2::peer::JoinHelloRequest hello;
+    hello.set_initiator("attacker");
+    hello.set_initiator_nonce(join::NewNonce());
+    gd2::peer::JoinHelloResponse challenge;
+    {
+      grpc::ClientContext ctx;
+      EXPECT_TRUE(stub->JoinHello(&ctx, hello, &challenge).ok());
+    }
+    join::Transcript t{"attacker", challenge.peer_id(), hello.initiator_nonce(),
+                       challenge.target_nonce()};
+    gd2::peer::JoinGrant grant;
+    grant.set_cluster_id("cluster-of-the-attacker");
+    grant.add_etcd_endpoints("http://127.0.0.9:2379");
+    grant.set_auth_secret("attacker-chosen-cluster-secret");
+    gd2::peer::JoinRequest req;
+    req.set_initiator("attacker");
+    req.set_initiator_nonce(t.initiator_nonce);
+    req.set_target_nonce(t.target_nonce);
+    req.set_initiator_proof(join::InitiatorProof(secret, t));
+    auto sealed = join::Seal(secret, t, grant.SerializeAsString());
+    EXPECT_TRUE(sealed.ok());
+    req.set_sealed_grant(*sealed);
+    previous = req;
+    grpc::ClientContext ctx;
+    gd2::peer::JoinResponse resp;
+    grpc::Status s = stub->Join(&ctx, req, &resp);
+    return std::make_pair(s, resp);
+  };
+  auto [forged, forged_resp] = send_join("attacker-chosen-cluster-secret", false);
+  EXPECT_EQ(forged.error_code(), grpc::StatusCode::UNAUTHENTICATED) << forged.error_message();
   EXPECT_EQ(handler_.join_calls.load(), 0);
+  // The real secret gets through once; the same request replayed does not.
+  auto [good, good_resp] = send_join(kTargetSecret, false);
+  EXPECT_TRUE(good.ok()) << good.error_message();
+  EXPECT_EQ(good_resp.code(), 0) << good_resp.message();
+  EXPECT_EQ(handler_.join_calls.load(), 1);
+  auto [replayed, replayed_resp] = send_join(kTargetSecret, true);
+  EXPECT_EQ(replayed.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(handler_.join_calls.load(), 1);
+}
+
+TEST_F(PeerRpcTest, JoinToAStrangerSendsItNothingSecret) {
+  testing::RecordingPeer stranger;
+  ASSERT_TRUE(stranger.ok());
+  JoinCall call = MakeJoin(kSecret);
+  auto r = client_.Join(stranger.address(), call, kSecret, Client::In(10s));
+  EXPECT_THAT(r.status(), StatusIs(StatusCode::kUnauthenticated));
+  std::vector<testing::RecordingPeer::Received> got = stranger.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].method, "JoinHello");
+  std::string all = stranger.AllBytes();
+  for (const std::string& secret : {std::string(kSecret), call.cluster_id, call.etcd_endpoints[0],
+                                    call.ca_key_pem, call.ca_cert_pem}) {
+    EXPECT_EQ(all.find(secret), std::string::npos) << secret;
+  }
+}
+
+TEST(JoinAuthTest, SealOpensOnlyWithTheSameSecretAndTranscript) {
+  join::Transcript t{"peer-a", "peer-b", join::NewNonce(), join::NewNonce()};
+  ASSERT_OK_AND_ASSIGN(std::string sealed, join::Seal("secret-1", t, "grant bytes"));
+  EXPECT_EQ(sealed.find("grant bytes"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(std::string plain, join::Open("secret-1", t, sealed));
+  EXPECT_EQ(plain, "grant bytes");
+  EXPECT_THAT(join::Open("secret-2", t, sealed).status(), StatusIs(StatusCode::kUnauthenticated));
+  join::Transcript other = t;
+  other.target_id = "peer-c";
+  EXPECT_THAT(join::Open("secret-1", other, sealed).status(),
+              StatusIs(StatusCode::kUnauthenticated));
+  std::string tampered = sealed;
+  tampered[20] ^= 1;
+  EXPECT_THAT(join::Open("secret-1", t, tampered).status(), StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(join::Open("secret-1", t, "short").status(), StatusIs(StatusCode::kInvalidArgument));
+  // The two proofs differ, so neither side's answer can stand for the other's.
+  EXPECT_NE(join::TargetProof("secret-1", t), join::InitiatorProof("secret-1", t));
+  EXPECT_FALSE(
+      join::ProofMatches(join::TargetProof("secret-1", t), join::TargetProof("secret-2", t)));
 }
 
 TEST_F(PeerRpcTest, ConnectionRefusedIsUnavailableAtOnce) {
