@@ -34,8 +34,8 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   if (call.etcd_endpoints.empty()) return InvalidArgumentError("no etcd endpoints to join");
   if (call.auth_secret.size() < 16) return InvalidArgumentError("cluster secret too short");
   std::optional<tls::CertAndKey> ca;
-  if (!call.ca_cert_pem.empty() || !call.ca_key_pem.empty()) {
-    ca = tls::CertAndKey{call.ca_cert_pem, call.ca_key_pem};
+  if (!call.store_ca_cert.empty() || !call.store_ca_key.empty()) {
+    ca = tls::CertAndKey{call.store_ca_cert, call.store_ca_key};
     GD2_RETURN_IF_ERROR(tls::CheckCa(*ca).WithContext("the cluster CA in the join grant"));
   }
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> peers,

@@ -197,8 +197,8 @@ StatusOr<JoinResult> Client::Join(const std::string& address, const JoinCall& ca
   grant.set_zone(call.zone);
   grant.set_etcd_members(call.etcd_members);
   grant.set_etcd_cluster_id(call.etcd_cluster_id);
-  grant.set_ca_cert_pem(call.ca_cert_pem);
-  grant.set_ca_key_pem(call.ca_key_pem);
+  grant.set_store_ca_cert(call.store_ca_cert);
+  grant.set_store_ca_key(call.store_ca_key);
   for (const auto& [k, v] : call.metadata) (*grant.mutable_metadata())[k] = v;
   std::string plain = grant.SerializeAsString();
   StatusOr<std::string> sealed = join::Seal(target_secret, t, plain);

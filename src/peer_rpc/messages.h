@@ -49,15 +49,16 @@ struct JoinCall {
   std::string cluster_id;
   std::vector<std::string> etcd_endpoints;
   std::string auth_secret;  // the cluster secret; the joining peer adopts it
-  // The cluster CA (PEM); both empty when the cluster has none. The joining peer installs it.
-  std::string ca_cert_pem;
-  std::string ca_key_pem;
   std::string initiator;    // peer id of the node that handles POST /v1/peers
   std::string zone;
   std::map<std::string, std::string> metadata;
   // etcd members the cluster keeps among its peers; 0: external etcd, peers are only clients.
   int etcd_members = 0;
   uint64_t etcd_cluster_id = 0;  // 0: unknown (the first answer's)
+  // The cluster CA (tls::CertAndKey as PEM) of the embedded etcd; the joining peer adopts it.
+  // Empty with external etcd.
+  std::string store_ca_cert;
+  std::string store_ca_key;
   std::string req_id;  // travels as metadata, for logs
   Deadline deadline = Deadline::max();  // filled in by the server
 };

@@ -281,8 +281,8 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     call.cluster_id = grant.cluster_id();
     call.etcd_endpoints.assign(grant.etcd_endpoints().begin(), grant.etcd_endpoints().end());
     call.auth_secret = grant.auth_secret();
-    call.ca_cert_pem = grant.ca_cert_pem();
-    call.ca_key_pem = grant.ca_key_pem();
+    call.store_ca_cert = grant.store_ca_cert();
+    call.store_ca_key = grant.store_ca_key();
     call.initiator = req.initiator();
     call.zone = grant.zone();
     call.etcd_members = grant.etcd_members();

@@ -152,8 +152,8 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
   // The cluster CA goes to the new peer with the secret (inside the sealed grant).
   auto ca = tls::LoadCa(tls::TlsPathsIn(services_.workdir));
   if (ca.ok()) {
-    call.ca_cert_pem = ca->cert_pem;
-    call.ca_key_pem = ca->key_pem;
+    call.store_ca_cert = ca->cert_pem;
+    call.store_ca_key = ca->key_pem;
   } else if (ca.status().code() != StatusCode::kNotFound) {
     return ca.status().WithContext("cannot read the cluster CA");
   }

@@ -236,8 +236,8 @@ JoinCall MakeJoin(std::string secret) {
   call.cluster_id = "cluster-1";
   call.etcd_endpoints = {"http://127.0.0.1:2379", "http://127.0.0.3:2379"};
   call.auth_secret = std::move(secret);
-  call.ca_cert_pem = "-----BEGIN CERTIFICATE-----\nca-cert\n";
-  call.ca_key_pem = "-----BEGIN PRIVATE KEY-----\nca-key\n";
+  call.store_ca_cert = "-----BEGIN CERTIFICATE-----\nca-cert\n";
+  call.store_ca_key = "-----BEGIN PRIVATE KEY-----\nca-key\n";
   call.initiator = "peer-a";
   call.zone = "rack-1";
   call.metadata = {{"owner", "ops"}};
@@ -259,8 +259,8 @@ TEST_F(PeerRpcTest, JoinWithTheTargetsOwnSecretDeliversTheGrant) {
   EXPECT_EQ(got.cluster_id, "cluster-1");
   EXPECT_EQ(got.etcd_endpoints, MakeJoin(kSecret).etcd_endpoints);
   EXPECT_EQ(got.auth_secret, kSecret);
-  EXPECT_EQ(got.ca_cert_pem, MakeJoin(kSecret).ca_cert_pem);
-  EXPECT_EQ(got.ca_key_pem, MakeJoin(kSecret).ca_key_pem);
+  EXPECT_EQ(got.store_ca_cert, MakeJoin(kSecret).store_ca_cert);
+  EXPECT_EQ(got.store_ca_key, MakeJoin(kSecret).store_ca_key);
   EXPECT_EQ(got.initiator, "peer-a");
   EXPECT_EQ(got.zone, "rack-1");
   EXPECT_EQ(got.metadata, (std::map<std::string, std::string>{{"owner", "ops"}}));
@@ -351,7 +351,7 @@ TEST_F(PeerRpcTest, JoinToAStrangerSendsItNothingSecret) {
   EXPECT_EQ(got[0].method, "JoinHello");
   std::string all = stranger.AllBytes();
   for (const std::string& secret : {std::string(kSecret), call.cluster_id, call.etcd_endpoints[0],
-                                    call.ca_key_pem, call.ca_cert_pem}) {
+                                    call.store_ca_key, call.store_ca_cert}) {
     EXPECT_EQ(all.find(secret), std::string::npos) << secret;
   }
 }
