@@ -4,7 +4,11 @@
 // it and hands it the cluster secret and CA. See docs/trust-model.md.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -178,6 +182,36 @@ TEST(JoinTest, PeersStartedWithASharedClusterSecretJoinWithoutAPeerSecret) {
   ASSERT_OK(a.NewClient()->AddPeer(req).status());
   ASSERT_OK_AND_ASSIGN(std::vector<api::Peer> peers, b.NewClient()->ListPeers());
   EXPECT_EQ(peers.size(), 2u);
+}
+
+// Whether a TCP connection to host:port is accepted.
+bool Connects(const std::string& host, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int PortOf(const std::string& address) { return std::stoi(address.substr(address.rfind(':') + 1)); }
+
+TEST(JoinTest, PeerPortListensOnThePeerAddressOnlyUnlessToldOtherwise) {
+  DaemonProcess d;  // peer address 127.0.0.1:<port>
+  ASSERT_TRUE(d.Start());
+  int port = PortOf(d.peer_address());
+  EXPECT_TRUE(Connects("127.0.0.1", port));
+  // Another address of this host (all of 127/8 is local) does not reach it.
+  EXPECT_FALSE(Connects("127.0.0.2", port));
+
+  DaemonOptions all;
+  all.extra_args = {"--peer-listen-all", "true"};
+  DaemonProcess e(all);
+  ASSERT_TRUE(e.Start());
+  EXPECT_TRUE(Connects("127.0.0.2", PortOf(e.peer_address())));
 }
 
 }  // namespace
