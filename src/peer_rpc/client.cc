@@ -137,14 +137,25 @@ Status Client::RunStep(const std::string& address, const StepCall& call, Deadlin
   req.set_txn_id(call.txn_id);
   req.set_step(call.step);
   // Replace invalid UTF-8 instead of throwing: a step's arguments are ours, not user input.
-  req.set_args_json(call.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // Sealed: they carry brick credentials, and the peer port may be plain TCP.
+  std::string args = call.args.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string secret = impl_->Secret();
+  StatusOr<std::string> sealed = join::SealWithSecret(secret, internal::kStepArgsLabel, args);
+  if (!sealed.ok()) {
+    if (sealed.status().code() == StatusCode::kFailedPrecondition) {
+      return FailedPreconditionError("peer rpc has no cluster secret to sign with: address=" +
+                                     address);
+    }
+    return sealed.status();
+  }
+  req.set_sealed_args(*sealed);
   req.set_undo(call.undo);
   req.set_initiator(call.initiator);
   req.set_req_id(call.req_id);
   gd2::peer::RunStepResponse resp;
   auto call_once = [&] {
-    return impl_->Call(address, internal::kRunStepMethod, impl_->Secret(),
-                       internal::SignedBytes(req), call.req_id, deadline,
+    return impl_->Call(address, internal::kRunStepMethod, secret, internal::SignedBytes(req),
+                       call.req_id, deadline,
                        [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
                          return stub.RunStep(&ctx, req, &resp);
                        });

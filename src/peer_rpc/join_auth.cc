@@ -47,15 +47,13 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), out_len);
 }
 
-StatusOr<std::string> DeriveKey(std::string_view secret, const Transcript& t) {
+StatusOr<std::string> DeriveKey(std::string_view secret, std::string salt, std::string info) {
   std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr),
                                                         &EVP_KDF_free);
   if (!kdf) return InternalError("openssl: no HKDF");
   std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(kdf.get()),
                                                                 &EVP_KDF_CTX_free);
   if (!ctx) return InternalError("openssl: cannot make an HKDF context");
-  std::string salt = t.initiator_nonce + t.target_nonce;
-  std::string info = Encode(kSealLabel, t);
   std::string ikm(secret);
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
@@ -108,11 +106,11 @@ bool ProofMatches(std::string_view expected, std::string_view received) {
          CRYPTO_memcmp(expected.data(), received.data(), expected.size()) == 0;
 }
 
-StatusOr<std::string> Seal(std::string_view secret, const Transcript& t, std::string_view plain) {
-  GD2_RETURN_IF_ERROR(CheckTranscript(t));
-  if (plain.size() > kMaxGrantBytes) return InvalidArgumentError("join grant too large");
-  GD2_ASSIGN_OR_RETURN(std::string key, DeriveKey(secret, t));
-  std::string aad = Encode(kSealLabel, t);
+namespace {
+
+StatusOr<std::string> AeadSeal(std::string_view secret, std::string salt, std::string info,
+                               const std::string& aad, std::string_view plain) {
+  GD2_ASSIGN_OR_RETURN(std::string key, DeriveKey(secret, std::move(salt), std::move(info)));
   std::string out(kIvBytes + plain.size() + kTagBytes, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   GD2_CHECK(RAND_bytes(o, kIvBytes) == 1);
@@ -137,14 +135,10 @@ StatusOr<std::string> Seal(std::string_view secret, const Transcript& t, std::st
   return out;
 }
 
-StatusOr<std::string> Open(std::string_view secret, const Transcript& t, std::string_view sealed) {
-  GD2_RETURN_IF_ERROR(CheckTranscript(t));
-  if (sealed.size() < kIvBytes + kTagBytes) return InvalidArgumentError("join grant too short");
-  if (sealed.size() > kIvBytes + kMaxGrantBytes + kTagBytes) {
-    return InvalidArgumentError("join grant too large");
-  }
-  GD2_ASSIGN_OR_RETURN(std::string key, DeriveKey(secret, t));
-  std::string aad = Encode(kSealLabel, t);
+// `sealed` is at least kIvBytes + kTagBytes long (checked by the callers).
+StatusOr<std::string> AeadOpen(std::string_view secret, std::string salt, std::string info,
+                               const std::string& aad, std::string_view sealed) {
+  GD2_ASSIGN_OR_RETURN(std::string key, DeriveKey(secret, std::move(salt), std::move(info)));
   const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
   size_t n = sealed.size() - kIvBytes - kTagBytes;
   std::string plain(n, '\0');
@@ -167,9 +161,55 @@ StatusOr<std::string> Open(std::string_view secret, const Transcript& t, std::st
   OPENSSL_cleanse(key.data(), key.size());
   if (!ok) {
     OPENSSL_cleanse(plain.data(), plain.size());
-    return UnauthenticatedError("join grant does not open (wrong secret or tampered)");
+    return UnauthenticatedError("sealed message does not open (wrong secret or tampered)");
   }
   return plain;
+}
+
+}  // namespace
+
+StatusOr<std::string> Seal(std::string_view secret, const Transcript& t, std::string_view plain) {
+  GD2_RETURN_IF_ERROR(CheckTranscript(t));
+  if (plain.size() > kMaxGrantBytes) return InvalidArgumentError("join grant too large");
+  return AeadSeal(secret, t.initiator_nonce + t.target_nonce, Encode(kSealLabel, t),
+                  Encode(kSealLabel, t), plain);
+}
+
+StatusOr<std::string> Open(std::string_view secret, const Transcript& t, std::string_view sealed) {
+  GD2_RETURN_IF_ERROR(CheckTranscript(t));
+  if (sealed.size() < kIvBytes + kTagBytes) return InvalidArgumentError("join grant too short");
+  if (sealed.size() > kIvBytes + kMaxGrantBytes + kTagBytes) {
+    return InvalidArgumentError("join grant too large");
+  }
+  auto r = AeadOpen(secret, t.initiator_nonce + t.target_nonce, Encode(kSealLabel, t),
+                    Encode(kSealLabel, t), sealed);
+  if (!r.ok()) return UnauthenticatedError("join grant does not open (wrong secret or tampered)");
+  return r;
+}
+
+StatusOr<std::string> SealWithSecret(std::string_view secret, std::string_view label,
+                                     std::string_view plain) {
+  if (secret.empty()) return FailedPreconditionError("no secret to seal with");
+  if (plain.size() > kMaxSealedBytes) return InvalidArgumentError("message too large to seal");
+  std::string salt = NewNonce();
+  std::string info;
+  AppendField(info, label);
+  GD2_ASSIGN_OR_RETURN(std::string sealed, AeadSeal(secret, salt, info, info, plain));
+  return salt + sealed;
+}
+
+StatusOr<std::string> OpenWithSecret(std::string_view secret, std::string_view label,
+                                     std::string_view sealed) {
+  if (sealed.size() < kNonceBytes + kIvBytes + kTagBytes) {
+    return InvalidArgumentError("sealed message too short");
+  }
+  if (sealed.size() > kNonceBytes + kIvBytes + kMaxSealedBytes + kTagBytes) {
+    return InvalidArgumentError("sealed message too large");
+  }
+  std::string info;
+  AppendField(info, label);
+  return AeadOpen(secret, std::string(sealed.substr(0, kNonceBytes)), info, info,
+                  sealed.substr(kNonceBytes));
 }
 
 }  // namespace gd2::peer_rpc::join

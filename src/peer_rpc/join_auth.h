@@ -1,4 +1,5 @@
-// The cryptography of the authenticated join (no sockets, no gRPC). A node joins a cluster only
+// The cryptography of the authenticated join, and of peer RPC fields sealed under the cluster
+// secret (no sockets, no gRPC). A node joins a cluster only
 // when the initiator proves it knows the JOINING node's own secret (its <workdir>/auth), and the
 // joining node proves the same BEFORE anything secret is sent to it:
 //
@@ -60,5 +61,16 @@ StatusOr<std::string> Seal(std::string_view secret, const Transcript& t, std::st
 // The inverse; kUnauthenticated "join grant does not open" for any tampering, wrong secret or
 // wrong transcript; kInvalidArgument for a malformed or over-long input.
 StatusOr<std::string> Open(std::string_view secret, const Transcript& t, std::string_view sealed);
+
+// Messages under the CLUSTER secret, for peer RPC fields that carry secrets (step arguments hold
+// brick credentials): AES-256-GCM under HKDF-SHA256(secret, salt = 32 random bytes, info =
+// label), the label also as additional data, so a message sealed for one purpose does not open
+// for another. Output: salt || iv || ciphertext || tag. kInvalidArgument over kMaxSealedBytes;
+// OpenWithSecret: kUnauthenticated for a wrong secret, label or any tampering.
+inline constexpr size_t kMaxSealedBytes = 64 * 1024 * 1024;
+StatusOr<std::string> SealWithSecret(std::string_view secret, std::string_view label,
+                                     std::string_view plain);
+StatusOr<std::string> OpenWithSecret(std::string_view secret, std::string_view label,
+                                     std::string_view sealed);
 
 }  // namespace gd2::peer_rpc::join

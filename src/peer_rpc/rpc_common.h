@@ -22,6 +22,9 @@ inline constexpr std::string_view kPingMethod = "/gd2.peer.PeerService/Ping";
 // The JWT method claim for every peer RPC.
 inline constexpr std::string_view kJwtMethod = "RPC";
 
+// The join::SealWithSecret label of RunStepRequest.sealed_args.
+inline constexpr std::string_view kStepArgsLabel = "gd2 step args v1";
+
 // Metadata keys (gRPC requires lower case).
 inline constexpr std::string_view kAuthorizationKey = "authorization";
 inline constexpr std::string_view kRequestIdKey = "x-request-id";

@@ -105,7 +105,8 @@ class Server::Service final : public gd2::peer::PeerService::Service {
                                  {"step", req->step()},
                                  {"undo", req->undo()},
                                  {"initiator", req->initiator()}});
-    Status pre = Admit(*ctx, internal::kRunStepMethod, Secret(), internal::SignedBytes(*req));
+    std::string secret = Secret();
+    Status pre = Admit(*ctx, internal::kRunStepMethod, secret, internal::SignedBytes(*req));
     if (!pre.ok()) return Reject(log, internal::kRunStepMethod, pre, start);
 
     StepCall call;
@@ -115,18 +116,25 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     call.initiator = req->initiator();
     call.req_id = req->req_id();
     call.deadline = internal::FromSystemDeadline(ctx->deadline());
-    Status result;
-    if (call.step.empty()) {
-      result = InvalidArgumentError("step name is empty");
-    } else {
-      call.args = req->args_json().empty() ? nlohmann::json::object()
-                                           : nlohmann::json::parse(req->args_json(), nullptr, false);
-      if (call.args.is_discarded()) {
-        result = InvalidArgumentError("step arguments are not valid JSON: step=" + call.step);
-      } else {
-        result = handler_.RunStep(call);
+    Status result = [&]() -> Status {
+      if (call.step.empty()) return InvalidArgumentError("step name is empty");
+      std::string args_json = req->args_json();
+      if (!req->sealed_args().empty()) {
+        StatusOr<std::string> opened =
+            join::OpenWithSecret(secret, internal::kStepArgsLabel, req->sealed_args());
+        if (!opened.ok()) {
+          return InvalidArgumentError("sealed step arguments do not open: step=" + call.step +
+                                      ": " + opened.status().message());
+        }
+        args_json = std::move(*opened);
       }
-    }
+      call.args = args_json.empty() ? nlohmann::json::object()
+                                    : nlohmann::json::parse(args_json, nullptr, false);
+      if (call.args.is_discarded()) {
+        return InvalidArgumentError("step arguments are not valid JSON: step=" + call.step);
+      }
+      return handler_.RunStep(call);
+    }();
     resp->set_code(static_cast<int32_t>(result.code()));
     resp->set_message(result.message());
     double ms = MillisSince(start);

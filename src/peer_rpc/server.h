@@ -17,9 +17,11 @@
 //     So a node joins only a cluster whose initiator holds its secret, and an initiator sends
 //     the cluster secret, store endpoints and CA only to a node that proved it holds that
 //     secret. Handler::Join additionally refuses a node that is not a fresh single-node cluster.
-//   * Tokens prove knowledge of the secret; they do not hide the request. Without TLS, step
-//     arguments cross the network in clear (the join grant never does: it is sealed). Mutual
-//     TLS (ServerOptions::tls with a CA) encrypts everything and admits only certificate holders.
+//   * Tokens prove knowledge of the secret; they do not hide the request. What is secret is
+//     sealed whatever the transport: the join grant (under the joining node's secret) and step
+//     arguments, which hold brick credentials (RunStepRequest.sealed_args, under the cluster
+//     secret). Ids, step names and results cross in clear without TLS. Mutual TLS
+//     (ServerOptions::tls with a CA) encrypts everything and admits only certificate holders.
 #pragma once
 
 #include <functional>

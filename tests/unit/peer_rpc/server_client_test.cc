@@ -356,6 +356,38 @@ TEST_F(PeerRpcTest, JoinToAStrangerSendsItNothingSecret) {
   }
 }
 
+// Step arguments carry brick credentials: on the wire they are sealed with the cluster secret.
+TEST_F(PeerRpcTest, StepArgumentsAreSealedOnTheWire) {
+  testing::RecordingPeer stranger;
+  ASSERT_TRUE(stranger.ok());
+  StepCall call = MakeStep();
+  call.args["auth"] = {{"password", "brick-password-6f1e"}};
+  EXPECT_FALSE(client_.RunStep(stranger.address(), call, Client::In(10s)).ok());
+  std::vector<testing::RecordingPeer::Received> got = stranger.received();
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0].method, "RunStep");
+  EXPECT_EQ(stranger.AllBytes().find("brick-password-6f1e"), std::string::npos);
+  EXPECT_EQ(stranger.AllBytes().find("/b1"), std::string::npos);
+  // The real server opens them.
+  ASSERT_OK(client_.RunStep(address_, call, Client::In(10s)));
+  EXPECT_EQ(handler_.LastStep().args, call.args);
+}
+
+TEST(JoinAuthTest, SealWithSecretOpensOnlyWithTheSameSecretAndLabel) {
+  ASSERT_OK_AND_ASSIGN(std::string sealed, join::SealWithSecret("secret-1", "label-a", "args"));
+  ASSERT_OK_AND_ASSIGN(std::string plain, join::OpenWithSecret("secret-1", "label-a", sealed));
+  EXPECT_EQ(plain, "args");
+  EXPECT_THAT(join::OpenWithSecret("secret-2", "label-a", sealed).status(),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(join::OpenWithSecret("secret-1", "label-b", sealed).status(),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(join::OpenWithSecret("secret-1", "label-a", "x").status(),
+              StatusIs(StatusCode::kInvalidArgument));
+  // Two seals of the same text differ (random salt and IV).
+  ASSERT_OK_AND_ASSIGN(std::string again, join::SealWithSecret("secret-1", "label-a", "args"));
+  EXPECT_NE(sealed, again);
+}
+
 TEST(JoinAuthTest, SealOpensOnlyWithTheSameSecretAndTranscript) {
   join::Transcript t{"peer-a", "peer-b", join::NewNonce(), join::NewNonce()};
   ASSERT_OK_AND_ASSIGN(std::string sealed, join::Seal("secret-1", t, "grant bytes"));
