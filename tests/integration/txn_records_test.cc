@@ -28,6 +28,9 @@ class TxnRecordsTest : public ::testing::Test {
     etcd_.Start();
     DaemonOptions o;
     o.etcd_endpoints = {etcd_.endpoint()};
+    o.etcd_ca_file = etcd_.ca_file();
+    o.etcd_cert_file = etcd_.cert_file();
+    o.etcd_key_file = etcd_.key_file();
     daemon_ = std::make_unique<DaemonProcess>(o);
     ASSERT_TRUE(daemon_->Start());
     ASSERT_OK_AND_ASSIGN(api::HealthResp h, daemon_->NewClient()->Health());
@@ -35,6 +38,9 @@ class TxnRecordsTest : public ::testing::Test {
     prefix_ = "gluster-" + h.cluster_id + "/";
     store::Options so;
     so.endpoints = {etcd_.endpoint()};
+    so.ca_file = etcd_.ca_file();
+    so.cert_file = etcd_.cert_file();
+    so.key_file = etcd_.key_file();
     ASSERT_OK_AND_ASSIGN(store_, store::Store::Connect(so));
     // A tree outside the workdir that "<workdir>/vols/../../<name>" names.
     victim_name_ = "gd2-victim-" + RandomHex(6);

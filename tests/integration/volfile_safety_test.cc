@@ -20,6 +20,7 @@
 #include "api/volume.h"
 #include "api/volume_req.h"
 #include "common/files.h"
+#include "common/tls_ca.h"
 #include "store/store.h"
 #include "support/daemon_process.h"
 #include "support/gluster_mount.h"
@@ -110,9 +111,14 @@ class VolfileSafetyTest : public ::testing::Test {
   }
 
   std::unique_ptr<store::Store> StoreClient() {
+    // The embedded etcd admits only certificates of the cluster CA: use the node's own.
+    tls::TlsPaths paths = tls::TlsPathsIn(daemon_->workdir());
     store::Options so;
-    so.endpoints = {"http://" + std::string(kHost) + ":" +
-                    std::to_string(daemon_->etcd_client_port())};
+    so.endpoints = {daemon_->etcd_client_url()};
+    so.ca_file = paths.ca_cert();
+    so.cert_file = paths.node_cert();
+    so.key_file = paths.node_key();
+    so.tls_server_name = tls::kStoreServerName;
     auto st = store::Store::Connect(so);
     EXPECT_OK(st);
     return st.ok() ? std::move(*st) : nullptr;
