@@ -198,11 +198,13 @@ StatusOr<rest::Response> PeerPlugin::Add(rest::RequestContext& ctx) {
 StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
   std::string id = ctx.params["peerid"];
   if (id == services_.peer_id) return InvalidArgumentError("a peer cannot remove itself");
-  GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, id));
+  GD2_RETURN_IF_ERROR(GetPeer(*services_.store, services_.keys, id).status());
   // Membership changes one at a time: joins, removals and the promotions they cause.
   GD2_ASSIGN_OR_RETURN(store::LockGuard guard,
                        store::Lock::Acquire(*services_.store, *services_.session, services_.keys,
                                             "peer-join", std::chrono::seconds(5)));
+  // Read under the lock: a removal that raced this one has finished by now.
+  GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, id));
   bool force = ctx.Query("force") == "true" || ctx.Query("force") == "1";
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols, services_.store->List(services_.keys.VolumesPrefix()));
   for (const auto& kv : vols) {
@@ -299,6 +301,11 @@ void PeerPlugin::PromoteMember(rest::RequestContext& ctx, const api::Peer& remov
 StatusOr<rest::Response> PeerPlugin::Edit(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(api::PeerEditReq req, api::DecodeJson<api::PeerEditReq>(ctx.body));
   GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
+  // Under the membership lock: an edit must not write back the record of a peer that a
+  // concurrent removal just deleted, nor lose a concurrent edit.
+  GD2_ASSIGN_OR_RETURN(store::LockGuard guard,
+                       store::Lock::Acquire(*services_.store, *services_.session, services_.keys,
+                                            "peer-join", std::chrono::seconds(5)));
   GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, ctx.params["peerid"]));
   for (const auto& [k, v] : req.metadata) p.metadata[k] = v;
   if (!req.zone.empty()) p.metadata[api::kZoneKey] = req.zone;

@@ -406,15 +406,11 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
         auto key = services_.keys.BrickState(b.peer_id, b.path);
         auto kv = key.ok() ? services_.store->Get(*key) : StatusOr<std::optional<store::KeyValue>>(key.status());
         if (kv.ok() && kv->has_value() && v.state == api::VolumeState::kStarted) {
-          // Written by that peer, but read as input: a field of another type counts as absent.
-          nlohmann::json j = nlohmann::json::parse((*kv)->value, nullptr, false);
-          auto number = [&j](const char* f) {
-            auto it = j.find(f);
-            return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
-          };
-          st.online = j.is_object();
-          st.pid = st.online ? static_cast<int>(number("pid")) : 0;
-          st.port = st.online ? static_cast<int>(number("port")) : 0;
+          // Written by that peer, but read as input (ParseBrickState never throws).
+          BrickStateRecord bs = ParseBrickState((*kv)->value);
+          st.online = bs.valid;
+          st.pid = bs.pid;
+          st.port = bs.port;
         }
       } else {
         brick::BrickSpec spec = SpecFor(v, b, 0);

@@ -1,6 +1,7 @@
 #include "plugins/volume/step_args.h"
 
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 
 #include "common/uuid.h"
@@ -93,6 +94,22 @@ Status ValidateHost(std::string_view host) {
     if (!ok) return InvalidArgumentError("invalid host name: host=" + std::string(host.substr(0, 64)));
   }
   return OkStatus();
+}
+
+BrickStateRecord ParseBrickState(std::string_view text) {
+  BrickStateRecord out;
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  auto number = [&j](const char* f) {
+    auto it = j.find(f);
+    if (it == j.end() || !it->is_number_integer()) return 0;
+    int64_t v = it->get<int64_t>();
+    return v > 0 && v <= INT32_MAX ? static_cast<int>(v) : 0;
+  };
+  out.valid = true;
+  out.pid = number("pid");
+  out.port = number("port");
+  return out;
 }
 
 std::string VolumeLockName(std::string_view volume) { return "volume." + std::string(volume); }

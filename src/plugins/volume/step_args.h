@@ -61,6 +61,15 @@ std::string EncodePendingWork(const PendingWork& w);
 // Malformed text, an unknown step or bad arguments: txn::BadArgumentsError.
 StatusOr<PendingWork> DecodePendingWork(std::string_view text, const std::string& workdir);
 
+// A brickstate/<peer>/<brick> record, written by the peer running the brick: {"pid", "port"}.
+// Fields of another type read as 0; `valid` is false for anything but a JSON object.
+struct BrickStateRecord {
+  bool valid = false;
+  int pid = 0;
+  int port = 0;
+};
+BrickStateRecord ParseBrickState(std::string_view text);
+
 // kInvalidArgument unless `host` is 1..255 of [A-Za-z0-9.:_-] or a bracketed IPv6 literal's
 // characters ([ ] and hex digits with ':').
 Status ValidateHost(std::string_view host);
