@@ -105,7 +105,8 @@ class VolumeRaceTest : public ::testing::Test {
     if (op == "stop") return c.Do("POST", base + "/stop", nlohmann::json::object());
     if (op == "delete") return c.Do("DELETE", base);
     if (op == "set") return c.Do("POST", base + "/options", nlohmann::json{{"options", {{"performance.readdir-ahead", "off"}}}});
-    if (op == "create") return Create(c, create_path_);
+    // Each client creates on a brick of its own: the loser's brick must stay unprepared.
+    if (op == "create") return Create(c, &c == a_.get() ? create_path_ : create_path_b_);
     return InvalidArgumentError("unknown op");
   }
 
@@ -155,6 +156,7 @@ class VolumeRaceTest : public ::testing::Test {
   // Runs `first` and, `delay` later, `second`, each from its own client.
   std::pair<Status, Status> Race(const std::string& first, const std::string& second, std::chrono::milliseconds delay) {
     create_path_ = NewBrickPath();
+    create_path_b_ = NewBrickPath();
     auto f = std::async(std::launch::async, [&] { return Op(first, *a_).status(); });
     std::this_thread::sleep_for(delay);
     auto s = std::async(std::launch::async, [&] { return Op(second, *b_).status(); });
@@ -166,13 +168,15 @@ class VolumeRaceTest : public ::testing::Test {
   std::unique_ptr<client::Client> a_, b_;
   std::vector<std::string> paths_;
   std::string create_path_;
+  std::string create_path_b_;
   int next_brick_ = 0;
 };
 
 TEST_F(VolumeRaceTest, StartThenDeleteTwentyMillisecondsLaterKeepsTheStartedBrick) {
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < 10; ++round) {
     Fresh(/*started=*/false);
     auto [start, del] = Race("start", "delete", 20ms);
+    std::printf("round %d: start=%s delete=%s\n", round, start.ToString().c_str(), del.ToString().c_str());
     std::string bad = Disagreements();
     EXPECT_EQ(bad, "") << "round " << round << ": start=" << start.ToString() << " delete=" << del.ToString();
     if (start.ok()) {
@@ -189,21 +193,28 @@ TEST_F(VolumeRaceTest, EveryPairOfOperationsLeavesStoreProcessesAndBricksInAgree
   int rounds = 0;
   for (size_t i = 0; i < ops.size(); ++i) {
     for (size_t j = i; j < ops.size(); ++j) {
-      for (int k = 0; k < 2; ++k) {
-        // Alternate the starting state and the delay between the two requests.
-        Fresh(/*started=*/k == 1);
-        auto [r1, r2] = Race(ops[i], ops[j], k == 0 ? 20ms : 0ms);
+      for (int k = 0; k < 4; ++k) {
+        // Alternate the starting state and the delay between the two requests; two creates
+        // race for a free name.
+        Fresh(/*started=*/k % 2 == 1);
+        if (ops[i] == "create" && ops[j] == "create") Clear();
+        auto [r1, r2] = Race(ops[i], ops[j], k < 2 ? 20ms : 0ms);
+        std::printf("%s vs %s (%s): %s / %s\n", ops[i].c_str(), ops[j].c_str(), k < 2 ? "20 ms" : "at once",
+                    r1.ToString().c_str(), r2.ToString().c_str());
         std::string bad = Disagreements();
         EXPECT_EQ(bad, "") << ops[i] << " vs " << ops[j] << " round " << k << ": " << r1.ToString() << " / "
                            << r2.ToString();
         // A conflict is a 4xx, never a 500.
         for (const Status& s : {r1, r2}) EXPECT_NE(s.code(), StatusCode::kInternal) << s.ToString();
+        if (ops[i] == "create" && ops[j] == "create") {
+          EXPECT_NE(r1.ok(), r2.ok()) << "exactly one create wins";
+        }
         Clear();
         ++rounds;
       }
     }
   }
-  EXPECT_EQ(rounds, 30);
+  EXPECT_EQ(rounds, 60);
   EXPECT_EQ(Disagreements(), "");
 }
 
