@@ -26,7 +26,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-constexpr const char* kHost = "127.0.0.23";
+constexpr const char* kHost = "127.0.0.24";
 constexpr const char* kVol = "race";
 
 // The volume-id xattr of `path` as a canonical UUID, or "" if it has none.
