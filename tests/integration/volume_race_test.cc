@@ -3,16 +3,15 @@
 // processes and the brick metadata (volume-id and gfid xattrs, .glusterfs) must agree
 // afterwards: a handler checks the volume's state under its lock, so a request that loses the
 // race is refused before any of its steps touched a brick.
+#include <gtest/gtest.h>
 #include <sys/xattr.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "api/volume_req.h"
 #include "common/subprocess.h"
@@ -35,12 +34,20 @@ std::string VolumeIdOf(const std::string& path) {
   ssize_t n = ::getxattr(path.c_str(), "trusted.glusterfs.volume-id", b, sizeof b);
   if (n != 16) return "";
   char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return out;
 }
 
-bool HasGfid(const std::string& path) { return ::getxattr(path.c_str(), "trusted.gfid", nullptr, 0) == 16; }
+bool IsStarted(const nlohmann::json& v) {
+  return v.value("state", "") == "Started" || v.value("state", "") == "VolStarted";
+}
+
+bool HasGfid(const std::string& path) {
+  return ::getxattr(path.c_str(), "trusted.gfid", nullptr, 0) == 16;
+}
 
 int BrickProcesses(const std::string& path) {
   auto r = RunCommand({"pgrep", "-f", "brick-name " + path + "( |$)"}, 5s);
@@ -65,7 +72,9 @@ class VolumeRaceTest : public ::testing::Test {
     if (!daemon_ || !a_) return;
     auto v = a_->Do("GET", std::string("/v1/volumes/") + kVol);
     if (v.ok()) {
-      a_->Do("POST", std::string("/v1/volumes/") + kVol + "/stop", nlohmann::json{{"force", true}}).status().IgnoreError();
+      a_->Do("POST", std::string("/v1/volumes/") + kVol + "/stop", nlohmann::json{{"force", true}})
+          .status()
+          .IgnoreError();
       a_->Do("DELETE", std::string("/v1/volumes/") + kVol).status().IgnoreError();
     }
   }
@@ -92,10 +101,14 @@ class VolumeRaceTest : public ::testing::Test {
   void Fresh(bool started) {
     std::string path = NewBrickPath();
     ASSERT_OK(Create(*a_, path).status());
-    ASSERT_OK(a_->Do("POST", std::string("/v1/volumes/") + kVol + "/start", nlohmann::json::object()).status());
+    ASSERT_OK(
+        a_->Do("POST", std::string("/v1/volumes/") + kVol + "/start", nlohmann::json::object())
+            .status());
     std::ofstream(path + "/file") << "data\n";
     if (!started) {
-      ASSERT_OK(a_->Do("POST", std::string("/v1/volumes/") + kVol + "/stop", nlohmann::json::object()).status());
+      ASSERT_OK(
+          a_->Do("POST", std::string("/v1/volumes/") + kVol + "/stop", nlohmann::json::object())
+              .status());
     }
   }
 
@@ -104,7 +117,9 @@ class VolumeRaceTest : public ::testing::Test {
     if (op == "start") return c.Do("POST", base + "/start", nlohmann::json::object());
     if (op == "stop") return c.Do("POST", base + "/stop", nlohmann::json::object());
     if (op == "delete") return c.Do("DELETE", base);
-    if (op == "set") return c.Do("POST", base + "/options", nlohmann::json{{"options", {{"performance.readdir-ahead", "off"}}}});
+    if (op == "set")
+      return c.Do("POST", base + "/options",
+                  nlohmann::json{{"options", {{"performance.readdir-ahead", "off"}}}});
     // Each client creates on a brick of its own: the loser's brick must stay unprepared.
     if (op == "create") return Create(c, &c == a_.get() ? create_path_ : create_path_b_);
     return InvalidArgumentError("unknown op");
@@ -117,15 +132,17 @@ class VolumeRaceTest : public ::testing::Test {
     std::set<std::string> live;
     if (v.ok()) {
       std::string id = (*v)["id"];
-      bool started = (*v)["state"] == "VolStarted";
+      bool started = IsStarted(*v);
       for (const auto& sv : (*v)["subvols"]) {
         for (const auto& b : sv["bricks"]) {
           std::string path = b["path"];
           live.insert(path);
-          if (VolumeIdOf(path) != id) out += " brick " + path + " lacks the volume-id of the stored volume;";
+          if (VolumeIdOf(path) != id)
+            out += " brick " + path + " lacks the volume-id of the stored volume;";
           if (!fs::exists(path + "/.glusterfs")) out += " brick " + path + " lost .glusterfs;";
           if (started) {
-            if (!WaitFor([&] { return BrickProcesses(path) == 1; }, 15s)) out += " started volume, brick " + path + " not running;";
+            if (!WaitFor([&] { return BrickProcesses(path) == 1; }, 15s))
+              out += " started volume, brick " + path + " not running;";
             if (!HasGfid(path)) out += " started volume, brick " + path + " lost trusted.gfid;";
           } else if (BrickProcesses(path) != 0) {
             out += " stopped volume, brick " + path + " running;";
@@ -137,7 +154,8 @@ class VolumeRaceTest : public ::testing::Test {
     }
     for (const auto& p : paths_) {
       if (live.count(p) != 0) continue;
-      if (!VolumeIdOf(p).empty()) out += " brick dir " + p + " of no volume carries volume-id " + VolumeIdOf(p) + ";";
+      if (!VolumeIdOf(p).empty())
+        out += " brick dir " + p + " of no volume carries volume-id " + VolumeIdOf(p) + ";";
       if (BrickProcesses(p) != 0) out += " brick " + p + " of no volume is running;";
     }
     return out;
@@ -147,14 +165,17 @@ class VolumeRaceTest : public ::testing::Test {
   void Clear() {
     auto v = a_->Do("GET", std::string("/v1/volumes/") + kVol);
     if (!v.ok()) return;
-    if ((*v)["state"] == "VolStarted") {
-      ASSERT_OK(a_->Do("POST", std::string("/v1/volumes/") + kVol + "/stop", nlohmann::json::object()).status());
+    if (IsStarted(*v)) {
+      ASSERT_OK(
+          a_->Do("POST", std::string("/v1/volumes/") + kVol + "/stop", nlohmann::json::object())
+              .status());
     }
     ASSERT_OK(a_->Do("DELETE", std::string("/v1/volumes/") + kVol).status());
   }
 
   // Runs `first` and, `delay` later, `second`, each from its own client.
-  std::pair<Status, Status> Race(const std::string& first, const std::string& second, std::chrono::milliseconds delay) {
+  std::pair<Status, Status> Race(const std::string& first, const std::string& second,
+                                 std::chrono::milliseconds delay) {
     create_path_ = NewBrickPath();
     create_path_b_ = NewBrickPath();
     auto f = std::async(std::launch::async, [&] { return Op(first, *a_).status(); });
@@ -176,9 +197,11 @@ TEST_F(VolumeRaceTest, StartThenDeleteTwentyMillisecondsLaterKeepsTheStartedBric
   for (int round = 0; round < 10; ++round) {
     Fresh(/*started=*/false);
     auto [start, del] = Race("start", "delete", 20ms);
-    std::printf("round %d: start=%s delete=%s\n", round, start.ToString().c_str(), del.ToString().c_str());
+    std::printf("round %d: start=%s delete=%s\n", round, start.ToString().c_str(),
+                del.ToString().c_str());
     std::string bad = Disagreements();
-    EXPECT_EQ(bad, "") << "round " << round << ": start=" << start.ToString() << " delete=" << del.ToString();
+    EXPECT_EQ(bad, "") << "round " << round << ": start=" << start.ToString()
+                       << " delete=" << del.ToString();
     if (start.ok()) {
       // Start won: the delete was refused before it touched the brick.
       EXPECT_FALSE(del.ok());
@@ -199,11 +222,11 @@ TEST_F(VolumeRaceTest, EveryPairOfOperationsLeavesStoreProcessesAndBricksInAgree
         Fresh(/*started=*/k % 2 == 1);
         if (ops[i] == "create" && ops[j] == "create") Clear();
         auto [r1, r2] = Race(ops[i], ops[j], k < 2 ? 20ms : 0ms);
-        std::printf("%s vs %s (%s): %s / %s\n", ops[i].c_str(), ops[j].c_str(), k < 2 ? "20 ms" : "at once",
-                    r1.ToString().c_str(), r2.ToString().c_str());
+        std::printf("%s vs %s (%s): %s / %s\n", ops[i].c_str(), ops[j].c_str(),
+                    k < 2 ? "20 ms" : "at once", r1.ToString().c_str(), r2.ToString().c_str());
         std::string bad = Disagreements();
-        EXPECT_EQ(bad, "") << ops[i] << " vs " << ops[j] << " round " << k << ": " << r1.ToString() << " / "
-                           << r2.ToString();
+        EXPECT_EQ(bad, "") << ops[i] << " vs " << ops[j] << " round " << k << ": " << r1.ToString()
+                           << " / " << r2.ToString();
         // A conflict is a 4xx, never a 500.
         for (const Status& s : {r1, r2}) EXPECT_NE(s.code(), StatusCode::kInternal) << s.ToString();
         if (ops[i] == "create" && ops[j] == "create") {
