@@ -159,10 +159,22 @@ class ClusterTest : public ::testing::Test {
     return true;
   }
 
+  // The pid of `peer`'s brick of `vol` as that peer's daemon reports it, if the brick is online
+  // and the pid is a running process serving that brick path; 0 otherwise.
   static pid_t BrickPid(const std::string& vol, int peer) {
-    auto r = RunCommand({"pgrep", "-f", "brick-name " + BrickPath(vol, peer) + " "}, 5s);
-    if (!r.ok() || r->exit.code != 0) return 0;
-    return std::atoi(r->output.c_str());
+    auto st = Client(peer)->Do("GET", "/v1/volumes/" + vol + "/bricks");
+    if (!st.ok() || !st->is_array()) return 0;
+    const std::string path = BrickPath(vol, peer);
+    for (const auto& b : *st) {
+      if (!b.contains("info") || b["info"].value("path", "") != path || !b.value("online", false)) continue;
+      const auto pid = b.value("pid", pid_t{0});
+      if (pid <= 0) return 0;
+      // /proc/<pid>/cmdline holds the arguments separated by NULs; the brick path is one of them.
+      auto cmdline = ReadFile("/proc/" + std::to_string(pid) + "/cmdline");
+      const std::string arg = std::string(1, '\0') + path + std::string(1, '\0');
+      return cmdline.ok() && cmdline->find(arg) != std::string::npos ? pid : 0;
+    }
+    return 0;
   }
 
   static bool PeerOnline(int viewer, int peer) {
@@ -257,7 +269,11 @@ TEST_F(ClusterTest, EveryPeerSeesTheWholeCluster) {
 TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("crep", {0, 1, 2})));
   ASSERT_OK(Client(1)->Do("POST", "/v1/volumes/crep/start", nlohmann::json::object()));
-  for (int i = 0; i < kBrickPeers; ++i) EXPECT_GT(BrickPid("crep", i), 0) << "no brick on peer " << i;
+  std::vector<pid_t> started;
+  for (int i = 0; i < kBrickPeers; ++i) {
+    started.push_back(BrickPid("crep", i));
+    EXPECT_GT(started.back(), 0) << "no brick on peer " << i;
+  }
   // Any peer reports every brick, including those of other peers.
   EXPECT_TRUE(WaitFor(
       [] {
@@ -285,7 +301,11 @@ TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
   // A peer with bricks cannot be removed without force.
   EXPECT_THAT(Client(0)->RemovePeer(PeerId(2)), StatusIs(StatusCode::kPermissionDenied));
   ASSERT_OK(Client(2)->Do("POST", "/v1/volumes/crep/stop", nlohmann::json::object()));
-  for (int i = 0; i < kBrickPeers; ++i) EXPECT_EQ(BrickPid("crep", i), 0) << "brick left on peer " << i;
+  for (int i = 0; i < kBrickPeers; ++i) {
+    EXPECT_EQ(BrickPid("crep", i), 0) << "brick shown online on peer " << i;
+    EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(started[static_cast<size_t>(i)]); }, 10s))
+        << "brick left on peer " << i;
+  }
   ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/crep"));
   for (int i = 0; i < kBrickPeers; ++i) EXPECT_FALSE(fs::exists(BrickPath("crep", i) + "/.glusterfs"));
 }
@@ -447,16 +467,21 @@ TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
 TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cdown", {0, 1, 2})));
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cdown/start", nlohmann::json::object()));
+  const pid_t brick0 = BrickPid("cdown", 0);
+  const pid_t brick2 = BrickPid("cdown", 2);
+  ASSERT_GT(brick0, 0);
+  ASSERT_GT(brick2, 0);
   peers_[2]->Kill();  // its brick keeps running, as bricks outlive their daemon
   ASSERT_TRUE(WaitFor([] { return !PeerOnline(0, 2); }, 15s));
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cdown/stop", nlohmann::json::object()));
   EXPECT_EQ(BrickPid("cdown", 0), 0);
-  EXPECT_GT(BrickPid("cdown", 2), 0);
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(brick0); }, 10s)) << "brick of peer 0 still runs";
+  EXPECT_TRUE(ProcessAlive(brick2));
   ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cdown"));
   EXPECT_FALSE(fs::exists(BrickPath("cdown", 0) + "/.glusterfs"));
   EXPECT_TRUE(fs::exists(BrickPath("cdown", 2) + "/.glusterfs"));
   ASSERT_TRUE(peers_[2]->StartWithEnv({}));
-  EXPECT_TRUE(WaitFor([] { return BrickPid("cdown", 2) == 0; }, 30s)) << "brick not stopped on return";
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(brick2); }, 30s)) << "brick not stopped on return";
   EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cdown", 2) + "/.glusterfs"); }, 30s))
       << "brick not cleaned on return";
 }
@@ -472,6 +497,10 @@ TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
   // A second volume, stopped and deleted while peer 2 is cut off.
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cnet2", {0, 1, 2})));
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cnet2/start", nlohmann::json::object()));
+  const pid_t brick0 = BrickPid("cnet2", 0);
+  const pid_t brick2 = BrickPid("cnet2", 2);
+  ASSERT_GT(brick0, 0);
+  ASSERT_GT(brick2, 0);
   // The mount runs on peer 0's side of the cut.
   auto group0 = net_->Group(GroupName(0));
   ASSERT_OK(group0.status());
@@ -497,14 +526,14 @@ TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
   // ... and stopping and deleting a volume with a brick on peer 2, whose part waits for it.
   ASSERT_OK(Client(1)->Do("POST", "/v1/volumes/cnet2/stop", nlohmann::json::object()));
   ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/cnet2"));
-  EXPECT_EQ(BrickPid("cnet2", 0), 0);
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(brick0); }, 10s)) << "brick of peer 0 still runs";
   EXPECT_FALSE(fs::exists(BrickPath("cnet2", 1) + "/.glusterfs"));
-  EXPECT_GT(BrickPid("cnet2", 2), 0) << "the cut-off peer cannot have heard of the stop";
+  EXPECT_TRUE(ProcessAlive(brick2)) << "the cut-off peer cannot have heard of the stop";
 
   ASSERT_OK(net_->Heal());
   EXPECT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 30s)) << "peer 2 not back online";
   // Back in touch, peer 2 catches up on what happened meanwhile.
-  EXPECT_TRUE(WaitFor([] { return BrickPid("cnet2", 2) == 0; }, 30s)) << "brick not stopped";
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(brick2); }, 30s)) << "brick not stopped";
   EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cnet2", 2) + "/.glusterfs"); }, 30s))
       << "brick not cleaned";
   writer.Stop();
