@@ -163,10 +163,10 @@ Supervisor::~Supervisor() { Shutdown(); }
 
 void Supervisor::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (monitor_.joinable()) monitor_.join();
 }
 
@@ -186,7 +186,7 @@ void Supervisor::Notify(const std::vector<Event>& events) const {
 StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::string& key,
                                                                  bool create,
                                                                  Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (true) {
     auto it = entries_.find(key);
     if (it == entries_.end()) {
@@ -202,7 +202,7 @@ StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::stri
       it->second->busy = true;
       return it->second;
     }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (!cv_.WaitUntil(mu_, deadline)) {
       return DeadlineExceededError(options_.kind.name + " busy with another operation: key=" + key);
     }
   }
@@ -210,14 +210,14 @@ StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::stri
 
 void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     entry->busy = false;
     auto it = entries_.find(entry->key);
     if (entry->phase == Entry::Phase::kIdle && it != entries_.end() && it->second == entry) {
       entries_.erase(it);
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& files) const {
@@ -317,7 +317,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
     auto r = Spawn(spec, files);
     if (!r.ok()) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         e->phase = Entry::Phase::kIdle;
       }
       Release(e);
@@ -362,7 +362,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   }
   if (active.port == 0) active.port = port;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     e->spec = active;
     e->files = files;
     e->port = port;
@@ -400,7 +400,7 @@ StatusOr<bool> Supervisor::Adopt(const BrickSpec& spec) {
   BrickSpec active = spec;
   active.port = port;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     e->spec = active;
     e->files = files;
     e->pid = pid;
@@ -449,7 +449,7 @@ Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_po
                            {{"kind", options_.kind.name}, {"key", e->key}, {"pid", e->pid}});
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       e->phase = Entry::Phase::kIdle;
       e->pid = 0;
     }
@@ -464,7 +464,7 @@ Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_po
 }
 
 ProcessState Supervisor::State(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ProcessState st;
   auto it = entries_.find(key);
   if (it == entries_.end()) return st;
@@ -477,7 +477,7 @@ ProcessState Supervisor::State(const std::string& key) const {
 }
 
 std::vector<std::string> Supervisor::Keys() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::string> keys;
   for (const auto& [key, e] : entries_) {
     if (e->phase != Entry::Phase::kIdle) keys.push_back(key);
@@ -486,9 +486,11 @@ std::vector<std::string> Supervisor::Keys() const {
 }
 
 void Supervisor::MonitorLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (true) {
-    cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    auto wake = Clock::now() + options_.poll_interval;
+    while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+    }
     if (stopping_) return;
     std::vector<std::shared_ptr<Entry>> work;
     for (auto& [key, e] : entries_) {
@@ -497,14 +499,14 @@ void Supervisor::MonitorLoop() {
         work.push_back(e);
       }
     }
-    lock.unlock();
+    lock.Unlock();
     std::vector<Event> events;
     for (const auto& e : work) {
       MonitorEntry(e, events);
       Release(e);
     }
     Notify(events);
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -522,7 +524,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
                                           {"backoff_ms", static_cast<int64_t>(backoff.count())}});
     if (e->phase == Entry::Phase::kRunning) events.push_back({e->key, false, e->pid, e->port});
     ::unlink(e->files.pid_file.c_str());
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     e->phase = Entry::Phase::kBackoff;
     e->pid = 0;
     e->next_restart = now + backoff;
@@ -544,7 +546,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
                                        {"pid", e->pid},
                                        {"restarts", e->restarts}});
         events.push_back({e->key, true, e->pid, e->port});
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         e->phase = Entry::Phase::kRunning;
       } else if (now >= e->ready_deadline) {
         KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2), options_.run_dir);
@@ -554,7 +556,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
     case Entry::Phase::kBackoff: {
       if (now < e->next_restart) return;
       auto pid = Spawn(e->spec, e->files);
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       ++e->restarts;
       if (!pid.ok()) {
         log.Error("process restart failed",

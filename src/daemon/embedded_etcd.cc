@@ -223,20 +223,13 @@ void EmbeddedEtcd::Monitor() {
   while (!stopping_) {
     pid_t pid = pid_.load();
     std::optional<ExitInfo> e;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_.load(); });
-    }
-    if (stopping_) return;
+    if (!Sleep(std::chrono::milliseconds(50))) return;
     if (pid > 0) e = PollExit(pid);
     if (!e) continue;
     log::Root().Warn("embedded etcd died, restarting",
                      {{"pid", pid}, {"exit", e->ToString()}, {"backoff_ms", backoff.count()}});
     pid_ = -1;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, backoff, [this] { return stopping_.load(); })) return;
-    }
+    if (!Sleep(backoff)) return;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     auto np = SpawnOnce();
     if (!np.ok()) {
@@ -255,9 +248,21 @@ void EmbeddedEtcd::Monitor() {
   }
 }
 
+bool EmbeddedEtcd::Sleep(std::chrono::milliseconds duration) {
+  MutexLock lock(mu_);
+  auto wake = CondVar::Clock::now() + duration;
+  while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+  }
+  return !stopping_;
+}
+
 void EmbeddedEtcd::Stop() {
-  stopping_ = true;
-  cv_.notify_all();
+  {
+    // Under the lock, so that a Sleep() between its check and its wait is woken.
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.NotifyAll();
   // Stop etcd before joining the monitor: a restarted etcd has the monitor thread as its
   // parent-death trigger and would otherwise get SIGKILL instead of a clean SIGTERM.
   for (int round = 0; round < 2; ++round) {
