@@ -4,9 +4,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
-#include <atomic>
 
 #include <nlohmann/json.hpp>
 

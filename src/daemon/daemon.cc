@@ -94,23 +94,26 @@ struct StartPhase {
 
 Status Daemon::Start() {
   static constexpr StartPhase kPhases[] = {
-      {"dirs", &Daemon::StartDirs},         {"identity", &Daemon::StartIdentity},
-      {"etcd", &Daemon::StartEtcd},         {"store", &Daemon::StartStore},
-      {"rpc", &Daemon::StartRpc},           {"plugins", &Daemon::StartPlugins},
-      {"peer-rpc", &Daemon::StartPeerRpc},  {"serve", &Daemon::StartServing},
+      {"dirs", &Daemon::StartDirs},        {"identity", &Daemon::StartIdentity},
+      {"etcd", &Daemon::StartEtcd},        {"store", &Daemon::StartStore},
+      {"rpc", &Daemon::StartRpc},          {"plugins", &Daemon::StartPlugins},
+      {"peer-rpc", &Daemon::StartPeerRpc}, {"serve", &Daemon::StartServing},
   };
   for (const StartPhase& phase : kPhases) {
     auto begun = std::chrono::steady_clock::now();
     Status s = (this->*phase.run)();
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun).count();
     if (!s.ok()) {
-      log::Root().Error("start phase failed", {{"phase", phase.name}, {"duration_ms", ms}, {"error", s}});
+      log::Root().Error("start phase failed",
+                        {{"phase", phase.name}, {"duration_ms", ms}, {"error", s}});
       return s.WithContext(std::string("start phase ") + phase.name);
     }
     log::Root().Debug("start phase done", {{"phase", phase.name}, {"duration_ms", ms}});
   }
   log::Root().Info("glusterd2 ready",
-                   {{"client_address", config_.client_address.ConnectHost() + ":" + std::to_string(server_->port())},
+                   {{"client_address",
+                     config_.client_address.ConnectHost() + ":" + std::to_string(server_->port())},
                     {"store", config_.embedded_etcd() ? "embedded" : "external"}});
   return OkStatus();
 }
@@ -240,16 +243,20 @@ Status Daemon::StartStore() {
   while (true) {
     Status s = store_->Get(store::KeySpace(identity_.cluster_id).EtcdMembers()).status();
     if (s.ok()) break;
-    bool transient = s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
-    if (!transient || std::chrono::steady_clock::now() > ready_by) return s.WithContext("etcd not serving");
+    bool transient =
+        s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
+    if (!transient || std::chrono::steady_clock::now() > ready_by)
+      return s.WithContext("etcd not serving");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
+  double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
   if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
   if (config_.embedded_etcd()) {
     // A member whose data dates from plain http (or from another --etcd-peer-url) still
     // advertises its old peer URL; joining members would dial that.
-    StatusOr<bool> moved = store::AdvertisePeerUrl(*store_, identity_.peer_id, config_.etcd_peer_url);
+    StatusOr<bool> moved =
+        store::AdvertisePeerUrl(*store_, identity_.peer_id, config_.etcd_peer_url);
     if (!moved.ok()) {
       log::Root().Warn("cannot update this etcd member's peer URL", {{"error", moved.status()}});
     } else if (*moved) {
@@ -289,7 +296,8 @@ Status Daemon::StartStore() {
     auto old = store_->Get(*alive_key);
     if (old.ok() && old->has_value() && (*old)->lease != 0) {
       Status r = store_->RevokeLease((*old)->lease);
-      log::Root().Info("revoked the lease of a previous run", {{"lease", (*old)->lease}, {"result", r}});
+      log::Root().Info("revoked the lease of a previous run",
+                       {{"lease", (*old)->lease}, {"result", r}});
     }
   }
   store::SessionOptions sess;

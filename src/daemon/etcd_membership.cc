@@ -21,11 +21,13 @@ StoreConfig EtcdMembership::config() const {
   return config_;
 }
 
-Status EtcdMembership::CompleteJoin(store::Options cluster_options, std::chrono::milliseconds timeout) {
+Status EtcdMembership::CompleteJoin(store::Options cluster_options,
+                                    std::chrono::milliseconds timeout) {
   StoreConfig sc = config();
   cluster_options.endpoints = sc.etcd_endpoints;
   cluster_options.cluster_id = sc.etcd_cluster_id;
-  GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(cluster_options));
+  GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster,
+                       store::Store::Connect(cluster_options));
   // Until it is promoted our learner serves no clients.
   GD2_RETURN_IF_ERROR(store::PromoteWhenReady(*cluster, sc.join_member_id, timeout));
   Status published = store::PublishMembers(*cluster, options_.members_key);
@@ -99,7 +101,8 @@ void EtcdMembership::Follow(const std::vector<std::string>& voting) {
   Status saved = UpdateStoreConfig(
       options_.workdir,
       [&](StoreConfig& file) {
-        if (!file.join_initial_cluster.empty()) return AbortedError("a restart as an etcd member is pending");
+        if (!file.join_initial_cluster.empty())
+          return AbortedError("a restart as an etcd member is pending");
         file.etcd_endpoints = urls;
         if (file.etcd_cluster_id == 0) file.etcd_cluster_id = cluster_id;
         return OkStatus();

@@ -59,8 +59,12 @@ class Gate {
 
 class FakePlugin : public plugins::Plugin {
  public:
-  FakePlugin(std::string name, Journal& journal, Status start = OkStatus(), Gate* renew_gate = nullptr)
-      : name_(std::move(name)), journal_(journal), start_(std::move(start)), renew_gate_(renew_gate) {}
+  FakePlugin(std::string name, Journal& journal, Status start = OkStatus(),
+             Gate* renew_gate = nullptr)
+      : name_(std::move(name)),
+        journal_(journal),
+        start_(std::move(start)),
+        renew_gate_(renew_gate) {}
   std::string_view Name() const override { return name_; }
   void Register(plugins::Registrar&) override { journal_.Add(name_ + ".register"); }
   Status Start() override {
@@ -84,7 +88,8 @@ class FakePlugin : public plugins::Plugin {
 
 using Events = std::vector<std::string>;
 
-std::vector<std::unique_ptr<plugins::Plugin>> Plugins(std::vector<std::unique_ptr<FakePlugin>> fakes) {
+std::vector<std::unique_ptr<plugins::Plugin>> Plugins(
+    std::vector<std::unique_ptr<FakePlugin>> fakes) {
   std::vector<std::unique_ptr<plugins::Plugin>> out;
   for (auto& f : fakes) out.push_back(std::move(f));
   return out;
@@ -104,8 +109,9 @@ TEST(PluginHostTest, RunsTheLifecycleInOrderAndStopsInReverse) {
   host.Stop();
   host.Stop();
   host.OnSessionRenewed();  // stopped: nothing
-  EXPECT_EQ(j.events(), (Events{"a.start", "b.start", "a.serving", "b.serving", "a.renew-begin", "a.renew-end",
-                                "b.renew-begin", "b.renew-end", "b.stop", "a.stop"}));
+  EXPECT_EQ(j.events(),
+            (Events{"a.start", "b.start", "a.serving", "b.serving", "a.renew-begin", "a.renew-end",
+                    "b.renew-begin", "b.renew-end", "b.stop", "a.stop"}));
 }
 
 TEST(PluginHostTest, FailedStartNamesThePluginAndStopsOnlyThoseStarted) {
@@ -144,8 +150,9 @@ TEST(PluginHostTest, StopWaitsForARenewalInProgressAndRefusesNewOnes) {
   session.join();
   stopper.join();
 
-  EXPECT_EQ(j.events(), (Events{"a.start", "b.start", "a.serving", "b.serving", "a.renew-begin", "a.renew-end",
-                                "b.renew-begin", "b.renew-end", "b.stop", "a.stop"}));
+  EXPECT_EQ(j.events(),
+            (Events{"a.start", "b.start", "a.serving", "b.serving", "a.renew-begin", "a.renew-end",
+                    "b.renew-begin", "b.renew-end", "b.stop", "a.stop"}));
 }
 
 }  // namespace
