@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/files.h"
+#include "common/poll.h"
 #include "common/subprocess.h"
 
 namespace gd2::brick {
@@ -85,14 +86,10 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
     return true;
   };
   auto wait_all = [&pids, &gone](Supervisor::Clock::time_point until) {
-    auto delay = std::chrono::milliseconds(1);
-    while (true) {
+    PollUntil(until, {std::chrono::milliseconds(1), std::chrono::milliseconds(20)}, [&] {
       pids.erase(std::remove_if(pids.begin(), pids.end(), gone), pids.end());
-      auto now = Supervisor::Clock::now();
-      if (pids.empty() || now >= until) return;
-      std::this_thread::sleep_for(std::min<Supervisor::Clock::duration>(delay, until - now));
-      delay = std::min(delay * 2, std::chrono::milliseconds(20));
-    }
+      return pids.empty();
+    });
   };
   for (pid_t p : pids) ::kill(p, SIGTERM);
   wait_all(deadline);
@@ -329,21 +326,15 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
 
   std::optional<std::string> exit;
   bool ready = false;
-  auto delay = std::chrono::milliseconds(2);
-  while (true) {
-    if ((exit = ExitOf(pid, options_.run_dir))) break;
-    if (Ready(active)) {
-      // The process may have failed right after the check passed (a brick listens before
-      // its whole graph is up); a process already gone is not reported as started.
-      exit = ExitOf(pid, options_.run_dir);
-      ready = !exit;
-      break;
-    }
-    auto now = Clock::now();
-    if (now >= deadline) break;
-    std::this_thread::sleep_for(std::min<Clock::duration>(delay, deadline - now));
-    delay = std::min(delay * 2, std::chrono::milliseconds(50));
-  }
+  PollUntil(deadline, {std::chrono::milliseconds(2), std::chrono::milliseconds(50)}, [&] {
+    if ((exit = ExitOf(pid, options_.run_dir))) return true;
+    if (!Ready(active)) return false;
+    // The process may have failed right after the check passed (a brick listens before its
+    // whole graph is up); a process already gone is not reported as started.
+    exit = ExitOf(pid, options_.run_dir);
+    ready = !exit;
+    return true;
+  });
 
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised

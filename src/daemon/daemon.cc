@@ -20,6 +20,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/poll.h"
 #include "common/tls_ca.h"
 #include "daemon/embedded_etcd.h"
 #include "daemon/etcd_membership.h"
@@ -238,17 +239,15 @@ Status Daemon::StartStore() {
   GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(store_options_));
   // A member that has just started or been promoted, or a cluster that is electing a leader,
   // refuses calls for a moment ("no leader"); wait for it rather than fail the start.
-  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   auto waited_from = std::chrono::steady_clock::now();
-  while (true) {
-    Status s = store_->Get(store::KeySpace(identity_.cluster_id).EtcdMembers()).status();
-    if (s.ok()) break;
-    bool transient =
-        s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
-    if (!transient || std::chrono::steady_clock::now() > ready_by)
-      return s.WithContext("etcd not serving");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  Status serving;
+  PollUntil(waited_from + std::chrono::seconds(60),
+            {std::chrono::milliseconds(100), std::chrono::milliseconds(100)}, [&] {
+              serving = store_->Get(store::KeySpace(identity_.cluster_id).EtcdMembers()).status();
+              return serving.code() != StatusCode::kUnavailable &&
+                     serving.code() != StatusCode::kDeadlineExceeded;
+            });
+  if (!serving.ok()) return serving.WithContext("etcd not serving");
   double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
   if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});

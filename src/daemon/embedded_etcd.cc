@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
 #include "common/files.h"
 #include "common/log.h"
+#include "common/poll.h"
 #include "common/subprocess.h"
 #include "common/tls_ca.h"
 
@@ -188,17 +190,18 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
 }
 
 Status EmbeddedEtcd::WaitReady(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto e = PollExit(pid)) {
-      return UnavailableError("embedded etcd exited (" + e->ToString() + "); log " + opts_.log_file +
-                              " ends with: " + Tail(opts_.log_file, 400));
-    }
-    if (CanConnect(opts_.client_url) && (!IsJoin(opts_) || HasWal(opts_.data_dir))) {
-      return OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::optional<ExitInfo> exited;
+  bool ready = PollUntil(std::chrono::steady_clock::now() + timeout,
+                         {std::chrono::milliseconds(5), std::chrono::milliseconds(5)}, [&] {
+                           exited = PollExit(pid);
+                           return exited || (CanConnect(opts_.client_url) &&
+                                             (!IsJoin(opts_) || HasWal(opts_.data_dir)));
+                         });
+  if (exited) {
+    return UnavailableError("embedded etcd exited (" + exited->ToString() + "); log " +
+                            opts_.log_file + " ends with: " + Tail(opts_.log_file, 400));
   }
+  if (ready) return OkStatus();
   StopProcess(pid, std::chrono::seconds(2));
   return UnavailableError("embedded etcd did not accept connections on " + opts_.client_url +
                           " in time; log " + opts_.log_file + " ends with: " +

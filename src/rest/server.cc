@@ -24,6 +24,7 @@
 
 #include "common/jwt.h"
 #include "common/metrics.h"
+#include "common/poll.h"
 #include "common/thread_annotations.h"
 #include "common/uuid.h"
 #include "common/worker_pool.h"
@@ -721,10 +722,9 @@ void Server::Impl::Stop() {
     accept_retry_.cancel();
   });
   // In-flight requests finish and their answers go out, for a few seconds at most.
-  auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (busy_.load() > 0 && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  PollUntil(Clock::now() + std::chrono::seconds(5),
+            {std::chrono::milliseconds(10), std::chrono::milliseconds(10)},
+            [this] { return busy_.load() == 0; });
   workers_->Stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();
