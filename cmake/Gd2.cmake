@@ -4,6 +4,13 @@
 #   gd2_test(NAME SRCS ... DEPS ... [LABELS ...])  GoogleTest binary registered with ctest
 #   gd2_fuzz_test(NAME SRCS ... DEPS ...)   libFuzzer target when GD2_FUZZ, else a corpus replay test
 
+# clang checks the locking annotations of src/common/thread_annotations.h in every clang build
+# (the asan and fuzz presets); with -Werror a guarded member used without its mutex, or a
+# function that needs a lock called without it, fails the build. gcc has no such analysis.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wthread-safety>)
+endif()
+
 function(gd2_library name)
   cmake_parse_arguments(A "" "" "SRCS;DEPS" ${ARGN})
   add_library(gd2_${name} STATIC ${A_SRCS})

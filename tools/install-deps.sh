@@ -2,7 +2,7 @@
 # Installs what glusterd2 needs to build, run and test, from Debian 12's packages only.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config clang
+  build-essential cmake ninja-build pkg-config clang clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libssl-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev

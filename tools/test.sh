@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds and runs every test: the debug build (unit, integration and
-# fuzz-corpus tests), the ASan+UBSan build (the same tests, sanitized), and each libFuzzer target
-# for a bounded time. Exits non-zero if anything fails.
+# Installs dependencies, checks the formatting of the changed lines (tools/check-format.sh;
+# GD2_FORMAT_BASE picks the base, default the previous commit), builds and runs every test: the
+# debug build (unit, integration and fuzz-corpus tests), the ASan+UBSan build (clang, so also
+# the -Wthread-safety lock annotations; the same tests, sanitized), and each libFuzzer target for
+# a bounded time. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "run as root: integration tests use loop devices, mounts and FUSE"; exit 2; }
@@ -13,6 +15,9 @@ if command -v ccache >/dev/null; then
   export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
 fi
 fuzz_seconds=${GD2_FUZZ_SECONDS:-30}
+
+echo "== format of the changed lines"
+tools/check-format.sh
 
 echo "== debug build"
 cmake --preset debug >/dev/null

@@ -44,7 +44,7 @@ bool PortAllocator::CanBind(int port) const {
 }
 
 StatusOr<int> PortAllocator::Allocate() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   int range = options_.max_port - options_.base_port + 1;
   int port = next_;
   for (int i = 0; i < range; ++i, ++port) {
@@ -63,7 +63,7 @@ Status PortAllocator::Reserve(int port) {
   if (port <= 0 || port > 65535) {
     return InvalidArgumentError("invalid port: port=" + std::to_string(port));
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!allocated_.insert(port).second) {
     return AlreadyExistsError("port already allocated: port=" + std::to_string(port));
   }
@@ -71,12 +71,12 @@ Status PortAllocator::Reserve(int port) {
 }
 
 void PortAllocator::Release(int port) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   allocated_.erase(port);
 }
 
 bool PortAllocator::IsAllocated(int port) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return allocated_.count(port) != 0;
 }
 

@@ -3,11 +3,11 @@
 // some other process has bound, which bind() finds out.
 #pragma once
 
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace gd2::brick {
 
@@ -43,9 +43,9 @@ class PortAllocator {
   bool CanBind(int port) const;
 
   const Options options_;
-  mutable std::mutex mu_;
-  std::set<int> allocated_;  // guarded by mu_
-  int next_;                 // guarded by mu_
+  mutable Mutex mu_;
+  std::set<int> allocated_ GD2_GUARDED_BY(mu_);
+  int next_ GD2_GUARDED_BY(mu_);
 };
 
 }  // namespace gd2::brick

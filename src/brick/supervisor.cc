@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "common/files.h"
+#include "common/poll.h"
 #include "common/subprocess.h"
 
 namespace gd2::brick {
@@ -85,14 +86,10 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
     return true;
   };
   auto wait_all = [&pids, &gone](Supervisor::Clock::time_point until) {
-    auto delay = std::chrono::milliseconds(1);
-    while (true) {
+    PollUntil(until, {std::chrono::milliseconds(1), std::chrono::milliseconds(20)}, [&] {
       pids.erase(std::remove_if(pids.begin(), pids.end(), gone), pids.end());
-      auto now = Supervisor::Clock::now();
-      if (pids.empty() || now >= until) return;
-      std::this_thread::sleep_for(std::min<Supervisor::Clock::duration>(delay, until - now));
-      delay = std::min(delay * 2, std::chrono::milliseconds(20));
-    }
+      return pids.empty();
+    });
   };
   for (pid_t p : pids) ::kill(p, SIGTERM);
   wait_all(deadline);
@@ -163,10 +160,10 @@ Supervisor::~Supervisor() { Shutdown(); }
 
 void Supervisor::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (monitor_.joinable()) monitor_.join();
 }
 
@@ -186,7 +183,7 @@ void Supervisor::Notify(const std::vector<Event>& events) const {
 StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::string& key,
                                                                  bool create,
                                                                  Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (true) {
     auto it = entries_.find(key);
     if (it == entries_.end()) {
@@ -202,7 +199,7 @@ StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::stri
       it->second->busy = true;
       return it->second;
     }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (!cv_.WaitUntil(mu_, deadline)) {
       return DeadlineExceededError(options_.kind.name + " busy with another operation: key=" + key);
     }
   }
@@ -210,14 +207,14 @@ StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::stri
 
 void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     entry->busy = false;
     auto it = entries_.find(entry->key);
     if (entry->phase == Entry::Phase::kIdle && it != entries_.end() && it->second == entry) {
       entries_.erase(it);
     }
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& files) const {
@@ -317,7 +314,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
     auto r = Spawn(spec, files);
     if (!r.ok()) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         e->phase = Entry::Phase::kIdle;
       }
       Release(e);
@@ -329,21 +326,15 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
 
   std::optional<std::string> exit;
   bool ready = false;
-  auto delay = std::chrono::milliseconds(2);
-  while (true) {
-    if ((exit = ExitOf(pid, options_.run_dir))) break;
-    if (Ready(active)) {
-      // The process may have failed right after the check passed (a brick listens before
-      // its whole graph is up); a process already gone is not reported as started.
-      exit = ExitOf(pid, options_.run_dir);
-      ready = !exit;
-      break;
-    }
-    auto now = Clock::now();
-    if (now >= deadline) break;
-    std::this_thread::sleep_for(std::min<Clock::duration>(delay, deadline - now));
-    delay = std::min(delay * 2, std::chrono::milliseconds(50));
-  }
+  PollUntil(deadline, {std::chrono::milliseconds(2), std::chrono::milliseconds(50)}, [&] {
+    if ((exit = ExitOf(pid, options_.run_dir))) return true;
+    if (!Ready(active)) return false;
+    // The process may have failed right after the check passed (a brick listens before its
+    // whole graph is up); a process already gone is not reported as started.
+    exit = ExitOf(pid, options_.run_dir);
+    ready = !exit;
+    return true;
+  });
 
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised
@@ -362,7 +353,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   }
   if (active.port == 0) active.port = port;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     e->spec = active;
     e->files = files;
     e->port = port;
@@ -400,7 +391,7 @@ StatusOr<bool> Supervisor::Adopt(const BrickSpec& spec) {
   BrickSpec active = spec;
   active.port = port;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     e->spec = active;
     e->files = files;
     e->pid = pid;
@@ -449,7 +440,7 @@ Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_po
                            {{"kind", options_.kind.name}, {"key", e->key}, {"pid", e->pid}});
     }
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       e->phase = Entry::Phase::kIdle;
       e->pid = 0;
     }
@@ -464,7 +455,7 @@ Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_po
 }
 
 ProcessState Supervisor::State(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   ProcessState st;
   auto it = entries_.find(key);
   if (it == entries_.end()) return st;
@@ -477,7 +468,7 @@ ProcessState Supervisor::State(const std::string& key) const {
 }
 
 std::vector<std::string> Supervisor::Keys() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::string> keys;
   for (const auto& [key, e] : entries_) {
     if (e->phase != Entry::Phase::kIdle) keys.push_back(key);
@@ -486,9 +477,11 @@ std::vector<std::string> Supervisor::Keys() const {
 }
 
 void Supervisor::MonitorLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   while (true) {
-    cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    auto wake = Clock::now() + options_.poll_interval;
+    while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+    }
     if (stopping_) return;
     std::vector<std::shared_ptr<Entry>> work;
     for (auto& [key, e] : entries_) {
@@ -497,14 +490,14 @@ void Supervisor::MonitorLoop() {
         work.push_back(e);
       }
     }
-    lock.unlock();
+    lock.Unlock();
     std::vector<Event> events;
     for (const auto& e : work) {
       MonitorEntry(e, events);
       Release(e);
     }
     Notify(events);
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -522,7 +515,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
                                           {"backoff_ms", static_cast<int64_t>(backoff.count())}});
     if (e->phase == Entry::Phase::kRunning) events.push_back({e->key, false, e->pid, e->port});
     ::unlink(e->files.pid_file.c_str());
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     e->phase = Entry::Phase::kBackoff;
     e->pid = 0;
     e->next_restart = now + backoff;
@@ -544,7 +537,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
                                        {"pid", e->pid},
                                        {"restarts", e->restarts}});
         events.push_back({e->key, true, e->pid, e->port});
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         e->phase = Entry::Phase::kRunning;
       } else if (now >= e->ready_deadline) {
         KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2), options_.run_dir);
@@ -554,7 +547,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
     case Entry::Phase::kBackoff: {
       if (now < e->next_restart) return;
       auto pid = Spawn(e->spec, e->files);
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       ++e->restarts;
       if (!pid.ok()) {
         log.Error("process restart failed",

@@ -6,11 +6,9 @@
 #include <sys/types.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +16,7 @@
 #include "brick/process_kind.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace gd2::brick {
 
@@ -119,23 +118,26 @@ class Supervisor {
   // Waits until the entry for `key` is not busy and marks it busy. Creates it if `create`.
   // Returns nullptr (and OK) if it does not exist and !create.
   StatusOr<std::shared_ptr<Entry>> Acquire(const std::string& key, bool create,
-                                           Clock::time_point deadline);
-  void Release(const std::shared_ptr<Entry>& entry);
+                                           Clock::time_point deadline) GD2_EXCLUDES(mu_);
+  void Release(const std::shared_ptr<Entry>& entry) GD2_EXCLUDES(mu_);
   Status StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline);
   StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
   // pid of a live process matching the spec's pid file and identity, or 0. A match whose
   // command line is not kind.current is stopped first (and 0 returned).
   pid_t FindLive(const BrickSpec& spec, const ProcessFiles& files, int* port) const;
   bool Ready(const BrickSpec& spec) const;
-  void MonitorLoop();
-  void MonitorEntry(const std::shared_ptr<Entry>& entry, std::vector<Event>& events);
+  void MonitorLoop() GD2_EXCLUDES(mu_);
+  void MonitorEntry(const std::shared_ptr<Entry>& entry, std::vector<Event>& events)
+      GD2_EXCLUDES(mu_);
   void Notify(const std::vector<Event>& events) const;
 
   const SupervisorOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;                             // entry no longer busy / stop
-  std::map<std::string, std::shared_ptr<Entry>> entries_;  // guarded by mu_
-  bool stopping_ = false;                                  // guarded by mu_
+  // Guards the map and each entry's `busy` flag; an entry's other fields are changed only by
+  // the caller that set `busy`, under mu_, and read by it without (see Entry).
+  mutable Mutex mu_;
+  CondVar cv_;  // entry no longer busy / stop
+  std::map<std::string, std::shared_ptr<Entry>> entries_ GD2_GUARDED_BY(mu_);
+  bool stopping_ GD2_GUARDED_BY(mu_) = false;
   std::thread monitor_;
 };
 

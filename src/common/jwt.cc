@@ -9,19 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/hex.h"
+
 namespace gd2::jwt {
 namespace {
-
-std::string Hex(const unsigned char* d, size_t n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[d[i] >> 4];
-    out += kHex[d[i] & 15];
-  }
-  return out;
-}
 
 const char* DigestFor(std::string_view alg) {
   if (alg == "HS256") return "SHA256";
@@ -123,7 +114,7 @@ std::string QueryHash(std::string_view method, std::string_view path) {
 std::string Sha256Hex(std::string_view data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  return Hex(d, sizeof(d));
+  return HexBytes(d, sizeof(d));
 }
 
 std::string SignClaims(std::string_view secret, std::string_view claims_json, std::string_view alg) {

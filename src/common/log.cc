@@ -4,22 +4,23 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <ctime>
-#include <atomic>
-#include <mutex>
 
 #include <nlohmann/json.hpp>
+
+#include "common/thread_annotations.h"
 
 namespace gd2::log {
 namespace {
 
 struct Sink {
-  std::mutex mu;
+  Mutex mu;
   std::atomic<Level> level{Level::kInfo};
   std::atomic<Format> format{Format::kLogfmt};
-  std::string path;
-  FILE* out = nullptr;  // stderr when null
+  std::string path GD2_GUARDED_BY(mu);
+  FILE* out GD2_GUARDED_BY(mu) = nullptr;  // stderr when null
 };
 
 Sink& GetSink() {
@@ -136,7 +137,7 @@ Status Configure(Level level, Format format, const std::string& file) {
     out = OpenLogFile(file);
     if (out == nullptr) return ErrnoError("open log file " + file, errno);
   }
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(s.mu);
   if (s.out != nullptr) std::fclose(s.out);
   s.level = level;
   s.format = format;
@@ -147,7 +148,7 @@ Status Configure(Level level, Format format, const std::string& file) {
 
 void Reopen() {
   Sink& s = GetSink();
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(s.mu);
   if (s.out == nullptr || s.path.empty()) return;
   FILE* out = OpenLogFile(s.path);
   if (out == nullptr) return;
@@ -199,7 +200,7 @@ void Logger::Write(Level level, std::string_view msg, std::initializer_list<Fiel
   Sink& s = GetSink();
   if (level < s.level) return;
   std::string line = FormatLine(s.format, level, msg, ctx_, f);
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(s.mu);
   FILE* out = s.out != nullptr ? s.out : stderr;
   std::fwrite(line.data(), 1, line.size(), out);
   std::fflush(out);

@@ -55,7 +55,7 @@ Histogram::Histogram(std::vector<double> bounds)
 
 void Histogram::Observe(double v) {
   size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   buckets_[i]++;
   sum_ += v;
   count_++;
@@ -64,7 +64,7 @@ void Histogram::Observe(double v) {
 Histogram::Snapshot Histogram::Take() const {
   Snapshot s;
   s.bounds = bounds_;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   uint64_t acc = 0;
   for (size_t i = 0; i < bounds_.size(); ++i) {
     acc += buckets_[i];
@@ -81,7 +81,7 @@ std::vector<double> LatencyBuckets() {
 
 Counter& Registry::GetCounter(const std::string& name, const std::string& help,
                               const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Family& f = families_[name];
   if (f.type.empty()) {
     f.type = "counter";
@@ -93,7 +93,7 @@ Counter& Registry::GetCounter(const std::string& name, const std::string& help,
 }
 
 Gauge& Registry::GetGauge(const std::string& name, const std::string& help, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Family& f = families_[name];
   if (f.type.empty()) {
     f.type = "gauge";
@@ -106,7 +106,7 @@ Gauge& Registry::GetGauge(const std::string& name, const std::string& help, cons
 
 Histogram& Registry::GetHistogram(const std::string& name, const std::string& help,
                                   const Labels& labels, std::vector<double> bounds) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Family& f = families_[name];
   if (f.type.empty()) {
     f.type = "histogram";
@@ -119,7 +119,7 @@ Histogram& Registry::GetHistogram(const std::string& name, const std::string& he
 
 std::string Registry::Render() const {
   std::string out;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [name, f] : families_) {
     out += "# HELP " + name + " " + f.help + "\n";
     out += "# TYPE " + name + " " + f.type + "\n";

@@ -5,10 +5,11 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/thread_annotations.h"
 
 namespace gd2::metrics {
 
@@ -48,10 +49,10 @@ class Histogram {
 
  private:
   std::vector<double> bounds_;
-  mutable std::mutex mu_;
-  std::vector<uint64_t> buckets_;
-  double sum_ = 0;
-  uint64_t count_ = 0;
+  mutable Mutex mu_;
+  std::vector<uint64_t> buckets_ GD2_GUARDED_BY(mu_);
+  double sum_ GD2_GUARDED_BY(mu_) = 0;
+  uint64_t count_ GD2_GUARDED_BY(mu_) = 0;
 };
 
 // Default latency buckets in seconds: 100 us .. 10 s.
@@ -76,8 +77,8 @@ class Registry {
     std::map<std::string, std::unique_ptr<Gauge>> gauges;
     std::map<std::string, std::unique_ptr<Histogram>> histograms;
   };
-  mutable std::mutex mu_;
-  std::map<std::string, Family> families_;
+  mutable Mutex mu_;
+  std::map<std::string, Family> families_ GD2_GUARDED_BY(mu_);
 };
 
 // The process-wide registry.

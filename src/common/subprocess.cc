@@ -13,6 +13,8 @@
 #include <fstream>
 #include <thread>
 
+#include "common/poll.h"
+
 namespace gd2 {
 namespace {
 
@@ -203,14 +205,11 @@ std::optional<ExitInfo> PollExit(pid_t pid) {
 }
 
 std::optional<ExitInfo> WaitExit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto delay = std::chrono::microseconds(200);
-  while (true) {
-    if (auto e = PollExit(pid)) return e;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(delay);
-    delay = std::min<std::chrono::microseconds>(delay * 2, std::chrono::milliseconds(20));
-  }
+  std::optional<ExitInfo> exit;
+  PollUntil(std::chrono::steady_clock::now() + timeout,
+            {std::chrono::microseconds(200), std::chrono::milliseconds(20)},
+            [&] { return (exit = PollExit(pid)).has_value(); });
+  return exit;
 }
 
 ExitInfo StopProcess(pid_t pid, std::chrono::milliseconds grace) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/hex.h"
 #include "common/status.h"
 
 namespace gd2 {
@@ -43,14 +44,7 @@ bool IsUuid(std::string_view s) {
 std::string RandomHex(size_t bytes) {
   std::vector<unsigned char> b(bytes);
   RandomBytes(b.data(), b.size());
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : b) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return HexBytes(b.data(), b.size());
 }
 
 }  // namespace gd2

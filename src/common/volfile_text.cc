@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "common/hex.h"
+
 namespace gd2 {
 namespace {
 
@@ -11,9 +13,7 @@ bool IsAlnum(char c) {
 
 std::string Describe(char c) {
   if (c >= 0x21 && c < 0x7f) return std::string("'") + c + "'";
-  static const char* kHex = "0123456789abcdef";
-  auto b = static_cast<unsigned char>(c);
-  return std::string("byte 0x") + kHex[b >> 4] + kHex[b & 15];
+  return "byte 0x" + HexBytes(&c, 1);
 }
 
 }  // namespace

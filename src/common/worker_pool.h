@@ -3,13 +3,13 @@
 // I/O threads never wait on a handler.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "common/thread_annotations.h"
 
 namespace gd2 {
 
@@ -26,43 +26,43 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   // Queues `task`. Returns false (and drops it) when the queue is full or the pool stopped.
-  bool TryPost(std::function<void()> task) {
+  bool TryPost(std::function<void()> task) GD2_EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopped_ || queue_.size() >= max_queued_) return false;
       queue_.push_back(std::move(task));
     }
-    cv_.notify_one();
+    cv_.NotifyOne();
     return true;
   }
 
   // Lets running tasks finish, drops queued ones and joins the threads. Idempotent; must not be
   // called from a task.
-  void Stop() {
+  void Stop() GD2_EXCLUDES(mu_) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stopped_ = true;
       queue_.clear();
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     for (auto& t : threads_) {
       if (t.joinable()) t.join();
     }
   }
 
   // Tasks waiting for a thread.
-  size_t Queued() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  size_t Queued() const GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return queue_.size();
   }
 
  private:
-  void Run() {
+  void Run() GD2_EXCLUDES(mu_) {
     while (true) {
       std::function<void()> task;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stopped_ || !queue_.empty(); });
+        MutexLock lock(mu_);
+        while (!stopped_ && queue_.empty()) cv_.Wait(mu_);
         if (stopped_) return;
         task = std::move(queue_.front());
         queue_.pop_front();
@@ -72,10 +72,10 @@ class WorkerPool {
   }
 
   const size_t max_queued_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopped_ = false;                     // guarded by mu_
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stopped_ GD2_GUARDED_BY(mu_) = false;
+  std::deque<std::function<void()>> queue_ GD2_GUARDED_BY(mu_);
   std::vector<std::thread> threads_;
 };
 

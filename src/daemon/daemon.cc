@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -18,9 +20,12 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/poll.h"
 #include "common/tls_ca.h"
 #include "daemon/embedded_etcd.h"
+#include "daemon/etcd_membership.h"
 #include "daemon/peer_handler.h"
+#include "daemon/plugin_host.h"
 #include "daemon/plugins.h"
 #include "peer_rpc/client.h"
 #include "peer_rpc/remote_step_runner.h"
@@ -30,7 +35,6 @@
 #include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
-#include "store/watcher.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_provider.h"
@@ -62,170 +66,6 @@ Daemon::~Daemon() { Stop(); }
 
 int Daemon::client_port() const { return server_ ? server_->port() : 0; }
 
-Status Daemon::StartStore() {
-  store::Options so;
-  if (!external_store_) {
-    // The cluster's own etcd (this peer's member or others'): TLS with the cluster CA.
-    GD2_ASSIGN_OR_RETURN(EtcdTlsFiles tls,
-                         PrepareEtcdTls(config_.workdir, identity_.peer_id, identity_.cluster_id,
-                                        config_.etcd_client_url, config_.etcd_peer_url));
-    so.ca_file = tls.ca_file;
-    so.cert_file = tls.cert_file;
-    so.key_file = tls.key_file;
-    so.tls_server_name = tls::kStoreServerName;
-  }
-  if (config_.embedded_etcd()) {
-    EmbeddedEtcdOptions eo;
-    eo.name = identity_.peer_id;
-    eo.data_dir = config_.workdir + "/store";
-    eo.log_file = config_.logdir + "/etcd.log";
-    eo.client_url = config_.etcd_client_url;
-    eo.peer_url = config_.etcd_peer_url;
-    eo.ca_file = so.ca_file;
-    eo.cert_file = so.cert_file;
-    eo.key_file = so.key_file;
-    bool joining = joined_ && joined_->etcd_member && !joined_->join_initial_cluster.empty();
-    if (joining) {
-      // First start as a new member of the cluster joined: empty data dir, existing cluster.
-      eo.initial_cluster = joined_->join_initial_cluster;
-      eo.initial_cluster_state = "existing";
-      eo.wipe_data_dir = true;
-    }
-    etcd_ = std::make_unique<EmbeddedEtcd>(eo);
-    GD2_RETURN_IF_ERROR(etcd_->Start(std::chrono::seconds(30)));
-    so.endpoints = {config_.etcd_client_url};
-    if (joined_ && joined_->etcd_member) {
-      if (joining) {
-        // Promote our learner once it caught up; until then it serves no clients.
-        store::Options others = so;
-        others.endpoints = joined_->etcd_endpoints;
-        others.cluster_id = joined_->etcd_cluster_id;
-        GD2_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> cluster, store::Store::Connect(others));
-        GD2_RETURN_IF_ERROR(store::PromoteWhenReady(*cluster, joined_->join_member_id,
-                                                    std::chrono::seconds(60)));
-        Status published = store::PublishMembers(*cluster, store::KeySpace(identity_.cluster_id).EtcdMembers());
-        if (!published.ok()) log::Root().Warn("cannot publish the etcd members", {{"error", published}});
-        joined_->etcd_endpoints.insert(joined_->etcd_endpoints.begin(), config_.etcd_client_url);
-        joined_->join_initial_cluster.clear();
-        joined_->join_member_id = 0;
-        GD2_RETURN_IF_ERROR(SaveStoreConfig(config_.workdir, *joined_));
-        log::Root().Info("etcd member promoted", {{"client_url", config_.etcd_client_url}});
-      }
-      so.endpoints = joined_->etcd_endpoints;
-    }
-  } else {
-    so.endpoints = config_.etcd_endpoints;
-    if (external_store_) {
-      so.ca_file = config_.etcd_ca_file;
-      so.cert_file = config_.etcd_cert_file;
-      so.key_file = config_.etcd_key_file;
-    }
-  }
-  if (joined_) so.cluster_id = joined_->etcd_cluster_id;
-  GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(so));
-  // A member that has just started or been promoted, or a cluster that is electing a leader,
-  // refuses calls for a moment ("no leader"); wait for it rather than fail the start.
-  auto ready_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  auto waited_from = std::chrono::steady_clock::now();
-  while (true) {
-    Status s = store_->Get(store::KeySpace(identity_.cluster_id).EtcdMembers()).status();
-    if (s.ok()) break;
-    bool transient = s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded;
-    if (!transient || std::chrono::steady_clock::now() > ready_by) return s.WithContext("etcd not serving");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
-  if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
-  if (config_.embedded_etcd()) {
-    // A member whose data dates from plain http (or from another --etcd-peer-url) still
-    // advertises its old peer URL; joining members would dial that.
-    StatusOr<bool> moved = store::AdvertisePeerUrl(*store_, identity_.peer_id, config_.etcd_peer_url);
-    if (!moved.ok()) {
-      log::Root().Warn("cannot update this etcd member's peer URL", {{"error", moved.status()}});
-    } else if (*moved) {
-      log::Root().Info("etcd member peer URL updated", {{"peer_url", config_.etcd_peer_url}});
-    }
-  }
-  if (config_.embedded_etcd() && !joined_) {
-    // The peer that founded the cluster: a member from the start, with only its own etcd to
-    // talk to until others join; from then on it follows the membership like everyone (so it
-    // keeps working while its own member is down), written to store.toml once it changes.
-    StoreConfig founder;
-    founder.etcd_endpoints = {config_.etcd_client_url};
-    founder.etcd_member = true;
-    joined_ = founder;
-  }
-  if (joined_) {
-    auto members = store_->MemberList();
-    if (members.ok()) {
-      FollowMembers(store::VotingClientUrls(*members));
-    } else {
-      log::Root().Warn("cannot list the etcd members", {{"error", members.status()}});
-    }
-  }
-  return OkStatus();
-}
-
-void Daemon::FollowMembers(const std::vector<std::string>& voting) {
-  // A joined peer keeps the store's client URLs in store.toml, but members come and go (a
-  // removed peer's member leaves, another peer is promoted).
-  std::vector<std::string> urls;
-  std::lock_guard<std::mutex> lock(joined_mu_);
-  if (joined_->etcd_member) urls.push_back(config_.etcd_client_url);
-  for (const auto& u : voting) {
-    if (std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
-  }
-  if (joined_->etcd_cluster_id == 0) {
-    // Written by a version that did not record it: ask the cluster.
-    auto id = store_->ClusterId();
-    if (id.ok()) joined_->etcd_cluster_id = *id;
-  }
-  if (voting.empty() || urls == joined_->etcd_endpoints) return;
-  // Edit the file rather than write joined_ back: a promotion may have rewritten it meanwhile
-  // (and the restart that follows must find that).
-  uint64_t cluster_id = joined_->etcd_cluster_id;
-  Status saved = UpdateStoreConfig(
-      config_.workdir,
-      [&](StoreConfig& sc) {
-        if (!sc.join_initial_cluster.empty()) return AbortedError("a restart as an etcd member is pending");
-        sc.etcd_endpoints = urls;
-        if (sc.etcd_cluster_id == 0) sc.etcd_cluster_id = cluster_id;
-        return OkStatus();
-      },
-      &*joined_);
-  if (!saved.ok()) {
-    log::Root().Info("store endpoints not changed", {{"reason", saved}});
-    return;
-  }
-  Status s = store_->SetEndpoints(urls);
-  if (!s.ok()) {
-    log::Root().Warn("cannot move the store to the current etcd members", {{"error", s}});
-    return;
-  }
-  joined_->etcd_endpoints = urls;
-  std::string list;
-  for (const auto& u : urls) list += (list.empty() ? "" : ",") + u;
-  log::Root().Info("store endpoints follow the etcd membership", {{"endpoints", list}});
-}
-
-Status Daemon::WatchMembers() {
-  // Moves the store off a removed member's address before it can serve a cluster of its own.
-  members_watcher_ = std::make_unique<store::Watcher>(*store_);
-  std::string key = services_.keys.EtcdMembers();
-  return members_watcher_->Watch(key, 0, [this, key](const std::vector<store::WatchEvent>& events) {
-    for (const auto& e : events) {
-      if (e.type != store::WatchEvent::Type::kPut || e.kv.key != key) continue;
-      nlohmann::json j = nlohmann::json::parse(e.kv.value, nullptr, false);
-      if (!j.is_array()) continue;
-      std::vector<std::string> urls;
-      for (const auto& u : j) {
-        if (u.is_string()) urls.push_back(u.get<std::string>());
-      }
-      FollowMembers(urls);
-    }
-  });
-}
-
 Status Daemon::RegisterSelf() {
   api::Peer self;
   self.id = identity_.peer_id;
@@ -243,7 +83,43 @@ Status Daemon::RegisterSelf() {
                                  session_->lease_id());
 }
 
+namespace {
+
+// A phase of Daemon::Start: its name in logs and errors, and the method that runs it.
+struct StartPhase {
+  const char* name;
+  Status (Daemon::*run)();
+};
+
+}  // namespace
+
 Status Daemon::Start() {
+  static constexpr StartPhase kPhases[] = {
+      {"dirs", &Daemon::StartDirs},        {"identity", &Daemon::StartIdentity},
+      {"etcd", &Daemon::StartEtcd},        {"store", &Daemon::StartStore},
+      {"rpc", &Daemon::StartRpc},          {"plugins", &Daemon::StartPlugins},
+      {"peer-rpc", &Daemon::StartPeerRpc}, {"serve", &Daemon::StartServing},
+  };
+  for (const StartPhase& phase : kPhases) {
+    auto begun = std::chrono::steady_clock::now();
+    Status s = (this->*phase.run)();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begun).count();
+    if (!s.ok()) {
+      log::Root().Error("start phase failed",
+                        {{"phase", phase.name}, {"duration_ms", ms}, {"error", s}});
+      return s.WithContext(std::string("start phase ") + phase.name);
+    }
+    log::Root().Debug("start phase done", {{"phase", phase.name}, {"duration_ms", ms}});
+  }
+  log::Root().Info("glusterd2 ready",
+                   {{"client_address",
+                     config_.client_address.ConnectHost() + ":" + std::to_string(server_->port())},
+                    {"store", config_.embedded_etcd() ? "embedded" : "external"}});
+  return OkStatus();
+}
+
+Status Daemon::StartDirs() {
   // Each client-port connection, mount and brick holds a descriptor: the usual soft limit of
   // 1024 would cap them long before the servers' own connection limits do.
   if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -264,6 +140,10 @@ Status Daemon::Start() {
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return FailedPreconditionError("another glusterd2 is running with workdir " + config_.workdir);
   }
+  return OkStatus();
+}
+
+Status Daemon::StartIdentity() {
   GD2_ASSIGN_OR_RETURN(identity_, LoadOrCreateIdentity(config_.workdir));
   GD2_ASSIGN_OR_RETURN(secret_, LoadOrCreateSecret(config_.workdir, config_.cluster_secret_file));
   // A peer that left a cluster as an etcd member must not start that member's data again.
@@ -273,11 +153,15 @@ Status Daemon::Start() {
     ::unlink((config_.workdir + "/store.wipe").c_str());
   }
   external_store_ = !config_.etcd_endpoints.empty();
+  EtcdMembership::Options mo;
+  mo.workdir = config_.workdir;
+  mo.own_client_url = config_.etcd_client_url;
+  mo.members_key = store::KeySpace(identity_.cluster_id).EtcdMembers();
   // A peer that joined another peer's cluster uses that cluster's store.
   if (config_.etcd_endpoints.empty()) {
     auto sc = LoadStoreConfig(config_.workdir);
     if (sc.ok()) {
-      joined_ = *sc;
+      membership_ = std::make_unique<EtcdMembership>(mo, *sc);
       if (!sc->etcd_member) {
         config_.etcd_endpoints = sc->etcd_endpoints;
         // The single-node store of the time before joining is never used again.
@@ -297,8 +181,102 @@ Status Daemon::Start() {
     log.Warn("ReST authentication is OFF: anyone who reaches the client address can manage the "
              "cluster; use this for development only");
   }
+  return OkStatus();
+}
 
-  GD2_RETURN_IF_ERROR(StartStore());
+Status Daemon::StartEtcd() {
+  store::Options& so = store_options_;
+  if (!external_store_) {
+    // The cluster's own etcd (this peer's member or others'): TLS with the cluster CA.
+    GD2_ASSIGN_OR_RETURN(EtcdTlsFiles tls,
+                         PrepareEtcdTls(config_.workdir, identity_.peer_id, identity_.cluster_id,
+                                        config_.etcd_client_url, config_.etcd_peer_url));
+    so.ca_file = tls.ca_file;
+    so.cert_file = tls.cert_file;
+    so.key_file = tls.key_file;
+    so.tls_server_name = tls::kStoreServerName;
+  }
+  std::optional<StoreConfig> joined;
+  if (membership_) joined = membership_->config();
+  if (!config_.embedded_etcd()) {
+    so.endpoints = config_.etcd_endpoints;
+    if (external_store_) {
+      so.ca_file = config_.etcd_ca_file;
+      so.cert_file = config_.etcd_cert_file;
+      so.key_file = config_.etcd_key_file;
+    }
+    if (joined) so.cluster_id = joined->etcd_cluster_id;
+    return OkStatus();
+  }
+  EmbeddedEtcdOptions eo;
+  eo.name = identity_.peer_id;
+  eo.data_dir = config_.workdir + "/store";
+  eo.log_file = config_.logdir + "/etcd.log";
+  eo.client_url = config_.etcd_client_url;
+  eo.peer_url = config_.etcd_peer_url;
+  eo.ca_file = so.ca_file;
+  eo.cert_file = so.cert_file;
+  eo.key_file = so.key_file;
+  bool joining = joined && joined->etcd_member && !joined->join_initial_cluster.empty();
+  if (joining) {
+    // First start as a new member of the cluster joined: empty data dir, existing cluster.
+    eo.initial_cluster = joined->join_initial_cluster;
+    eo.initial_cluster_state = "existing";
+    eo.wipe_data_dir = true;
+  }
+  etcd_ = std::make_unique<EmbeddedEtcd>(eo);
+  GD2_RETURN_IF_ERROR(etcd_->Start(std::chrono::seconds(30)));
+  so.endpoints = {config_.etcd_client_url};
+  if (joined && joined->etcd_member) {
+    if (joining) GD2_RETURN_IF_ERROR(membership_->CompleteJoin(so, std::chrono::seconds(60)));
+    so.endpoints = membership_->config().etcd_endpoints;
+  }
+  if (joined) so.cluster_id = membership_->config().etcd_cluster_id;
+  return OkStatus();
+}
+
+Status Daemon::StartStore() {
+  GD2_ASSIGN_OR_RETURN(store_, store::Store::Connect(store_options_));
+  // A member that has just started or been promoted, or a cluster that is electing a leader,
+  // refuses calls for a moment ("no leader"); wait for it rather than fail the start.
+  auto waited_from = std::chrono::steady_clock::now();
+  Status serving;
+  PollUntil(waited_from + std::chrono::seconds(60),
+            {std::chrono::milliseconds(100), std::chrono::milliseconds(100)}, [&] {
+              serving = store_->Get(store::KeySpace(identity_.cluster_id).EtcdMembers()).status();
+              return serving.code() != StatusCode::kUnavailable &&
+                     serving.code() != StatusCode::kDeadlineExceeded;
+            });
+  if (!serving.ok()) return serving.WithContext("etcd not serving");
+  double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - waited_from).count();
+  if (waited > 1) log::Root().Info("waited for etcd to serve", {{"seconds", waited}});
+  if (config_.embedded_etcd()) {
+    // A member whose data dates from plain http (or from another --etcd-peer-url) still
+    // advertises its old peer URL; joining members would dial that.
+    StatusOr<bool> moved =
+        store::AdvertisePeerUrl(*store_, identity_.peer_id, config_.etcd_peer_url);
+    if (!moved.ok()) {
+      log::Root().Warn("cannot update this etcd member's peer URL", {{"error", moved.status()}});
+    } else if (*moved) {
+      log::Root().Info("etcd member peer URL updated", {{"peer_url", config_.etcd_peer_url}});
+    }
+  }
+  if (config_.embedded_etcd() && !membership_) {
+    // The peer that founded the cluster: a member from the start, with only its own etcd to
+    // talk to until others join; from then on it follows the membership like everyone (so it
+    // keeps working while its own member is down), written to store.toml once it changes.
+    StoreConfig founder;
+    founder.etcd_endpoints = {config_.etcd_client_url};
+    founder.etcd_member = true;
+    EtcdMembership::Options mo;
+    mo.workdir = config_.workdir;
+    mo.own_client_url = config_.etcd_client_url;
+    mo.members_key = store::KeySpace(identity_.cluster_id).EtcdMembers();
+    membership_ = std::make_unique<EtcdMembership>(mo, founder);
+  }
+  if (membership_) GD2_RETURN_IF_ERROR(membership_->Start(*store_));
+
   services_.store = store_.get();
   services_.keys = store::KeySpace(identity_.cluster_id);
   services_.peer_id = identity_.peer_id;
@@ -317,7 +295,8 @@ Status Daemon::Start() {
     auto old = store_->Get(*alive_key);
     if (old.ok() && old->has_value() && (*old)->lease != 0) {
       Status r = store_->RevokeLease((*old)->lease);
-      log.Info("revoked the lease of a previous run", {{"lease", (*old)->lease}, {"result", r}});
+      log::Root().Info("revoked the lease of a previous run",
+                       {{"lease", (*old)->lease}, {"result", r}});
     }
   }
   store::SessionOptions sess;
@@ -326,18 +305,19 @@ Status Daemon::Start() {
     Status s = plugins::peer::PutAlive(*store_, services_.keys, identity_.peer_id, ::getpid(), lease);
     if (s.ok()) {
       log::Root().Info("liveness registered", {{"lease", lease}});
-      if (serving_) {
-        for (size_t i = 0; i < started_plugins_; ++i) plugins_[i]->OnSessionRenewed();
-      }
+      // Delivered only while the plugins serve, never to one that is stopping (PluginHost).
+      if (PluginHost* host = renewals_.load()) host->OnSessionRenewed();
     } else {
       log::Root().Error("cannot re-register liveness", {{"error", s}});
     }
   };
   session_ = std::make_unique<store::Session>(*store_, std::move(sess));
   GD2_RETURN_IF_ERROR(session_->Start());
-  if (joined_) GD2_RETURN_IF_ERROR(WatchMembers());
-
   services_.session = session_.get();
+  return OkStatus();
+}
+
+Status Daemon::StartRpc() {
   std::string secret = secret_;
   peer_rpc::ClientOptions pco;
   pco.secret = [secret] { return secret; };
@@ -367,20 +347,17 @@ Status Daemon::Start() {
   services_.rpc = rpc_.get();
   services_.portmap = portmap_.get();
   services_.set_volfile_provider = [this](sunrpc::VolfileProvider* p) { volfiles_->Set(p); };
+  return OkStatus();
+}
 
+Status Daemon::StartPlugins() {
   plugins::Registrar registrar(router_, steps_);
   registrar.SetPlugin("core");
   AddCoreRoutes(registrar);
-  plugins_ = AllPlugins(services_);
-  for (auto& p : plugins_) {
-    registrar.SetPlugin(p->Name());
-    p->Register(registrar);
-  }
-  for (auto& p : plugins_) {
-    Status s = p->Start();
-    if (!s.ok()) return s.WithContext("plugin " + std::string(p->Name()));
-    ++started_plugins_;
-  }
+  plugins_ = std::make_unique<PluginHost>(AllPlugins(services_));
+  renewals_ = plugins_.get();
+  plugins_->Register(registrar);
+  GD2_RETURN_IF_ERROR(plugins_->Start());
 
   PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url, !external_store_};
   peer_handler_ = std::make_unique<PeerHandler>(services_, steps_, etcd_self, [] {
@@ -396,13 +373,19 @@ Status Daemon::Start() {
       PeerHandler::kBecomeMemberStep,
       [h = peer_handler_.get()](txn::StepContext& ctx, const nlohmann::json&) { return h->BecomeMember(ctx); },
       nullptr);
+  return OkStatus();
+}
+
+Status Daemon::StartPeerRpc() {
   peer_rpc::ServerOptions pso;
   pso.host = config_.PeerListenHost();
   pso.port = config_.peer_address.port;
   pso.secret = [secret = secret_] { return secret; };
   peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
-  GD2_RETURN_IF_ERROR(peer_server_->Start());
+  return peer_server_->Start();
+}
 
+Status Daemon::StartServing() {
   rest::ServerOptions ro;
   ro.host = config_.client_address.host.empty() ? "0.0.0.0" : config_.client_address.host;
   ro.port = config_.client_address.port;
@@ -417,16 +400,12 @@ Status Daemon::Start() {
   server_ = std::make_unique<rest::Server>(ro, router_);
   GD2_RETURN_IF_ERROR(server_->Start());
 
-
   // Undo what a crash left half done; needs the RPC service (bricks sign in through it).
+  auto& log = log::Root();
   GD2_ASSIGN_OR_RETURN(int rolled_back, engine_->Recover(log));
   if (rolled_back > 0) log.Warn("rolled back unfinished transactions", {{"count", rolled_back}});
   GD2_RETURN_IF_ERROR(RegisterSelf());
-  for (auto& p : plugins_) p->OnServing();
-  serving_ = true;
-  log.Info("glusterd2 ready", {{"client_address", config_.client_address.ConnectHost() + ":" +
-                                                      std::to_string(server_->port())},
-                               {"store", config_.embedded_etcd() ? "embedded" : "external"}});
+  plugins_->OnServing();
   return OkStatus();
 }
 
@@ -440,15 +419,13 @@ void Daemon::Stop() {
     peer_server_->Stop();
     peer_server_.reset();
   }
-  while (started_plugins_ > 0) plugins_[--started_plugins_]->Stop();
+  // No session renewal reaches a plugin from here on (PluginHost::Stop).
+  if (plugins_) plugins_->Stop();
   if (rpc_) {
     rpc_->Stop();
     rpc_.reset();
   }
-  if (members_watcher_) {
-    members_watcher_->Stop();
-    members_watcher_.reset();
-  }
+  if (membership_) membership_->Stop();
   engine_.reset();
   remote_steps_.reset();
   peer_client_.reset();
@@ -456,6 +433,9 @@ void Daemon::Stop() {
     session_->Stop();
     session_.reset();
   }
+  renewals_ = nullptr;
+  plugins_.reset();
+  membership_.reset();
   store_.reset();
   if (etcd_) {
     etcd_->Stop();

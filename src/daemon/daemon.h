@@ -1,12 +1,9 @@
-// The glusterd2 daemon: owns every component and starts them in order (workdir, logging,
-// identity, embedded etcd, store, session, plugins, ReST/RPC server); Stop() undoes that in
-// reverse order.
+// The glusterd2 daemon: owns every component and starts them in named phases (see Start());
+// Stop() undoes that in reverse order.
 #pragma once
 
 #include <atomic>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +35,9 @@ class Session;
 namespace gd2::daemon {
 
 class EmbeddedEtcd;
+class EtcdMembership;
 class PeerHandler;
+class PluginHost;
 
 class Daemon {
  public:
@@ -47,7 +46,17 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Brings every component up. On failure, whatever was started is stopped again.
+  // Brings every component up, phase by phase, in this order:
+  //   dirs      file limit, workdir/rundir/logdir, the workdir lock
+  //   identity  peer and cluster ids, the secret, store.toml, the root logger
+  //   etcd      the embedded etcd member (and its promotion after a join as a member)
+  //   store     the store client, the etcd membership followed, the session (liveness lease)
+  //   rpc       peer RPC client, transaction engine, the Gluster RPC service
+  //   plugins   every plugin registered and started
+  //   peer-rpc  the peer RPC service (steps, join, leave)
+  //   serve     the ReST server, recovery of unfinished transactions, this peer registered
+  // A failure is returned as "start phase <name>: <error>" and logged with the phase; the
+  // caller then calls Stop(), which stops whatever was started.
   Status Start();
   // Stops accepting requests, finishes in-flight ones, stops plugins, the session (the peer
   // shows offline at once) and the embedded etcd. Idempotent.
@@ -57,23 +66,23 @@ class Daemon {
   int client_port() const;
 
  private:
+  Status StartDirs();
+  Status StartIdentity();
+  Status StartEtcd();
   Status StartStore();
-  // For a peer that joined a cluster: moves the store (and store.toml) to `voting`, the client
-  // URLs of the current voting members (this peer's own member first if it runs one).
-  void FollowMembers(const std::vector<std::string>& voting);
-  // Follows KeySpace::EtcdMembers with FollowMembers (joined peers).
-  Status WatchMembers();
+  Status StartRpc();
+  Status StartPlugins();
+  Status StartPeerRpc();
+  Status StartServing();
   Status RegisterSelf();
   void AddCoreRoutes(plugins::Registrar& r);
 
   Config config_;
-  // The cluster's etcd as store.toml has it: set when this peer joined a cluster, or (in
-  // memory, written once the membership changes) for the peer that founded it; etcd_member:
-  // it runs one of its members.
-  std::optional<StoreConfig> joined_;
-  std::mutex joined_mu_;  // joined_ once serving (FollowMembers runs on a watcher thread)
-  std::unique_ptr<store::Watcher> members_watcher_;
+  // Follows the cluster's etcd membership: set when this peer joined a cluster (store.toml), or
+  // for the peer that founded it on its embedded etcd.
+  std::unique_ptr<EtcdMembership> membership_;
   bool external_store_ = false;  // configured with --etcd-endpoints
+  store::Options store_options_;  // how to reach the store, built by the etcd phase
   Identity identity_;
   std::string secret_;
   int lock_fd_ = -1;
@@ -92,9 +101,9 @@ class Daemon {
   std::unique_ptr<peer_rpc::RemoteStepRunner> remote_steps_;
   std::unique_ptr<PeerHandler> peer_handler_;
   std::unique_ptr<peer_rpc::Server> peer_server_;
-  std::vector<std::unique_ptr<plugins::Plugin>> plugins_;
-  size_t started_plugins_ = 0;
-  std::atomic<bool> serving_{false};
+  std::unique_ptr<PluginHost> plugins_;  // kept until the session has stopped
+  // plugins_ for the session thread (renewals), set once plugins_ exists.
+  std::atomic<PluginHost*> renewals_{nullptr};
   std::unique_ptr<rest::Server> server_;
 };
 

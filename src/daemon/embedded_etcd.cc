@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <system_error>
 
 #include "common/files.h"
 #include "common/log.h"
+#include "common/poll.h"
 #include "common/subprocess.h"
 #include "common/tls_ca.h"
 
@@ -188,17 +190,18 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
 }
 
 Status EmbeddedEtcd::WaitReady(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto e = PollExit(pid)) {
-      return UnavailableError("embedded etcd exited (" + e->ToString() + "); log " + opts_.log_file +
-                              " ends with: " + Tail(opts_.log_file, 400));
-    }
-    if (CanConnect(opts_.client_url) && (!IsJoin(opts_) || HasWal(opts_.data_dir))) {
-      return OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::optional<ExitInfo> exited;
+  bool ready = PollUntil(std::chrono::steady_clock::now() + timeout,
+                         {std::chrono::milliseconds(5), std::chrono::milliseconds(5)}, [&] {
+                           exited = PollExit(pid);
+                           return exited || (CanConnect(opts_.client_url) &&
+                                             (!IsJoin(opts_) || HasWal(opts_.data_dir)));
+                         });
+  if (exited) {
+    return UnavailableError("embedded etcd exited (" + exited->ToString() + "); log " +
+                            opts_.log_file + " ends with: " + Tail(opts_.log_file, 400));
   }
+  if (ready) return OkStatus();
   StopProcess(pid, std::chrono::seconds(2));
   return UnavailableError("embedded etcd did not accept connections on " + opts_.client_url +
                           " in time; log " + opts_.log_file + " ends with: " +
@@ -223,20 +226,13 @@ void EmbeddedEtcd::Monitor() {
   while (!stopping_) {
     pid_t pid = pid_.load();
     std::optional<ExitInfo> e;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_.load(); });
-    }
-    if (stopping_) return;
+    if (!Sleep(std::chrono::milliseconds(50))) return;
     if (pid > 0) e = PollExit(pid);
     if (!e) continue;
     log::Root().Warn("embedded etcd died, restarting",
                      {{"pid", pid}, {"exit", e->ToString()}, {"backoff_ms", backoff.count()}});
     pid_ = -1;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (cv_.wait_for(lock, backoff, [this] { return stopping_.load(); })) return;
-    }
+    if (!Sleep(backoff)) return;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
     auto np = SpawnOnce();
     if (!np.ok()) {
@@ -255,9 +251,21 @@ void EmbeddedEtcd::Monitor() {
   }
 }
 
+bool EmbeddedEtcd::Sleep(std::chrono::milliseconds duration) {
+  MutexLock lock(mu_);
+  auto wake = CondVar::Clock::now() + duration;
+  while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+  }
+  return !stopping_;
+}
+
 void EmbeddedEtcd::Stop() {
-  stopping_ = true;
-  cv_.notify_all();
+  {
+    // Under the lock, so that a Sleep() between its check and its wait is woken.
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  cv_.NotifyAll();
   // Stop etcd before joining the monitor: a restarted etcd has the monitor thread as its
   // parent-death trigger and would otherwise get SIGKILL instead of a clean SIGTERM.
   for (int round = 0; round < 2; ++round) {

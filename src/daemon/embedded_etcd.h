@@ -8,14 +8,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace gd2::daemon {
 
@@ -99,13 +98,15 @@ class EmbeddedEtcd {
   StatusOr<pid_t> SpawnOnce();
   Status WaitReady(pid_t pid, std::chrono::milliseconds timeout);
   void Monitor();
+  // Waits `duration` or until Stop(); false if stopping.
+  bool Sleep(std::chrono::milliseconds duration) GD2_EXCLUDES(mu_);
 
   EmbeddedEtcdOptions opts_;
   std::atomic<pid_t> pid_{-1};
   std::atomic<int> restarts_{0};
   std::atomic<bool> stopping_{false};
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;  // for cv_: Stop() wakes Sleep()
+  CondVar cv_;
   std::thread monitor_;
 };
 

@@ -1,7 +1,5 @@
 #include "daemon/identity.h"
 
-#include <mutex>
-
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "common/files.h"
+#include "common/thread_annotations.h"
 #include "common/uuid.h"
 
 namespace gd2::daemon {
@@ -131,8 +130,8 @@ Status SaveStoreConfig(const std::string& workdir, const StoreConfig& sc) {
 Status UpdateStoreConfig(const std::string& workdir,
                          const std::function<Status(StoreConfig&)>& change,
                          const StoreConfig* if_missing) {
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
+  static Mutex mu;
+  MutexLock lock(mu);
   StatusOr<StoreConfig> loaded = LoadStoreConfig(workdir);
   if (!loaded.ok() && loaded.status().code() == StatusCode::kNotFound && if_missing != nullptr) {
     loaded = *if_missing;

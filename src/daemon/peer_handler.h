@@ -14,7 +14,6 @@ namespace gd2::daemon {
 
 class PeerHandler : public peer_rpc::Handler {
  public:
-  // `restart` asks the daemon to restart itself once the reply has been sent.
   // How this peer's own etcd member would be reached, for joining as a member.
   struct EtcdSelf {
     std::string client_url;
@@ -22,6 +21,8 @@ class PeerHandler : public peer_rpc::Handler {
     // False when this daemon was configured with external etcd endpoints: it never runs a member.
     bool embedded = true;
   };
+  // `services` and `steps` must outlive the handler. `restart` asks the daemon to restart
+  // itself in place once the reply has been sent (after a join, a leave or BecomeMember).
   PeerHandler(plugins::Services& services, const txn::StepRegistry& steps, EtcdSelf etcd,
               std::function<void()> restart)
       : services_(services), steps_(steps), etcd_(std::move(etcd)), restart_(std::move(restart)) {}

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
-#include <mutex>
 
 #include "common/jwt.h"
+#include "common/thread_annotations.h"
 #include "peer/peer.grpc.pb.h"
 #include "peer_rpc/join_auth.h"
 #include "peer_rpc/rpc_common.h"
@@ -43,8 +43,8 @@ struct Client::Impl {
     }
   }
 
-  std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
-    std::lock_guard<std::mutex> lock(mu);
+  std::shared_ptr<grpc::Channel> Channel(const std::string& address) GD2_EXCLUDES(mu) {
+    MutexLock lock(mu);
     auto it = channels.find(address);
     if (it != channels.end()) return it->second;
     // Creating a channel does no I/O; it connects on first use.
@@ -124,8 +124,8 @@ struct Client::Impl {
   const ClientOptions options;
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   Status credentials_error;
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<grpc::Channel>> channels;  // guarded by mu
+  Mutex mu;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels GD2_GUARDED_BY(mu);
 };
 
 Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -262,7 +262,7 @@ StatusOr<PeerIdentity> Client::Ping(const std::string& address, Deadline deadlin
 }
 
 void Client::Forget(const std::string& address) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   impl_->channels.erase(address);
 }
 

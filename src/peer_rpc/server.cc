@@ -6,12 +6,12 @@
 #include <chrono>
 #include <ctime>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string_view>
 
 #include "common/jwt.h"
 #include "common/log.h"
+#include "common/thread_annotations.h"
 #include "peer/peer.grpc.pb.h"
 #include "peer_rpc/join_auth.h"
 #include "peer_rpc/rpc_common.h"
@@ -53,8 +53,8 @@ class Challenges {
   };
 
   // kResourceExhausted when kMaxPending live challenges exist.
-  Status Add(const std::string& target_nonce, Entry e) {
-    std::lock_guard<std::mutex> lock(mu_);
+  Status Add(const std::string& target_nonce, Entry e) GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     Purge();
     if (pending_.size() >= kMaxPending) {
       return ResourceExhaustedError("too many joins in progress; try again later");
@@ -64,8 +64,8 @@ class Challenges {
   }
 
   // Removes and returns the challenge of `target_nonce`; nullopt if unknown or expired.
-  std::optional<Entry> Take(const std::string& target_nonce) {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::optional<Entry> Take(const std::string& target_nonce) GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     Purge();
     auto it = pending_.find(target_nonce);
     if (it == pending_.end()) return std::nullopt;
@@ -75,13 +75,13 @@ class Challenges {
   }
 
  private:
-  void Purge() {
+  void Purge() GD2_REQUIRES(mu_) {
     auto now = Clock::now();
     std::erase_if(pending_, [&](const auto& kv) { return kv.second.expires <= now; });
   }
 
-  std::mutex mu_;
-  std::map<std::string, Entry> pending_;
+  Mutex mu_;
+  std::map<std::string, Entry> pending_ GD2_GUARDED_BY(mu_);
 };
 
 double MillisSince(Clock::time_point start) {
@@ -343,9 +343,9 @@ struct Server::Impl {
 
   ServerOptions options;
   Handler& handler;
-  std::mutex mu;  // serializes Start and Stop
-  std::unique_ptr<Service> service;
-  std::unique_ptr<grpc::Server> server;
+  Mutex mu;  // serializes Start and Stop
+  std::unique_ptr<Service> service GD2_GUARDED_BY(mu);
+  std::unique_ptr<grpc::Server> server GD2_GUARDED_BY(mu);
   std::atomic<int> port{0};
 };
 
@@ -355,7 +355,7 @@ Server::Server(ServerOptions options, Handler& handler)
 Server::~Server() { Stop(); }
 
 Status Server::Start() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (impl_->server) return FailedPreconditionError("peer rpc server already started");
   if (!impl_->options.secret) {
     return InvalidArgumentError("peer rpc server needs a cluster secret function");
@@ -387,7 +387,7 @@ Status Server::Start() {
 }
 
 void Server::Stop() {
-  std::lock_guard<std::mutex> lock(impl_->mu);
+  MutexLock lock(impl_->mu);
   if (!impl_->server) return;
   impl_->server->Shutdown(std::chrono::system_clock::now() + impl_->options.shutdown_grace);
   impl_->server->Wait();

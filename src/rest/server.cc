@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -25,6 +24,8 @@
 
 #include "common/jwt.h"
 #include "common/metrics.h"
+#include "common/poll.h"
+#include "common/thread_annotations.h"
 #include "common/uuid.h"
 #include "common/worker_pool.h"
 #include "rest/http_reader.h"
@@ -127,12 +128,12 @@ class Server::Impl {
 
   Status Start(int* port);
   void Stop();
-  void SetClusterId(std::string id) {
-    std::lock_guard<std::mutex> lock(mu_);
+  void SetClusterId(std::string id) GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     cluster_id_ = std::move(id);
   }
-  size_t ConnectionCount() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  size_t ConnectionCount() const GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return total_;
   }
 
@@ -158,27 +159,27 @@ class Server::Impl {
   std::string Finish(const HttpRequest& req, const std::string& req_id, Clock::time_point start,
                      const std::string& route_name, const StatusOr<Response>& result, int http,
                      bool keep_alive, const std::string& remote) const;
-  std::string ClusterId() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::string ClusterId() const GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return cluster_id_;
   }
 
  private:
   void InitTls(Status* status);
   void Accept();
-  bool Register(const std::string& addr, const std::shared_ptr<Conn>& c);
-  void Unregister(const std::string& addr, Conn* c);
+  bool Register(const std::string& addr, const std::shared_ptr<Conn>& c) GD2_EXCLUDES(mu_);
+  void Unregister(const std::string& addr, Conn* c) GD2_EXCLUDES(mu_);
 
   ServerOptions opts_;
   const Router& router_;
   std::unique_ptr<WorkerPool> workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> busy_{0};  // requests between admission to a worker and their answer written
-  mutable std::mutex mu_;
-  std::string cluster_id_;                            // guarded by mu_
-  size_t total_ = 0;                                  // guarded by mu_
-  std::map<std::string, size_t> per_address_;         // guarded by mu_
-  std::map<Conn*, std::weak_ptr<Conn>> connections_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::string cluster_id_ GD2_GUARDED_BY(mu_);
+  size_t total_ GD2_GUARDED_BY(mu_) = 0;
+  std::map<std::string, size_t> per_address_ GD2_GUARDED_BY(mu_);
+  std::map<Conn*, std::weak_ptr<Conn>> connections_ GD2_GUARDED_BY(mu_);
   std::unique_ptr<asio::ssl::context> tls_;
   std::vector<std::thread> io_threads_;
   bool started_ = false;
@@ -632,7 +633,7 @@ void Server::Impl::InitTls(Status* status) {
 }
 
 bool Server::Impl::Register(const std::string& addr, const std::shared_ptr<Conn>& c) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   size_t& mine = per_address_[addr];
   if (total_ >= opts_.max_connections || mine >= opts_.max_connections_per_address) {
     if (mine == 0) per_address_.erase(addr);
@@ -645,7 +646,7 @@ bool Server::Impl::Register(const std::string& addr, const std::shared_ptr<Conn>
 }
 
 void Server::Impl::Unregister(const std::string& addr, Conn* c) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (connections_.erase(c) == 0) return;
   --total_;
   auto it = per_address_.find(addr);
@@ -721,17 +722,16 @@ void Server::Impl::Stop() {
     accept_retry_.cancel();
   });
   // In-flight requests finish and their answers go out, for a few seconds at most.
-  auto deadline = Clock::now() + std::chrono::seconds(5);
-  while (busy_.load() > 0 && Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  PollUntil(Clock::now() + std::chrono::seconds(5),
+            {std::chrono::milliseconds(10), std::chrono::milliseconds(10)},
+            [this] { return busy_.load() == 0; });
   workers_->Stop();
   io_.stop();
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();
   std::vector<std::shared_ptr<Conn>> open;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [raw, weak] : connections_) {
       if (auto c = weak.lock()) open.push_back(std::move(c));
     }

@@ -1,13 +1,12 @@
 #include "store/lock.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <cstdio>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
+#include "common/hex.h"
+#include "common/thread_annotations.h"
 #include "store/watcher.h"
 
 namespace gd2::store {
@@ -15,21 +14,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string Hex(uint64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // Makes each acquisition's key unique even when one session takes the same lock twice.
 std::atomic<uint64_t> next_sequence{1};
 
 // Wakes the waiter when a key under the lock directory is deleted.
 struct WaitState {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool deleted = false;
-  Status error;
+  Mutex mu;
+  CondVar cv;
+  bool deleted GD2_GUARDED_BY(mu) = false;
+  Status error GD2_GUARDED_BY(mu);
 };
 
 }  // namespace
@@ -80,7 +73,7 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
   if (lease == 0) {
     return UnavailableError("no etcd session lease for cluster lock: name=" + std::string(name));
   }
-  std::string key = dir + Hex(static_cast<uint64_t>(lease)) + "-" + Hex(next_sequence++);
+  std::string key = dir + HexUint(static_cast<uint64_t>(lease)) + "-" + HexUint(next_sequence++);
   GD2_ASSIGN_OR_RETURN(int64_t my_revision, store.Put(key, "", lease));
   // The key is new, so the put's revision is its create_revision.
   LockGuard guard(store, std::string(name), key, my_revision);
@@ -113,23 +106,24 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
           [state](const std::vector<WatchEvent>& events) {
             for (const WatchEvent& e : events) {
               if (e.type != WatchEvent::Type::kDelete) continue;
-              std::lock_guard<std::mutex> lock(state->mu);
+              MutexLock lock(state->mu);
               state->deleted = true;
-              state->cv.notify_all();
+              state->cv.NotifyAll();
               return;
             }
           },
           [state](const Status& error) {
-            std::lock_guard<std::mutex> lock(state->mu);
+            MutexLock lock(state->mu);
             state->error = error;
-            state->cv.notify_all();
+            state->cv.NotifyAll();
           }));
       watching = true;
     }
     std::string holder_key = holder->key;
-    std::unique_lock<std::mutex> lock(state->mu);
-    bool woke =
-        state->cv.wait_until(lock, deadline, [&] { return state->deleted || !state->error.ok(); });
+    MutexLock lock(state->mu);
+    while (!state->deleted && state->error.ok() && state->cv.WaitUntil(state->mu, deadline)) {
+    }
+    bool woke = state->deleted || !state->error.ok();
     if (!state->error.ok()) return state->error;
     if (!woke) {
       return AbortedError("cluster lock busy: name=" + std::string(name) + " holder=" + holder_key +

@@ -1,12 +1,13 @@
 #include "store/membership.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "common/hex.h"
 
 namespace gd2::store {
 namespace {
@@ -16,12 +17,6 @@ namespace {
 constexpr std::chrono::milliseconds kPromoteRetryInterval{200};
 // etcd accepts a member add again once every voting member has been connected for 5 s.
 constexpr std::chrono::milliseconds kAddRetryInterval{500};
-
-std::string Hex(uint64_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
-  return buf;
-}
 
 const Member* FindMember(const std::vector<Member>& members, uint64_t id) {
   for (const Member& m : members) {
@@ -50,7 +45,7 @@ StatusOr<std::optional<bool>> IsVoting(Store& store, uint64_t id) {
   StatusOr<std::vector<Member>> members = store.MemberList();
   if (!members.ok()) return std::optional<bool>();
   const Member* m = FindMember(*members, id);
-  if (m == nullptr) return NotFoundError("etcd member not found: member_id=" + Hex(id));
+  if (m == nullptr) return NotFoundError("etcd member not found: member_id=" + HexUint(id));
   return std::optional<bool>(!m->is_learner);
 }
 
@@ -83,7 +78,7 @@ StatusOr<std::string> InitialClusterFor(const std::vector<Member>& members, uint
                                         std::string_view name) {
   if (FindMember(members, new_id) == nullptr) {
     return InvalidArgumentError("new etcd member missing from member list: member_id=" +
-                                Hex(new_id));
+                                HexUint(new_id));
   }
   std::string out;
   for (const Member& m : members) {
@@ -93,10 +88,10 @@ StatusOr<std::string> InitialClusterFor(const std::vector<Member>& members, uint
     } else if (!m.name.empty()) {
       member_name = m.name;
     } else {
-      member_name = "unstarted-" + Hex(m.id);
+      member_name = "unstarted-" + HexUint(m.id);
     }
     if (m.peer_urls.empty()) {
-      return InvalidArgumentError("etcd member has no peer url: member_id=" + Hex(m.id));
+      return InvalidArgumentError("etcd member has no peer url: member_id=" + HexUint(m.id));
     }
     // A member with several peer URLs is listed once per URL under the same name.
     for (const std::string& url : m.peer_urls) {
@@ -125,7 +120,7 @@ StatusOr<JoinPlan> PrepareMemberJoin(Store& store, std::string_view name, std::s
   }
   if (in_the_way != nullptr) {
     return AlreadyExistsError("etcd member exists: name=" + std::string(name) + " peer_url=" +
-                              std::string(peer_url) + " member_id=" + Hex(in_the_way->id));
+                              std::string(peer_url) + " member_id=" + HexUint(in_the_way->id));
   }
   uint64_t id = 0;
   std::vector<Member> members;
@@ -188,7 +183,7 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
   }
   return RollBack(
       store, member_id,
-      DeadlineExceededError("etcd learner not promoted in time: member_id=" + Hex(member_id) +
+      DeadlineExceededError("etcd learner not promoted in time: member_id=" + HexUint(member_id) +
                             " timeout_ms=" + std::to_string(timeout.count()) +
                             ": last error: " + last.message()));
 }

@@ -20,24 +20,24 @@ Session::Session(Store& store, SessionOptions options)
 Session::~Session() { Stop(); }
 
 int64_t Session::lease_id() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return lease_;
 }
 
 Status Session::Start() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return FailedPreconditionError("session already started");
     started_ = true;
   }
   StatusOr<Lease> lease = store_.GrantLease(options_.ttl.count());
   if (!lease.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     started_ = false;
     return lease.status().WithContext("cannot start etcd session");
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     lease_ = lease->id;
   }
   log::Root().Info("etcd session started", {{"lease", lease->id}, {"ttl_s", lease->ttl_seconds}});
@@ -49,13 +49,13 @@ Status Session::Start() {
 void Session::Stop() {
   int64_t lease = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ || !started_) return;
     stopping_ = true;
     lease = lease_;
     lease_ = 0;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
   if (lease != 0) {
     Status s = store_.RevokeLease(lease);
@@ -77,7 +77,7 @@ bool Session::Regrant(int64_t* stale) {
   if (!lease.ok()) return false;
   bool stopping;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping = stopping_;
     if (!stopping) lease_ = lease->id;
   }
@@ -100,9 +100,10 @@ void Session::Run() {
   while (true) {
     int64_t lease = 0;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, retrying ? kRetryInterval : keepalive_interval,
-                   [this] { return stopping_; });
+      MutexLock lock(mu_);
+      auto wake = Clock::now() + (retrying ? kRetryInterval : keepalive_interval);
+      while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+      }
       if (stopping_) return;
       lease = lease_;
     }
@@ -131,7 +132,7 @@ void Session::Run() {
     log::Root().Warn("etcd session lease lost",
                      {{"lease", lease}, {"reason", expired ? "expired" : "unreachable"}});
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       lease_ = 0;
     }
     if (!expired) stale = lease;

@@ -5,13 +5,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "store/store.h"
 
 namespace gd2::store {
@@ -36,29 +35,29 @@ class Session {
   // Grants the first lease (calling on_new_lease), then starts the keepalive thread. Returns
   // the GrantLease error (e.g. kUnavailable) if etcd cannot grant it; kFailedPrecondition if
   // called twice.
-  Status Start();
+  Status Start() GD2_EXCLUDES(mu_);
   // Stops the keepalive thread and revokes the lease, deleting its keys (best effort: if etcd
   // is unreachable the lease simply expires). Idempotent; any thread, but not concurrently with
   // Start().
-  void Stop();
+  void Stop() GD2_EXCLUDES(mu_);
 
   // The current lease, or 0 while the session has none (before Start, after Stop, or while
   // the lease is lost and etcd has not granted a new one yet). Thread-safe.
-  int64_t lease_id() const;
+  int64_t lease_id() const GD2_EXCLUDES(mu_);
   std::chrono::seconds ttl() const { return options_.ttl; }
 
  private:
-  void Run();
+  void Run() GD2_EXCLUDES(mu_);
   // Revokes `stale` (if any) and grants a new lease; returns false if etcd did not answer.
-  bool Regrant(int64_t* stale);
+  bool Regrant(int64_t* stale) GD2_EXCLUDES(mu_);
 
   Store& store_;
   SessionOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  int64_t lease_ = 0;      // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool started_ GD2_GUARDED_BY(mu_) = false;
+  bool stopping_ GD2_GUARDED_BY(mu_) = false;
+  int64_t lease_ GD2_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

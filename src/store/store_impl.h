@@ -8,13 +8,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "etcdserverpb/rpc.grpc.pb.h"
 #include "store/store.h"
 
@@ -73,18 +73,18 @@ struct Store::Impl {
   // Parses and checks `endpoints` (one scheme) and builds a connection to them; does not wait.
   static StatusOr<std::shared_ptr<Conn>> Dial(const Options& options,
                                               const std::vector<std::string>& endpoints);
-  std::shared_ptr<Conn> conn() const {
-    std::lock_guard<std::mutex> lock(conn_mu);
+  std::shared_ptr<Conn> conn() const GD2_EXCLUDES(conn_mu) {
+    MutexLock lock(conn_mu);
     return current;
   }
-  void set_conn(std::shared_ptr<Conn> c) {
-    std::lock_guard<std::mutex> lock(conn_mu);
+  void set_conn(std::shared_ptr<Conn> c) GD2_EXCLUDES(conn_mu) {
+    MutexLock lock(conn_mu);
     current = std::move(c);
   }
 
   Options options;
-  mutable std::mutex conn_mu;
-  std::shared_ptr<Conn> current;
+  mutable Mutex conn_mu;
+  std::shared_ptr<Conn> current GD2_GUARDED_BY(conn_mu);
   std::atomic<bool> stopping{false};
   std::thread channel_watcher;
 

@@ -21,7 +21,7 @@ Watcher::~Watcher() { Stop(); }
 Status Watcher::Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
                       ErrorCallback on_error) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return FailedPreconditionError("watcher already started");
     started_ = true;
   }
@@ -32,35 +32,38 @@ Status Watcher::Watch(std::string prefix, int64_t start_revision, EventsCallback
   know_revision_ = start_revision > 0;
   thread_ = std::thread(&Watcher::Run, this);
 
-  std::unique_lock<std::mutex> lock(mu_);
-  bool done =
-      cv_.wait_for(lock, store_.options().request_timeout, [this] { return established_set_; });
-  Status result =
-      done ? established_
-           : DeadlineExceededError("etcd watch not confirmed in time: prefix=" + prefix_);
-  lock.unlock();
+  Status result;
+  {
+    MutexLock lock(mu_);
+    auto until = CondVar::Clock::now() + store_.options().request_timeout;
+    while (!established_set_ && cv_.WaitUntil(mu_, until)) {
+    }
+    result = established_set_
+                 ? established_
+                 : DeadlineExceededError("etcd watch not confirmed in time: prefix=" + prefix_);
+  }
   if (!result.ok()) Stop();
   return result;
 }
 
 void Watcher::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     if (ctx_ != nullptr) ctx_->TryCancel();
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
 
 void Watcher::SetEstablished(Status status) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (established_set_) return;
     established_set_ = true;
     established_ = std::move(status);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void Watcher::Run() {
@@ -70,7 +73,7 @@ void Watcher::Run() {
     StreamEnd end = RunStream();
     bool first_failed;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) break;
       first_failed = !established_set_;
     }
@@ -91,9 +94,13 @@ void Watcher::Run() {
           {{"prefix", prefix_}, {"revision", last_revision_.load()}, {"error", end.status}});
     }
     was_broken = true;
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, backoff, [this] { return stopping_; });
-    if (stopping_) break;
+    {
+      MutexLock lock(mu_);
+      auto until = CondVar::Clock::now() + backoff;
+      while (!stopping_ && cv_.WaitUntil(mu_, until)) {
+      }
+      if (stopping_) break;
+    }
     backoff = std::min(backoff * 2, kMaxBackoff);
   }
   // A Watch() still waiting for the first stream gets the reason.
@@ -104,7 +111,7 @@ Watcher::StreamEnd Watcher::RunStream() {
   Store::Impl& impl = *store_.impl_;
   grpc::ClientContext ctx;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return {Status(StatusCode::kCancelled, "watcher stopped"), false};
     ctx_ = &ctx;
   }
@@ -173,7 +180,7 @@ Watcher::StreamEnd Watcher::RunStream() {
     }
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ctx_ = nullptr;
   }
   ctx.TryCancel();

@@ -7,15 +7,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "store/store.h"
 
 namespace grpc {
@@ -54,9 +53,9 @@ class Watcher {
   // kUnavailable/kDeadlineExceeded if etcd did not confirm within the store's request_timeout.
   // A compacted start_revision is reported through on_error (etcd confirms such a watch first).
   Status Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
-               ErrorCallback on_error = nullptr);
+               ErrorCallback on_error = nullptr) GD2_EXCLUDES(mu_);
   // Cancels the stream and joins the thread (unless called from a callback). Idempotent.
-  void Stop();
+  void Stop() GD2_EXCLUDES(mu_);
 
   // The revision of the last delivered event (or the revision the watch started after).
   int64_t last_revision() const { return last_revision_.load(); }
@@ -66,10 +65,10 @@ class Watcher {
     Status status;  // why the stream ended
     bool created;   // whether etcd had confirmed the watch on it
   };
-  void Run();
+  void Run() GD2_EXCLUDES(mu_);
   // Runs one Watch stream until it ends.
-  StreamEnd RunStream();
-  void SetEstablished(Status status);
+  StreamEnd RunStream() GD2_EXCLUDES(mu_);
+  void SetEstablished(Status status) GD2_EXCLUDES(mu_);
 
   Store& store_;
   std::string prefix_;
@@ -81,14 +80,15 @@ class Watcher {
   bool know_revision_ = false;
   std::thread thread_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  // Outcome of the first stream: set once to OK (created) or the error. Guarded by mu_.
-  bool established_set_ = false;
-  Status established_;
-  grpc::ClientContext* ctx_ = nullptr;  // the live stream's context, for Stop; guarded by mu_
+  Mutex mu_;
+  CondVar cv_;
+  bool started_ GD2_GUARDED_BY(mu_) = false;
+  bool stopping_ GD2_GUARDED_BY(mu_) = false;
+  // Outcome of the first stream: set once to OK (created) or the error.
+  bool established_set_ GD2_GUARDED_BY(mu_) = false;
+  Status established_ GD2_GUARDED_BY(mu_);
+  // The live stream's context, for Stop.
+  grpc::ClientContext* ctx_ GD2_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace gd2::store

@@ -3,14 +3,14 @@
 namespace gd2::sunrpc {
 
 void PortMap::SetChangeCallback(ChangeCallback cb) {
-  std::lock_guard<std::mutex> lock(cb_mu_);
+  MutexLock lock(cb_mu_);
   cb_ = std::move(cb);
 }
 
 void PortMap::Notify(PortMapEvent event, const std::string& brick, const PortMapEntry& entry) {
   ChangeCallback cb;
   {
-    std::lock_guard<std::mutex> lock(cb_mu_);
+    MutexLock lock(cb_mu_);
     cb = cb_;
   }
   if (cb) cb(event, brick, entry);
@@ -19,17 +19,19 @@ void PortMap::Notify(PortMapEvent event, const std::string& brick, const PortMap
 bool PortMap::Signin(const std::string& brick, int port, int pid) {
   PortMapEntry entry;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (entries_.size() >= kMaxEntries && entries_.find(brick) == entries_.end()) return false;
     if (last_signin_.size() >= 2 * kMaxEntries) {
       // Bound the history: forget sign-ins of bricks no longer registered.
-      std::erase_if(last_signin_, [&](const auto& kv) { return !entries_.contains(kv.first); });
+      for (auto it = last_signin_.begin(); it != last_signin_.end();) {
+        it = entries_.contains(it->first) ? std::next(it) : last_signin_.erase(it);
+      }
     }
     entry = PortMapEntry{port, pid, ++generation_};
     entries_[brick] = entry;
     last_signin_[brick] = entry.generation;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   Notify(PortMapEvent::kSignin, brick, entry);
   return true;
 }
@@ -37,7 +39,7 @@ bool PortMap::Signin(const std::string& brick, int port, int pid) {
 bool PortMap::Signout(std::string_view brick, int port) {
   PortMapEntry entry;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = entries_.find(brick);
     if (it == entries_.end() || (port != 0 && it->second.port != port)) return false;
     entry = it->second;
@@ -49,14 +51,14 @@ bool PortMap::Signout(std::string_view brick, int port) {
 }
 
 void PortMap::Set(const std::string& brick, int port) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   entries_[brick] = PortMapEntry{port, 0, ++generation_};
 }
 
 bool PortMap::Remove(std::string_view brick) {
   PortMapEntry entry;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = entries_.find(brick);
     if (it == entries_.end()) return false;
     entry = it->second;
@@ -68,7 +70,7 @@ bool PortMap::Remove(std::string_view brick) {
 }
 
 std::optional<PortMapEntry> PortMap::Lookup(std::string_view brick) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(brick);
   if (it == entries_.end()) return std::nullopt;
   return it->second;
@@ -81,21 +83,24 @@ std::optional<int> PortMap::PortOf(std::string_view brick) const {
 }
 
 uint64_t PortMap::Generation() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return generation_;
 }
 
 bool PortMap::WaitSignin(std::string_view brick, std::chrono::steady_clock::time_point deadline,
                          uint64_t after_generation) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_until(lock, deadline, [&] {
+  MutexLock lock(mu_);
+  bool waiting = true;  // false once the deadline passed: one last look
+  while (true) {
     auto it = last_signin_.find(brick);
-    return it != last_signin_.end() && it->second > after_generation;
-  });
+    if (it != last_signin_.end() && it->second > after_generation) return true;
+    if (!waiting) return false;
+    waiting = cv_.WaitUntil(mu_, deadline);
+  }
 }
 
 std::map<std::string, PortMapEntry, std::less<>> PortMap::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return entries_;
 }
 

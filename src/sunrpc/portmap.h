@@ -5,15 +5,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "common/thread_annotations.h"
 
 namespace gd2::sunrpc {
 
@@ -74,17 +74,18 @@ class PortMap {
   std::map<std::string, PortMapEntry, std::less<>> Snapshot() const;
 
  private:
-  void Notify(PortMapEvent event, const std::string& brick, const PortMapEntry& entry);
+  void Notify(PortMapEvent event, const std::string& brick, const PortMapEntry& entry)
+      GD2_EXCLUDES(mu_, cb_mu_);
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  std::map<std::string, PortMapEntry, std::less<>> entries_;  // guarded by mu_
+  mutable Mutex mu_;
+  mutable CondVar cv_;
+  std::map<std::string, PortMapEntry, std::less<>> entries_ GD2_GUARDED_BY(mu_);
   // Last generation at which each brick signed in; kept after removal so WaitSignin callers
   // that were waiting across a quick signin+signout still see it.
-  std::map<std::string, uint64_t, std::less<>> last_signin_;  // guarded by mu_
-  uint64_t generation_ = 0;                                   // guarded by mu_
-  std::mutex cb_mu_;
-  ChangeCallback cb_;  // guarded by cb_mu_
+  std::map<std::string, uint64_t, std::less<>> last_signin_ GD2_GUARDED_BY(mu_);
+  uint64_t generation_ GD2_GUARDED_BY(mu_) = 0;
+  Mutex cb_mu_;
+  ChangeCallback cb_ GD2_GUARDED_BY(cb_mu_);
 };
 
 }  // namespace gd2::sunrpc

@@ -19,10 +19,10 @@
 #include <cerrno>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
+#include "common/thread_annotations.h"
 #include "common/worker_pool.h"
 
 namespace gd2::sunrpc {
@@ -55,34 +55,46 @@ class RpcServer::Impl {
 
   Status Start();
   Status ListenLocal(const std::string& path);
-  void Stop();
+  void Stop() GD2_EXCLUDES(mu_);
   void Adopt(int fd, std::string peer, std::string initial, PeerTrust trust);
-  size_t Notify(const std::string* volume);
-  std::vector<RpcConnectionInfo> Connections() const;
-  size_t ConnectionCount() const {
-    std::lock_guard<std::mutex> lock(mu_);
+  size_t Notify(const std::string* volume) GD2_EXCLUDES(mu_);
+  std::vector<RpcConnectionInfo> Connections() const GD2_EXCLUDES(mu_);
+  size_t ConnectionCount() const GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     return connections_.size();
   }
 
   class Conn;
 
  private:
-  void AcceptLocal();
-  bool Register(const std::shared_ptr<Conn>& c);
-  void Unregister(Conn* c);
+  // What a connection subscribed to, copied from its session for Connections() and Notify().
+  struct Subscriptions {
+    std::set<std::string> volumes;
+    std::set<std::string> volfile_ids;
+    std::set<std::string> bricks;
+  };
+  struct Entry {
+    std::weak_ptr<Conn> conn;
+    Subscriptions subscriptions;
+  };
+
+  void AcceptLocal() GD2_EXCLUDES(mu_);
+  bool Register(const std::shared_ptr<Conn>& c) GD2_EXCLUDES(mu_);
+  void Unregister(Conn* c) GD2_EXCLUDES(mu_);
+  void SetSubscriptions(Conn* c, Subscriptions subscriptions) GD2_EXCLUDES(mu_);
 
   VolfileProvider& provider_;
   PortMap& portmap_;
   RpcServerOptions options_;
   log::Logger log_;
   std::unique_ptr<WorkerPool> workers_;
-  mutable std::mutex mu_;
-  bool started_ = false;                              // guarded by mu_
-  bool stopped_ = false;                              // guarded by mu_
-  size_t remote_ = 0;                                 // guarded by mu_
-  size_t local_ = 0;                                  // guarded by mu_
-  std::map<std::string, size_t> per_address_;         // guarded by mu_
-  std::map<Conn*, std::weak_ptr<Conn>> connections_;  // guarded by mu_
+  mutable Mutex mu_;
+  bool started_ GD2_GUARDED_BY(mu_) = false;
+  bool stopped_ GD2_GUARDED_BY(mu_) = false;
+  size_t remote_ GD2_GUARDED_BY(mu_) = 0;
+  size_t local_ GD2_GUARDED_BY(mu_) = 0;
+  std::map<std::string, size_t> per_address_ GD2_GUARDED_BY(mu_);
+  std::map<Conn*, Entry> connections_ GD2_GUARDED_BY(mu_);
   std::vector<std::thread> io_threads_;
   std::string local_path_;
   // Last, so that it is destroyed first: pending handlers own connections, whose destructors
@@ -142,11 +154,6 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
   }
 
   auto executor() { return socket_.get_executor(); }
-
-  // Copies of the session's state for Connections() and Notify(); guarded by srv_.mu_.
-  std::set<std::string> volumes;
-  std::set<std::string> volfile_ids;
-  std::set<std::string> bricks;
 
  private:
   void ArmReadTimer(std::chrono::milliseconds after, const char* what) {
@@ -212,12 +219,8 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
     }
     bool subscribed =
         !session_.fetched_volfile_ids().empty() || !session_.signed_in_bricks().empty();
-    {
-      std::lock_guard<std::mutex> lock(srv_.mu_);
-      volumes = session_.fetched_volumes();
-      volfile_ids = session_.fetched_volfile_ids();
-      bricks = session_.signed_in_bricks();
-    }
+    srv_.SetSubscriptions(this, {session_.fetched_volumes(), session_.fetched_volfile_ids(),
+                                 session_.signed_in_bricks()});
     if (subscribed && !keepalive_set_) SetKeepalive();
     if (!s.ok()) {
       // Replies to the calls before the bad one still go out.
@@ -311,7 +314,7 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
 };
 
 Status RpcServer::Impl::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (started_ || stopped_) return FailedPreconditionError("rpc server already started");
   started_ = true;
   workers_ = std::make_unique<WorkerPool>(static_cast<size_t>(std::max(1, options_.workers)),
@@ -325,7 +328,7 @@ Status RpcServer::Impl::Start() {
 
 Status RpcServer::Impl::ListenLocal(const std::string& path) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!started_ || stopped_) return FailedPreconditionError("rpc server not running");
   }
   sockaddr_un probe{};
@@ -364,7 +367,7 @@ Status RpcServer::Impl::ListenLocal(const std::string& path) {
 void RpcServer::Impl::AcceptLocal() {
   local_acceptor_->async_accept([this](boost::system::error_code ec, LocalProtocol::socket s) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (stopped_) return;
     }
     if (ec) {
@@ -395,7 +398,7 @@ void RpcServer::Impl::AcceptLocal() {
 }
 
 bool RpcServer::Impl::Register(const std::shared_ptr<Conn>& c) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!started_ || stopped_) return false;
   if (c->trust() == PeerTrust::kLocalProcess) {
     if (local_ >= options_.max_local_connections) return false;
@@ -409,12 +412,18 @@ bool RpcServer::Impl::Register(const std::shared_ptr<Conn>& c) {
     ++remote_;
     ++mine;
   }
-  connections_[c.get()] = c;
+  connections_[c.get()] = Entry{c, {}};
   return true;
 }
 
+void RpcServer::Impl::SetSubscriptions(Conn* c, Subscriptions subscriptions) {
+  MutexLock lock(mu_);
+  auto it = connections_.find(c);
+  if (it != connections_.end()) it->second.subscriptions = std::move(subscriptions);
+}
+
 void RpcServer::Impl::Unregister(Conn* c) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (connections_.erase(c) == 0) return;
   if (c->trust() == PeerTrust::kLocalProcess) {
     --local_;
@@ -454,10 +463,10 @@ void RpcServer::Impl::Adopt(int fd, std::string peer, std::string initial, PeerT
 size_t RpcServer::Impl::Notify(const std::string* volume) {
   std::vector<std::shared_ptr<Conn>> targets;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [raw, weak] : connections_) {
-      if (volume != nullptr && !raw->volumes.contains(*volume)) continue;
-      if (auto c = weak.lock()) targets.push_back(std::move(c));
+    MutexLock lock(mu_);
+    for (auto& [raw, entry] : connections_) {
+      if (volume != nullptr && !entry.subscriptions.volumes.contains(*volume)) continue;
+      if (auto c = entry.conn.lock()) targets.push_back(std::move(c));
     }
   }
   for (auto& c : targets) asio::post(c->executor(), [c] { c->Fetchspec(); });
@@ -465,20 +474,21 @@ size_t RpcServer::Impl::Notify(const std::string* volume) {
 }
 
 std::vector<RpcConnectionInfo> RpcServer::Impl::Connections() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<RpcConnectionInfo> out;
-  for (const auto& [raw, weak] : connections_) {
+  for (const auto& [raw, entry] : connections_) {
+    const Subscriptions& subs = entry.subscriptions;
     out.push_back({raw->peer(),
                    raw->trust(),
-                   {raw->volfile_ids.begin(), raw->volfile_ids.end()},
-                   {raw->bricks.begin(), raw->bricks.end()}});
+                   {subs.volfile_ids.begin(), subs.volfile_ids.end()},
+                   {subs.bricks.begin(), subs.bricks.end()}});
   }
   return out;
 }
 
 void RpcServer::Impl::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     if (!started_) return;
@@ -489,14 +499,14 @@ void RpcServer::Impl::Stop() {
   io_threads_.clear();
   std::vector<std::shared_ptr<Conn>> open;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [raw, weak] : connections_) {
-      if (auto c = weak.lock()) open.push_back(std::move(c));
+    MutexLock lock(mu_);
+    for (auto& [raw, entry] : connections_) {
+      if (auto c = entry.conn.lock()) open.push_back(std::move(c));
     }
   }
   for (auto& c : open) c->CloseNow("server stopping");
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     connections_.clear();
     per_address_.clear();
     remote_ = 0;
