@@ -34,6 +34,7 @@
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_provider.h"
+#include "txn/core_steps.h"
 
 namespace gd2::daemon {
 
@@ -393,8 +394,8 @@ Status Daemon::Start() {
   // Registered here, before anything serves, as the registry is not locked.
   registrar.SetPlugin("core");
   registrar.AddStep(
-      PeerHandler::kBecomeMemberStep,
-      [h = peer_handler_.get()](txn::StepContext& ctx, const nlohmann::json&) { return h->BecomeMember(ctx); },
+      txn::kBecomeMemberStep,
+      [h = peer_handler_.get()](txn::StepContext& ctx, const txn::NoArgs&) { return h->BecomeMember(ctx); },
       nullptr);
   peer_rpc::ServerOptions pso;
   pso.host = config_.PeerListenHost();
