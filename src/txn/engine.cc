@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <system_error>
 #include <thread>
 
 #include "common/failpoint.h"
@@ -64,8 +65,9 @@ Status Engine::RunStep(const std::string& peer, bool undo, StepContext& ctx, con
   return registry_.Run(step.name, undo, ctx, step.args);
 }
 
-std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step, const std::vector<std::string>& peers,
-                                                   bool undo, const StepContext& ctx, std::stop_source* stop) {
+std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
+                                                   const std::vector<std::string>& peers, bool undo,
+                                                   const StepContext& ctx, std::stop_source* stop) {
   std::vector<PeerResult> results(peers.size());
   Deadline deadline = std::chrono::steady_clock::now() + kStepTimeout;
   auto run_one = [&](size_t i) {
@@ -82,7 +84,8 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step, const std::
     const Status& s = results[i].status;
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (s.ok()) {
-      ctx.log.Info(undo ? "step undone" : "step done", {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}});
+      ctx.log.Info(undo ? "step undone" : "step done",
+                   {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}});
     } else {
       if (stop != nullptr) stop->request_stop();
       ctx.log.Error(undo ? "step undo failed" : "step failed",
@@ -93,17 +96,24 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step, const std::
     run_one(0);
     return results;
   }
-  // Each worker takes the next peer not yet begun; the step's results are complete when every
-  // worker has returned.
+  // This thread and up to kMaxParallelPeers - 1 workers each take the next peer not yet begun;
+  // the results are complete when all have returned. Fewer workers (none if no thread can be
+  // made) only make it slower.
   std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < peers.size(); i = next++) run_one(i);
+  };
   std::vector<std::thread> workers;
-  size_t n = std::min(peers.size(), kMaxParallelPeers);
+  size_t n = std::min(peers.size(), kMaxParallelPeers) - 1;
   workers.reserve(n);
   for (size_t w = 0; w < n; ++w) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < peers.size(); i = next++) run_one(i);
-    });
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
   }
+  work();
   for (auto& t : workers) t.join();
   return results;
 }
@@ -188,7 +198,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       // The first failure in the step's order; peers skipped after it are not its cause.
       const Status& s = results[i].status;
       if (s.ok() || !results[i].ran) continue;
-      failure = Status(s.code(), "step " + step.name + " failed on peer " + step.peers[i] + ": " + s.message());
+      failure = Status(s.code(),
+                       "step " + step.name + " failed on peer " + step.peers[i] + ": " + s.message());
     }
     if (failure.ok()) GD2_FAILPOINT("txn.after-step:" + step.name);
     if (!failure.ok()) {

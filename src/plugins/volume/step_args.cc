@@ -141,7 +141,9 @@ Status CheckBrickSetArgs(const BrickSetArgs& a, const std::string& workdir) {
 
 nlohmann::json EncodeStepArgs(const VolumeArgs& a) { return EncodeVolumeArgs(a.volume); }
 
-Status DecodeStepArgs(const nlohmann::json& json, VolumeArgs* a) { return DecodeVolume(json, "", &a->volume); }
+Status DecodeStepArgs(const nlohmann::json& json, VolumeArgs* a) {
+  return DecodeVolume(json, "", &a->volume);
+}
 
 Status CheckVolumeArgs(const VolumeArgs& a, const std::string& workdir) {
   for (const auto& sv : a.volume.subvols) {

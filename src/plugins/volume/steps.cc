@@ -245,8 +245,8 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
   GD2_RETURN_IF_ERROR(StopLocalBricks(v, ctx.log, ctx.deadline));
   brick::BrickSpec shd = ShdSpecFor(v);
   shd_->Adopt(shd).status().IgnoreError();
-  GD2_RETURN_IF_ERROR(
-      shd_->Stop(shd_->Key(shd), std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
+  auto shd_deadline = std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout);
+  GD2_RETURN_IF_ERROR(shd_->Stop(shd_->Key(shd), shd_deadline));
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);
