@@ -258,9 +258,9 @@ class Glusterd2Driver : public Driver {
                "--peer-address",
                peer_address_,
                "--etcd-client-url",
-               "http://" + host_ + ":" + std::to_string(FreePort(host_)),
+               "https://" + host_ + ":" + std::to_string(FreePort(host_)),
                "--etcd-peer-url",
-               "http://" + host_ + ":" + std::to_string(FreePort(host_)),
+               "https://" + host_ + ":" + std::to_string(FreePort(host_)),
                "--log-file",
                dir_ + "/glusterd2.log"};
     so.argv.insert(so.argv.end(), extra_args_.begin(), extra_args_.end());

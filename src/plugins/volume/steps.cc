@@ -1,5 +1,11 @@
 // Transaction steps of the volume plugin: what one peer does to its own bricks.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <filesystem>
 #include <future>
 
@@ -16,6 +22,22 @@ namespace {
 
 constexpr auto kBrickStartTimeout = std::chrono::seconds(30);
 constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
+constexpr int kBrickPortAttempts = 3;
+
+// True if `port` cannot be bound on any address because something holds it.
+bool PortTaken(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno == EADDRINUSE;
+  ::close(fd);
+  return taken;
+}
 
 }  // namespace
 
@@ -119,10 +141,18 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
         services_.portmap->Set(b.path, st.port);
         return OkStatus();
       }
-      GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
-      services_.portmap->Remove(b.path);
-      Status s = bricks_->Start(SpecFor(v, b, port), deadline);
-      if (!s.ok()) ports_.Release(port);
+      Status s;
+      for (int attempt = 0; attempt < kBrickPortAttempts; ++attempt) {
+        GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
+        services_.portmap->Remove(b.path);
+        s = bricks_->Start(SpecFor(v, b, port), deadline);
+        if (s.ok()) return s;
+        ports_.Release(port);
+        // Another process bound the port between the allocator's probe and the brick's bind
+        // (another daemon on this host starting bricks at the same moment): try the next one.
+        if (s.code() != StatusCode::kUnavailable || !PortTaken(port)) return s;
+        log.Warn("brick port taken by another process; retrying", {{"brick", b.path}, {"port", port}});
+      }
       return s;
     }));
   }
