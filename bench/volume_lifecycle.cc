@@ -6,6 +6,7 @@
 //   volume_lifecycle --bricks DIR1,...,DIR6 --workdir DIR --glusterd2 PATH
 //                    [--iterations N] [--gd2-host IP] [--gd-host NAME] [--mount on|off]
 //                    [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]
+//                    [--three-peers on|off]
 //
 // --bricks are six mounted filesystems (bench/volume_lifecycle.sh makes one loop XFS each); every
 // iteration makes new brick directories on them, so nothing a delete leaves behind (the
@@ -22,6 +23,13 @@
 // sees as itself (the CLI refuses 127.0.0.1 and localhost); default: this machine's host name.
 // "mount" is the time until `mount -t glusterfs` returns for the started rep3 volume (not part
 // of the lifecycle total). Everything this program starts is stopped before it exits.
+//
+// --three-peers on adds a second glusterd2 run after the first: three daemons on <gd2-host> and
+// the next two addresses (127.0.0.41, .42, .43 by default) with one shared cluster secret, joined
+// into one cluster by `peer add` on the first, each hosting one brick of every replica set
+// (brick k on peer k mod 3). Its figures are printed next to the one-peer glusterd2 figures: a
+// step that runs on every brick peer runs on them at once, so a 3-peer start or stop should take
+// about as long as a 1-peer one.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -43,6 +51,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/peer.h"
 #include "api/volume_req.h"
 #include "client/client.h"
 #include "common/files.h"
@@ -70,6 +79,7 @@ struct Args {
   bool run_gd2 = true;
   bool run_gd = true;
   bool gd_hooks = true;
+  bool three_peers = false;
 };
 
 bool ParseInt(std::string_view s, int& out) {
@@ -108,6 +118,8 @@ std::optional<Args> ParseArgs(int argc, char** argv) {
       a.gd_host = value;
     } else if (flag == "--mount") {
       a.mount = value == "on";
+    } else if (flag == "--three-peers") {
+      a.three_peers = value == "on";
     } else if (flag == "--glusterd-hooks") {
       a.gd_hooks = value == "on";
     } else if (flag == "--sides") {
@@ -221,8 +233,14 @@ StepResult TimeCommand(const std::vector<std::string>& argv) {
 
 class Glusterd2Driver : public Driver {
  public:
-  Glusterd2Driver(std::string binary, std::string host, std::string dir)
-      : binary_(std::move(binary)), host_(std::move(host)), dir_(std::move(dir)) {}
+  // `extra_args` are added to the daemon's command line.
+  Glusterd2Driver(std::string binary, std::string host, std::string dir,
+                  std::vector<std::string> extra_args = {})
+      : binary_(std::move(binary)),
+        host_(std::move(host)),
+        dir_(std::move(dir)),
+        extra_args_(std::move(extra_args)),
+        brick_hosts_{host_} {}
   ~Glusterd2Driver() override { Shutdown(); }
 
   gd2::Status Launch() {
@@ -230,6 +248,7 @@ class Glusterd2Driver : public Driver {
       return gd2::UnavailableError("port in use: " + host_ + ":24007");
     }
     fs::create_directories(dir_);
+    peer_address_ = host_ + ":" + std::to_string(FreePort(host_));
     gd2::SpawnOptions so;
     so.argv = {binary_,
                "--workdir",
@@ -237,13 +256,14 @@ class Glusterd2Driver : public Driver {
                "--client-address",
                host_ + ":" + std::to_string(kClientPort),
                "--peer-address",
-               host_ + ":" + std::to_string(FreePort(host_)),
+               peer_address_,
                "--etcd-client-url",
-               "http://" + host_ + ":" + std::to_string(FreePort(host_)),
+               "https://" + host_ + ":" + std::to_string(FreePort(host_)),
                "--etcd-peer-url",
-               "http://" + host_ + ":" + std::to_string(FreePort(host_)),
+               "https://" + host_ + ":" + std::to_string(FreePort(host_)),
                "--log-file",
                dir_ + "/glusterd2.log"};
+    so.argv.insert(so.argv.end(), extra_args_.begin(), extra_args_.end());
     so.output_file = dir_ + "/stderr.log";
     GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
     gd2::client::ClientOptions co;
@@ -271,6 +291,10 @@ class Glusterd2Driver : public Driver {
 
   std::string Name() const override { return "glusterd2"; }
   std::string Host() const override { return host_; }
+  const std::string& peer_address() const { return peer_address_; }
+  gd2::client::Client& client() { return *client_; }
+  // Brick k of a volume goes to brick_hosts[k mod size] (default: this daemon's host).
+  void set_brick_hosts(std::vector<std::string> hosts) { brick_hosts_ = std::move(hosts); }
 
   StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) override {
     gd2::api::VolCreateReq req;
@@ -280,7 +304,9 @@ class Glusterd2Driver : public Driver {
       gd2::api::SubvolReq sv;
       sv.type = "replicate";
       sv.replica = 3;
-      for (size_t k = i; k < i + 3; ++k) sv.bricks.push_back({host_, bricks[k], ""});
+      for (size_t k = i; k < i + 3; ++k) {
+        sv.bricks.push_back({brick_hosts_[k % brick_hosts_.size()], bricks[k], ""});
+      }
       req.subvols.push_back(sv);
     }
     return Time("POST", "/v1/volumes", nlohmann::json(req));
@@ -312,8 +338,79 @@ class Glusterd2Driver : public Driver {
   std::string binary_;
   std::string host_;
   std::string dir_;
+  std::vector<std::string> extra_args_;
+  std::vector<std::string> brick_hosts_;
+  std::string peer_address_;
   pid_t pid_ = -1;
   std::unique_ptr<gd2::client::Client> client_;
+};
+
+// The next IPv4 address after `host` ("127.0.0.41" -> "127.0.0.42").
+std::string NextHost(const std::string& host, int n) {
+  in_addr a{};
+  ::inet_pton(AF_INET, host.c_str(), &a);
+  a.s_addr = htonl(ntohl(a.s_addr) + static_cast<uint32_t>(n));
+  char buf[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &a, buf, sizeof(buf));
+  return buf;
+}
+
+// Three glusterd2 daemons with one shared cluster secret, joined into one cluster; the lifecycle
+// is driven through the first, and the bricks are spread over all three.
+class Glusterd2ClusterDriver : public Driver {
+ public:
+  static constexpr int kPeers = 3;
+
+  Glusterd2ClusterDriver(const std::string& binary, const std::string& host, const std::string& dir)
+      : dir_(dir) {
+    fs::create_directories(dir_);
+    std::vector<std::string> hosts;
+    for (int i = 0; i < kPeers; ++i) hosts.push_back(NextHost(host, i));
+    for (int i = 0; i < kPeers; ++i) {
+      daemons_.push_back(std::make_unique<Glusterd2Driver>(
+          binary, hosts[static_cast<size_t>(i)], dir_ + "/peer" + std::to_string(i),
+          std::vector<std::string>{"--cluster-secret-file", dir_ + "/cluster-secret"}));
+    }
+    daemons_.front()->set_brick_hosts(hosts);
+  }
+  ~Glusterd2ClusterDriver() override {
+    for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it) (*it)->Shutdown();
+  }
+
+  gd2::Status Launch() {
+    GD2_RETURN_IF_ERROR(
+        gd2::WriteFileAtomic(dir_ + "/cluster-secret", "volume-lifecycle-bench-secret-0123456789\n", 0600));
+    for (auto& d : daemons_) GD2_RETURN_IF_ERROR(d->Launch());
+    gd2::client::Client& c = daemons_.front()->client();
+    for (size_t i = 1; i < daemons_.size(); ++i) {
+      gd2::api::PeerAddReq req;
+      req.addresses = {daemons_[i]->peer_address()};
+      GD2_RETURN_IF_ERROR(c.AddPeer(req).status().WithContext("peer add " + daemons_[i]->peer_address()));
+    }
+    // A joined daemon restarts in place with the cluster's store: wait until every peer is online.
+    bool up = WaitFor(
+        [&] {
+          auto peers = c.ListPeers();
+          if (!peers.ok() || peers->size() != daemons_.size()) return false;
+          return std::all_of(peers->begin(), peers->end(), [](const gd2::api::Peer& p) { return p.online; });
+        },
+        milliseconds(60000));
+    if (!up) return gd2::UnavailableError("the three glusterd2 peers did not all come online");
+    return gd2::OkStatus();
+  }
+
+  std::string Name() const override { return "glusterd2 x3"; }
+  std::string Host() const override { return daemons_.front()->Host(); }
+  StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) override {
+    return daemons_.front()->Create(vol, bricks);
+  }
+  StepResult Start(const std::string& vol) override { return daemons_.front()->Start(vol); }
+  StepResult Stop(const std::string& vol) override { return daemons_.front()->Stop(vol); }
+  StepResult Delete(const std::string& vol) override { return daemons_.front()->Delete(vol); }
+
+ private:
+  std::string dir_;
+  std::vector<std::unique_ptr<Glusterd2Driver>> daemons_;
 };
 
 class GlusterdDriver : public Driver {
@@ -529,9 +626,10 @@ std::string FormatCell(const Summary& s) {
   return FormatMs(s.median) + " (" + FormatMs(s.min) + " .. " + FormatMs(s.max) + ")";
 }
 
-void PrintTable(const Samples& gd2, const Samples& gd, int iterations) {
+void PrintTable(const Samples& gd2, const Samples& gd, int iterations, const char* name_a = "glusterd2",
+                const char* name_b = "glusterd", const char* ratio_name = "ratio gd2/gd") {
   std::printf("volume lifecycle, %d iterations each: median (min .. max)\n", iterations);
-  std::printf("%-13s %-34s %-34s %s\n", "step", "glusterd2", "glusterd", "ratio gd2/gd");
+  std::printf("%-13s %-34s %-34s %s\n", "step", name_a, name_b, ratio_name);
   auto get = [](const Samples& s, const std::string& l, const std::string& step) {
     auto li = s.find(l);
     if (li == s.end()) return Summary{};
@@ -573,13 +671,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s --bricks D1,..,D6 --workdir DIR --glusterd2 PATH [--iterations N]\n"
                  "       [--gd2-host IP] [--gd-host NAME] [--mount on|off]\n"
-                 "       [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]\n",
+                 "       [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]\n"
+                 "       [--three-peers on|off]\n",
                  argv[0]);
     return 2;
   }
   if (args->gd_host.empty()) args->gd_host = HostName();
 
-  Samples gd2_samples, gd_samples;
+  Samples gd2_samples, gd_samples, gd2x3_samples;
   bool ok = true;
   if (args->run_gd2) {
     Glusterd2Driver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2");
@@ -591,6 +690,16 @@ int main(int argc, char** argv) {
       ok = RunSide(d, *args, "g2", gd2_samples) && ok;
     }
   }  // glusterd2 stopped here, before glusterd wants the port
+  if (args->run_gd2 && args->three_peers) {
+    Glusterd2ClusterDriver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2x3");
+    gd2::Status s = d.Launch();
+    if (!s.ok()) {
+      std::fprintf(stderr, "glusterd2 x3: %s\n", s.ToString().c_str());
+      ok = false;
+    } else {
+      ok = RunSide(d, *args, "g3", gd2x3_samples) && ok;
+    }
+  }
   if (args->run_gd) {
     GlusterdDriver d(args->gd_host, args->workdir + "/gd", args->gd_hooks);
     gd2::Status s = d.Launch();
@@ -601,6 +710,11 @@ int main(int argc, char** argv) {
       ok = RunSide(d, *args, "gd", gd_samples) && ok;
     }
   }
-  PrintTable(gd2_samples, gd_samples, args->iterations);
+  if (!args->three_peers || args->run_gd) PrintTable(gd2_samples, gd_samples, args->iterations);
+  if (args->three_peers) {
+    std::printf("\n");
+    PrintTable(gd2_samples, gd2x3_samples, args->iterations, "glusterd2, 1 peer", "glusterd2, 3 peers",
+               "ratio 1/3 peers");
+  }
   return ok ? 0 : 1;
 }

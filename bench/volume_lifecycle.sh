@@ -3,9 +3,11 @@
 # (see bench/volume_lifecycle.cc for what is timed). Builds nothing:
 #   ninja -C build/rel glusterd2 volume_lifecycle
 #   bench/volume_lifecycle.sh build/rel [iterations] [extra volume_lifecycle flags...]
+#   (--three-peers on adds a 3-peer glusterd2 cluster on 127.0.0.41-43, printed next to 1 peer)
 # Needs root, mkfs.xfs, losetup, and glusterfs-server (glusterd, gluster, mount.glusterfs). Port
-# 24007 must be free on 127.0.0.1 and on the glusterd2 address (127.0.0.41): the two daemons use
-# it one after the other. Everything made here lives under one /tmp/gd2vbench.* directory and is
+# 24007 must be free on 127.0.0.1 and on the glusterd2 address (127.0.0.41; also .42 and .43 with
+# --three-peers on): the daemons use it one after the other. Everything made here lives under one
+# /tmp/gd2vbench.* directory and is
 # removed at exit: processes whose command line names it are killed, the mounts unmounted, the
 # loop devices detached, and the brick/self-heal logs glusterd writes to /var/log/glusterfs and
 # the sockets it leaves in /var/run/gluster deleted if they were not there before.

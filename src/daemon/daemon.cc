@@ -38,6 +38,7 @@
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_provider.h"
+#include "txn/core_steps.h"
 
 namespace gd2::daemon {
 
@@ -370,8 +371,8 @@ Status Daemon::StartPlugins() {
   // Registered here, before anything serves, as the registry is not locked.
   registrar.SetPlugin("core");
   registrar.AddStep(
-      PeerHandler::kBecomeMemberStep,
-      [h = peer_handler_.get()](txn::StepContext& ctx, const nlohmann::json&) { return h->BecomeMember(ctx); },
+      txn::kBecomeMemberStep,
+      [h = peer_handler_.get()](txn::StepContext& ctx, const txn::NoArgs&) { return h->BecomeMember(ctx); },
       nullptr);
   return OkStatus();
 }

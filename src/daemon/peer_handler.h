@@ -34,11 +34,10 @@ class PeerHandler : public peer_rpc::Handler {
   Status Leave(const peer_rpc::LeaveCall& call) override;
   peer_rpc::PeerIdentity Identity() override;
 
-  // The transaction step kBecomeMemberStep: makes this client peer an etcd member of the
+  // The transaction step txn::kBecomeMemberStep: makes this client peer an etcd member of the
   // cluster (added as a learner, then this daemon restarts, starts its etcd and promotes it).
   // OK at once if it already is one. kFailedPrecondition with external etcd.
   Status BecomeMember(txn::StepContext& ctx);
-  static constexpr const char* kBecomeMemberStep = "store.become-member";
 
  private:
   plugins::Services& services_;

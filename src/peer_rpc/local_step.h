@@ -9,11 +9,13 @@
 
 namespace gd2::peer_rpc {
 
-// Finds call.step in `registry` and runs its do or undo action with a StepContext carrying
-// call.txn_id and a logger `log` extended with txn_id, req_id and the initiator. A step without
-// the requested action succeeds. Returns the action's status; kUnimplemented for a step this
-// node does not know (a peer running another version); kDeadlineExceeded if call.deadline has
-// already passed. Thread-safe if the actions are.
+// Runs call.step's do or undo action through `registry` (txn::StepRegistry::Run, the same
+// guarded entry point the engine uses for local steps) with a StepContext carrying call.txn_id,
+// call.req_id, call.deadline and a logger `log` extended with txn_id, req_id and the initiator.
+// A step without the requested action succeeds. Returns the action's status; kUnimplemented for
+// a step this node does not know (a peer running another version); kDeadlineExceeded if
+// call.deadline has already passed; txn::BadArgumentsError for arguments that do not decode;
+// kInternal naming the step if its action throws. Thread-safe if the actions are.
 Status RunLocalStep(const txn::StepRegistry& registry, const StepCall& call,
                     const log::Logger& log);
 

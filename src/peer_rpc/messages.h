@@ -39,7 +39,8 @@ struct StepCall {
   bool undo = false;
   std::string initiator;  // peer id of the transaction's initiator
   std::string req_id;     // ReST request id, may be empty
-  // Filled in by the server: when the caller stops waiting. Steps pass it on to subprocesses.
+  // When the caller stops waiting: the client sends it as the gRPC deadline and the server
+  // fills it in from there. RunLocalStep hands it to the step as txn::StepContext::deadline.
   Deadline deadline = Deadline::max();
 };
 

@@ -1,5 +1,7 @@
 #include "peer_rpc/remote_step_runner.h"
 
+#include <algorithm>
+
 namespace gd2::peer_rpc {
 
 RemoteStepRunner::RemoteStepRunner(Client& client, AddressResolver resolve,
@@ -12,6 +14,9 @@ RemoteStepRunner::RemoteStepRunner(Client& client, AddressResolver resolve,
 
 Status RemoteStepRunner::Run(const std::string& peer_id, bool undo, txn::StepContext& ctx,
                              const txn::Step& step) {
+  if (ctx.cancel.stop_requested()) {
+    return AbortedError("step cancelled before it was sent: step=" + step.name + " peer=" + peer_id);
+  }
   StatusOr<std::string> address = resolve_(peer_id);
   if (!address.ok()) return address.status().WithContext("peer address of " + peer_id);
   StepCall call;
@@ -20,8 +25,9 @@ Status RemoteStepRunner::Run(const std::string& peer_id, bool undo, txn::StepCon
   call.args = step.args;
   call.undo = undo;
   call.initiator = self_;
-  // TODO(peer_rpc): send the ReST req_id once txn::StepContext carries it.
-  return client_.RunStep(*address, call, Client::In(step_timeout_));
+  call.req_id = ctx.req_id;
+  // The peer sees this as its gRPC deadline and passes it on to the step (StepCall::deadline).
+  return client_.RunStep(*address, call, std::min(ctx.deadline, Client::In(step_timeout_)));
 }
 
 }  // namespace gd2::peer_rpc

@@ -15,12 +15,12 @@ void Registrar::AddRoute(rest::Route route) {
   }
 }
 
-void Registrar::AddStep(const std::string& name, txn::StepFunc do_fn, txn::StepFunc undo_fn) {
-  if (steps_.Find(name) != nullptr) {
-    std::fprintf(stderr, "plugin %s: duplicate step %s\n", plugin_.c_str(), name.c_str());
+void Registrar::CheckNewStep(std::string_view name) const {
+  if (steps_.Has(name)) {
+    std::fprintf(stderr, "plugin %s: duplicate step %.*s\n", plugin_.c_str(), static_cast<int>(name.size()),
+                 name.data());
     std::abort();
   }
-  steps_.Add(name, std::move(do_fn), std::move(undo_fn));
 }
 
 }  // namespace gd2::plugins

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/status.h"
@@ -60,10 +61,20 @@ class Registrar {
   Registrar(rest::Router& router, txn::StepRegistry& steps) : router_(router), steps_(steps) {}
   void SetPlugin(std::string_view name) { plugin_ = name; }
   void AddRoute(rest::Route route);
-  // Registers a transaction step "plugin.verb" with its undo.
-  void AddStep(const std::string& name, txn::StepFunc do_fn, txn::StepFunc undo_fn);
+  // Registers the transaction step `id` ("plugin.verb") with its do and undo actions (either may
+  // be nullptr) and an optional check of its decoded arguments (see txn::StepRegistry::Add).
+  template <typename Args>
+  void AddStep(const txn::StepId<Args>& id, std::type_identity_t<txn::StepAction<Args>> do_fn,
+               std::type_identity_t<txn::StepAction<Args>> undo_fn,
+               std::type_identity_t<txn::ArgsCheck<Args>> check = nullptr) {
+    CheckNewStep(id.name());
+    steps_.Add(id, std::move(do_fn), std::move(undo_fn), std::move(check));
+  }
 
  private:
+  // Aborts startup if a step of this name is registered already, naming the plugin.
+  void CheckNewStep(std::string_view name) const;
+
   rest::Router& router_;
   txn::StepRegistry& steps_;
   std::string plugin_;

@@ -1,9 +1,12 @@
 #include "txn/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <system_error>
+#include <thread>
 
 #include "common/failpoint.h"
 #include "common/metrics.h"
@@ -15,8 +18,6 @@
 
 namespace gd2::txn {
 namespace {
-
-constexpr char kBadArgumentsPrefix[] = "bad step arguments: ";
 
 std::vector<RecordStep> RecordSteps(const std::vector<Step>& steps) {
   std::vector<RecordStep> out;
@@ -47,29 +48,6 @@ std::string MakeRecord(const std::string& id, const std::string& initiator, cons
 
 }  // namespace
 
-Status BadArgumentsError(std::string_view step, std::string_view detail) {
-  return InvalidArgumentError(std::string(kBadArgumentsPrefix) + "step=" + std::string(step) + ": " +
-                              std::string(detail));
-}
-
-bool IsBadArguments(const Status& s) {
-  return s.code() == StatusCode::kInvalidArgument &&
-         s.message().find(kBadArgumentsPrefix) != std::string::npos;
-}
-
-void StepRegistry::Add(const std::string& name, StepFunc do_fn, StepFunc undo_fn) {
-  if (steps_.count(name) != 0) {
-    std::fprintf(stderr, "duplicate transaction step: %s\n", name.c_str());
-    std::abort();
-  }
-  steps_[name] = Entry{std::move(do_fn), std::move(undo_fn)};
-}
-
-const StepRegistry::Entry* StepRegistry::Find(const std::string& name) const {
-  auto it = steps_.find(name);
-  return it == steps_.end() ? nullptr : &it->second;
-}
-
 Engine::Engine(store::Store& store, store::Session& session, store::KeySpace keys,
                const StepRegistry& registry, std::string self_peer_id, StepRunner* remote)
     : store_(store),
@@ -84,17 +62,60 @@ Status Engine::RunStep(const std::string& peer, bool undo, StepContext& ctx, con
     if (remote_ == nullptr) return UnavailableError("no peer RPC to run step on peer " + peer);
     return remote_->Run(peer, undo, ctx, step);
   }
-  const StepRegistry::Entry* e = registry_.Find(step.name);
-  if (e == nullptr) return InternalError("unknown transaction step: " + step.name);
-  const StepFunc& fn = undo ? e->undo_fn : e->do_fn;
-  if (!fn) return OkStatus();
-  // Arguments may come from a record read back from the store: an exception from decoding them
-  // must not leave the engine (it would take the daemon down, again at every start).
-  try {
-    return fn(ctx, step.args);
-  } catch (const std::exception& ex) {
-    return BadArgumentsError(step.name, ex.what());
+  return registry_.Run(step.name, undo, ctx, step.args);
+}
+
+std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
+                                                   const std::vector<std::string>& peers, bool undo,
+                                                   const StepContext& ctx, std::stop_source* stop) {
+  std::vector<PeerResult> results(peers.size());
+  Deadline deadline = std::chrono::steady_clock::now() + kStepTimeout;
+  auto run_one = [&](size_t i) {
+    if (stop != nullptr && stop->stop_requested()) {
+      results[i].status = AbortedError("not run: another peer of the step failed");
+      return;
+    }
+    StepContext peer_ctx = ctx;
+    peer_ctx.deadline = std::min(ctx.deadline, deadline);
+    if (stop != nullptr) peer_ctx.cancel = stop->get_token();
+    auto t0 = std::chrono::steady_clock::now();
+    results[i].ran = true;
+    results[i].status = RunStep(peers[i], undo, peer_ctx, step);
+    const Status& s = results[i].status;
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (s.ok()) {
+      ctx.log.Info(undo ? "step undone" : "step done",
+                   {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}});
+    } else {
+      if (stop != nullptr) stop->request_stop();
+      ctx.log.Error(undo ? "step undo failed" : "step failed",
+                    {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}, {"error", s}});
+    }
+  };
+  if (peers.size() == 1) {
+    run_one(0);
+    return results;
   }
+  // This thread and up to kMaxParallelPeers - 1 workers each take the next peer not yet begun;
+  // the results are complete when all have returned. Fewer workers (none if no thread can be
+  // made) only make it slower.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < peers.size(); i = next++) run_one(i);
+  };
+  std::vector<std::thread> workers;
+  size_t n = std::min(peers.size(), kMaxParallelPeers) - 1;
+  workers.reserve(n);
+  for (size_t w = 0; w < n; ++w) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  work();
+  for (auto& t : workers) t.join();
+  return results;
 }
 
 std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_t count,
@@ -103,18 +124,21 @@ std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_
   std::vector<std::string> failed;
   for (size_t i = count; i-- > 0;) {
     const Step& step = steps[i];
-    for (auto p = step.peers.rbegin(); p != step.peers.rend(); ++p) {
-      if (!only_peer.empty() && *p != only_peer) continue;
-      if (std::find(failed.begin(), failed.end(), *p) != failed.end()) continue;
-      Status s = RunStep(*p, true, ctx, step);
-      if (s.ok()) {
-        ctx.log.Info("step undone", {{"step", step.name}, {"peer", *p}});
-      } else {
-        // The peer undoes its part itself when it is back (Recover).
-        ctx.log.Error("step undo failed", {{"step", step.name}, {"peer", *p}, {"error", s}});
-        failed.push_back(*p);
-        if (bad != nullptr && bad->ok() && IsBadArguments(s)) *bad = s;
-      }
+    std::vector<std::string> peers;
+    for (const auto& p : step.peers) {
+      if (!only_peer.empty() && p != only_peer) continue;
+      // A peer whose undo of a later step failed undoes all its part itself, in order.
+      if (std::find(failed.begin(), failed.end(), p) != failed.end()) continue;
+      peers.push_back(p);
+    }
+    if (peers.empty()) continue;
+    std::vector<PeerResult> results = RunOnPeers(step, peers, true, ctx, nullptr);
+    for (size_t k = 0; k < peers.size(); ++k) {
+      const Status& s = results[k].status;
+      if (s.ok()) continue;
+      // The peer undoes its part itself when it is back (Recover).
+      failed.push_back(peers[k]);
+      if (bad != nullptr && bad->ok() && IsBadArguments(s)) *bad = s;
     }
   }
   return failed;
@@ -124,6 +148,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   auto start = std::chrono::steady_clock::now();
   StepContext ctx;
   ctx.txn_id = RandomHex(8);
+  ctx.req_id = txn.req_id;
   ctx.log = log.With({{"txn_id", ctx.txn_id}});
 
   std::sort(txn.locks.begin(), txn.locks.end());
@@ -165,19 +190,18 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       failure = put.status();
       break;
     }
-    for (const auto& peer : step.peers) {
-      auto t0 = std::chrono::steady_clock::now();
-      Status s = RunStep(peer, false, ctx, step);
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (!s.ok()) {
-        ctx.log.Error("step failed", {{"step", step.name}, {"peer", peer}, {"duration_ms", ms},
-                                      {"error", s}});
-        failure = Status(s.code(), "step " + step.name + " failed on peer " + peer + ": " + s.message());
-        break;
-      }
-      ctx.log.Info("step done", {{"step", step.name}, {"peer", peer}, {"duration_ms", ms}});
-      GD2_FAILPOINT("txn.after-step:" + step.name);
+    // Every peer of the step at once. The record already counts the step as begun, so a failure
+    // on one peer undoes it on all of them, including those that succeeded or were skipped.
+    std::stop_source stop;
+    std::vector<PeerResult> results = RunOnPeers(step, step.peers, false, ctx, &stop);
+    for (size_t i = 0; i < results.size() && failure.ok(); ++i) {
+      // The first failure in the step's order; peers skipped after it are not its cause.
+      const Status& s = results[i].status;
+      if (s.ok() || !results[i].ran) continue;
+      failure = Status(s.code(),
+                       "step " + step.name + " failed on peer " + step.peers[i] + ": " + s.message());
     }
+    if (failure.ok()) GD2_FAILPOINT("txn.after-step:" + step.name);
     if (!failure.ok()) {
       ++started;  // the failed step may have done part of its work
       break;

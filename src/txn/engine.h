@@ -1,15 +1,19 @@
 // The transaction engine. An operation is a list of named steps, each run on the peers that
 // need it (never the whole cluster), with an undo action. The initiator takes cluster locks on
-// the objects involved, records its progress in the store, runs the steps, undoes the executed
-// ones in reverse order when one fails, and only then commits the result in one etcd
+// the objects involved, records its progress in the store, runs the steps (each on all of its
+// peers at once, at most kMaxParallelPeers at a time), undoes the executed ones in reverse order
+// when one fails (each on all of its peers at once), and only then commits the result in one etcd
 // transaction fenced by its locks: an initiator whose lock expired while it stalled cannot
 // commit. A recovery pass at start-up undoes what a crashed initiator left, and any peer takes
 // over the transactions of an initiator that stays dead (TakeOver).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,51 +24,13 @@
 #include "common/status.h"
 #include "store/keys.h"
 #include "store/store.h"
+#include "txn/step.h"
 
 namespace gd2::store {
 class Session;
 }
 
 namespace gd2::txn {
-
-struct StepContext {
-  std::string txn_id;
-  log::Logger log;
-};
-
-// A step action. Do and undo must be idempotent; undo must tolerate a do that stopped halfway.
-// Arguments come from the store or another peer: a step decodes and validates them (names,
-// paths, ids) as strictly as the API does before it touches anything, and answers
-// BadArgumentsError if they do not pass. An exception that escapes a step is turned into
-// BadArgumentsError by whoever runs it (Engine, peer_rpc::RunLocalStep).
-using StepFunc = std::function<Status(StepContext& ctx, const nlohmann::json& args)>;
-
-// kInvalidArgument "bad step arguments: step=<step>: <detail>": the step refused its arguments.
-// A transaction record carrying such a step is damaged or forged; it is quarantined, not retried.
-Status BadArgumentsError(std::string_view step, std::string_view detail);
-// True for a status made by BadArgumentsError (also after it crossed the peer RPC).
-bool IsBadArguments(const Status& s);
-
-class StepRegistry {
- public:
-  // Aborts startup on a duplicate name.
-  void Add(const std::string& name, StepFunc do_fn, StepFunc undo_fn);
-  struct Entry {
-    StepFunc do_fn;
-    StepFunc undo_fn;
-  };
-  // nullptr if unknown.
-  const Entry* Find(const std::string& name) const;
-
- private:
-  std::map<std::string, Entry> steps_;
-};
-
-struct Step {
-  std::string name;  // "volume.prepare-bricks"
-  nlohmann::json args;
-  std::vector<std::string> peers;  // peer ids to run it on
-};
 
 // What the initiator writes to the store when every step succeeded.
 struct Commit {
@@ -74,6 +40,7 @@ struct Commit {
 
 struct Txn {
   std::string description;          // "volume create v1", for logs
+  std::string req_id;               // the ReST request it serves, sent with its steps; may be empty
   std::vector<std::string> locks;   // lock names (key segments), taken in sorted order
   std::vector<Step> steps;
   // If set, called once the locks are held and before anything is recorded or run: it reads the
@@ -86,7 +53,9 @@ struct Txn {
   std::function<StatusOr<Commit>()> commit;
 };
 
-// Runs one step on one peer: locally through the registry, or on a remote peer (peer RPC).
+// Runs one step on one other peer (peer_rpc::RemoteStepRunner). The engine calls it from several
+// threads at once, for different peers and for the same peer: it must be thread-safe. It must
+// give up by ctx.deadline.
 class StepRunner {
  public:
   virtual ~StepRunner() = default;
@@ -100,9 +69,13 @@ class Engine {
   Engine(store::Store& store, store::Session& session, store::KeySpace keys,
          const StepRegistry& registry, std::string self_peer_id, StepRunner* remote = nullptr);
 
-  // Runs `txn`. Errors: kAborted "cluster lock busy" (lock not obtained in 5 s) or "lock lost
-  // before commit"; the failing step's error with the step and peer named; store errors.
-  // On every error the executed steps have been undone. Thread-safe.
+  // Runs `txn`. A step runs on all its peers at once (at most kMaxParallelPeers at a time), each
+  // with a deadline kStepTimeout after the step began; once one peer failed, peers not yet begun
+  // are skipped and the others see ctx.cancel. Errors: kAborted "cluster lock busy" (lock not
+  // obtained in 5 s) or "lock lost before commit"; the failing step's error with the step and
+  // peer named (the first failing peer in the step's order); store errors.
+  // On every error the executed steps have been undone, on every peer of each step begun (also
+  // the peers of the failed step that succeeded or were skipped). Thread-safe.
   Status Run(Txn txn, const log::Logger& log);
 
   // Undoes the steps of transactions this peer started and did not finish (it crashed), and
@@ -123,11 +96,21 @@ class Engine {
   StatusOr<int> TakeOver(const log::Logger& log);
 
   static constexpr std::chrono::milliseconds kLockTimeout{5000};
+  static constexpr std::chrono::milliseconds kStepTimeout{std::chrono::minutes(2)};
+  static constexpr size_t kMaxParallelPeers = 16;
 
  private:
+  // Runs `step` on one peer: this one through the registry, another through the StepRunner.
   Status RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step);
-  // Undoes steps [0, count) in reverse on their peers (only on `only_peer` if not empty).
-  // Returns the peers where an undo failed (unreachable): they undo when they are back.
+  // Runs (or undoes) `step` on each of `peers` at once, each with its own copy of `ctx` and the
+  // deadline `deadline`. For a do, a failure requests `stop`, and peers not begun by then are
+  // skipped with kAborted. Returns one result per peer, in the order of `peers`.
+  struct PeerResult {
+    Status status;
+    bool ran = false;  // false: skipped after another peer failed
+  };
+  std::vector<PeerResult> RunOnPeers(const Step& step, const std::vector<std::string>& peers, bool undo,
+                                 const StepContext& ctx, std::stop_source* stop);
   enum class Scope { kAll, kSelf };
   // Undoes the record `seen` as listed (kAll: every step on every peer, under the transaction's
   // locks; kSelf: this peer's part of a record with undo_peers) and deletes it, or narrows its
@@ -138,7 +121,10 @@ class Engine {
   // skipped. Returns how many were rolled back.
   template <typename Pick>
   StatusOr<int> RollBackEach(const log::Logger& log, std::string_view on_failure, Pick pick);
-  // `bad`, if given, is set to the first IsBadArguments status of an undo.
+  // Undoes steps [0, count) in reverse, each on all its peers at once (only on `only_peer` if not
+  // empty; never again on a peer whose undo failed). Returns the peers where an undo failed
+  // (unreachable): they undo when they are back. `bad`, if given, is set to the first
+  // IsBadArguments status of an undo.
   std::vector<std::string> UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx,
                                      const std::string& only_peer = "", Status* bad = nullptr);
 

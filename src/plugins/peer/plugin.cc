@@ -15,6 +15,7 @@
 #include "store/session.h"
 #include "store/store.h"
 #include "store/watcher.h"
+#include "txn/core_steps.h"
 #include "txn/engine.h"
 
 namespace gd2::plugins::peer {
@@ -286,7 +287,7 @@ void PeerPlugin::PromoteMember(rest::RequestContext& ctx, const api::Peer& remov
     txn::Txn t;
     t.description = "etcd member promotion of peer " + p->id;
     t.locks = {"etcd-membership"};
-    t.steps.push_back(txn::Step{"store.become-member", nlohmann::json::object(), {p->id}});
+    t.steps.push_back(txn::MakeStep(txn::kBecomeMemberStep, txn::NoArgs{}, {p->id}));
     Status s = services_.txn->Run(std::move(t), ctx.log);
     if (s.ok()) {
       ctx.log.Info("peer becomes an etcd member in place of a removed one",

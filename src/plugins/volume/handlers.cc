@@ -57,10 +57,6 @@ Status RequireOnline(const std::vector<std::string>& peers, const std::set<std::
   return OkStatus();
 }
 
-txn::Step PerPeerStep(const std::string& name, const std::string& peer, nlohmann::json args) {
-  return txn::Step{name, std::move(args), {peer}};
-}
-
 StatusOr<txn::Commit> ToCommit(StatusOr<VolumeCommit> c) {
   if (!c.ok()) return c.status();
   return txn::Commit{std::move(c->compares), std::move(c->ops)};
@@ -216,6 +212,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   }
   auto flag = [&](const char* f) { return req.flags.count(f) != 0 && req.flags.at(f); };
   txn::Txn t;
+  t.req_id = ctx.req_id;
   t.description = "volume create " + v.name;
   // The name's lock, and one lock for every create: brick paths are claimed by whichever
   // create holds it, so two creates cannot both pass the path-in-use check.
@@ -247,7 +244,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
       a.reuse = flag("reuse-bricks");
       a.allow_root_dir = flag("allow-root-dir") || req.force;
       a.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
-      steps.push_back(PerPeerStep(kPrepareBricksStep, peer, EncodeBrickSetArgs(a)));
+      steps.push_back(txn::MakeStep(kPrepareBricks, a, {peer}));
     }
     return steps;
   };
@@ -277,6 +274,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   txn::Txn t;
+  t.req_id = ctx.req_id;
   t.description = "volume delete " + name;
   t.locks = {VolumeLockName(name)};
   StoredVolume sv;
@@ -308,7 +306,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
       a.allow_mount_as_brick = true;
       a.reuse = true;
       if (online.count(peer) != 0) {
-        steps.push_back(PerPeerStep(kDeleteBricksStep, peer, EncodeBrickSetArgs(a)));
+        steps.push_back(txn::MakeStep(kDeleteBricks, a, {peer}));
       } else {
         GD2_ASSIGN_OR_RETURN(std::string key, services_.keys.Pending(peer, "volume-delete." + name));
         pending.push_back(store::Op::Put(key, EncodePendingWork(PendingWork{kDeleteBricksStep, a})));
@@ -332,6 +330,7 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(api::VolStartReq req, api::DecodeJson<api::VolStartReq>(ctx.body));
   GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   txn::Txn t;
+  t.req_id = ctx.req_id;
   t.description = "volume start " + name;
   t.locks = {VolumeLockName(name)};
   StoredVolume sv;
@@ -347,11 +346,8 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
                          OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
-    std::vector<txn::Step> steps;
-    for (const auto& peer : BrickPeers(v)) {
-      steps.push_back(PerPeerStep(kStartBricksStep, peer, EncodeVolumeArgs(v)));
-    }
-    return steps;
+    // One step on every brick peer: they start their bricks at once.
+    return std::vector<txn::Step>{txn::MakeStep(kStartBricks, VolumeArgs{v}, BrickPeers(v))};
   };
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
@@ -364,6 +360,7 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(api::VolStopReq req, api::DecodeJson<api::VolStopReq>(ctx.body));
   GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
   txn::Txn t;
+  t.req_id = ctx.req_id;
   t.description = "volume stop " + name;
   t.locks = {VolumeLockName(name)};
   StoredVolume sv;
@@ -378,15 +375,18 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
     v.version++;
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
                          OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
-    std::vector<txn::Step> steps;
+    std::vector<std::string> peers;
     for (const auto& peer : BrickPeers(v)) {
       // An offline peer stops its bricks when it is back (it reconciles with the stored state).
       if (online.count(peer) == 0) {
         ctx.log.Warn("peer offline, its bricks stop when it returns", {{"volume", name}, {"peer", peer}});
         continue;
       }
-      steps.push_back(PerPeerStep(kStopBricksStep, peer, EncodeVolumeArgs(sv.volume)));
+      peers.push_back(peer);
     }
+    // One step on every online brick peer: they stop their bricks at once.
+    std::vector<txn::Step> steps;
+    if (!peers.empty()) steps.push_back(txn::MakeStep(kStopBricks, VolumeArgs{sv.volume}, std::move(peers)));
     return steps;
   };
   t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };

@@ -20,15 +20,19 @@ VolumePlugin::VolumePlugin(Services& services) : services_(services) {}
 VolumePlugin::~VolumePlugin() { Stop(); }
 
 void VolumePlugin::Register(Registrar& r) {
-  auto step = [this](Status (VolumePlugin::*fn)(txn::StepContext&, const nlohmann::json&)) {
-    return [this, fn](txn::StepContext& ctx, const nlohmann::json& args) {
-      return (this->*fn)(ctx, args);
-    };
+  auto step = [this]<typename Args>(Status (VolumePlugin::*fn)(txn::StepContext&, const Args&)) {
+    return txn::StepAction<Args>(
+        [this, fn](txn::StepContext& ctx, const Args& a) { return (this->*fn)(ctx, a); });
   };
-  r.AddStep(kPrepareBricksStep, step(&VolumePlugin::PrepareBricks), step(&VolumePlugin::UnprepareBricks));
-  r.AddStep(kStartBricksStep, step(&VolumePlugin::StartBricks), step(&VolumePlugin::UndoStartBricks));
-  r.AddStep(kStopBricksStep, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks));
-  r.AddStep(kDeleteBricksStep, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks));
+  // Arguments come from the store or another peer: no brick inside this daemon's workdir.
+  auto bricks_ok = [this](const BrickSetArgs& a) { return CheckBrickSetArgs(a, services_.workdir); };
+  auto volume_ok = [this](const VolumeArgs& a) { return CheckVolumeArgs(a, services_.workdir); };
+  r.AddStep(kPrepareBricks, step(&VolumePlugin::PrepareBricks), step(&VolumePlugin::UnprepareBricks),
+            bricks_ok);
+  r.AddStep(kStartBricks, step(&VolumePlugin::StartBricks), step(&VolumePlugin::UndoStartBricks), volume_ok);
+  r.AddStep(kStopBricks, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks), volume_ok);
+  r.AddStep(kDeleteBricks, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks),
+            bricks_ok);
 
   using rest::Method;
   auto h = [this](StatusOr<rest::Response> (VolumePlugin::*fn)(rest::RequestContext&)) {

@@ -3,6 +3,7 @@
 // store (volumes/<name>); bricks run on the peers that host them, supervised by that peer.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -43,17 +44,18 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   sunrpc::Dict GetVolfileReplyXdata(std::string_view volfile_id) override;
 
  private:
-  // Steps (run on each peer that hosts bricks of the volume).
-  Status PrepareBricks(txn::StepContext& ctx, const nlohmann::json& args);
-  Status UnprepareBricks(txn::StepContext& ctx, const nlohmann::json& args);
-  Status StartBricks(txn::StepContext& ctx, const nlohmann::json& args);
-  Status StopBricks(txn::StepContext& ctx, const nlohmann::json& args);
-  Status DeleteBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  // Steps (run on each peer that hosts bricks of the volume); the registry decoded and checked
+  // their arguments (step_args.h).
+  Status PrepareBricks(txn::StepContext& ctx, const BrickSetArgs& a);
+  Status UnprepareBricks(txn::StepContext& ctx, const BrickSetArgs& a);
+  Status StartBricks(txn::StepContext& ctx, const VolumeArgs& a);
+  Status StopBricks(txn::StepContext& ctx, const VolumeArgs& a);
+  Status DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a);
   // Undo actions: each first checks in the store that the transaction it undoes did not commit
   // (a record claiming otherwise is refused as bad arguments and quarantined).
-  Status UndoStartBricks(txn::StepContext& ctx, const nlohmann::json& args);
-  Status UndoStopBricks(txn::StepContext& ctx, const nlohmann::json& args);
-  Status UndoDeleteBricks(txn::StepContext& ctx, const nlohmann::json& args);
+  Status UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a);
+  Status UndoStopBricks(txn::StepContext& ctx, const VolumeArgs& a);
+  Status UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a);
   // Removes what PrepareBrick set on roots carrying a.volume_id, and the volume's workdir
   // directory unless `keep_workdir`.
   Status UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir);
@@ -86,9 +88,15 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
                                                                       const std::string& volume,
                                                                       const log::Logger& log);
 
-  // Starts (or adopts) this peer's bricks and self-heal daemon of `v`.
-  Status StartLocalBricks(const api::Volume& v, const log::Logger& log);
-  Status StopLocalBricks(const api::Volume& v, const log::Logger& log);
+  // Starts (or adopts) this peer's bricks and self-heal daemon of `v`, waiting for them until
+  // `deadline` and at most the brick start timeout.
+  Status StartLocalBricks(const api::Volume& v, const log::Logger& log,
+                          std::chrono::steady_clock::time_point deadline =
+                              std::chrono::steady_clock::time_point::max());
+  // Stops them, waiting until `deadline` and at most the brick stop timeout.
+  Status StopLocalBricks(const api::Volume& v, const log::Logger& log,
+                         std::chrono::steady_clock::time_point deadline =
+                             std::chrono::steady_clock::time_point::max());
   brick::BrickSpec SpecFor(const api::Volume& v, const api::Brick& b, int port) const;
   brick::BrickSpec ShdSpecFor(const api::Volume& v) const;
   void PublishBrickState(const std::string& brick_path, bool running, pid_t pid, int port);

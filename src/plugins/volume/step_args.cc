@@ -125,6 +125,33 @@ StatusOr<std::string> VolumeWorkDir(const std::string& workdir, std::string_view
   return dir;
 }
 
+nlohmann::json EncodeStepArgs(const BrickSetArgs& a) { return EncodeBrickSetArgs(a); }
+
+Status DecodeStepArgs(const nlohmann::json& json, BrickSetArgs* a) {
+  *a = BrickSetArgs{};
+  return DecodeBrickSet(json, "", a);
+}
+
+Status CheckBrickSetArgs(const BrickSetArgs& a, const std::string& workdir) {
+  for (size_t i = 0; i < a.paths.size(); ++i) {
+    GD2_RETURN_IF_ERROR(BrickPathOk(a.paths[i], workdir).WithContext("paths[" + std::to_string(i) + "]"));
+  }
+  return OkStatus();
+}
+
+nlohmann::json EncodeStepArgs(const VolumeArgs& a) { return EncodeVolumeArgs(a.volume); }
+
+Status DecodeStepArgs(const nlohmann::json& json, VolumeArgs* a) {
+  return DecodeVolume(json, "", &a->volume);
+}
+
+Status CheckVolumeArgs(const VolumeArgs& a, const std::string& workdir) {
+  for (const auto& sv : a.volume.subvols) {
+    for (const auto& b : sv.bricks) GD2_RETURN_IF_ERROR(BrickPathOk(b.path, workdir));
+  }
+  return OkStatus();
+}
+
 nlohmann::json EncodeBrickSetArgs(const BrickSetArgs& a) {
   nlohmann::json j{{"volume", a.volume},
                    {"volume_id", a.volume_id},

@@ -15,6 +15,7 @@
 
 #include "api/volume.h"
 #include "common/status.h"
+#include "txn/step.h"
 
 namespace gd2::plugins::volume {
 
@@ -22,6 +23,14 @@ inline constexpr char kPrepareBricksStep[] = "volume.prepare-bricks";
 inline constexpr char kStartBricksStep[] = "volume.start-bricks";
 inline constexpr char kStopBricksStep[] = "volume.stop-bricks";
 inline constexpr char kDeleteBricksStep[] = "volume.delete-bricks";
+
+struct BrickSetArgs;
+struct VolumeArgs;
+// The steps, each tied to its argument type.
+inline constexpr txn::StepId<BrickSetArgs> kPrepareBricks{kPrepareBricksStep};
+inline constexpr txn::StepId<VolumeArgs> kStartBricks{kStartBricksStep};
+inline constexpr txn::StepId<VolumeArgs> kStopBricks{kStopBricksStep};
+inline constexpr txn::StepId<BrickSetArgs> kDeleteBricks{kDeleteBricksStep};
 
 inline constexpr size_t kMaxStepBricks = 4096;
 inline constexpr size_t kMaxHostLength = 255;
@@ -39,6 +48,13 @@ struct BrickSetArgs {
   bool allow_mount_as_brick = false;
 };
 
+// The step argument mapping (txn/step.h): every field's type and syntax; DecodeStepArgs does not
+// know the workdir, CheckBrickSetArgs adds that check (the registry runs both).
+nlohmann::json EncodeStepArgs(const BrickSetArgs& a);
+Status DecodeStepArgs(const nlohmann::json& json, BrickSetArgs* a);
+// kInvalidArgument naming the path for a brick inside (or containing) `workdir`.
+Status CheckBrickSetArgs(const BrickSetArgs& a, const std::string& workdir);
+
 nlohmann::json EncodeBrickSetArgs(const BrickSetArgs& a);
 // `workdir` is the daemon's: a brick path inside it (or containing it) is refused, as at create.
 StatusOr<BrickSetArgs> DecodeBrickSetArgs(std::string_view step, const nlohmann::json& args,
@@ -47,6 +63,15 @@ StatusOr<BrickSetArgs> DecodeBrickSetArgs(std::string_view step, const nlohmann:
 // volume.start-bricks / volume.stop-bricks: the whole volume record. Decoded with
 // api::VolumeFromJson and checked with api::ValidateVolume, plus UUIDs for the volume and every
 // brick's peer, host names, and no brick inside or above the workdir.
+// Each peer of the step acts on its own bricks of it.
+struct VolumeArgs {
+  api::Volume volume;
+};
+nlohmann::json EncodeStepArgs(const VolumeArgs& a);
+Status DecodeStepArgs(const nlohmann::json& json, VolumeArgs* a);
+// kInvalidArgument naming the path for a brick inside (or containing) `workdir`.
+Status CheckVolumeArgs(const VolumeArgs& a, const std::string& workdir);
+
 nlohmann::json EncodeVolumeArgs(const api::Volume& v);
 StatusOr<api::Volume> DecodeVolumeArgs(std::string_view step, const nlohmann::json& args,
                                        const std::string& workdir);

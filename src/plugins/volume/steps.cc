@@ -1,4 +1,11 @@
 // Transaction steps of the volume plugin: what one peer does to its own bricks.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <filesystem>
 #include <future>
 
@@ -15,6 +22,22 @@ namespace {
 
 constexpr auto kBrickStartTimeout = std::chrono::seconds(30);
 constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
+constexpr int kBrickPortAttempts = 3;
+
+// True if `port` cannot be bound on any address because something holds it.
+bool PortTaken(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno == EADDRINUSE;
+  ::close(fd);
+  return taken;
+}
 
 }  // namespace
 
@@ -42,8 +65,7 @@ brick::BrickSpec VolumePlugin::ShdSpecFor(const api::Volume& v) const {
   return spec;
 }
 
-Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kPrepareBricksStep, args, services_.workdir));
+Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   brick::PrepareOptions po;
   po.create_dir = a.create_dir;
   po.reuse = a.reuse;
@@ -58,8 +80,7 @@ Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const nlohmann::json& 
   return OkStatus();
 }
 
-Status VolumePlugin::UnprepareBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kPrepareBricksStep, args, services_.workdir));
+Status VolumePlugin::UnprepareBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   // The undo of a create that did not commit: a volume of this id in the store means the record
   // is not what it claims (a committed create leaves no record to undo).
   auto stored = GetVolume(*services_.store, services_.keys, a.volume);
@@ -93,7 +114,8 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
   return first;
 }
 
-Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& log) {
+Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& log,
+                                     std::chrono::steady_clock::time_point deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_[v.name] = v;
@@ -105,7 +127,7 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
     }
   }
   if (local.empty()) return OkStatus();
-  auto deadline = std::chrono::steady_clock::now() + kBrickStartTimeout;
+  deadline = std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout);
   // Start every brick at once: each waits for its own SIGNIN.
   std::vector<std::future<Status>> started;
   for (const auto& b : local) {
@@ -119,10 +141,18 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
         services_.portmap->Set(b.path, st.port);
         return OkStatus();
       }
-      GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
-      services_.portmap->Remove(b.path);
-      Status s = bricks_->Start(SpecFor(v, b, port), deadline);
-      if (!s.ok()) ports_.Release(port);
+      Status s;
+      for (int attempt = 0; attempt < kBrickPortAttempts; ++attempt) {
+        GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
+        services_.portmap->Remove(b.path);
+        s = bricks_->Start(SpecFor(v, b, port), deadline);
+        if (s.ok()) return s;
+        ports_.Release(port);
+        // Another process bound the port between the allocator's probe and the brick's bind
+        // (another daemon on this host starting bricks at the same moment): try the next one.
+        if (s.code() != StatusCode::kUnavailable || !PortTaken(port)) return s;
+        log.Warn("brick port taken by another process; retrying", {{"brick", b.path}, {"port", port}});
+      }
       return s;
     }));
   }
@@ -141,8 +171,9 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
   return OkStatus();
 }
 
-Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& log) {
-  auto deadline = std::chrono::steady_clock::now() + kBrickStopTimeout;
+Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& log,
+                                    std::chrono::steady_clock::time_point deadline) {
+  deadline = std::min(deadline, std::chrono::steady_clock::now() + kBrickStopTimeout);
   Status first;
   if (volgen::HasShdGraph(v)) {
     brick::BrickSpec shd = ShdSpecFor(v);
@@ -178,18 +209,16 @@ Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& lo
   return first;
 }
 
-Status VolumePlugin::StartBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStartBricksStep, args, services_.workdir));
-  return StartLocalBricks(v, ctx.log);
+Status VolumePlugin::StartBricks(txn::StepContext& ctx, const VolumeArgs& a) {
+  return StartLocalBricks(a.volume, ctx.log, ctx.deadline);
 }
 
-Status VolumePlugin::StopBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStopBricksStep, args, services_.workdir));
-  return StopLocalBricks(v, ctx.log);
+Status VolumePlugin::StopBricks(txn::StepContext& ctx, const VolumeArgs& a) {
+  return StopLocalBricks(a.volume, ctx.log, ctx.deadline);
 }
 
-Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStartBricksStep, args, services_.workdir));
+Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a) {
+  const api::Volume& v = a.volume;
   auto stored = GetVolume(*services_.store, services_.keys, v.name);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
   // Only the bricks of the volume this start was for, and not while the store says it is
@@ -199,11 +228,11 @@ Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const nlohmann::json
     ctx.log.Info("volume is started in the store; its bricks stay", {{"volume", v.name}});
     return OkStatus();
   }
-  return StopLocalBricks(v, ctx.log);
+  return StopLocalBricks(v, ctx.log, ctx.deadline);
 }
 
-Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(api::Volume v, DecodeVolumeArgs(kStopBricksStep, args, services_.workdir));
+Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const VolumeArgs& a) {
+  const api::Volume& v = a.volume;
   // Bricks come back only as the store has the volume: started, with this id.
   auto stored = GetVolume(*services_.store, services_.keys, v.name);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
@@ -211,11 +240,10 @@ Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const nlohmann::json&
     ctx.log.Info("volume is not started in the store; its bricks stay stopped", {{"volume", v.name}});
     return OkStatus();
   }
-  return StartLocalBricks(stored->volume, ctx.log);
+  return StartLocalBricks(stored->volume, ctx.log, ctx.deadline);
 }
 
-Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kDeleteBricksStep, args, services_.workdir));
+Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   // The undo of a delete that did not commit: the volume must still be in the store.
   auto stored = GetVolume(*services_.store, services_.keys, a.volume);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
@@ -223,11 +251,10 @@ Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const nlohmann::jso
     return txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume +
                                                          " with this id is not in the store; refusing to undo its delete");
   }
-  return PrepareBricks(ctx, args);
+  return PrepareBricks(ctx, a);
 }
 
-Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const nlohmann::json& args) {
-  GD2_ASSIGN_OR_RETURN(BrickSetArgs a, DecodeBrickSetArgs(kDeleteBricksStep, args, services_.workdir));
+Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   return DeleteLocalBricks(ctx, a);
 }
 
@@ -245,10 +272,11 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
     sv.bricks.push_back(b);
   }
   v.subvols.push_back(sv);
-  GD2_RETURN_IF_ERROR(StopLocalBricks(v, ctx.log));
+  GD2_RETURN_IF_ERROR(StopLocalBricks(v, ctx.log, ctx.deadline));
   brick::BrickSpec shd = ShdSpecFor(v);
   shd_->Adopt(shd).status().IgnoreError();
-  GD2_RETURN_IF_ERROR(shd_->Stop(shd_->Key(shd), std::chrono::steady_clock::now() + kBrickStopTimeout));
+  auto shd_deadline = std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout);
+  GD2_RETURN_IF_ERROR(shd_->Stop(shd_->Key(shd), shd_deadline));
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);

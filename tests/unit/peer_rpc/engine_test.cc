@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -61,15 +62,49 @@ class Journal {
   std::vector<std::string> txn_ids_;
 };
 
+// test.record's arguments. Its decoder reads with json::at/get, which throw on a wrong type:
+// the registry turns that into bad arguments.
+struct NameArgs {
+  std::string name;
+};
+nlohmann::json EncodeStepArgs(const NameArgs& a) { return {{"name", a.name}}; }
+Status DecodeStepArgs(const nlohmann::json& j, NameArgs* a) {
+  a->name = j.at("name").get<std::string>();
+  return OkStatus();
+}
+constexpr txn::StepId<NameArgs> kRecordStep{"test.record"};
+constexpr txn::StepId<txn::NoArgs> kFlakyUndoStep{"test.flaky-undo"};
+constexpr txn::StepId<txn::NoArgs> kFailStep{"test.fail"};
+constexpr txn::StepId<txn::NoArgs> kThrowStep{"test.throw"};
+
+// A step with arguments of several types, to see them cross the peer RPC intact.
+struct BricksArgs {
+  std::string volume;
+  std::vector<std::string> paths;
+  int replica = 0;
+  bool force = false;
+};
+nlohmann::json EncodeStepArgs(const BricksArgs& a) {
+  return {{"volume", a.volume}, {"paths", a.paths}, {"replica", a.replica}, {"force", a.force}};
+}
+Status DecodeStepArgs(const nlohmann::json& j, BricksArgs* a) {
+  a->volume = j.at("volume").get<std::string>();
+  a->paths = j.at("paths").get<std::vector<std::string>>();
+  a->replica = j.at("replica").get<int>();
+  a->force = j.at("force").get<bool>();
+  return OkStatus();
+}
+constexpr txn::StepId<BricksArgs> kBricksStep{"test.bricks"};
+
 void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_left) {
   // Its undo fails while *undo_failures_left > 0 (a brick that cannot be cleaned up yet).
   registry.Add(
-      "test.flaky-undo",
-      [&journal](txn::StepContext& ctx, const nlohmann::json&) {
+      kFlakyUndoStep,
+      [&journal](txn::StepContext& ctx, const txn::NoArgs&) {
         journal.Add("do:flaky", ctx.txn_id);
         return OkStatus();
       },
-      [&journal, undo_failures_left](txn::StepContext& ctx, const nlohmann::json&) {
+      [&journal, undo_failures_left](txn::StepContext& ctx, const txn::NoArgs&) {
         if (*undo_failures_left > 0) {
           --*undo_failures_left;
           return InternalError("cannot clean up yet");
@@ -78,18 +113,36 @@ void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_
         return OkStatus();
       });
   registry.Add(
-      "test.record",
-      [&journal](txn::StepContext& ctx, const nlohmann::json& args) {
-        journal.Add("do:" + args.at("name").get<std::string>(), ctx.txn_id);
+      kRecordStep,
+      [&journal](txn::StepContext& ctx, const NameArgs& args) {
+        journal.Add("do:" + args.name, ctx.txn_id);
         return OkStatus();
       },
-      [&journal](txn::StepContext& ctx, const nlohmann::json& args) {
-        journal.Add("undo:" + args.at("name").get<std::string>(), ctx.txn_id);
+      [&journal](txn::StepContext& ctx, const NameArgs& args) {
+        journal.Add("undo:" + args.name, ctx.txn_id);
         return OkStatus();
       });
   registry.Add(
-      "test.fail",
-      [](txn::StepContext&, const nlohmann::json&) {
+      kThrowStep, [](txn::StepContext&, const txn::NoArgs&) -> Status { throw std::runtime_error("boom"); },
+      nullptr);
+  // Journals what it received: the decoded arguments and the context's request id and deadline.
+  registry.Add(
+      kBricksStep,
+      [&journal](txn::StepContext& ctx, const BricksArgs& a) {
+        std::string paths;
+        for (const auto& p : a.paths) paths += p + ",";
+        // The engine's step timeout here, the runner's 10 s (carried as the gRPC deadline) there.
+        bool bounded = ctx.deadline <= std::chrono::steady_clock::now() + txn::Engine::kStepTimeout;
+        journal.Add("bricks:" + a.volume + ":" + paths + std::to_string(a.replica) + ":" +
+                        (a.force ? "force" : "no-force") + ":req=" + ctx.req_id +
+                        (bounded ? ":deadline" : ":no-deadline"),
+                    ctx.txn_id);
+        return OkStatus();
+      },
+      nullptr);
+  registry.Add(
+      kFailStep,
+      [](txn::StepContext&, const txn::NoArgs&) {
         return NotFoundError("brick path missing: path=/b1");
       },
       nullptr);
@@ -160,10 +213,10 @@ class RemoteEngineTest : public ::testing::Test {
   }
 
   static txn::Step Record(std::string name, std::vector<std::string> peers) {
-    return txn::Step{"test.record", {{"name", std::move(name)}}, std::move(peers)};
+    return txn::MakeStep(kRecordStep, NameArgs{std::move(name)}, std::move(peers));
   }
   static txn::Step Fail(std::vector<std::string> peers) {
-    return txn::Step{"test.fail", nlohmann::json::object(), std::move(peers)};
+    return txn::MakeStep(kFailStep, txn::NoArgs{}, std::move(peers));
   }
 
   gd2::testing::EtcdProcess etcd_;
@@ -307,6 +360,44 @@ TEST_F(RemoteEngineTest, AStepArgumentOfTheWrongTypeIsRefusedNotThrown) {
   }
 }
 
+TEST_F(RemoteEngineTest, ATypedStepRoundTripsThroughThePeerRpc) {
+  txn::Txn t;
+  t.description = "typed";
+  t.req_id = "req-typed-1";
+  t.steps = {txn::MakeStep(kBricksStep, BricksArgs{"v1", {"/b/1", "/b/2"}, 3, true}, {kPeerA, kPeerB})};
+  ASSERT_OK(engine_->Run(std::move(t), log::Root()));
+  // Peer B decoded exactly what A encoded, with the request id and a deadline.
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
+  EXPECT_EQ(journal_a_.txn_ids(), journal_b_.txn_ids());
+}
+
+TEST_F(RemoteEngineTest, AStepThatThrowsFailsCleanlyLocallyAndRemotely) {
+  for (const std::string& peer : {kPeerA, kPeerB}) {
+    txn::Txn t;
+    t.description = "throws on " + peer;
+    t.steps = {Record("before", {kPeerA, kPeerB}), txn::MakeStep(kThrowStep, txn::NoArgs{}, {peer})};
+    Status s = engine_->Run(std::move(t), log::Root());
+    EXPECT_THAT(s, StatusIs(StatusCode::kInternal)) << peer;
+    EXPECT_THAT(s.message(), HasSubstr("step=test.throw"));
+    EXPECT_THAT(s.message(), HasSubstr("boom"));
+    EXPECT_FALSE(txn::IsBadArguments(s));
+  }
+  // The step before it was undone on both peers both times; the peer B server still answers.
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
+}
+
+TEST_F(RemoteEngineTest, UndecodableArgumentsFailCleanlyOnTheRemotePeer) {
+  txn::Txn t;
+  t.steps = {txn::Step{"test.bricks", {{"volume", "v1"}, {"paths", "not-a-list"}}, {kPeerB}}};
+  Status s = engine_->Run(std::move(t), log::Root());
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_TRUE(txn::IsBadArguments(s)) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("step=test.bricks"));
+  EXPECT_TRUE(journal_b_.entries().empty());
+}
+
 TEST_F(RemoteEngineTest, PlanRunsUnderTheLocksAndItsErrorRunsNothing) {
   store::Session other(*store_, store::SessionOptions{});
   ASSERT_OK(other.Start());
@@ -345,7 +436,7 @@ TEST_F(RemoteEngineTest, AFailedLocalUndoIsRetriedByTheNextTakeOverPass) {
   txn::Txn t;
   t.description = "undo fails once";
   t.locks = {"volume.flaky"};
-  t.steps = {txn::Step{"test.flaky-undo", nlohmann::json::object(), {kPeerA}}, Fail({kPeerA})};
+  t.steps = {txn::MakeStep(kFlakyUndoStep, txn::NoArgs{}, {kPeerA}), Fail({kPeerA})};
   EXPECT_THAT(engine_->Run(std::move(t), log::Root()), StatusIs(StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> left, store_->List(keys_.TxnPrefix()));
   ASSERT_EQ(left.size(), 1u);
@@ -362,7 +453,7 @@ TEST_F(RemoteEngineTest, AFailedLocalUndoIsRetriedByTheNextTakeOverPass) {
 TEST_F(RemoteEngineTest, AnUndoThatKeepsFailingStaysForTheNextPass) {
   undo_failures_a_ = 2;  // the transaction's own undo and the first pass fail
   txn::Txn t;
-  t.steps = {txn::Step{"test.flaky-undo", nlohmann::json::object(), {kPeerA}}, Fail({kPeerA})};
+  t.steps = {txn::MakeStep(kFlakyUndoStep, txn::NoArgs{}, {kPeerA}), Fail({kPeerA})};
   EXPECT_FALSE(engine_->Run(std::move(t), log::Root()).ok());
   ASSERT_OK_AND_ASSIGN(int first, engine_->TakeOver(log::Root()));
   EXPECT_EQ(first, 0);

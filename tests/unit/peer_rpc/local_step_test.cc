@@ -14,22 +14,43 @@ namespace {
 
 using ::gd2::testing::StatusIs;
 
+// A typed test step. Its decoder reads with json::at/get, which throw on a wrong shape: the
+// registry must turn that into bad arguments.
+struct NameArgs {
+  std::string name;
+};
+nlohmann::json EncodeStepArgs(const NameArgs& a) { return {{"name", a.name}}; }
+Status DecodeStepArgs(const nlohmann::json& j, NameArgs* a) {
+  a->name = j.at("name").get<std::string>();
+  if (a->name.empty()) return InvalidArgumentError("name: empty");
+  return OkStatus();
+}
+constexpr txn::StepId<NameArgs> kRecord{"test.record"};
+constexpr txn::StepId<txn::NoArgs> kNoUndo{"test.no-undo"};
+constexpr txn::StepId<NameArgs> kThrows{"test.throws"};
+
 class RunLocalStepTest : public ::testing::Test {
  protected:
   void SetUp() override {
     registry_.Add(
-        "test.record",
-        [this](txn::StepContext& ctx, const nlohmann::json& args) {
-          journal_.push_back("do:" + ctx.txn_id + ":" + args.at("name").get<std::string>());
+        kRecord,
+        [this](txn::StepContext& ctx, const NameArgs& args) {
+          journal_.push_back("do:" + ctx.txn_id + ":" + args.name);
           return OkStatus();
         },
-        [this](txn::StepContext& ctx, const nlohmann::json& args) {
-          journal_.push_back("undo:" + ctx.txn_id + ":" + args.at("name").get<std::string>());
+        [this](txn::StepContext& ctx, const NameArgs& args) {
+          journal_.push_back("undo:" + ctx.txn_id + ":" + args.name);
           return OkStatus();
         });
-    registry_.Add("test.no-undo", [](txn::StepContext&, const nlohmann::json&) {
+    registry_.Add(kNoUndo, [](txn::StepContext&, const txn::NoArgs&) {
       return OkStatus();
     }, nullptr);
+    registry_.Add(
+        kThrows,
+        [](txn::StepContext&, const NameArgs& args) -> Status {
+          throw std::runtime_error("boom " + args.name);
+        },
+        nullptr);
   }
 
   static StepCall Call(std::string step, nlohmann::json args, bool undo = false) {
@@ -47,8 +68,9 @@ class RunLocalStepTest : public ::testing::Test {
 };
 
 TEST_F(RunLocalStepTest, RunsDoAndUndo) {
-  ASSERT_OK(RunLocalStep(registry_, Call("test.record", {{"name", "x"}}), log::Logger()));
-  ASSERT_OK(RunLocalStep(registry_, Call("test.record", {{"name", "x"}}, true), log::Logger()));
+  txn::Step step = txn::MakeStep(kRecord, NameArgs{"x"}, {"peer-b"});
+  ASSERT_OK(RunLocalStep(registry_, Call(step.name, step.args), log::Logger()));
+  ASSERT_OK(RunLocalStep(registry_, Call(step.name, step.args, true), log::Logger()));
   EXPECT_EQ(journal_, (std::vector<std::string>{"do:t1:x", "undo:t1:x"}));
 }
 
@@ -66,6 +88,38 @@ TEST_F(RunLocalStepTest, StepThatThrowsOnItsArgumentsIsInvalidArgument) {
   EXPECT_THAT(RunLocalStep(registry_, Call("test.record", {{"other", 1}}), log::Logger()),
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_TRUE(journal_.empty());
+}
+
+TEST_F(RunLocalStepTest, UndecodableArgumentsAreBadArguments) {
+  Status s = RunLocalStep(registry_, Call("test.record", {{"name", ""}}), log::Logger());
+  EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_TRUE(txn::IsBadArguments(s)) << s.ToString();
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("step=test.record"));
+  EXPECT_TRUE(journal_.empty());
+}
+
+TEST_F(RunLocalStepTest, StepThatThrowsIsAnInternalErrorNamingIt) {
+  Status s = RunLocalStep(registry_, Call("test.throws", {{"name", "x"}}), log::Logger());
+  EXPECT_THAT(s, StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("step=test.throws"));
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("boom x"));
+}
+
+TEST_F(RunLocalStepTest, TheStepSeesTheCallsDeadlineAndRequestId) {
+  txn::Deadline seen;
+  std::string req_id;
+  txn::StepRegistry registry;
+  registry.Add(kNoUndo, [&](txn::StepContext& ctx, const txn::NoArgs&) {
+    seen = ctx.deadline;
+    req_id = ctx.req_id;
+    return OkStatus();
+  }, nullptr);
+  StepCall c = Call("test.no-undo", nlohmann::json::object());
+  c.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  c.req_id = "req-7";
+  ASSERT_OK(RunLocalStep(registry, c, log::Logger()));
+  EXPECT_EQ(seen, c.deadline);
+  EXPECT_EQ(req_id, "req-7");
 }
 
 TEST_F(RunLocalStepTest, PassedDeadlineIsNotRun) {

@@ -1,0 +1,141 @@
+// Transaction steps: a step is a name tied to the type of its arguments (StepId<Args>), the
+// arguments' JSON mapping written once beside that type, and a do and an undo action taking the
+// decoded arguments. StepRegistry holds the actions and is the one guarded entry point that runs
+// them, for the local engine and for steps arriving over the peer RPC alike: it decodes and
+// checks the arguments, runs the action and turns whatever goes wrong into a Status.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/status.h"
+
+namespace gd2::txn {
+
+// Absolute deadline of a step. Deadline::max() means none.
+using Deadline = std::chrono::steady_clock::time_point;
+
+// What a step action runs with. Copied for each peer a step runs on.
+struct StepContext {
+  std::string txn_id;
+  std::string req_id;  // the ReST request that started the transaction; may be empty
+  log::Logger log;
+  // When the initiator stops waiting for this step: a step bounds the processes it runs and the
+  // waits it does by it (on another peer it is the peer RPC's deadline).
+  Deadline deadline = Deadline::max();
+  // Requested when the transaction gives up on the step (another peer of it failed): an action
+  // may stop early; its undo runs regardless.
+  std::stop_token cancel;
+};
+
+// kInvalidArgument "bad step arguments: step=<step>: <detail>": the step refused its arguments.
+// A transaction record carrying such a step is damaged or forged; it is quarantined, not retried.
+Status BadArgumentsError(std::string_view step, std::string_view detail);
+// True for a status made by BadArgumentsError (also after it crossed the peer RPC).
+bool IsBadArguments(const Status& s);
+
+// The name of a step whose arguments are an `Args`. `Args` provides, in its own namespace (found
+// by argument-dependent lookup), its JSON mapping:
+//   nlohmann::json EncodeStepArgs(const Args& args);
+//   // kInvalidArgument naming the field for anything EncodeStepArgs would not have written.
+//   Status DecodeStepArgs(const nlohmann::json& json, Args* args);
+// Declared once per step, e.g. `inline constexpr txn::StepId<BrickSetArgs> kPrepareBricks{
+// "volume.prepare-bricks"};`. Names are "plugin.verb" (txn::ValidateStepName).
+template <typename Args>
+class StepId {
+ public:
+  explicit constexpr StepId(std::string_view name) : name_(name) {}
+  constexpr std::string_view name() const { return name_; }
+
+ private:
+  std::string_view name_;
+};
+
+// One step of a transaction: its name, its encoded arguments (as recorded in the store and sent
+// to peers) and the peers it runs on. Built with MakeStep; the engine rebuilds it from records.
+struct Step {
+  std::string name;  // "volume.prepare-bricks"
+  nlohmann::json args;
+  std::vector<std::string> peers;  // peer ids to run it on
+};
+
+template <typename Args>
+Step MakeStep(const StepId<Args>& id, const Args& args, std::vector<std::string> peers) {
+  return Step{std::string(id.name()), EncodeStepArgs(args), std::move(peers)};
+}
+
+// Arguments of a step that takes none: encoded as {}, decoded from {} or null.
+struct NoArgs {};
+nlohmann::json EncodeStepArgs(const NoArgs&);
+Status DecodeStepArgs(const nlohmann::json& json, NoArgs* args);
+
+// A step action. Do and undo must be idempotent; undo must tolerate a do that stopped halfway.
+template <typename Args>
+using StepAction = std::function<Status(StepContext& ctx, const Args& args)>;
+// A check of decoded arguments against this peer's configuration (e.g. no brick inside the
+// workdir), run by the registry right after decoding. Its error is reported as bad arguments.
+template <typename Args>
+using ArgsCheck = std::function<Status(const Args& args)>;
+
+class StepRegistry {
+ public:
+  // Registers the step `id`. A missing action (nullptr) succeeds without decoding anything.
+  // Aborts startup on a duplicate name. Not thread-safe: register everything before serving.
+  template <typename Args>
+  void Add(const StepId<Args>& id, std::type_identity_t<StepAction<Args>> do_fn,
+           std::type_identity_t<StepAction<Args>> undo_fn,
+           std::type_identity_t<ArgsCheck<Args>> check = nullptr) {
+    std::string name(id.name());
+    Entry e;
+    e.has_do = static_cast<bool>(do_fn);
+    e.has_undo = static_cast<bool>(undo_fn);
+    e.run = [name, do_fn = std::move(do_fn), undo_fn = std::move(undo_fn),
+             check = std::move(check)](bool undo, StepContext& ctx,
+                                       const nlohmann::json& json) -> Status {
+      Args args{};
+      Status decoded = Decode(name, [&] {
+        GD2_RETURN_IF_ERROR(DecodeStepArgs(json, &args));
+        return check ? check(args) : OkStatus();
+      });
+      if (!decoded.ok()) return decoded;
+      return undo ? undo_fn(ctx, args) : do_fn(ctx, args);
+    };
+    AddEntry(std::move(name), std::move(e));
+  }
+
+  // True if a step of this name is registered.
+  bool Has(std::string_view name) const;
+
+  // Runs the do (undo = false) or undo action of step `name` with `args`: decodes and checks
+  // the arguments, then runs the action with `ctx`. Never throws. Returns the action's status;
+  // kOk for a step without that action; kUnimplemented "unknown transaction step on this peer:
+  // step=<name>"; BadArgumentsError when the arguments do not decode or pass the check (an
+  // exception while decoding included); kInternal "step threw: step=<name>: <what>" when the
+  // action throws. Thread-safe if the actions are.
+  Status Run(std::string_view name, bool undo, StepContext& ctx,
+             const nlohmann::json& args) const;
+
+ private:
+  struct Entry {
+    bool has_do = false;
+    bool has_undo = false;
+    std::function<Status(bool undo, StepContext& ctx, const nlohmann::json& json)> run;
+  };
+  // Runs `decode`, mapping its error or exception to BadArgumentsError(step, ...).
+  static Status Decode(const std::string& step, const std::function<Status()>& decode);
+  void AddEntry(std::string name, Entry e);
+
+  std::map<std::string, Entry, std::less<>> steps_;
+};
+
+}  // namespace gd2::txn
