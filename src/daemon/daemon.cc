@@ -368,7 +368,7 @@ Status Daemon::Start() {
   services_.portmap = portmap_.get();
   services_.set_volfile_provider = [this](sunrpc::VolfileProvider* p) { volfiles_->Set(p); };
 
-  plugins::Registrar registrar(router_, steps_);
+  plugins::Registrar registrar(router_, steps_, services_);
   registrar.SetPlugin("core");
   AddCoreRoutes(registrar);
   plugins_ = AllPlugins(services_);
@@ -376,6 +376,7 @@ Status Daemon::Start() {
     registrar.SetPlugin(p->Name());
     p->Register(registrar);
   }
+  registrar.Finish();
   for (auto& p : plugins_) {
     Status s = p->Start();
     if (!s.ok()) return s.WithContext("plugin " + std::string(p->Name()));
