@@ -86,8 +86,8 @@ struct Services {
   int etcd_members = 0;
   // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
   std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
-  // Filled from what the plugins registered (Registrar::Finish), before any plugin's Start();
-  // read-only afterwards.
+  // Filled from what the plugins registered (`options` by Registrar::Finish), before any
+  // plugin's Start(); read-only afterwards.
   ApiRegistry apis;
   volgen::OptionTable options;  // every volume option any plugin registered
 };
@@ -109,7 +109,8 @@ class Registrar {
   // name store::ValidateKeySegment refuses.
   store::KeyKind AddKeyKind(std::string_view kind);
   // Adds a volume option to the daemon's table (volgen::OptionTable). Aborts for a key another
-  // plugin (or this one) registered already.
+  // plugin (or this one) registered already, or an option OptionTable::Create refuses (a bad
+  // key, a default that is not its own normalised value).
   void AddOption(volgen::OptionDef def);
   // Offers `api`, this plugin's implementation of its public interface T
   // (plugins/<name>/<name>_api.h), to the other plugins through Services::apis. `api` must live
@@ -119,8 +120,8 @@ class Registrar {
     ProvideApiOf(std::type_index(typeid(T)), &api);
   }
 
-  // After every plugin's Register(): builds Services::options from the registered options.
-  // Aborts if they do not form a valid table (volgen::OptionTable::Create), naming the plugin.
+  // After every plugin's Register(): builds Services::options from the registered options
+  // (each was checked by AddOption, so this cannot fail).
   void Finish();
 
  private:
