@@ -352,12 +352,13 @@ Status Daemon::StartRpc() {
 }
 
 Status Daemon::StartPlugins() {
-  plugins::Registrar registrar(router_, steps_);
+  plugins::Registrar registrar(router_, steps_, services_);
   registrar.SetPlugin("core");
   AddCoreRoutes(registrar);
   plugins_ = std::make_unique<PluginHost>(AllPlugins(services_));
   renewals_ = plugins_.get();
   plugins_->Register(registrar);
+  registrar.Finish();
   GD2_RETURN_IF_ERROR(plugins_->Start());
 
   PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url, !external_store_};

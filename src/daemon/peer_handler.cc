@@ -11,6 +11,7 @@
 #include "daemon/identity.h"
 #include "peer_rpc/local_step.h"
 #include "plugins/peer/peer_store.h"
+#include "plugins/volume/volume_api.h"
 #include "store/membership.h"
 #include "store/store.h"
 
@@ -44,9 +45,10 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   if (peers.size() > 1) {
     return FailedPreconditionError("peer already belongs to a cluster with other peers");
   }
-  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols,
-                       services_.store->List(services_.keys.VolumesPrefix(), 1));
-  if (!vols.empty()) return FailedPreconditionError("peer has volumes; it cannot join another cluster");
+  if (const auto* volumes = services_.apis.Find<plugins::volume::VolumeApi>(); volumes != nullptr) {
+    GD2_ASSIGN_OR_RETURN(std::vector<api::Volume> vols, volumes->ListVolumes());
+    if (!vols.empty()) return FailedPreconditionError("peer has volumes; it cannot join another cluster");
+  }
   auto self = plugins::peer::GetPeer(*services_.store, services_.keys, services_.peer_id);
   if (!self.ok()) return self.status();
 

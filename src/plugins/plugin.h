@@ -1,18 +1,29 @@
 // The plugin interface: a feature (peers, volumes, devices, ...) is a folder under plugins/ whose
-// Plugin registers its ReST routes (and later transaction steps and options) in one Register()
-// call. daemon/plugins.cc lists every plugin; core code never includes a plugin.
+// Plugin registers in one Register() call its ReST routes, transaction steps, etcd key kinds,
+// volume options and public API. daemon/plugins.cc lists every plugin; core code never includes
+// a plugin.
+//
+// Plugins use each other only through a public API header, plugins/<name>/<name>_api.h, whose
+// interface the providing plugin offers with Registrar::ProvideApi and others look up in
+// Services::apis (ApiRegistry). Lookups happen from Start() on, after every plugin registered, so
+// plugins are constructed and registered in any order and two plugins may use each other without
+// a cycle at construction.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
 #include "common/status.h"
 #include "rest/router.h"
 #include "store/keys.h"
 #include "txn/engine.h"
+#include "volgen/options.h"
 
 namespace gd2::store {
 class Store;
@@ -28,6 +39,29 @@ class VolfileProvider;
 }  // namespace gd2::sunrpc
 
 namespace gd2::plugins {
+
+// The public APIs plugins offer each other, by interface type (peer::PeerApi, volume::VolumeApi,
+// ...). Filled while plugins register (Registrar::ProvideApi) and read-only afterwards, so Find()
+// needs no lock; an API object lives as long as its plugin, which outlives every other plugin's
+// Stop().
+class ApiRegistry {
+ public:
+  // The plugin providing T, or nullptr if no plugin does (that plugin is not built in). Call from
+  // Start() or later, never from a constructor or Register().
+  template <typename T>
+  T* Find() const {
+    auto it = apis_.find(std::type_index(typeid(T)));
+    return it == apis_.end() ? nullptr : static_cast<T*>(it->second.api);
+  }
+
+ private:
+  friend class Registrar;
+  struct Entry {
+    void* api = nullptr;
+    std::string plugin;
+  };
+  std::map<std::type_index, Entry> apis_;
+};
 
 // The daemon's services a plugin may use. Owned by the daemon; outlive every plugin.
 struct Services {
@@ -53,12 +87,19 @@ struct Services {
   int etcd_members = 0;
   // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
   std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
+  // Filled from what the plugins registered (`options` by Registrar::Finish), before any
+  // plugin's Start(); read-only afterwards.
+  ApiRegistry apis;
+  volgen::OptionTable options;  // every volume option any plugin registered
 };
 
-// Collects what plugins register. Aborts startup on a duplicate, naming both plugins.
+// Collects what plugins register. Aborts startup on a duplicate, naming both plugins. Used by
+// the daemon's start-up thread only.
 class Registrar {
  public:
-  Registrar(rest::Router& router, txn::StepRegistry& steps) : router_(router), steps_(steps) {}
+  // `services` receives the APIs and, at Finish(), the option table.
+  Registrar(rest::Router& router, txn::StepRegistry& steps, Services& services)
+      : router_(router), steps_(steps), services_(services) {}
   void SetPlugin(std::string_view name) { plugin_ = name; }
   void AddRoute(rest::Route route);
   // Registers the transaction step `id` ("plugin.verb") with its do and undo actions (either may
@@ -71,13 +112,39 @@ class Registrar {
     steps_.Add(id, std::move(do_fn), std::move(undo_fn), std::move(check));
   }
 
+  // Declares the etcd key kind "gluster-<cid>/<kind>/" as this plugin's and returns its key
+  // builder. Aborts for a kind another plugin declared, a core kind (store::IsCoreKeyKind) or a
+  // name store::ValidateKeySegment refuses.
+  store::KeyKind AddKeyKind(std::string_view kind);
+  // Adds a volume option to the daemon's table (volgen::OptionTable). Aborts for a key another
+  // plugin (or this one) registered already, or an option OptionTable::Create refuses (a bad
+  // key, a default that is not its own normalised value).
+  void AddOption(volgen::OptionDef def);
+  // Offers `api`, this plugin's implementation of its public interface T
+  // (plugins/<name>/<name>_api.h), to the other plugins through Services::apis. `api` must live
+  // as long as the plugin. Aborts if another plugin provides T.
+  template <typename T>
+  void ProvideApi(T& api) {
+    ProvideApiOf(std::type_index(typeid(T)), &api);
+  }
+
+  // After every plugin's Register(): builds Services::options from the registered options
+  // (each was checked by AddOption, so this cannot fail).
+  void Finish();
+
  private:
   // Aborts startup if a step of this name is registered already, naming the plugin.
   void CheckNewStep(std::string_view name) const;
+  void ProvideApiOf(std::type_index type, void* api);
+  [[noreturn]] void Refuse(const std::string& what) const;  // "plugin <name>: <what>", abort
 
   rest::Router& router_;
   txn::StepRegistry& steps_;
+  Services& services_;
   std::string plugin_;
+  std::map<std::string, std::string> key_kinds_;  // kind -> plugin
+  std::map<std::string, std::string> options_;    // option key -> plugin
+  std::vector<volgen::OptionDef> option_defs_;
 };
 
 class Plugin {

@@ -42,12 +42,31 @@ KeySpace::KeySpace(std::string cluster_id)
   GD2_CHECK(ValidateKeySegment("cluster", cluster_id_).ok());
 }
 
+std::string EscapeKeySegment(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '/') {
+      out += "%2F";
+    } else if (c == '%') {
+      out += "%25";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+bool IsCoreKeyKind(std::string_view kind) {
+  for (std::string_view core : {"peers", "alive", "peeraddr", "locks", "txn", "quarantine", "cluster"}) {
+    if (kind == core) return true;
+  }
+  return false;
+}
+
 std::string KeySpace::Prefix() const { return prefix_; }
 std::string KeySpace::PeersPrefix() const { return prefix_ + "peers/"; }
 std::string KeySpace::AlivePrefix() const { return prefix_ + "alive/"; }
-std::string KeySpace::VolumesPrefix() const { return prefix_ + "volumes/"; }
-std::string KeySpace::SnapshotsPrefix() const { return prefix_ + "snapshots/"; }
-std::string KeySpace::DevicesPrefix() const { return prefix_ + "devices/"; }
 std::string KeySpace::LocksPrefix() const { return prefix_ + "locks/"; }
 std::string KeySpace::TxnPrefix() const { return prefix_ + "txn/"; }
 std::string KeySpace::ClusterOptions() const { return prefix_ + "cluster/options"; }
@@ -62,15 +81,6 @@ StatusOr<std::string> KeySpace::Peer(std::string_view peer_id) const {
 StatusOr<std::string> KeySpace::Alive(std::string_view peer_id) const {
   return Join(AlivePrefix(), "peer", peer_id);
 }
-StatusOr<std::string> KeySpace::Volume(std::string_view name) const {
-  return Join(VolumesPrefix(), "volume", name);
-}
-StatusOr<std::string> KeySpace::Snapshot(std::string_view name) const {
-  return Join(SnapshotsPrefix(), "snapshot", name);
-}
-StatusOr<std::string> KeySpace::Devices(std::string_view peer_id) const {
-  return Join(DevicesPrefix(), "peer", peer_id);
-}
 StatusOr<std::string> KeySpace::Txn(std::string_view txn_id) const {
   return Join(TxnPrefix(), "txn", txn_id);
 }
@@ -79,32 +89,27 @@ StatusOr<std::string> KeySpace::Lock(std::string_view name) const {
   return dir + "/";
 }
 
-StatusOr<std::string> KeySpace::PendingPrefix(std::string_view peer_id) const {
-  GD2_RETURN_IF_ERROR(ValidateKeySegment("peer", peer_id));
-  return prefix_ + "pending/" + std::string(peer_id) + "/";
+KeyKind::KeyKind(const KeySpace& keys, std::string_view kind)
+    : kind_(kind), prefix_(keys.Prefix() + std::string(kind) + "/") {
+  GD2_CHECK(ValidateKeySegment("key kind", kind_).ok());
 }
 
-StatusOr<std::string> KeySpace::Pending(std::string_view peer_id, std::string_view name) const {
-  GD2_ASSIGN_OR_RETURN(std::string dir, PendingPrefix(peer_id));
-  GD2_RETURN_IF_ERROR(ValidateKeySegment("pending work", name));
-  return dir + std::string(name);
-}
-
-StatusOr<std::string> KeySpace::BrickState(std::string_view peer_id,
-                                           std::string_view brick_path) const {
-  GD2_RETURN_IF_ERROR(ValidateKeySegment("peer", peer_id));
-  std::string seg;
-  for (char c : brick_path) {
-    if (c == '/') {
-      seg += "%2F";
-    } else if (c == '%') {
-      seg += "%25";
-    } else {
-      seg += c;
-    }
+StatusOr<std::string> KeyKind::Key(std::initializer_list<KeySegment> segments) const {
+  if (segments.size() == 0) return InvalidArgumentError("no key segments for kind " + kind_);
+  std::string key = prefix_;
+  bool first = true;
+  for (const KeySegment& s : segments) {
+    GD2_RETURN_IF_ERROR(ValidateKeySegment(s.what, s.name));
+    if (!first) key += '/';
+    key += s.name;
+    first = false;
   }
-  GD2_RETURN_IF_ERROR(ValidateKeySegment("brick", seg));
-  return prefix_ + "brickstate/" + std::string(peer_id) + "/" + seg;
+  return key;
+}
+
+StatusOr<std::string> KeyKind::Dir(std::initializer_list<KeySegment> segments) const {
+  GD2_ASSIGN_OR_RETURN(std::string key, Key(segments));
+  return key + "/";
 }
 
 }  // namespace gd2::store

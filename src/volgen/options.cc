@@ -18,318 +18,6 @@ constexpr int64_t kMiB = 1024 * kKiB;
 constexpr int64_t kGiB = 1024 * kMiB;
 constexpr int64_t kTiB = 1024 * kGiB;
 
-// Fluent helper so each table row reads as one statement.
-class Def {
- public:
-  Def(std::string key, OptionType type, std::string default_value, unsigned graphs,
-      std::vector<XlatorTarget> targets) {
-    d_.key = std::move(key);
-    d_.type = type;
-    d_.default_value = std::move(default_value);
-    d_.graphs = graphs;
-    d_.targets = std::move(targets);
-  }
-  Def& Range(int64_t min, int64_t max) {
-    d_.min = min;
-    d_.max = max;
-    return *this;
-  }
-  Def& Values(std::vector<std::string> allowed) {
-    d_.allowed = std::move(allowed);
-    return *this;
-  }
-  Def& Spelling(BoolSpelling s) {
-    d_.spelling = s;
-    return *this;
-  }
-  Def& Level(OptionLevel l) {
-    d_.level = l;
-    return *this;
-  }
-  Def& NeedsRestart() {
-    d_.live = false;
-    return *this;
-  }
-  Def& Desc(std::string text) {
-    d_.description = std::move(text);
-    return *this;
-  }
-  operator OptionDef() const { return d_; }  // NOLINT(google-explicit-constructor)
-
- private:
-  OptionDef d_;
-};
-
-Def Toggle(std::string key, std::string xlator, bool on) {
-  return Def(std::move(key), OptionType::kBool, on ? "on" : "off", kClientGraph,
-             {{std::move(xlator), ""}});
-}
-
-const std::vector<std::string> kLogLevels = {"DEBUG",    "WARNING", "ERROR", "INFO",
-                                             "CRITICAL", "NONE",    "TRACE"};
-
-std::vector<OptionDef> BuildTable() {
-  using T = OptionType;
-  using L = OptionLevel;
-  constexpr unsigned kClientShd = kClientGraph | kShdGraph;
-  std::vector<OptionDef> t = {
-      // Client xlators switched on and off; they stack in this order above DHT.
-      Toggle("performance.write-behind", "performance/write-behind", true)
-          .Desc("enable/disable the write-behind translator"),
-      Toggle("performance.read-ahead", "performance/read-ahead", false)
-          .Desc("enable/disable the read-ahead translator"),
-      Toggle("performance.readdir-ahead", "performance/readdir-ahead", false)
-          .Desc("enable/disable the readdir-ahead translator"),
-      Toggle("performance.io-cache", "performance/io-cache", false)
-          .Desc("enable/disable the io-cache translator"),
-      Toggle("performance.open-behind", "performance/open-behind", true)
-          .Desc("enable/disable the open-behind translator"),
-      Toggle("performance.quick-read", "performance/quick-read", true)
-          .Desc("enable/disable the quick-read translator"),
-      Toggle("performance.nl-cache", "performance/nl-cache", false)
-          .Level(L::kAdvanced)
-          .Desc("enable/disable the negative-lookup cache translator"),
-      Toggle("performance.stat-prefetch", "performance/md-cache", true)
-          .Desc("enable/disable the metadata cache (md-cache) translator"),
-      Toggle("performance.client-io-threads", "performance/io-threads", true)
-          .Desc("enable/disable the io-threads translator in the client graph"),
-      Toggle("features.shard", "features/shard", false)
-          .Desc("enable/disable sharding of large files"),
-      Toggle("features.ctime", "features/utime", true)
-          .Level(L::kAdvanced)
-          .Desc("enable/disable consistent time attributes (features/utime)"),
-
-      // Client performance options.
-      Def("performance.cache-size", T::kSize, "32MB", kClientGraph,
-          {{"performance/io-cache", "cache-size"}, {"performance/quick-read", "cache-size"}})
-          .Range(0, 32 * kGiB)
-          .Desc("size of the io-cache and quick-read caches"),
-      Def("performance.write-behind-window-size", T::kSize, "1MB", kClientGraph,
-          {{"performance/write-behind", "cache-size"}})
-          .Range(512 * kKiB, kGiB)
-          .Desc("per-file write-behind buffer"),
-      Def("performance.flush-behind", T::kBool, "on", kClientGraph,
-          {{"performance/write-behind", "flush-behind"}})
-          .Desc("let flush return before the writes behind it are done"),
-      Def("performance.io-thread-count", T::kInt, "16", kBrickGraph | kClientGraph,
-          {{"performance/io-threads", "thread-count"}})
-          .Range(1, 64)
-          .Desc("maximum number of io-threads"),
-      Def("performance.md-cache-timeout", T::kInt, "1", kClientGraph,
-          {{"performance/md-cache", "md-cache-timeout"}})
-          .Range(0, 600)
-          .Desc("seconds metadata stays cached"),
-      Def("performance.cache-invalidation", T::kBool, "off", kClientGraph,
-          {{"performance/md-cache", "cache-invalidation"}})
-          .Desc("md-cache honours upcall invalidations"),
-
-      // Protocol and network.
-      Def("network.ping-timeout", T::kTime, "42", kClientShd, {{"protocol/client", "ping-timeout"}})
-          .Range(0, 1013)
-          .Desc("seconds before an unresponsive brick is declared down"),
-      Def("network.frame-timeout", T::kTime, "1800", kClientShd,
-          {{"protocol/client", "frame-timeout"}})
-          .Range(5, 86400)
-          .Level(L::kAdvanced)
-          .Desc("seconds before an unanswered call is failed"),
-      Def("client.strict-locks", T::kBool, "off", kClientShd, {{"protocol/client", "strict-locks"}})
-          .Level(L::kAdvanced)
-          .Desc("do not reopen fds with posix locks after a reconnect"),
-      Def("client.event-threads", T::kInt, "2", kClientShd, {{"protocol/client", "event-threads"}})
-          .Range(1, 32)
-          .Desc("epoll threads in client processes"),
-      Def("server.event-threads", T::kInt, "2", kBrickGraph, {{"protocol/server", "event-threads"}})
-          .Range(1, 32)
-          .Desc("epoll threads in brick processes"),
-      Def("transport.address-family", T::kEnum, "inet", kBrickGraph | kClientShd,
-          {{"protocol/server", "transport.address-family"},
-           {"protocol/client", "transport.address-family"}})
-          .Values({"inet", "inet6"})
-          .NeedsRestart()
-          .Level(L::kAdvanced)
-          .Desc("address family bricks listen on and clients connect with"),
-      Def("auth.allow", T::kAddressList, "*", kBrickGraph,
-          {{"protocol/server", "auth.addr.{brick}.allow"}})
-          .Desc("comma-separated addresses (with * wildcards) allowed to connect to bricks"),
-      Def("auth.reject", T::kAddressList, "", kBrickGraph,
-          {{"protocol/server", "auth.addr.{brick}.reject"}})
-          .Desc("comma-separated addresses (with * wildcards) refused by bricks"),
-
-      // Replicate (AFR).
-      Def("cluster.quorum-type", T::kEnum, "none", kClientShd,
-          {{"cluster/replicate", "quorum-type"}})
-          .Values({"none", "auto", "fixed"})
-          .Desc("client quorum: none, auto (majority) or fixed (quorum-count)"),
-      Def("cluster.quorum-count", T::kInt, "", kClientShd, {{"cluster/replicate", "quorum-count"}})
-          .Range(1, 1024)
-          .Desc("bricks that must be up for writes when quorum-type is fixed"),
-      Def("cluster.self-heal-daemon", T::kBool, "enable", kShdGraph,
-          {{"cluster/replicate", "self-heal-daemon"}})
-          .Spelling(BoolSpelling::kEnableDisable)
-          .Level(L::kAdvanced)
-          .Desc("run the self-heal daemon for replicate subvolumes"),
-      Def("cluster.disperse-self-heal-daemon", T::kBool, "enable", kShdGraph,
-          {{"cluster/disperse", "self-heal-daemon"}})
-          .Spelling(BoolSpelling::kEnableDisable)
-          .Level(L::kAdvanced)
-          .Desc("run the self-heal daemon for disperse subvolumes"),
-      Def("cluster.heal-timeout", T::kTime, "600", kShdGraph,
-          {{"cluster/replicate", "heal-timeout"}, {"cluster/disperse", "heal-timeout"}})
-          .Range(5, INT_MAX)
-          .Desc("seconds between index heal crawls of the self-heal daemon"),
-      Def("cluster.eager-lock", T::kBool, "on", kClientShd, {{"cluster/replicate", "eager-lock"}})
-          .Desc("keep the replicate transaction lock across consecutive writes"),
-      Def("cluster.data-self-heal", T::kBool, "off", kClientGraph,
-          {{"cluster/replicate", "data-self-heal"}})
-          .Desc("clients heal file data on access"),
-      Def("cluster.metadata-self-heal", T::kBool, "off", kClientGraph,
-          {{"cluster/replicate", "metadata-self-heal"}})
-          .Desc("clients heal metadata on access"),
-      Def("cluster.entry-self-heal", T::kBool, "off", kClientGraph,
-          {{"cluster/replicate", "entry-self-heal"}})
-          .Desc("clients heal directory entries on access"),
-      Def("cluster.granular-entry-heal", T::kBool, "off", kClientShd,
-          {{"cluster/replicate", "granular-entry-heal"}})
-          .Desc("track and heal directory entries individually"),
-      Def("cluster.favorite-child-policy", T::kEnum, "none", kClientShd,
-          {{"cluster/replicate", "favorite-child-policy"}})
-          .Values({"none", "size", "ctime", "mtime", "majority"})
-          .Desc("resolve split-brain automatically with this policy"),
-      Def("cluster.shd-max-threads", T::kInt, "1", kClientShd,
-          {{"cluster/replicate", "shd-max-threads"}})
-          .Range(1, 64)
-          .Desc("parallel heals per brick in the self-heal daemon"),
-      Def("cluster.choose-local", T::kBool, "true", kClientGraph,
-          {{"cluster/replicate", "choose-local"}})
-          .Spelling(BoolSpelling::kTrueFalse)
-          .Level(L::kAdvanced)
-          .Desc("prefer a local brick for reads"),
-      Def("cluster.use-anonymous-inode", T::kBool, "yes", kClientShd,
-          {{"cluster/replicate", "use-anonymous-inode"}})
-          .Spelling(BoolSpelling::kYesNo)
-          .Level(L::kAdvanced)
-          .Desc("heal renames and deletes through an anonymous inode"),
-      Def("cluster.use-compound-fops", T::kBool, "off", kClientShd,
-          {{"cluster/replicate", "use-compound-fops"}})
-          .Level(L::kDeprecated)
-          .Desc("no effect since GlusterFS 6"),
-
-      // Disperse (EC).
-      Def("disperse.eager-lock", T::kBool, "on", kClientShd, {{"cluster/disperse", "eager-lock"}})
-          .Desc("keep the disperse transaction lock across consecutive writes"),
-      Def("disperse.shd-max-threads", T::kInt, "1", kClientShd,
-          {{"cluster/disperse", "shd-max-threads"}})
-          .Range(1, 64)
-          .Desc("parallel heals per brick in the self-heal daemon"),
-
-      // Distribute (DHT).
-      Def("cluster.lookup-optimize", T::kBool, "on", kClientGraph,
-          {{"cluster/distribute", "lookup-optimize"}})
-          .Desc("skip lookups on all subvolumes when the layout is complete"),
-      Def("cluster.min-free-disk", T::kPercent, "10%", kClientGraph,
-          {{"cluster/distribute", "min-free-disk"}})
-          .Range(0, 100)
-          .Desc("avoid placing new files on bricks with less free space than this"),
-      Def("cluster.lock-migration", T::kBool, "off", kClientGraph,
-          {{"cluster/distribute", "lock-migration"}})
-          .Level(L::kExperimental)
-          .Desc("migrate posix locks with files during rebalance"),
-      Def("cluster.force-migration", T::kBool, "off", kClientGraph,
-          {{"cluster/distribute", "force-migration"}})
-          .Level(L::kAdvanced)
-          .Desc("migrate files that are open for writing during rebalance"),
-
-      // Features.
-      Def("features.shard-block-size", T::kSize, "64MB", kClientGraph,
-          {{"features/shard", "shard-block-size"}})
-          .Range(4 * kMiB, 4 * kTiB)
-          .Desc("size of each shard of a file"),
-      Def("features.barrier", T::kBool, "disable", kBrickGraph, {{"features/barrier", "barrier"}})
-          .Spelling(BoolSpelling::kEnableDisable)
-          .Level(L::kAdvanced)
-          .Desc("hold modifying fops on bricks (used around snapshots)"),
-      Def("features.cache-invalidation", T::kBool, "off", kBrickGraph,
-          {{"features/upcall", "cache-invalidation"}})
-          .Desc("bricks send cache invalidations to clients"),
-      Def("features.read-only", T::kBool, "off", kBrickGraph, {{"features/read-only", "read-only"}})
-          .Desc("make the volume read-only"),
-      Def("features.worm", T::kBool, "off", kBrickGraph, {{"features/worm", "worm"}})
-          .Desc("write once read many for the whole volume"),
-      Def("features.selinux", T::kBool, "on", kBrickGraph, {{"features/selinux", "selinux"}})
-          .Level(L::kAdvanced)
-          .Desc("store SELinux labels on bricks"),
-      Def("features.leases", T::kBool, "off", kBrickGraph, {{"features/leases", "leases"}})
-          .Level(L::kAdvanced)
-          .Desc("enable lease support on bricks"),
-
-      // Diagnostics.
-      Def("diagnostics.brick-log-level", T::kEnum, "INFO", kBrickGraph,
-          {{"debug/io-stats", "log-level"}})
-          .Values(kLogLevels)
-          .Desc("log level of brick processes"),
-      Def("diagnostics.client-log-level", T::kEnum, "INFO", kClientShd,
-          {{"debug/io-stats", "log-level"}})
-          .Values(kLogLevels)
-          .Desc("log level of clients and the self-heal daemon"),
-      Def("diagnostics.latency-measurement", T::kBool, "off", kBrickGraph | kClientGraph,
-          {{"debug/io-stats", "latency-measurement"}})
-          .Desc("measure per-fop latency (volume profile)"),
-      Def("diagnostics.count-fop-hits", T::kBool, "off", kBrickGraph | kClientGraph,
-          {{"debug/io-stats", "count-fop-hits"}})
-          .Desc("count fops (volume profile)"),
-
-      // Storage.
-      Def("storage.fips-mode-rchecksum", T::kBool, "on", kBrickGraph,
-          {{"storage/posix", "fips-mode-rchecksum"}})
-          .NeedsRestart()
-          .Level(L::kAdvanced)
-          .Desc("use SHA-256 instead of MD5 for rchecksum"),
-      Def("storage.health-check-interval", T::kTime, "30", kBrickGraph,
-          {{"storage/posix", "health-check-interval"}})
-          .Range(0, INT_MAX)
-          .Desc("seconds between brick filesystem health checks (0 disables)"),
-      Def("nfs.disable", T::kBool, "on", kNoGraph, {})
-          .Level(L::kDeprecated)
-          .Desc("Gluster NFS is not provided; accepted and stored for compatibility"),
-  };
-  std::sort(t.begin(), t.end(),
-            [](const OptionDef& a, const OptionDef& b) { return a.key < b.key; });
-  return t;
-}
-
-// Key (canonical or alias) -> option; nullptr marks an ambiguous alias.
-using Index = std::unordered_map<std::string, const OptionDef*>;
-
-Index BuildIndex(const std::vector<OptionDef>& table) {
-  Index canonical;
-  for (const OptionDef& d : table) canonical[d.key] = &d;
-  Index aliases;
-  auto add_alias = [&](std::string alias, const OptionDef* d) {
-    if (canonical.count(alias) != 0) return;
-    auto [it, inserted] = aliases.emplace(alias, d);
-    if (!inserted && it->second != d) it->second = nullptr;
-  };
-  for (const OptionDef& d : table) {
-    for (const XlatorTarget& t : d.targets) {
-      if (t.option.find('{') != std::string::npos) continue;
-      const std::string short_name = t.xlator_type.substr(t.xlator_type.find('/') + 1);
-      if (t.option.empty()) {
-        add_alias(t.xlator_type, &d);
-      } else {
-        add_alias(t.xlator_type + "." + t.option, &d);
-        add_alias(short_name + "." + t.option, &d);
-      }
-    }
-  }
-  canonical.merge(aliases);
-  return canonical;
-}
-
-const Index& GetIndex() {
-  static const Index* index = new Index(BuildIndex(AllOptions()));
-  return *index;
-}
-
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -442,7 +130,7 @@ Status RangeError(const OptionDef& d, std::string_view value) {
                               std::to_string(d.max) + ")");
 }
 
-StatusOr<std::string> Normalize(const OptionDef& d, std::string_view value) {
+StatusOr<std::string> NormalizeValue(const OptionDef& d, std::string_view value) {
   const std::string v = PrintableText(value);
   auto bad = [&](std::string_view why) {
     return InvalidArgumentError("invalid value for " + d.key + ": " + v + " (" + std::string(why) +
@@ -532,6 +220,46 @@ StatusOr<std::string> Normalize(const OptionDef& d, std::string_view value) {
 
 }  // namespace
 
+OptionBuilder::OptionBuilder(std::string key, OptionType type, std::string default_value,
+                             unsigned graphs, std::vector<XlatorTarget> targets) {
+  d_.key = std::move(key);
+  d_.type = type;
+  d_.default_value = std::move(default_value);
+  d_.graphs = graphs;
+  d_.targets = std::move(targets);
+}
+
+OptionBuilder& OptionBuilder::Range(int64_t min, int64_t max) {
+  d_.min = min;
+  d_.max = max;
+  return *this;
+}
+
+OptionBuilder& OptionBuilder::Values(std::vector<std::string> allowed) {
+  d_.allowed = std::move(allowed);
+  return *this;
+}
+
+OptionBuilder& OptionBuilder::Spelling(BoolSpelling s) {
+  d_.spelling = s;
+  return *this;
+}
+
+OptionBuilder& OptionBuilder::Level(OptionLevel l) {
+  d_.level = l;
+  return *this;
+}
+
+OptionBuilder& OptionBuilder::NeedsRestart() {
+  d_.live = false;
+  return *this;
+}
+
+OptionBuilder& OptionBuilder::Desc(std::string text) {
+  d_.description = std::move(text);
+  return *this;
+}
+
 std::string_view OptionLevelName(OptionLevel level) {
   switch (level) {
     case OptionLevel::kBasic:
@@ -568,19 +296,59 @@ std::string_view OptionTypeName(OptionType type) {
   return "string";
 }
 
-const std::vector<OptionDef>& AllOptions() {
-  // Leaked on purpose: no destruction-order issues for callers at exit.
-  static const std::vector<OptionDef>* table = new std::vector<OptionDef>(BuildTable());
-  return *table;
+StatusOr<OptionTable> OptionTable::Create(std::vector<OptionDef> defs) {
+  OptionTable t;
+  t.defs_ = std::move(defs);
+  std::sort(t.defs_.begin(), t.defs_.end(),
+            [](const OptionDef& a, const OptionDef& b) { return a.key < b.key; });
+  for (size_t i = 0; i < t.defs_.size(); ++i) {
+    const OptionDef& d = t.defs_[i];
+    if (d.key.empty() || d.key.size() > kMaxOptionKeyLength ||
+        !std::all_of(d.key.begin(), d.key.end(), IsVolfileTokenChar)) {
+      return InvalidArgumentError("invalid option key: " + PrintableText(d.key, 64));
+    }
+    if (!t.index_.emplace(d.key, i).second) {
+      return InvalidArgumentError("option defined twice: " + d.key);
+    }
+  }
+  // Aliases, unless an option has that key: "<xlator>.<option>" in both spellings of the
+  // xlator, and the xlator alone for a toggle.
+  std::unordered_map<std::string, size_t> aliases;
+  auto add_alias = [&](std::string alias, size_t i) {
+    if (t.index_.count(alias) != 0) return;
+    auto [it, inserted] = aliases.emplace(alias, i);
+    if (!inserted && it->second != i) it->second = kAmbiguous;
+  };
+  for (size_t i = 0; i < t.defs_.size(); ++i) {
+    for (const XlatorTarget& target : t.defs_[i].targets) {
+      if (target.option.find('{') != std::string::npos) continue;
+      const std::string short_name = target.xlator_type.substr(target.xlator_type.find('/') + 1);
+      if (target.option.empty()) {
+        add_alias(target.xlator_type, i);
+      } else {
+        add_alias(target.xlator_type + "." + target.option, i);
+        add_alias(short_name + "." + target.option, i);
+      }
+    }
+  }
+  t.index_.merge(aliases);
+  for (const OptionDef& d : t.defs_) {
+    if (d.default_value.empty()) continue;
+    StatusOr<std::string> v = NormalizeValue(d, d.default_value);
+    if (!v.ok() || *v != d.default_value) {
+      return InvalidArgumentError("default of option " + d.key + " is not a normalised value: " +
+                                  PrintableText(d.default_value, 64));
+    }
+  }
+  return t;
 }
 
-const OptionDef* FindOption(std::string_view key) {
-  const Index& index = GetIndex();
-  auto it = index.find(std::string(key));
-  return it == index.end() ? nullptr : it->second;
+const OptionDef* OptionTable::Find(std::string_view key) const {
+  auto it = index_.find(std::string(key));
+  return it == index_.end() || it->second == kAmbiguous ? nullptr : &defs_[it->second];
 }
 
-StatusOr<std::string> ResolveOptionKey(std::string_view key) {
+StatusOr<std::string> OptionTable::ResolveKey(std::string_view key) const {
   if (key.empty()) return InvalidArgumentError("option key is empty");
   if (key.size() > kMaxOptionKeyLength) {
     return InvalidArgumentError("unknown option: " + PrintableText(key, 64) + " (longer than " +
@@ -590,16 +358,15 @@ StatusOr<std::string> ResolveOptionKey(std::string_view key) {
     return InvalidArgumentError("unknown option: " + PrintableText(key) +
                                 " (option keys are letters, digits and . _ - /)");
   }
-  const Index& index = GetIndex();
-  auto it = index.find(std::string(key));
-  if (it != index.end() && it->second != nullptr) return it->second->key;
-  if (it != index.end()) {
+  auto it = index_.find(std::string(key));
+  if (it != index_.end() && it->second != kAmbiguous) return defs_[it->second].key;
+  if (it != index_.end()) {
     return InvalidArgumentError("ambiguous option: " + std::string(key) +
                                 " (use the full option name)");
   }
   std::string best;
   size_t best_distance = SIZE_MAX;
-  for (const OptionDef& d : AllOptions()) {
+  for (const OptionDef& d : defs_) {
     size_t dist = EditDistance(key, d.key);
     if (dist < best_distance) {
       best_distance = dist;
@@ -613,23 +380,24 @@ StatusOr<std::string> ResolveOptionKey(std::string_view key) {
   return InvalidArgumentError(message);
 }
 
-StatusOr<NormalizedOption> NormalizeOption(std::string_view key, std::string_view value) {
-  GD2_ASSIGN_OR_RETURN(std::string canonical, ResolveOptionKey(key));
-  const OptionDef* def = FindOption(canonical);
-  GD2_ASSIGN_OR_RETURN(std::string normalized, Normalize(*def, value));
+StatusOr<NormalizedOption> OptionTable::Normalize(std::string_view key,
+                                                  std::string_view value) const {
+  GD2_ASSIGN_OR_RETURN(std::string canonical, ResolveKey(key));
+  const OptionDef* def = Find(canonical);
+  GD2_ASSIGN_OR_RETURN(std::string normalized, NormalizeValue(*def, value));
   return NormalizedOption{std::move(canonical), std::move(normalized)};
 }
 
-StatusOr<std::string> ValidateOption(std::string_view key, std::string_view value) {
-  GD2_ASSIGN_OR_RETURN(NormalizedOption o, NormalizeOption(key, value));
+StatusOr<std::string> OptionTable::Validate(std::string_view key, std::string_view value) const {
+  GD2_ASSIGN_OR_RETURN(NormalizedOption o, Normalize(key, value));
   return std::move(o.value);
 }
 
-StatusOr<std::map<std::string, std::string>> NormalizeOptions(
-    const std::map<std::string, std::string>& options) {
+StatusOr<std::map<std::string, std::string>> OptionTable::NormalizeAll(
+    const std::map<std::string, std::string>& options) const {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : options) {
-    GD2_ASSIGN_OR_RETURN(NormalizedOption o, NormalizeOption(key, value));
+    GD2_ASSIGN_OR_RETURN(NormalizedOption o, Normalize(key, value));
     if (!out.emplace(o.key, o.value).second) {
       return InvalidArgumentError("option given twice: " + o.key + " (as " + key + ")");
     }
@@ -662,9 +430,9 @@ Status CheckOptionLevel(const OptionDef& def, bool allow_advanced, bool allow_ex
                               ", set " + flag + " to change it");
 }
 
-std::vector<OptionValue> EffectiveOptions(const std::map<std::string, std::string>& set) {
+std::vector<OptionValue> OptionTable::Effective(const std::map<std::string, std::string>& set) const {
   std::vector<OptionValue> out;
-  for (const OptionDef& d : AllOptions()) {
+  for (const OptionDef& d : defs_) {
     OptionValue v{d.key, d.default_value, d.default_value, false, d.level};
     if (auto it = set.find(d.key); it != set.end()) {
       v.value = it->second;

@@ -18,15 +18,16 @@ using api::Volume;
 using Options = std::map<std::string, std::string>;
 
 // Canonical, normalised copy of the volume's options, so later lookups need no alias handling.
-StatusOr<Options> VolumeOptions(const Volume& v) {
-  StatusOr<Options> o = NormalizeOptions(v.options);
+StatusOr<Options> VolumeOptions(const OptionTable& table, const Volume& v) {
+  StatusOr<Options> o = table.NormalizeAll(v.options);
   if (!o.ok()) return o.status().WithContext("volume " + v.name);
   return o;
 }
 
 // Value of a boolean option (set or default) as true/false.
-bool IsOn(const Options& opts, const std::string& key) {
-  const OptionDef* def = FindOption(key);
+// Aborts if the table lacks the option: the graph builders rely on the volume plugin's table.
+bool IsOn(const OptionTable& table, const Options& opts, const std::string& key) {
+  const OptionDef* def = table.Find(key);
   GD2_CHECK(def != nullptr && def->type == OptionType::kBool);
   auto it = opts.find(key);
   const std::string& v = it != opts.end() ? it->second : def->default_value;
@@ -63,9 +64,10 @@ void SetVolumeOption(Xlator& x, const std::string& key, const std::string& value
 
 // Writes every set option that belongs to `graph_bit` into the xlators of its target types.
 // Xlator toggles were already honoured while building the graph.
-void ApplyOptions(Graph& g, const Options& opts, unsigned graph_bit, const Brick* brick) {
+void ApplyOptions(const OptionTable& table, Graph& g, const Options& opts, unsigned graph_bit,
+                  const Brick* brick) {
   for (const auto& [key, value] : opts) {
-    const OptionDef* def = FindOption(key);
+    const OptionDef* def = table.Find(key);
     if (def == nullptr || (def->graphs & graph_bit) == 0 || def->IsXlatorToggle()) continue;
     for (const XlatorTarget& t : def->targets) {
       std::string option = t.option;
@@ -184,13 +186,14 @@ std::vector<std::string> AddClientsAndClusters(Graph& g, const Volume& v, Client
 
 }  // namespace
 
-StatusOr<Graph> BuildBrickGraph(const Volume& v, const Brick& requested, const BrickContext& ctx) {
+StatusOr<Graph> BuildBrickGraph(const OptionTable& options, const Volume& v, const Brick& requested,
+                                const BrickContext& ctx) {
   const Brick* brick = FindBrick(v, requested);
   if (brick == nullptr) {
     return NotFoundError("brick not in volume: volume=" + v.name + " peer_id=" + requested.peer_id +
                          " path=" + requested.path);
   }
-  GD2_ASSIGN_OR_RETURN(Options opts, VolumeOptions(v));
+  GD2_ASSIGN_OR_RETURN(Options opts, VolumeOptions(options, v));
   const std::string& vol = v.name;
   const std::string& path = brick->path;
   const bool disperse = !v.subvols.empty() && v.subvols.front().type == SubvolType::kDisperse;
@@ -267,12 +270,13 @@ StatusOr<Graph> BuildBrickGraph(const Volume& v, const Brick& requested, const B
   server.SetOption("transport-type", v.transport);
   server.subvolumes = {path};
 
-  ApplyOptions(g, opts, kBrickGraph, brick);
+  ApplyOptions(options, g, opts, kBrickGraph, brick);
   return g;
 }
 
-StatusOr<Graph> BuildClientGraph(const Volume& v, const ClientContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(Options opts, VolumeOptions(v));
+StatusOr<Graph> BuildClientGraph(const OptionTable& options, const Volume& v,
+                                 const ClientContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(Options opts, VolumeOptions(options, v));
   if (v.subvols.empty()) return InvalidArgumentError("volume has no subvols: volume=" + v.name);
   const std::string& vol = v.name;
   Graph g;
@@ -283,8 +287,8 @@ StatusOr<Graph> BuildClientGraph(const Volume& v, const ClientContext& ctx) {
   dht.subvolumes = std::move(tops);
   std::string top = dht.name;
 
-  if (IsOn(opts, "features.shard")) top = Stack(g, vol, "features/shard", top);
-  if (IsOn(opts, "features.ctime")) {
+  if (IsOn(options, opts, "features.shard")) top = Stack(g, vol, "features/shard", top);
+  if (IsOn(options, opts, "features.ctime")) {
     top = Stack(g, vol, "features/utime", top, {{"noatime", "on"}});
   }
   // Performance xlators stack in glusterd's table order.
@@ -300,7 +304,7 @@ StatusOr<Graph> BuildClientGraph(const Volume& v, const ClientContext& ctx) {
       {"performance.client-io-threads", "performance/io-threads"},
   };
   for (const auto& [key, type] : kPerf) {
-    if (IsOn(opts, key)) top = Stack(g, vol, type, top);
+    if (IsOn(options, opts, key)) top = Stack(g, vol, type, top);
   }
   Xlator& stats = g.Add(vol, "debug/io-stats");
   stats.options = {{"global-threading", "off"},
@@ -310,7 +314,7 @@ StatusOr<Graph> BuildClientGraph(const Volume& v, const ClientContext& ctx) {
                    {"log-level", "INFO"}};
   stats.subvolumes = {top};
 
-  ApplyOptions(g, opts, kClientGraph, nullptr);
+  ApplyOptions(options, g, opts, kClientGraph, nullptr);
   return g;
 }
 
@@ -321,34 +325,37 @@ bool HasShdGraph(const Volume& v) {
   return false;
 }
 
-StatusOr<Graph> BuildShdGraph(const Volume& v, const ShdContext& ctx) {
+StatusOr<Graph> BuildShdGraph(const OptionTable& options, const Volume& v, const ShdContext& ctx) {
   if (!HasShdGraph(v)) {
     return FailedPreconditionError("volume has no self-heal daemon graph: volume=" + v.name +
                                    " type=" + std::string(api::VolumeTypeName(v.type)));
   }
-  GD2_ASSIGN_OR_RETURN(Options opts, VolumeOptions(v));
+  GD2_ASSIGN_OR_RETURN(Options opts, VolumeOptions(options, v));
   Graph g;
   std::vector<std::string> tops =
       AddClientsAndClusters(g, v, ClientFlavour::kShd, true, ctx.address_family, nullptr);
   Xlator& stats = g.Add(v.name, "debug/io-stats");
   stats.options = {{"threads", "16"}, {"log-level", "INFO"}};
   stats.subvolumes = std::move(tops);
-  ApplyOptions(g, opts, kShdGraph, nullptr);
+  ApplyOptions(options, g, opts, kShdGraph, nullptr);
   return g;
 }
 
-StatusOr<std::string> BrickVolfile(const Volume& v, const Brick& brick, const BrickContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(Graph g, BuildBrickGraph(v, brick, ctx));
+StatusOr<std::string> BrickVolfile(const OptionTable& options, const Volume& v, const Brick& brick,
+                                   const BrickContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(Graph g, BuildBrickGraph(options, v, brick, ctx));
   return Serialize(g);
 }
 
-StatusOr<std::string> FuseVolfile(const Volume& v, const ClientContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(Graph g, BuildClientGraph(v, ctx));
+StatusOr<std::string> FuseVolfile(const OptionTable& options, const Volume& v,
+                                  const ClientContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(Graph g, BuildClientGraph(options, v, ctx));
   return Serialize(g);
 }
 
-StatusOr<std::string> ShdVolfile(const Volume& v, const ShdContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(Graph g, BuildShdGraph(v, ctx));
+StatusOr<std::string> ShdVolfile(const OptionTable& options, const Volume& v,
+                                 const ShdContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(Graph g, BuildShdGraph(options, v, ctx));
   return Serialize(g);
 }
 

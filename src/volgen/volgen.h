@@ -1,6 +1,8 @@
 // Volfile generation: builds the brick, FUSE client and self-heal daemon graphs of a volume the
 // way glusterd 10.3 does (same xlator names, types, order and options) and applies the volume's
-// options from the options table. Pure functions of their arguments; no I/O. See docs/volgen.md
+// options by the definitions in an OptionTable (volgen/options.h). The graph builders expect the
+// volume plugin's options (plugins/volume/options.h) in that table and abort without them. Pure
+// functions of their arguments; no I/O. See docs/volgen.md
 // for the deliberate differences from glusterd.
 #pragma once
 
@@ -11,6 +13,7 @@
 #include "api/volume.h"
 #include "common/status.h"
 #include "volgen/graph.h"
+#include "volgen/options.h"
 
 namespace gd2::volgen {
 
@@ -44,17 +47,21 @@ struct ShdContext {
 // value. BuildBrickGraph returns kNotFound if `brick` (matched by peer id and path) is not part
 // of the volume. BuildShdGraph returns kFailedPrecondition for a volume without replicate or
 // disperse sub-volumes (glusterd writes no shd volfile for those).
-StatusOr<Graph> BuildBrickGraph(const api::Volume& volume, const api::Brick& brick,
-                                const BrickContext& ctx);
-StatusOr<Graph> BuildClientGraph(const api::Volume& volume, const ClientContext& ctx);
-StatusOr<Graph> BuildShdGraph(const api::Volume& volume, const ShdContext& ctx);
+StatusOr<Graph> BuildBrickGraph(const OptionTable& options, const api::Volume& volume,
+                                const api::Brick& brick, const BrickContext& ctx);
+StatusOr<Graph> BuildClientGraph(const OptionTable& options, const api::Volume& volume,
+                                 const ClientContext& ctx);
+StatusOr<Graph> BuildShdGraph(const OptionTable& options, const api::Volume& volume,
+                              const ShdContext& ctx);
 
 // The same graphs serialised as volfile text; kInvalidArgument also when the graph holds a token
 // the serializer refuses (graph.h), so unsafe text from a bad record never reaches a process.
-StatusOr<std::string> BrickVolfile(const api::Volume& volume, const api::Brick& brick,
-                                   const BrickContext& ctx);
-StatusOr<std::string> FuseVolfile(const api::Volume& volume, const ClientContext& ctx);
-StatusOr<std::string> ShdVolfile(const api::Volume& volume, const ShdContext& ctx);
+StatusOr<std::string> BrickVolfile(const OptionTable& options, const api::Volume& volume,
+                                   const api::Brick& brick, const BrickContext& ctx);
+StatusOr<std::string> FuseVolfile(const OptionTable& options, const api::Volume& volume,
+                                  const ClientContext& ctx);
+StatusOr<std::string> ShdVolfile(const OptionTable& options, const api::Volume& volume,
+                                 const ShdContext& ctx);
 
 // True if the volume has replicate or disperse sub-volumes, i.e. a self-heal daemon graph.
 bool HasShdGraph(const api::Volume& volume);

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "api/json.h"
+#include "common/uuid.h"
 #include "store/store.h"
 
 namespace gd2::plugins::peer {
@@ -136,6 +137,32 @@ StatusOr<api::Peer> GetPeer(store::Store& store, const store::KeySpace& keys,
   p.online = alive.has_value();
   p.pid = alive ? ParseAlivePid(alive->value) : 0;
   return p;
+}
+
+StatusOr<api::Peer> StoredPeers::GetPeer(const std::string& peer_id) const {
+  return peer::GetPeer(store_, keys_, peer_id);
+}
+
+StatusOr<api::Peer> StoredPeers::FindPeer(const std::string& who) const {
+  // An id is not in the address index: read its record before anything else.
+  if (IsUuid(who)) {
+    auto p = peer::GetPeer(store_, keys_, who);
+    if (p.status().code() != StatusCode::kNotFound) return p;
+  }
+  return peer::FindPeer(store_, keys_, who, self_id_);
+}
+
+StatusOr<std::vector<api::Peer>> StoredPeers::ListPeers() const { return peer::ListPeers(store_, keys_); }
+
+StatusOr<std::set<std::string>> StoredPeers::OnlinePeers(const std::vector<std::string>& peer_ids) const {
+  std::set<std::string> out;
+  for (const auto& id : peer_ids) {
+    auto key = keys_.Alive(id);
+    if (!key.ok()) continue;  // not a peer id, so not an online peer
+    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, store_.Get(*key));
+    if (kv) out.insert(id);
+  }
+  return out;
 }
 
 }  // namespace gd2::plugins::peer

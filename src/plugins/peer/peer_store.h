@@ -1,11 +1,17 @@
-// Reads and writes peer records and liveness keys. Used by the peer plugin and the daemon.
+// Reads and writes peer records (peers/<id>), their address index (peeraddr/<address>) and
+// liveness keys (alive/<id>), the core key kinds of store/keys.h. Internal to the peer plugin,
+// which offers what others may read as PeerApi (plugins/peer/peer_api.h, implemented by
+// StoredPeers below); besides the plugin, only the daemon (registering itself, resolving the
+// address a remote step is sent to) and bench/scale_peers use these functions.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
 #include "api/peer.h"
 #include "common/status.h"
+#include "plugins/peer/peer_api.h"
 #include "store/keys.h"
 
 namespace gd2::store {
@@ -32,5 +38,23 @@ StatusOr<std::vector<api::Peer>> ListPeers(store::Store& store, const store::Key
 // kNotFound "peer not found" when absent.
 StatusOr<api::Peer> GetPeer(store::Store& store, const store::KeySpace& keys,
                             const std::string& peer_id);
+
+// PeerApi over the store: what the peer plugin offers other plugins.
+class StoredPeers : public PeerApi {
+ public:
+  // `store` must outlive this object; `self_id` is this daemon's peer ("localhost").
+  StoredPeers(store::Store& store, store::KeySpace keys, std::string self_id)
+      : store_(store), keys_(std::move(keys)), self_id_(std::move(self_id)) {}
+
+  StatusOr<api::Peer> GetPeer(const std::string& peer_id) const override;
+  StatusOr<api::Peer> FindPeer(const std::string& who) const override;
+  StatusOr<std::vector<api::Peer>> ListPeers() const override;
+  StatusOr<std::set<std::string>> OnlinePeers(const std::vector<std::string>& peer_ids) const override;
+
+ private:
+  store::Store& store_;
+  const store::KeySpace keys_;
+  const std::string self_id_;
+};
 
 }  // namespace gd2::plugins::peer

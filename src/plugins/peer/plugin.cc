@@ -5,11 +5,11 @@
 #include <thread>
 
 #include "api/json.h"
-#include "api/volume.h"
 #include "common/log.h"
 #include "common/tls_ca.h"
 #include "peer_rpc/client.h"
 #include "plugins/peer/peer_store.h"
+#include "plugins/volume/volume_api.h"
 #include "store/lock.h"
 #include "store/membership.h"
 #include "store/session.h"
@@ -32,7 +32,8 @@ bool MatchesFilter(const api::Peer& p, const std::string& key, const std::string
 
 }  // namespace
 
-PeerPlugin::PeerPlugin(Services& services) : services_(services) {}
+PeerPlugin::PeerPlugin(Services& services)
+    : services_(services), peers_(*services.store, services.keys, services.peer_id) {}
 PeerPlugin::~PeerPlugin() { Stop(); }
 
 Status PeerPlugin::StartWatch() {
@@ -207,17 +208,13 @@ StatusOr<rest::Response> PeerPlugin::Remove(rest::RequestContext& ctx) {
   // Read under the lock: a removal that raced this one has finished by now.
   GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys, id));
   bool force = ctx.Query("force") == "true" || ctx.Query("force") == "1";
-  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> vols, services_.store->List(services_.keys.VolumesPrefix()));
-  for (const auto& kv : vols) {
-    auto v = api::ParseVolume(kv.value);
-    if (!v.ok() || force) continue;
-    for (const auto& sv : v->subvols) {
-      for (const auto& b : sv.bricks) {
-        if (b.peer_id == id) {
-          return PermissionDeniedError("peer hosts bricks of volume " + v->name +
-                                       "; remove them first (or force)");
-        }
-      }
+  // Bricks are the volume plugin's to know about (absent when that plugin is not built in).
+  const auto* volumes = services_.apis.Find<volume::VolumeApi>();
+  if (volumes != nullptr && !force) {
+    GD2_ASSIGN_OR_RETURN(std::vector<volume::HostedBrick> hosted, volumes->BricksOnPeer(id));
+    if (!hosted.empty()) {
+      return PermissionDeniedError("peer hosts bricks of volume " + hosted.front().volume +
+                                   "; remove them first (or force)");
     }
   }
   if (p.online && !p.peer_addresses.empty()) {
@@ -317,6 +314,7 @@ StatusOr<rest::Response> PeerPlugin::Edit(rest::RequestContext& ctx) {
 }
 
 void PeerPlugin::Register(Registrar& r) {
+  r.ProvideApi<PeerApi>(peers_);
   r.AddRoute({"AddPeer", rest::Method::kPost, "/v1/peers",
               [this](rest::RequestContext& ctx) { return Add(ctx); },
               "add the peer at a peer address to this cluster", "PeerAddReq", "Peer"});

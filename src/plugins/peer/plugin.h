@@ -1,5 +1,6 @@
 // Peers: the membership list of the cluster. This peer registers itself in the store at start;
-// liveness comes from a key bound to the daemon's session lease.
+// liveness comes from a key bound to the daemon's session lease. Offers PeerApi
+// (plugins/peer/peer_api.h) to other plugins.
 #pragma once
 
 #include <condition_variable>
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "api/peer.h"
+#include "plugins/peer/peer_store.h"
 #include "plugins/plugin.h"
 
 namespace gd2::store {
@@ -41,6 +43,7 @@ class PeerPlugin : public Plugin {
   void TakeOverLoop();
 
   Services& services_;
+  StoredPeers peers_;  // offered to other plugins as PeerApi
   std::unique_ptr<store::Watcher> watcher_;
   std::thread takeover_;
   std::mutex takeover_mu_;

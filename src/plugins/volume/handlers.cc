@@ -12,7 +12,6 @@
 #include "api/volume_req.h"
 #include "client/client.h"
 #include "common/uuid.h"
-#include "plugins/peer/peer_store.h"
 #include "plugins/volume/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
@@ -34,19 +33,6 @@ std::vector<std::string> BrickPeers(const api::Volume& v) {
     }
   }
   return peers;
-}
-
-// Those of `peers` whose liveness key exists: one read per peer involved, so the cost of an
-// operation does not grow with the size of the cluster.
-StatusOr<std::set<std::string>> OnlinePeers(store::Store& st, const store::KeySpace& keys,
-                                            const std::vector<std::string>& peers) {
-  std::set<std::string> out;
-  for (const auto& p : peers) {
-    GD2_ASSIGN_OR_RETURN(std::string key, keys.Alive(p));
-    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, st.Get(key));
-    if (kv) out.insert(p);
-  }
-  return out;
 }
 
 // kUnavailable naming the first brick peer that is offline.
@@ -119,7 +105,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   }
   GD2_RETURN_IF_ERROR(api::ValidateMetadata(req.metadata, false));
   // A quick answer for the common case; checked again under the locks below.
-  auto existing = GetVolume(*services_.store, services_.keys, req.name);
+  auto existing = GetVolume(*services_.store, keys_, req.name);
   if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
 
@@ -129,13 +115,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
     auto it = resolved.find(who);
     if (it != resolved.end()) return &it->second;
-    if (IsUuid(who)) {
-      auto p = peer::GetPeer(*services_.store, services_.keys, who);
-      if (p.ok()) return &(resolved[who] = *p);
-      if (p.status().code() != StatusCode::kNotFound) return p.status();
-    }
-    GD2_ASSIGN_OR_RETURN(api::Peer p, peer::FindPeer(*services_.store, services_.keys, who,
-                                                     services_.peer_id));
+    GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->FindPeer(who));
     return &(resolved[who] = std::move(p));
   };
 
@@ -164,8 +144,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
       api::Brick b;
       b.id = NewUuid();
       b.peer_id = p->id;
-      std::string addr = p->client_addresses.empty() ? services_.client_host : p->client_addresses[0];
-      b.host = addr.substr(0, addr.rfind(':'));
+      b.host = peer::ClientHost(*p, services_.client_host);
       b.path = br.path;
       GD2_RETURN_IF_ERROR(api::ValidateBrickPath(b.path));
       if (IsUnder(b.path, services_.workdir) || IsUnder(services_.workdir, b.path)) {
@@ -187,9 +166,9 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   v.auth.password = NewUuid();
   v.version = 1;
   using OptionMap = std::map<std::string, std::string>;
-  GD2_ASSIGN_OR_RETURN(OptionMap user_opts, volgen::NormalizeOptions(req.options));
+  GD2_ASSIGN_OR_RETURN(OptionMap user_opts, services_.options.NormalizeAll(req.options));
   for (const auto& [k, val] : user_opts) {
-    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*volgen::FindOption(k), req.allow_advanced_options,
+    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
                                                  req.allow_experimental_options,
                                                  req.allow_deprecated_options));
   }
@@ -219,7 +198,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   t.locks = {VolumeLockName(v.name), kBrickClaimLock};
   t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
     // Under the locks: nothing is prepared for a name or a path that is taken.
-    GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
+    GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, keys_));
     for (const auto& other : all) {
       if (other.volume.name == v.name) return AlreadyExistsError("volume already exists: " + v.name);
     }
@@ -228,7 +207,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     for (const auto& other : all) others.push_back(&other.volume);
     GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+                         peers_->OnlinePeers(BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
     std::vector<txn::Step> steps;
     for (const auto& peer : BrickPeers(v)) {
@@ -248,14 +227,14 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     }
     return steps;
   };
-  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, 0)); };
+  t.commit = [&]() { return ToCommit(PutCommit(keys_, v, 0)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume created", {{"volume", v.name}, {"volume_id", v.id}});
   return rest::Response::Created(api::VolumeToJson(v), "/v1/volumes/" + v.name);
 }
 
 StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, services_.keys));
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, keys_));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& sv : all) {
     if (MatchesFilter(sv.volume.metadata, ctx.Query("key"), ctx.Query("value"))) {
@@ -266,13 +245,13 @@ StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::Info(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
   return rest::Response::Ok(api::VolumeToJson(sv.volume));
 }
 
 StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume delete " + name;
@@ -282,12 +261,12 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
     // Read and checked under the lock: a start that got the lock first makes this a 409 before
     // any brick is touched.
-    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, keys_, name));
     if (sv.volume.state == api::VolumeState::kStarted) {
       return FailedPreconditionError("volume is started; stop it before deleting: " + name);
     }
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         OnlinePeers(*services_.store, services_.keys, BrickPeers(sv.volume)));
+                         peers_->OnlinePeers(BrickPeers(sv.volume)));
     std::vector<txn::Step> steps;
     pending.clear();
     for (const auto& peer : BrickPeers(sv.volume)) {
@@ -308,7 +287,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
       if (online.count(peer) != 0) {
         steps.push_back(txn::MakeStep(kDeleteBricks, a, {peer}));
       } else {
-        GD2_ASSIGN_OR_RETURN(std::string key, services_.keys.Pending(peer, "volume-delete." + name));
+        GD2_ASSIGN_OR_RETURN(std::string key, keys_.Pending(peer, "volume-delete." + name));
         pending.push_back(store::Op::Put(key, EncodePendingWork(PendingWork{kDeleteBricksStep, a})));
         ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
       }
@@ -316,7 +295,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     return steps;
   };
   t.commit = [&]() -> StatusOr<txn::Commit> {
-    GD2_ASSIGN_OR_RETURN(txn::Commit c, ToCommit(DeleteCommit(services_.keys, name, sv.mod_revision)));
+    GD2_ASSIGN_OR_RETURN(txn::Commit c, ToCommit(DeleteCommit(keys_, name, sv.mod_revision)));
     c.ops.insert(c.ops.end(), pending.begin(), pending.end());
     return c;
   };
@@ -328,7 +307,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
 StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_ASSIGN_OR_RETURN(api::VolStartReq req, api::DecodeJson<api::VolStartReq>(ctx.body));
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume start " + name;
@@ -336,7 +315,7 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   StoredVolume sv;
   api::Volume v;
   t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
-    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, keys_, name));
     if (sv.volume.state == api::VolumeState::kStarted && !req.force_start_bricks) {
       return FailedPreconditionError("volume already started");
     }
@@ -344,12 +323,12 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
     v.state = api::VolumeState::kStarted;
     v.version++;
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+                         peers_->OnlinePeers(BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
     // One step on every brick peer: they start their bricks at once.
     return std::vector<txn::Step>{txn::MakeStep(kStartBricks, VolumeArgs{v}, BrickPeers(v))};
   };
-  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
+  t.commit = [&]() { return ToCommit(PutCommit(keys_, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume started", {{"volume", name}});
   return rest::Response::Ok(api::VolumeToJson(v));
@@ -358,7 +337,7 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
 StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_ASSIGN_OR_RETURN(api::VolStopReq req, api::DecodeJson<api::VolStopReq>(ctx.body));
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume stop " + name;
@@ -366,7 +345,7 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   StoredVolume sv;
   api::Volume v;
   t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
-    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, keys_, name));
     if (sv.volume.state != api::VolumeState::kStarted && !req.force) {
       return FailedPreconditionError("volume already stopped");
     }
@@ -374,7 +353,7 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
     v.state = api::VolumeState::kStopped;
     v.version++;
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         OnlinePeers(*services_.store, services_.keys, BrickPeers(v)));
+                         peers_->OnlinePeers(BrickPeers(v)));
     std::vector<std::string> peers;
     for (const auto& peer : BrickPeers(v)) {
       // An offline peer stops its bricks when it is back (it reconciles with the stored state).
@@ -389,7 +368,7 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
     if (!peers.empty()) steps.push_back(txn::MakeStep(kStopBricks, VolumeArgs{sv.volume}, std::move(peers)));
     return steps;
   };
-  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
+  t.commit = [&]() { return ToCommit(PutCommit(keys_, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   ctx.log.Info("volume stopped", {{"volume", name}});
   return rest::Response::Ok(api::VolumeToJson(v));
@@ -403,7 +382,7 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
       st.info = api::BrickToJson(b, v);
       if (b.peer_id != services_.peer_id) {
         // Another peer's brick: its state as that peer published it.
-        auto key = services_.keys.BrickState(b.peer_id, b.path);
+        auto key = keys_.BrickState(b.peer_id, b.path);
         auto kv = key.ok() ? services_.store->Get(*key) : StatusOr<std::optional<store::KeyValue>>(key.status());
         if (kv.ok() && kv->has_value() && v.state == api::VolumeState::kStarted) {
           // Written by that peer, but read as input (ParseBrickState never throws).
@@ -434,7 +413,7 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
 }
 
 StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
   api::VolumeStatusResp resp;
   resp.info = api::VolumeToJson(sv.volume);
   resp.bricks = BrickStatuses(sv.volume);
@@ -463,14 +442,14 @@ StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
   return rest::Response::Ok(BrickStatuses(sv.volume));
 }
 
 StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
                                                   const std::function<Status(api::Volume&)>& change,
                                                   const log::Logger& log) {
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, services_.keys, name).status());
+  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
   // Volfiles are generated on demand from the record, so the commit is the whole change; the
   // volume watch on every peer then sends FETCHSPEC to the processes using this volume.
   txn::Txn t;
@@ -480,14 +459,14 @@ StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
   api::Volume v;
   t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
     // The change applies to the record as it is under the lock.
-    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, services_.keys, name));
+    GD2_ASSIGN_OR_RETURN(sv, GetVolume(*services_.store, keys_, name));
     v = sv.volume;
     GD2_RETURN_IF_ERROR(change(v));
     v.version++;
     GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
     return std::vector<txn::Step>{};
   };
-  t.commit = [&]() { return ToCommit(PutCommit(services_.keys, v, sv.mod_revision)); };
+  t.commit = [&]() { return ToCommit(PutCommit(keys_, v, sv.mod_revision)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), log));
   return v;
 }
@@ -496,9 +475,9 @@ StatusOr<rest::Response> VolumePlugin::SetOptions(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(api::VolOptionReq req, api::DecodeJson<api::VolOptionReq>(ctx.body));
   if (req.options.empty()) return InvalidArgumentError("no options given");
   using OptionMap = std::map<std::string, std::string>;
-  GD2_ASSIGN_OR_RETURN(OptionMap opts, volgen::NormalizeOptions(req.options));
+  GD2_ASSIGN_OR_RETURN(OptionMap opts, services_.options.NormalizeAll(req.options));
   for (const auto& [k, val] : opts) {
-    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*volgen::FindOption(k), req.allow_advanced_options,
+    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
                                                  req.allow_experimental_options,
                                                  req.allow_deprecated_options));
   }
@@ -520,7 +499,7 @@ StatusOr<rest::Response> VolumePlugin::ResetOptions(rest::RequestContext& ctx) {
   if (req.options.empty() && !req.all) return InvalidArgumentError("no options given (or all)");
   std::vector<std::string> keys;
   for (const auto& k : req.options) {
-    GD2_ASSIGN_OR_RETURN(std::string key, volgen::ResolveOptionKey(k));
+    GD2_ASSIGN_OR_RETURN(std::string key, services_.options.ResolveKey(k));
     keys.push_back(key);
   }
   GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(
@@ -545,9 +524,9 @@ StatusOr<rest::Response> VolumePlugin::ResetOptions(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::GetOptions(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& o : volgen::EffectiveOptions(sv.volume.options)) {
+  for (const auto& o : services_.options.Effective(sv.volume.options)) {
     out.push_back(api::OptionInfo{o.key, o.value, o.modified, o.default_value,
                                   std::string(volgen::OptionLevelName(o.level))});
   }
@@ -555,9 +534,9 @@ StatusOr<rest::Response> VolumePlugin::GetOptions(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::GetOption(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
-  GD2_ASSIGN_OR_RETURN(std::string key, volgen::ResolveOptionKey(ctx.params["optname"]));
-  for (const auto& o : volgen::EffectiveOptions(sv.volume.options)) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(std::string key, services_.options.ResolveKey(ctx.params["optname"]));
+  for (const auto& o : services_.options.Effective(sv.volume.options)) {
     if (o.key == key) {
       return rest::Response::Ok(api::OptionInfo{o.key, o.value, o.modified, o.default_value,
                                                 std::string(volgen::OptionLevelName(o.level))});
@@ -586,7 +565,7 @@ void CountLocalHeals(const std::string& brick_path, api::BrickHealInfo& hi) {
 
 StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo(
     const std::string& peer_id, const std::string& volume, const log::Logger& log) {
-  GD2_ASSIGN_OR_RETURN(api::Peer p, peer::GetPeer(*services_.store, services_.keys, peer_id));
+  GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->GetPeer(peer_id));
   if (p.client_addresses.empty()) return NotFoundError("peer has no client address: " + peer_id);
   client::ClientOptions co;
   co.endpoint = "http://" + p.client_addresses.front();
@@ -609,7 +588,7 @@ StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo
 }
 
 StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, services_.keys, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
   const api::Volume& v = sv.volume;
   if (v.type == api::VolumeType::kDistribute) {
     return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");

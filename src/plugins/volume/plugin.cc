@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "common/volfile_text.h"
+#include "plugins/volume/options.h"
 #include "plugins/volume/volume_store.h"
 #include "store/lock.h"
 #include "store/session.h"
@@ -15,11 +16,18 @@
 
 namespace gd2::plugins::volume {
 
-VolumePlugin::VolumePlugin(Services& services) : services_(services) {}
+VolumePlugin::VolumePlugin(Services& services)
+    : services_(services), keys_(services.keys), volumes_(*services.store, keys_) {}
 
 VolumePlugin::~VolumePlugin() { Stop(); }
 
 void VolumePlugin::Register(Registrar& r) {
+  r.AddKeyKind(kVolumesKind);
+  r.AddKeyKind(kBrickStateKind);
+  r.AddKeyKind(kPendingKind);
+  for (volgen::OptionDef& def : VolumeOptionDefs()) r.AddOption(std::move(def));
+  r.ProvideApi<VolumeApi>(volumes_);
+
   auto step = [this]<typename Args>(Status (VolumePlugin::*fn)(txn::StepContext&, const Args&)) {
     return txn::StepAction<Args>(
         [this, fn](txn::StepContext& ctx, const Args& a) { return (this->*fn)(ctx, a); });
@@ -70,6 +78,8 @@ void VolumePlugin::Register(Registrar& r) {
 }
 
 Status VolumePlugin::Start() {
+  peers_ = services_.apis.Find<peer::PeerApi>();
+  if (peers_ == nullptr) return FailedPreconditionError("the volume plugin needs the peer plugin");
   brick::SupervisorOptions bo;
   bo.run_dir = services_.rundir;
   bo.log_dir = services_.logdir;
@@ -100,7 +110,7 @@ Status VolumePlugin::Start() {
 
   // Every peer tells its own volfile clients when a volume record changes.
   watcher_ = std::make_unique<store::Watcher>(*services_.store);
-  std::string prefix = services_.keys.VolumesPrefix();
+  std::string prefix = keys_.VolumesPrefix();
   sunrpc::RpcServer* rpc = services_.rpc;
   return watcher_->Watch(
       prefix, 0,
@@ -129,7 +139,7 @@ void VolumePlugin::PublishBrickState(const std::string& brick_path, bool running
                                      int port) {
   // Other peers answer volume status for this peer's bricks from these keys; they vanish with
   // the session lease when this daemon dies.
-  auto key = services_.keys.BrickState(services_.peer_id, brick_path);
+  auto key = keys_.BrickState(services_.peer_id, brick_path);
   if (!key.ok()) return;
   Status s = running ? services_.store
                            ->Put(*key, nlohmann::json{{"pid", pid}, {"port", port}}.dump(),
@@ -169,17 +179,17 @@ void VolumePlugin::ReconcileLoop() {
 
 void VolumePlugin::Reconcile() {
   // Work left for this peer while it was offline (bricks of volumes deleted meanwhile).
-  if (auto prefix = services_.keys.PendingPrefix(services_.peer_id); prefix.ok()) {
+  if (auto prefix = keys_.PendingPrefix(services_.peer_id); prefix.ok()) {
     auto pending = services_.store->List(*prefix);
     if (!pending.ok()) log::Root().Error("cannot list pending work", {{"error", pending.status()}});
     for (const auto& kv : pending.ok() ? *pending : std::vector<store::KeyValue>{}) RunPendingWork(kv);
   }
-  auto kvs = services_.store->List(services_.keys.VolumesPrefix());
+  auto kvs = services_.store->List(keys_.VolumesPrefix());
   if (!kvs.ok()) {
     log::Root().Error("cannot reconcile bricks", {{"error", kvs.status()}});
     return;
   }
-  const std::string prefix = services_.keys.VolumesPrefix();
+  const std::string prefix = keys_.VolumesPrefix();
   for (const auto& kv : *kvs) ReconcileVolume(kv.key.substr(prefix.size()));
 }
 
@@ -210,7 +220,7 @@ void VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   txn::StepContext ctx;
   ctx.log = log::Root().With({{"key", kv.key}});
   Status result;
-  auto stored = GetVolume(*services_.store, services_.keys, a.volume);
+  auto stored = GetVolume(*services_.store, keys_, a.volume);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) {
     result = stored.status();
   } else if (stored.ok() && stored->volume.id == a.volume_id) {
@@ -263,7 +273,7 @@ void VolumePlugin::ReconcileVolume(const std::string& name) {
     log::Root().Warn("volume busy, not reconciled", {{"volume", name}, {"error", guard.status()}});
     return;
   }
-  auto stored = GetVolume(*services_.store, services_.keys, name);
+  auto stored = GetVolume(*services_.store, keys_, name);
   Status s;
   if (!stored.ok()) {
     if (stored.status().code() != StatusCode::kNotFound) s = stored.status();
@@ -306,12 +316,13 @@ namespace {
 // The checks a volume record passes before volfiles are built from it: the API's own
 // (names, paths, hosts, tokens, layout), typed option values, and the record's name matching the
 // volume the volfile id asked for.
-Status CheckServableVolume(const api::Volume& v, const std::string& requested) {
+Status CheckServableVolume(const volgen::OptionTable& options, const api::Volume& v,
+                           const std::string& requested) {
   GD2_RETURN_IF_ERROR(api::ValidateVolume(v));
   if (v.name != requested) {
     return InvalidArgumentError("record of volume " + requested + " names volume " + v.name);
   }
-  return volgen::NormalizeOptions(v.options).status();
+  return options.NormalizeAll(v.options).status();
 }
 
 }  // namespace
@@ -329,7 +340,7 @@ sunrpc::Dict VolumePlugin::GetVolfileReplyXdata(std::string_view volfile_id) {
 StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, const sunrpc::Dict&) {
   GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
   api::Volume v;
-  auto stored = GetVolume(*services_.store, services_.keys, id.volume);
+  auto stored = GetVolume(*services_.store, keys_, id.volume);
   if (stored.ok()) {
     v = stored->volume;
     std::lock_guard<std::mutex> lock(mu_);
@@ -345,8 +356,8 @@ StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, cons
   }
   // A stored record is input like a request: one that fails validation (damaged, or written to
   // the store by something other than this daemon) is never turned into volfile text.
-  if (Status bad = CheckServableVolume(v, id.volume); !bad.ok()) {
-    auto key = services_.keys.Volume(id.volume);
+  if (Status bad = CheckServableVolume(services_.options, v, id.volume); !bad.ok()) {
+    auto key = keys_.Volume(id.volume);
     log::Root().Error("volume record refused, volfile not served",
                       {{"key", key.ok() ? *key : id.volume},
                        {"volfile_id", PrintableText(volfile_id)},
@@ -357,7 +368,7 @@ StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, cons
     case sunrpc::VolfileKind::kClient: {
       volgen::ClientContext cc;
       cc.trusted = false;
-      return volgen::FuseVolfile(v, cc);
+      return volgen::FuseVolfile(services_.options, v, cc);
     }
     case sunrpc::VolfileKind::kBrick:
       for (const auto& sv : v.subvols) {
@@ -366,13 +377,13 @@ StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, cons
                                                                    volfile_id.front() == '/' ? 1 : 0))) {
             volgen::BrickContext bc;
             bc.workdir = services_.workdir;
-            return volgen::BrickVolfile(v, b, bc);
+            return volgen::BrickVolfile(services_.options, v, b, bc);
           }
         }
       }
       return NotFoundError("no such brick volfile: " + std::string(volfile_id));
     case sunrpc::VolfileKind::kDaemon:
-      if (id.daemon == "shd") return volgen::ShdVolfile(v, volgen::ShdContext{});
+      if (id.daemon == "shd") return volgen::ShdVolfile(services_.options, v, volgen::ShdContext{});
       return NotFoundError("no volfile for daemon " + id.daemon);
   }
   return NotFoundError("unknown volfile id");

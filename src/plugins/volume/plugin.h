@@ -15,8 +15,10 @@
 #include "api/volume_req.h"
 #include "brick/port_allocator.h"
 #include "brick/supervisor.h"
+#include "plugins/peer/peer_api.h"
 #include "plugins/plugin.h"
 #include "plugins/volume/step_args.h"
+#include "plugins/volume/volume_store.h"
 #include "store/store.h"
 #include "sunrpc/volfile_provider.h"
 
@@ -109,6 +111,9 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
                                       const log::Logger& log);
 
   Services& services_;
+  const VolumeKeys keys_;
+  StoredVolumes volumes_;  // offered to other plugins as VolumeApi
+  const peer::PeerApi* peers_ = nullptr;  // the peer plugin's, from Start()
   brick::PortAllocator ports_;
   std::unique_ptr<brick::Supervisor> bricks_;
   std::unique_ptr<brick::Supervisor> shd_;

@@ -1,9 +1,28 @@
 #include "plugins/volume/volume_store.h"
 
+#include <utility>
+
 namespace gd2::plugins::volume {
 
-StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& keys,
-                                 const std::string& name) {
+StatusOr<std::string> VolumeKeys::Volume(std::string_view name) const {
+  return volumes_.Key({{"volume", name}});
+}
+
+StatusOr<std::string> VolumeKeys::BrickState(std::string_view peer_id,
+                                             std::string_view brick_path) const {
+  const std::string escaped = store::EscapeKeySegment(brick_path);
+  return brickstate_.Key({{"peer", peer_id}, {"brick", escaped}});
+}
+
+StatusOr<std::string> VolumeKeys::PendingPrefix(std::string_view peer_id) const {
+  return pending_.Dir({{"peer", peer_id}});
+}
+
+StatusOr<std::string> VolumeKeys::Pending(std::string_view peer_id, std::string_view name) const {
+  return pending_.Key({{"peer", peer_id}, {"pending work", name}});
+}
+
+StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys, const std::string& name) {
   auto key = keys.Volume(name);
   if (!key.ok()) return NotFoundError("volume not found");
   GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, store.Get(*key));
@@ -13,7 +32,12 @@ StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& key
   return StoredVolume{std::move(*v), kv->mod_revision};
 }
 
-StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const store::KeySpace& keys) {
+StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& keys,
+                                 const std::string& name) {
+  return GetVolume(store, VolumeKeys(keys), name);
+}
+
+StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const VolumeKeys& keys) {
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> kvs, store.List(keys.VolumesPrefix()));
   std::vector<StoredVolume> out;
   out.reserve(kvs.size());
@@ -25,8 +49,7 @@ StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const store
   return out;
 }
 
-StatusOr<VolumeCommit> PutCommit(const store::KeySpace& keys, const api::Volume& v,
-                                 int64_t read_revision) {
+StatusOr<VolumeCommit> PutCommit(const VolumeKeys& keys, const api::Volume& v, int64_t read_revision) {
   GD2_ASSIGN_OR_RETURN(std::string key, keys.Volume(v.name));
   VolumeCommit c;
   c.compares.push_back(read_revision == 0 ? store::Compare::KeyMissing(key)
@@ -35,13 +58,41 @@ StatusOr<VolumeCommit> PutCommit(const store::KeySpace& keys, const api::Volume&
   return c;
 }
 
-StatusOr<VolumeCommit> DeleteCommit(const store::KeySpace& keys, const std::string& name,
+StatusOr<VolumeCommit> DeleteCommit(const VolumeKeys& keys, const std::string& name,
                                     int64_t read_revision) {
   GD2_ASSIGN_OR_RETURN(std::string key, keys.Volume(name));
   VolumeCommit c;
   c.compares.push_back(store::Compare::ModRevisionEquals(key, read_revision));
   c.ops.push_back(store::Op::Delete(key));
   return c;
+}
+
+StatusOr<api::Volume> StoredVolumes::GetVolume(const std::string& name) const {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, volume::GetVolume(store_, keys_, name));
+  return std::move(sv.volume);
+}
+
+StatusOr<std::vector<api::Volume>> StoredVolumes::ListVolumes() const {
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, volume::ListVolumes(store_, keys_));
+  std::vector<api::Volume> out;
+  out.reserve(all.size());
+  for (auto& sv : all) out.push_back(std::move(sv.volume));
+  return out;
+}
+
+StatusOr<std::vector<HostedBrick>> StoredVolumes::BricksOnPeer(const std::string& peer_id) const {
+  GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> kvs, store_.List(keys_.VolumesPrefix()));
+  std::vector<HostedBrick> out;
+  for (const auto& kv : kvs) {
+    auto v = api::ParseVolume(kv.value);
+    if (!v.ok()) continue;
+    for (const auto& sv : v->subvols) {
+      for (const auto& b : sv.bricks) {
+        if (b.peer_id == peer_id) out.push_back(HostedBrick{v->name, b});
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace gd2::plugins::volume

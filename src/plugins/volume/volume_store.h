@@ -1,17 +1,49 @@
-// Volume records in the store: gluster-<cid>/volumes/<name>, the full api::Volume (store view,
-// with the brick login credentials).
+// The volume plugin's records in the store, under the key kinds it declares:
+//   gluster-<cid>/volumes/<name>                       the full api::Volume (store view, with the
+//                                                      brick login credentials)
+//   gluster-<cid>/brickstate/<peer-id>/<brick path>    live state of one brick process ('/' as
+//                                                      %2F), written by the peer running it and
+//                                                      bound to its session lease
+//   gluster-<cid>/pending/<peer-id>/<name>             work a peer does when it is back (brick
+//                                                      cleanup of a volume deleted meanwhile)
+// Internal to the volume plugin; other plugins use plugins/volume/volume_api.h.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/volume.h"
 #include "common/status.h"
+#include "plugins/volume/volume_api.h"
 #include "store/keys.h"
 #include "store/store.h"
 
 namespace gd2::plugins::volume {
+
+inline constexpr char kVolumesKind[] = "volumes";
+inline constexpr char kBrickStateKind[] = "brickstate";
+inline constexpr char kPendingKind[] = "pending";
+
+// Builds the keys above; each returns kInvalidArgument for a segment store::ValidateKeySegment
+// refuses. Immutable, cheap to copy, thread-safe.
+class VolumeKeys {
+ public:
+  explicit VolumeKeys(const store::KeySpace& keys)
+      : volumes_(keys, kVolumesKind), brickstate_(keys, kBrickStateKind), pending_(keys, kPendingKind) {}
+
+  const std::string& VolumesPrefix() const { return volumes_.Prefix(); }
+  StatusOr<std::string> Volume(std::string_view name) const;
+  StatusOr<std::string> BrickState(std::string_view peer_id, std::string_view brick_path) const;
+  StatusOr<std::string> PendingPrefix(std::string_view peer_id) const;
+  StatusOr<std::string> Pending(std::string_view peer_id, std::string_view name) const;
+
+ private:
+  store::KeyKind volumes_;
+  store::KeyKind brickstate_;
+  store::KeyKind pending_;
+};
 
 struct StoredVolume {
   api::Volume volume;
@@ -19,18 +51,35 @@ struct StoredVolume {
 };
 
 // kNotFound "volume not found" (the text clients match on).
+StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys, const std::string& name);
+// The same, for callers holding the cluster's KeySpace (the step code).
 StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& keys,
                                  const std::string& name);
-StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const store::KeySpace& keys);
+StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const VolumeKeys& keys);
 
 // The commit of a changed volume: fenced on the revision it was read at.
 struct VolumeCommit {
   std::vector<store::Compare> compares;
   std::vector<store::Op> ops;
 };
-StatusOr<VolumeCommit> PutCommit(const store::KeySpace& keys, const api::Volume& v,
+StatusOr<VolumeCommit> PutCommit(const VolumeKeys& keys, const api::Volume& v,
                                  int64_t read_revision);  // 0: must not exist yet
-StatusOr<VolumeCommit> DeleteCommit(const store::KeySpace& keys, const std::string& name,
+StatusOr<VolumeCommit> DeleteCommit(const VolumeKeys& keys, const std::string& name,
                                     int64_t read_revision);
+
+// VolumeApi over the store: what the volume plugin offers other plugins.
+class StoredVolumes : public VolumeApi {
+ public:
+  // `store` must outlive this object.
+  StoredVolumes(store::Store& store, VolumeKeys keys) : store_(store), keys_(std::move(keys)) {}
+
+  StatusOr<api::Volume> GetVolume(const std::string& name) const override;
+  StatusOr<std::vector<api::Volume>> ListVolumes() const override;
+  StatusOr<std::vector<HostedBrick>> BricksOnPeer(const std::string& peer_id) const override;
+
+ private:
+  store::Store& store_;
+  const VolumeKeys keys_;
+};
 
 }  // namespace gd2::plugins::volume

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "support/status_matchers.h"
+#include "unit/volgen/volume_option_table.h"
 
 namespace gd2::volgen {
 namespace {
@@ -23,7 +24,7 @@ class ValidOptionTest : public ::testing::TestWithParam<ValidCase> {};
 
 TEST_P(ValidOptionTest, Normalizes) {
   const ValidCase& c = GetParam();
-  ASSERT_OK_AND_ASSIGN(std::string v, ValidateOption(c.key, c.value));
+  ASSERT_OK_AND_ASSIGN(std::string v, Table().Validate(c.key, c.value));
   EXPECT_EQ(v, c.normalized);
 }
 
@@ -76,7 +77,7 @@ TEST(AddressListTest, AcceptsGlusterdAddressPatterns) {
        {"*", "10.0.0.0/8,fe80::1,host-1.example.com", "*.example.com,2001:db8::*",
         "192.168.*.*", "fe80::/64"}) {
     for (const char* key : {"auth.allow", "auth.reject"}) {
-      ASSERT_OK_AND_ASSIGN(std::string v, ValidateOption(key, list));
+      ASSERT_OK_AND_ASSIGN(std::string v, Table().Validate(key, list));
       EXPECT_EQ(v, list) << key;
     }
   }
@@ -92,7 +93,7 @@ class InvalidOptionTest : public ::testing::TestWithParam<InvalidCase> {};
 
 TEST_P(InvalidOptionTest, IsRejected) {
   const InvalidCase& c = GetParam();
-  StatusOr<std::string> v = ValidateOption(c.key, c.value);
+  StatusOr<std::string> v = Table().Validate(c.key, c.value);
   EXPECT_THAT(v, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(v.status().message(), HasSubstr(c.message));
 }
@@ -146,21 +147,21 @@ TEST(OptionKeyTest, HugeUnknownKeysAreRefusedCheaply) {
   const std::string huge(1 << 20, 'x');
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 100; ++i) {
-    StatusOr<std::string> r = ResolveOptionKey(huge);
+    StatusOr<std::string> r = Table().ResolveKey(huge);
     ASSERT_THAT(r, StatusIs(StatusCode::kInvalidArgument));
     ASSERT_THAT(r.status().message(), HasSubstr("longer than 128 characters"));
     ASSERT_LT(r.status().message().size(), 300u);
   }
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_LT(elapsed, std::chrono::milliseconds(500)) << "100 refusals of a 1 MB key";
-  EXPECT_THAT(ResolveOptionKey("auth.allow`id`"), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(ResolveOptionKey(""), StatusIs(StatusCode::kInvalidArgument));
-  EXPECT_THAT(ResolveOptionKey(std::string(kMaxOptionKeyLength, 'a')).status().message(),
+  EXPECT_THAT(Table().ResolveKey("auth.allow`id`"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Table().ResolveKey(""), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Table().ResolveKey(std::string(kMaxOptionKeyLength, 'a')).status().message(),
               HasSubstr("unknown option"));
 }
 
 TEST(OptionsTableTest, HasTheCommonOptionsWithConsistentDefinitions) {
-  const auto& all = AllOptions();
+  const auto& all = Table().all();
   EXPECT_GE(all.size(), 30u);
   std::set<std::string> keys;
   for (const OptionDef& d : all) {
@@ -169,7 +170,7 @@ TEST(OptionsTableTest, HasTheCommonOptionsWithConsistentDefinitions) {
     EXPECT_FALSE(d.description.empty());
     // Every default must itself be valid and already normalised.
     if (!d.default_value.empty()) {
-      ASSERT_OK_AND_ASSIGN(std::string v, ValidateOption(d.key, d.default_value));
+      ASSERT_OK_AND_ASSIGN(std::string v, Table().Validate(d.key, d.default_value));
       EXPECT_EQ(v, d.default_value);
     }
     if (d.IsXlatorToggle()) {
@@ -183,47 +184,47 @@ TEST(OptionsTableTest, HasTheCommonOptionsWithConsistentDefinitions) {
        {"performance.write-behind", "cluster.self-heal-daemon", "network.ping-timeout",
         "performance.cache-size", "diagnostics.brick-log-level", "diagnostics.client-log-level",
         "cluster.quorum-type", "features.shard", "features.barrier"}) {
-    EXPECT_NE(FindOption(key), nullptr) << key;
+    EXPECT_NE(Table().Find(key), nullptr) << key;
   }
   EXPECT_TRUE(std::is_sorted(all.begin(), all.end(),
                              [](const auto& a, const auto& b) { return a.key < b.key; }));
 }
 
 TEST(OptionsTableTest, DescribesWhereOptionsGo) {
-  const OptionDef* wb = FindOption("performance.write-behind");
+  const OptionDef* wb = Table().Find("performance.write-behind");
   ASSERT_NE(wb, nullptr);
   EXPECT_TRUE(wb->IsXlatorToggle());
   EXPECT_EQ(wb->graphs, kClientGraph);
-  const OptionDef* cache = FindOption("performance.cache-size");
+  const OptionDef* cache = Table().Find("performance.cache-size");
   ASSERT_NE(cache, nullptr);
   ASSERT_EQ(cache->targets.size(), 2u);
   EXPECT_EQ(cache->targets[1].xlator_type, "performance/quick-read");
   EXPECT_EQ(cache->type, OptionType::kSize);
-  const OptionDef* quorum = FindOption("cluster.quorum-type");
+  const OptionDef* quorum = Table().Find("cluster.quorum-type");
   ASSERT_NE(quorum, nullptr);
   EXPECT_EQ(quorum->graphs, kClientGraph | kShdGraph);
-  const OptionDef* af = FindOption("transport.address-family");
+  const OptionDef* af = Table().Find("transport.address-family");
   ASSERT_NE(af, nullptr);
   EXPECT_FALSE(af->live);
-  EXPECT_EQ(FindOption("cluster/replicate.eager-lock"), FindOption("cluster.eager-lock"));
+  EXPECT_EQ(Table().Find("cluster/replicate.eager-lock"), Table().Find("cluster.eager-lock"));
 }
 
 TEST(OptionsTableTest, NormalizeOptionsRejectsTheSameOptionTwice) {
-  ASSERT_OK_AND_ASSIGN(auto ok, NormalizeOptions({{"replicate.eager-lock", "no"},
+  ASSERT_OK_AND_ASSIGN(auto ok, Table().NormalizeAll({{"replicate.eager-lock", "no"},
                                                   {"performance.cache-size", "16mb"}}));
   EXPECT_EQ(ok, (std::map<std::string, std::string>{{"cluster.eager-lock", "off"},
                                                     {"performance.cache-size", "16MB"}}));
   StatusOr<std::map<std::string, std::string>> dup =
-      NormalizeOptions({{"cluster.eager-lock", "on"}, {"replicate.eager-lock", "off"}});
+      Table().NormalizeAll({{"cluster.eager-lock", "on"}, {"replicate.eager-lock", "off"}});
   EXPECT_THAT(dup, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(dup.status().message(), HasSubstr("option given twice: cluster.eager-lock"));
 }
 
 TEST(OptionsTableTest, LevelsAreGated) {
-  const OptionDef* basic = FindOption("performance.cache-size");
-  const OptionDef* advanced = FindOption("features.barrier");
-  const OptionDef* experimental = FindOption("cluster.lock-migration");
-  const OptionDef* deprecated = FindOption("nfs.disable");
+  const OptionDef* basic = Table().Find("performance.cache-size");
+  const OptionDef* advanced = Table().Find("features.barrier");
+  const OptionDef* experimental = Table().Find("cluster.lock-migration");
+  const OptionDef* deprecated = Table().Find("nfs.disable");
   EXPECT_OK(CheckOptionLevel(*basic, false, false, false));
   EXPECT_THAT(CheckOptionLevel(*advanced, false, true, true),
               StatusIs(StatusCode::kInvalidArgument));
@@ -237,8 +238,8 @@ TEST(OptionsTableTest, LevelsAreGated) {
 }
 
 TEST(OptionsTableTest, EffectiveOptionsListsDefaultsAndSetValues) {
-  std::vector<OptionValue> all = EffectiveOptions({{"performance.cache-size", "64MB"}});
-  EXPECT_EQ(all.size(), AllOptions().size());
+  std::vector<OptionValue> all = Table().Effective({{"performance.cache-size", "64MB"}});
+  EXPECT_EQ(all.size(), Table().all().size());
   int modified = 0;
   for (const OptionValue& o : all) {
     if (o.key == "performance.cache-size") {
@@ -263,10 +264,31 @@ TEST(OptionsTableTest, CreateTimeOptionsFollowGlusterd) {
   EXPECT_EQ(rep.at("cluster.granular-entry-heal"), "on");
   EXPECT_EQ(rep.at("performance.client-io-threads"), "off");
   for (const auto& [k, v] : rep) {
-    ASSERT_OK_AND_ASSIGN(NormalizedOption o, NormalizeOption(k, v));
+    ASSERT_OK_AND_ASSIGN(NormalizedOption o, Table().Normalize(k, v));
     EXPECT_EQ(o.key, k);
     EXPECT_EQ(o.value, v);
   }
+}
+
+TEST(OptionsTableTest, CreateRefusesBadDefinitions) {
+  auto def = [](std::string key, std::string default_value) -> OptionDef {
+    return OptionBuilder(std::move(key), OptionType::kBool, std::move(default_value), kClientGraph,
+                         {{"features/x", "y"}})
+        .Desc("test option");
+  };
+  ASSERT_OK_AND_ASSIGN(OptionTable t, OptionTable::Create({def("b.opt", "on"), def("a.opt", "off")}));
+  ASSERT_EQ(t.all().size(), 2u);
+  EXPECT_EQ(t.all()[0].key, "a.opt");
+  EXPECT_EQ(t.Find("x.y"), nullptr);  // two options target features/x y: an ambiguous alias
+  EXPECT_THAT(t.ResolveKey("x.y").status().message(), HasSubstr("ambiguous option"));
+  StatusOr<OptionTable> twice = OptionTable::Create({def("a.opt", "on"), def("a.opt", "off")});
+  EXPECT_THAT(twice, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(twice.status().message(), HasSubstr("option defined twice: a.opt"));
+  EXPECT_THAT(OptionTable::Create({def("a.opt", "yes")}).status().message(),
+              HasSubstr("not a normalised value"));
+  EXPECT_THAT(OptionTable::Create({def("a opt", "on")}).status().message(),
+              HasSubstr("invalid option key"));
+  EXPECT_EQ(OptionTable().Find("performance.cache-size"), nullptr);
 }
 
 TEST(OptionsTableTest, ParseSize) {

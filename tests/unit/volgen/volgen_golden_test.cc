@@ -13,6 +13,7 @@
 #include "volgen/graph.h"
 #include "volgen/options.h"
 #include "volgen/volgen.h"
+#include "unit/volgen/volume_option_table.h"
 
 namespace gd2::volgen {
 namespace {
@@ -161,18 +162,18 @@ TEST_P(GoldenTest, AllVolfilesMatchGlusterd) {
   bctx.workdir = "/var/lib/glusterd";
   for (const Brick* b : AllBricks(v)) {
     ExpectMatchesGolden(g.golden_case, BrickVolfileId(v.name, b->host, b->path) + ".vol",
-                        BuildBrickGraph(v, *b, bctx));
+                        BuildBrickGraph(Table(), v, *b, bctx));
   }
   ClientContext trusted;
   ExpectMatchesGolden(g.golden_case, "trusted-" + v.name + ".tcp-fuse.vol",
-                      BuildClientGraph(v, trusted));
+                      BuildClientGraph(Table(), v, trusted));
   ClientContext plain;
   plain.trusted = false;
-  ExpectMatchesGolden(g.golden_case, v.name + ".tcp-fuse.vol", BuildClientGraph(v, plain));
+  ExpectMatchesGolden(g.golden_case, v.name + ".tcp-fuse.vol", BuildClientGraph(Table(), v, plain));
   if (HasShdGraph(v)) {
-    ExpectMatchesGolden(g.golden_case, v.name + "-shd.vol", BuildShdGraph(v, ShdContext{}));
+    ExpectMatchesGolden(g.golden_case, v.name + "-shd.vol", BuildShdGraph(Table(), v, ShdContext{}));
   } else {
-    EXPECT_THAT(BuildShdGraph(v, ShdContext{}), StatusIs(StatusCode::kFailedPrecondition));
+    EXPECT_THAT(BuildShdGraph(Table(), v, ShdContext{}), StatusIs(StatusCode::kFailedPrecondition));
   }
 }
 
@@ -234,7 +235,7 @@ TEST(GoldenVolumeSetTest, MatchesGlusterdAfterFourSteps) {
                                                         {"cluster.quorum-type", "fixed"},
                                                         {"features.barrier", "enable"},
                                                         {"features.barrier", "disable"}}) {
-    ASSERT_OK_AND_ASSIGN(NormalizedOption o, NormalizeOption(key, value));
+    ASSERT_OK_AND_ASSIGN(NormalizedOption o, Table().Normalize(key, value));
     v.options[o.key] = o.value;
   }
   const std::string golden = "volume-set-rep3-after-step4";
@@ -242,13 +243,13 @@ TEST(GoldenVolumeSetTest, MatchesGlusterdAfterFourSteps) {
   bctx.workdir = "/var/lib/glusterd";
   for (const Brick* b : AllBricks(v)) {
     ExpectMatchesGolden(golden, BrickVolfileId(v.name, b->host, b->path) + ".vol",
-                        BuildBrickGraph(v, *b, bctx));
+                        BuildBrickGraph(Table(), v, *b, bctx));
   }
-  ExpectMatchesGolden(golden, "trusted-rep3.tcp-fuse.vol", BuildClientGraph(v, ClientContext{}));
+  ExpectMatchesGolden(golden, "trusted-rep3.tcp-fuse.vol", BuildClientGraph(Table(), v, ClientContext{}));
   ClientContext plain;
   plain.trusted = false;
-  ExpectMatchesGolden(golden, "rep3.tcp-fuse.vol", BuildClientGraph(v, plain));
-  ExpectMatchesGolden(golden, "rep3-shd.vol", BuildShdGraph(v, ShdContext{}));
+  ExpectMatchesGolden(golden, "rep3.tcp-fuse.vol", BuildClientGraph(Table(), v, plain));
+  ExpectMatchesGolden(golden, "rep3-shd.vol", BuildShdGraph(Table(), v, ShdContext{}));
 }
 
 // Step 3 of the same run: only the barrier line of each brick volfile changed.
@@ -258,7 +259,7 @@ TEST(GoldenVolumeSetTest, BarrierEnableChangesOnlyTheBarrierOption) {
   const Brick& b = v.subvols[0].bricks[0];
   BrickContext bctx;
   bctx.workdir = "/var/lib/glusterd";
-  ASSERT_OK_AND_ASSIGN(Graph got, BuildBrickGraph(v, b, bctx));
+  ASSERT_OK_AND_ASSIGN(Graph got, BuildBrickGraph(Table(), v, b, bctx));
   ASSERT_OK_AND_ASSIGN(Graph want, Parse(ReadGolden("replica3/rep3.vm.bricks-d1-rep3.vol")));
   want.Find("rep3-barrier")->SetOption("barrier", "enable");
   EXPECT_EQ(DiffGraphs("replica3", want, got), "");
@@ -289,13 +290,13 @@ TEST(GoldenLocalVolfileTest, FixedPortsMatchHandMadeVolfiles) {
   BrickContext bctx;
   bctx.listen_port = 49990;
   ExpectMatchesGolden(g.golden_case, "fvol.brick1.vol",
-                      BuildBrickGraph(v, v.subvols[0].bricks[0], bctx));
+                      BuildBrickGraph(Table(), v, v.subvols[0].bricks[0], bctx));
   bctx.listen_port = 49991;
   ExpectMatchesGolden(g.golden_case, "fvol.brick2.vol",
-                      BuildBrickGraph(v, v.subvols[0].bricks[1], bctx));
+                      BuildBrickGraph(Table(), v, v.subvols[0].bricks[1], bctx));
   ClientContext cctx;
   cctx.remote_ports = {{"b1", 49990}, {"b2", 49991}};
-  ExpectMatchesGolden(g.golden_case, "fvol.client.vol", BuildClientGraph(v, cctx));
+  ExpectMatchesGolden(g.golden_case, "fvol.client.vol", BuildClientGraph(Table(), v, cctx));
 }
 
 // The comparison itself must notice each kind of difference.

@@ -7,6 +7,7 @@
 
 #include "support/status_matchers.h"
 #include "volgen/options.h"
+#include "unit/volgen/volume_option_table.h"
 
 namespace gd2::volgen {
 namespace {
@@ -51,7 +52,7 @@ TEST(VolgenTest, TogglesAddAndRemoveClientXlatorsInGlusterdOrder) {
   v.options["performance.io-cache"] = "on";
   v.options["features.shard"] = "on";
   v.options["performance.client-io-threads"] = "on";
-  ASSERT_OK_AND_ASSIGN(Graph g, BuildClientGraph(v, ClientContext{}));
+  ASSERT_OK_AND_ASSIGN(Graph g, BuildClientGraph(Table(), v, ClientContext{}));
   std::vector<std::string> types = Types(g);
   std::vector<std::string> top(types.end() - 10, types.end() - 1);
   EXPECT_EQ(top, (std::vector<std::string>{"cluster/distribute", "features/shard", "features/utime",
@@ -76,14 +77,14 @@ TEST(VolgenTest, OptionsGoToTheRightXlatorInTheRightGraph) {
   v.options["auth.allow"] = "10.0.0.*";
   v.options["cluster.heal-timeout"] = "300";
   v.options["performance.client-io-threads"] = "on";
-  ASSERT_OK_AND_ASSIGN(Graph client, BuildClientGraph(v, ClientContext{}));
+  ASSERT_OK_AND_ASSIGN(Graph client, BuildClientGraph(Table(), v, ClientContext{}));
   EXPECT_EQ(*client.Find("v-client-5")->GetOption("ping-timeout"), "10");
   EXPECT_EQ(*client.Find("v")->GetOption("log-level"), "ERROR");
   EXPECT_EQ(*client.Find("v-io-threads")->GetOption("thread-count"), "8");
   EXPECT_EQ(client.Find("v-replicate-1")->GetOption("heal-timeout"), nullptr);
 
   const Brick& b = v.subvols[1].bricks[2];
-  ASSERT_OK_AND_ASSIGN(Graph brick, BuildBrickGraph(v, b, BrickContext{}));
+  ASSERT_OK_AND_ASSIGN(Graph brick, BuildBrickGraph(Table(), v, b, BrickContext{}));
   EXPECT_EQ(*brick.Find("/b/5")->GetOption("log-level"), "DEBUG");
   EXPECT_EQ(*brick.Find("v-io-threads")->GetOption("thread-count"), "8");
   EXPECT_EQ(*brick.Find("v-server")->GetOption("auth.addr./b/5.allow"), "10.0.0.*");
@@ -92,7 +93,7 @@ TEST(VolgenTest, OptionsGoToTheRightXlatorInTheRightGraph) {
   EXPECT_EQ(*brick.Find("v-marker")->GetOption("timestamp-file"),
             "/var/lib/glusterd2/vols/v/marker.tstamp");
 
-  ASSERT_OK_AND_ASSIGN(Graph shd, BuildShdGraph(v, ShdContext{}));
+  ASSERT_OK_AND_ASSIGN(Graph shd, BuildShdGraph(Table(), v, ShdContext{}));
   EXPECT_EQ(*shd.Find("v-replicate-0")->GetOption("heal-timeout"), "300");
   EXPECT_EQ(*shd.Find("v-client-0")->GetOption("ping-timeout"), "10");
   EXPECT_EQ(*shd.Find("v")->GetOption("log-level"), "ERROR");
@@ -107,7 +108,7 @@ TEST(VolgenTest, ContextValuesAreWritten) {
   bctx.listen_port = 49152;
   bctx.shared_brick_count = 2;
   bctx.workdir = "/tmp/w";
-  ASSERT_OK_AND_ASSIGN(Graph brick, BuildBrickGraph(v, v.subvols[0].bricks[0], bctx));
+  ASSERT_OK_AND_ASSIGN(Graph brick, BuildBrickGraph(Table(), v, v.subvols[0].bricks[0], bctx));
   EXPECT_EQ(*brick.Find("v-server")->GetOption("transport.address-family"), "inet6");
   EXPECT_EQ(*brick.Find("v-server")->GetOption("transport.socket.listen-port"), "49152");
   EXPECT_EQ(*brick.Find("v-posix")->GetOption("shared-brick-count"), "2");
@@ -116,7 +117,7 @@ TEST(VolgenTest, ContextValuesAreWritten) {
   ClientContext cctx;
   cctx.trusted = false;
   cctx.remote_ports = {{"id1", 50000}};
-  ASSERT_OK_AND_ASSIGN(Graph client, BuildClientGraph(v, cctx));
+  ASSERT_OK_AND_ASSIGN(Graph client, BuildClientGraph(Table(), v, cctx));
   EXPECT_EQ(client.Find("v-client-0")->GetOption("remote-port"), nullptr);
   EXPECT_EQ(*client.Find("v-client-1")->GetOption("remote-port"), "50000");
   EXPECT_EQ(*client.Find("v-client-1")->GetOption("remote-host"), "host1");
@@ -129,23 +130,23 @@ TEST(VolgenTest, ContextValuesAreWritten) {
 TEST(VolgenTest, VolumeOptionOverridesContextAddressFamily) {
   Volume v = MakeVolume("v", 3, {.disperse_count = 3});
   v.options["transport.address-family"] = "inet6";
-  ASSERT_OK_AND_ASSIGN(Graph client, BuildClientGraph(v, ClientContext{}));
+  ASSERT_OK_AND_ASSIGN(Graph client, BuildClientGraph(Table(), v, ClientContext{}));
   EXPECT_EQ(*client.Find("v-client-0")->GetOption("transport.address-family"), "inet6");
   EXPECT_EQ(*client.Find("v-disperse-0")->GetOption("redundancy"), "1");
 }
 
 TEST(VolgenTest, Errors) {
   Volume v = MakeVolume("v", 2, {});
-  EXPECT_THAT(BuildShdGraph(v, ShdContext{}), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(BuildShdGraph(Table(), v, ShdContext{}), StatusIs(StatusCode::kFailedPrecondition));
   Brick stranger{"x", "peer-9", "h", "/elsewhere"};
-  EXPECT_THAT(BuildBrickGraph(v, stranger, BrickContext{}), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(BuildBrickGraph(Table(), v, stranger, BrickContext{}), StatusIs(StatusCode::kNotFound));
   v.options["perfomance.cache-size"] = "1MB";
-  StatusOr<std::string> text = FuseVolfile(v, ClientContext{});
+  StatusOr<std::string> text = FuseVolfile(Table(), v, ClientContext{});
   EXPECT_THAT(text, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(text.status().message(), ::testing::HasSubstr("did you mean"));
   v.options.erase("perfomance.cache-size");
   v.options["performance.cache-size"] = "1 MB";
-  EXPECT_THAT(BrickVolfile(v, v.subvols[0].bricks[0], BrickContext{}),
+  EXPECT_THAT(BrickVolfile(Table(), v, v.subvols[0].bricks[0], BrickContext{}),
               StatusIs(StatusCode::kInvalidArgument));
 }
 
@@ -166,18 +167,18 @@ TEST(VolgenTest, UnsafeRecordFieldsProduceNoVolfile) {
   for (const auto& [what, plant] : plants) {
     Volume v = MakeVolume("v", 3, {.replica_count = 3});
     plant(v);
-    EXPECT_THAT(FuseVolfile(v, ClientContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
-    EXPECT_THAT(ShdVolfile(v, ShdContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
+    EXPECT_THAT(FuseVolfile(Table(), v, ClientContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
+    EXPECT_THAT(ShdVolfile(Table(), v, ShdContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
     // A brick's own volfile holds no host.
     if (what == "brick host") continue;
-    EXPECT_THAT(BrickVolfile(v, v.subvols[0].bricks[0], BrickContext{}),
+    EXPECT_THAT(BrickVolfile(Table(), v, v.subvols[0].bricks[0], BrickContext{}),
                 StatusIs(StatusCode::kInvalidArgument))
         << what;
   }
   // An option value stored without validation: refused by option normalisation first.
   Volume v = MakeVolume("v", 3, {.replica_count = 3});
   v.options["auth.allow"] = cmd;
-  EXPECT_THAT(BrickVolfile(v, v.subvols[0].bricks[0], BrickContext{}),
+  EXPECT_THAT(BrickVolfile(Table(), v, v.subvols[0].bricks[0], BrickContext{}),
               StatusIs(StatusCode::kInvalidArgument));
 }
 
