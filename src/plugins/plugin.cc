@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "sunrpc/volfile_provider.h"
+
 namespace gd2::plugins {
 
 void Registrar::AddRoute(rest::Route route) {
@@ -21,6 +23,16 @@ void Registrar::AddStep(const std::string& name, txn::StepFunc do_fn, txn::StepF
     std::abort();
   }
   steps_.Add(name, std::move(do_fn), std::move(undo_fn));
+}
+
+void Registrar::AddVolfileProvider(const sunrpc::VolfileProviderKey& key,
+                                   sunrpc::VolfileProvider& provider) {
+  Status s = volfiles_.Add(key, provider);
+  if (!s.ok()) {
+    std::fprintf(stderr, "plugin %s: cannot register volfile provider: %s\n", plugin_.c_str(),
+                 s.ToString().c_str());
+    std::abort();
+  }
 }
 
 }  // namespace gd2::plugins

@@ -24,6 +24,8 @@ namespace gd2::sunrpc {
 class RpcServer;
 class PortMap;
 class VolfileProvider;
+class VolfileRegistry;
+struct VolfileProviderKey;
 }  // namespace gd2::sunrpc
 
 namespace gd2::plugins {
@@ -50,22 +52,27 @@ struct Services {
   // How many etcd members the cluster keeps among its peers (embedded etcd); 0 with external
   // etcd, where peers are only clients.
   int etcd_members = 0;
-  // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
-  std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
 };
 
 // Collects what plugins register. Aborts startup on a duplicate, naming both plugins.
 class Registrar {
  public:
-  Registrar(rest::Router& router, txn::StepRegistry& steps) : router_(router), steps_(steps) {}
+  Registrar(rest::Router& router, txn::StepRegistry& steps, sunrpc::VolfileRegistry& volfiles)
+      : router_(router), steps_(steps), volfiles_(volfiles) {}
   void SetPlugin(std::string_view name) { plugin_ = name; }
   void AddRoute(rest::Route route);
   // Registers a transaction step "plugin.verb" with its undo.
   void AddStep(const std::string& name, txn::StepFunc do_fn, txn::StepFunc undo_fn);
+  // Makes `provider` answer GETSPEC for volfile ids of `key` (sunrpc/volfile_provider.h), e.g.
+  // {VolfileKind::kClient} or VolfileProviderKey::Daemon("shd"). The provider is not owned and
+  // must live as long as the plugin. GETSPEC may call it as soon as this returns (before
+  // Start()), and after Stop() until the daemon's RPC service stops.
+  void AddVolfileProvider(const sunrpc::VolfileProviderKey& key, sunrpc::VolfileProvider& provider);
 
  private:
   rest::Router& router_;
   txn::StepRegistry& steps_;
+  sunrpc::VolfileRegistry& volfiles_;
   std::string plugin_;
 };
 

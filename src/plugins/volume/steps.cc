@@ -1,13 +1,11 @@
 // Transaction steps of the volume plugin: what one peer does to its own bricks.
 #include <filesystem>
-#include <future>
 
 #include "brick/prepare.h"
 #include "common/files.h"
 #include "plugins/volume/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
-#include "sunrpc/portmap.h"
 #include "volgen/volgen.h"
 
 namespace gd2::plugins::volume {
@@ -18,28 +16,17 @@ constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
 
 }  // namespace
 
-brick::BrickSpec VolumePlugin::SpecFor(const api::Volume& v, const api::Brick& b, int port) const {
-  brick::BrickSpec spec;
-  spec.volume = v.name;
-  spec.volume_id = v.id;
-  spec.brick_path = b.path;
-  spec.host = b.host;
-  spec.port = port;
-  spec.volfile_server_host = services_.client_host;
-  spec.volfile_server_port = services_.client_port;
-  spec.peer_id = services_.peer_id;
-  return spec;
-}
-
-brick::BrickSpec VolumePlugin::ShdSpecFor(const api::Volume& v) const {
-  brick::BrickSpec spec;
-  spec.volume = v.name;
-  spec.volume_id = v.id;
-  spec.host = services_.client_host;
-  spec.volfile_server_host = services_.client_host;
-  spec.volfile_server_port = services_.client_port;
-  spec.peer_id = services_.peer_id;
-  return spec;
+brick::BrickGroup VolumePlugin::LocalGroup(const api::Volume& v) const {
+  brick::BrickGroup g;
+  g.volume = v.name;
+  g.volume_id = v.id;
+  for (const auto& sv : v.subvols) {
+    for (const auto& b : sv.bricks) {
+      if (b.peer_id == services_.peer_id) g.bricks.push_back({b.path, b.host});
+    }
+  }
+  g.self_heal = volgen::HasShdGraph(v);
+  return g;
 }
 
 Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const nlohmann::json& args) {
@@ -98,84 +85,20 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
     std::lock_guard<std::mutex> lock(mu_);
     cache_[v.name] = v;
   }
-  std::vector<api::Brick> local;
-  for (const auto& sv : v.subvols) {
-    for (const auto& b : sv.bricks) {
-      if (b.peer_id == services_.peer_id) local.push_back(b);
-    }
-  }
-  if (local.empty()) return OkStatus();
-  auto deadline = std::chrono::steady_clock::now() + kBrickStartTimeout;
-  // Start every brick at once: each waits for its own SIGNIN.
-  std::vector<std::future<Status>> started;
-  for (const auto& b : local) {
-    started.push_back(std::async(std::launch::async, [&, b]() -> Status {
-      GD2_RETURN_IF_ERROR(brick::VerifyBrickVolumeId(b.path, v.id));
-      brick::BrickSpec probe = SpecFor(v, b, 0);
-      auto adopted = bricks_->Adopt(probe);
-      if (adopted.ok() && *adopted) {
-        brick::ProcessState st = bricks_->State(bricks_->Key(probe));
-        ports_.Reserve(st.port).IgnoreError();
-        services_.portmap->Set(b.path, st.port);
-        return OkStatus();
-      }
-      GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
-      services_.portmap->Remove(b.path);
-      Status s = bricks_->Start(SpecFor(v, b, port), deadline);
-      if (!s.ok()) ports_.Release(port);
-      return s;
-    }));
-  }
-  Status first;
-  for (auto& f : started) {
-    Status s = f.get();
-    if (!s.ok() && first.ok()) first = s;
-  }
-  if (!first.ok()) return first;
-  for (const auto& b : local) log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
-  if (volgen::HasShdGraph(v)) {
-    brick::BrickSpec shd = ShdSpecFor(v);
-    auto adopted = shd_->Adopt(shd);
-    if (!adopted.ok() || !*adopted) GD2_RETURN_IF_ERROR(shd_->Start(shd, deadline));
-  }
+  brick::BrickGroup group = LocalGroup(v);
+  if (group.bricks.empty()) return OkStatus();
+  GD2_RETURN_IF_ERROR(runtime_->Start(group, std::chrono::steady_clock::now() + kBrickStartTimeout));
+  for (const auto& b : group.bricks) log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
   return OkStatus();
 }
 
 Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& log) {
-  auto deadline = std::chrono::steady_clock::now() + kBrickStopTimeout;
-  Status first;
-  if (volgen::HasShdGraph(v)) {
-    brick::BrickSpec shd = ShdSpecFor(v);
-    Status s = shd_->Stop(shd_->Key(shd), deadline);
-    if (!s.ok()) first = s;
+  brick::BrickGroup group = LocalGroup(v);
+  Status s = runtime_->Stop(group, std::chrono::steady_clock::now() + kBrickStopTimeout);
+  if (s.ok()) {
+    for (const auto& b : group.bricks) log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
   }
-  std::vector<std::future<Status>> stopped;
-  for (const auto& sv : v.subvols) {
-    for (const auto& b : sv.bricks) {
-      if (b.peer_id != services_.peer_id) continue;
-      stopped.push_back(std::async(std::launch::async, [&, b]() -> Status {
-        brick::BrickSpec spec = SpecFor(v, b, 0);
-        std::string key = bricks_->Key(spec);
-        int port = bricks_->State(key).port;
-        if (bricks_->State(key).pid == 0) {
-          // Not supervised by this process (e.g. left running by a crashed daemon): adopt first
-          // so that Stop finds it.
-          bricks_->Adopt(spec).status().IgnoreError();
-          port = bricks_->State(key).port;
-        }
-        GD2_RETURN_IF_ERROR(bricks_->Stop(key, deadline));
-        services_.portmap->Remove(b.path);
-        if (port > 0) ports_.Release(port);
-        log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
-        return OkStatus();
-      }));
-    }
-  }
-  for (auto& f : stopped) {
-    Status s = f.get();
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
+  return s;
 }
 
 Status VolumePlugin::StartBricks(txn::StepContext& ctx, const nlohmann::json& args) {
@@ -245,10 +168,11 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
     sv.bricks.push_back(b);
   }
   v.subvols.push_back(sv);
-  GD2_RETURN_IF_ERROR(StopLocalBricks(v, ctx.log));
-  brick::BrickSpec shd = ShdSpecFor(v);
-  shd_->Adopt(shd).status().IgnoreError();
-  GD2_RETURN_IF_ERROR(shd_->Stop(shd_->Key(shd), std::chrono::steady_clock::now() + kBrickStopTimeout));
+  // The volume's type is not known here: stop its self-heal daemon in case it has one.
+  brick::BrickGroup group = LocalGroup(v);
+  group.self_heal = true;
+  GD2_RETURN_IF_ERROR(runtime_->Stop(group, std::chrono::steady_clock::now() + kBrickStopTimeout));
+  for (const auto& b : group.bricks) ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);
