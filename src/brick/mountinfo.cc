@@ -125,9 +125,9 @@ std::optional<MountEntry> MountContaining(const std::vector<MountEntry>& mounts,
   const MountEntry* best = nullptr;
   for (const MountEntry& m : mounts) {
     std::string_view mp = m.mount_point;
-    bool holds = path == mp || mp == "/" ||
-                 (path.size() > mp.size() && path.substr(0, mp.size()) == mp &&
-                  path[mp.size()] == '/');
+    bool holds =
+        path == mp || mp == "/" ||
+        (path.size() > mp.size() && path.substr(0, mp.size()) == mp && path[mp.size()] == '/');
     if (!holds || path.empty() || path[0] != '/') continue;
     if (best == nullptr || mp.size() >= best->mount_point.size()) best = &m;
   }

@@ -27,11 +27,11 @@ struct MountEntry {
   std::string device_number;  // "major:minor"
   std::string root;           // root of the mount within its filesystem
   std::string mount_point;
-  std::string mount_options;  // per-mount: "rw,noatime"
+  std::string mount_options;                 // per-mount: "rw,noatime"
   std::vector<std::string> optional_fields;  // "shared:1", "master:1", ...
-  std::string fs_type;        // "xfs", "fuse.glusterfs"
-  std::string source;         // "/dev/loop3", or what the filesystem puts there
-  std::string super_options;  // per-superblock: "rw,attr2,inode64"
+  std::string fs_type;                       // "xfs", "fuse.glusterfs"
+  std::string source;                        // "/dev/loop3", or what the filesystem puts there
+  std::string super_options;                 // per-superblock: "rw,attr2,inode64"
 };
 
 // Parses one line (without its newline). kInvalidArgument names what is wrong: fewer fields

@@ -120,9 +120,8 @@ ProcessKind BrickKind(std::string binary) {
   k.argv = [bin](const BrickSpec& s, const ProcessFiles& f) {
     std::vector<std::string> argv = {bin};
     AddVolfileSource(s, f,
-                     s.volfile_id.empty()
-                         ? s.volume + "." + s.host + "." + DashedPath(s.brick_path)
-                         : s.volfile_id,
+                     s.volfile_id.empty() ? s.volume + "." + s.host + "." + DashedPath(s.brick_path)
+                                          : s.volfile_id,
                      argv);
     argv.insert(argv.end(), {"-p", f.pid_file, "-S", f.socket_file, "--brick-name", s.brick_path,
                              "-l", f.log_file});

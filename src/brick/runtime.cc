@@ -59,8 +59,8 @@ BrickSpec BrickRuntime::BrickSpecFor(const BrickGroup& group, const GroupBrick& 
   spec.host = brick.host;
   spec.port = port;
   if (!group.volfile_id_prefix.empty()) {
-    spec.volfile_id = group.volfile_id_prefix + group.volume + "." + brick.host + "." +
-                      DashedPath(brick.path);
+    spec.volfile_id =
+        group.volfile_id_prefix + group.volume + "." + brick.host + "." + DashedPath(brick.path);
   }
   spec.volfile_over_tcp = options_.volfile_over_tcp;
   spec.volfile_server_host = options_.volfile_server_host;
@@ -122,8 +122,9 @@ Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) 
   std::vector<std::future<Status>> started;
   started.reserve(group.bricks.size());
   for (const GroupBrick& b : group.bricks) {
-    started.push_back(std::async(std::launch::async,
-                                 [this, &group, &b, deadline] { return StartBrick(group, b, deadline); }));
+    started.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
+      return StartBrick(group, b, deadline);
+    }));
   }
   Status first;
   for (auto& f : started) {
@@ -149,8 +150,9 @@ Status BrickRuntime::Stop(const BrickGroup& group, Clock::time_point deadline) {
   std::vector<std::future<Status>> stopped;
   stopped.reserve(group.bricks.size());
   for (const GroupBrick& b : group.bricks) {
-    stopped.push_back(std::async(std::launch::async,
-                                 [this, &group, &b, deadline] { return StopBrick(group, b, deadline); }));
+    stopped.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
+      return StopBrick(group, b, deadline);
+    }));
   }
   for (auto& f : stopped) {
     Status s = f.get();

@@ -33,8 +33,8 @@ namespace gd2::sunrpc {
 inline constexpr size_t kMaxVolfileIdLength = 1024;
 
 // The daemons a "<daemon>/<vol>" id may name.
-inline constexpr std::array<std::string_view, 5> kVolfileDaemons = {
-    "shd", "rebalance", "snapd", "gfproxyd", "gfproxy-client"};
+inline constexpr std::array<std::string_view, 5> kVolfileDaemons = {"shd", "rebalance", "snapd",
+                                                                    "gfproxyd", "gfproxy-client"};
 
 enum class VolfileKind { kClient, kBrick, kDaemon, kSnapshotClient, kSnapshotBrick };
 

@@ -43,7 +43,8 @@ class VolfileProvider {
 // A provider made of functions, for a plugin that answers several kinds from one object.
 class VolfileFunctions : public VolfileProvider {
  public:
-  using GetFn = std::function<StatusOr<std::string>(std::string_view volfile_id, const Dict& xdata)>;
+  using GetFn =
+      std::function<StatusOr<std::string>(std::string_view volfile_id, const Dict& xdata)>;
   using XdataFn = std::function<Dict(std::string_view volfile_id)>;
   // `get` is required; without `xdata` replies carry no extra dict.
   explicit VolfileFunctions(GetFn get, XdataFn xdata = nullptr)

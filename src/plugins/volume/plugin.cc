@@ -17,8 +17,10 @@ namespace gd2::plugins::volume {
 
 VolumePlugin::VolumePlugin(Services& services)
     : services_(services),
-      client_volfiles_([this](std::string_view id, const sunrpc::Dict&) { return ClientVolfile(id); }),
-      brick_volfiles_([this](std::string_view id, const sunrpc::Dict&) { return BrickVolfile(id); }),
+      client_volfiles_(
+          [this](std::string_view id, const sunrpc::Dict&) { return ClientVolfile(id); }),
+      brick_volfiles_(
+          [this](std::string_view id, const sunrpc::Dict&) { return BrickVolfile(id); }),
       shd_volfiles_([this](std::string_view id, const sunrpc::Dict&) { return ShdVolfile(id); },
                     [this](std::string_view id) { return ShdReplyXdata(id); }) {
   brick::BrickRuntimeOptions o;

@@ -87,8 +87,11 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
   }
   brick::BrickGroup group = LocalGroup(v);
   if (group.bricks.empty()) return OkStatus();
-  GD2_RETURN_IF_ERROR(runtime_->Start(group, std::chrono::steady_clock::now() + kBrickStartTimeout));
-  for (const auto& b : group.bricks) log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
+  GD2_RETURN_IF_ERROR(
+      runtime_->Start(group, std::chrono::steady_clock::now() + kBrickStartTimeout));
+  for (const auto& b : group.bricks) {
+    log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
+  }
   return OkStatus();
 }
 
@@ -96,7 +99,9 @@ Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& lo
   brick::BrickGroup group = LocalGroup(v);
   Status s = runtime_->Stop(group, std::chrono::steady_clock::now() + kBrickStopTimeout);
   if (s.ok()) {
-    for (const auto& b : group.bricks) log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
+    for (const auto& b : group.bricks) {
+      log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
+    }
   }
   return s;
 }
@@ -172,7 +177,9 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
   brick::BrickGroup group = LocalGroup(v);
   group.self_heal = true;
   GD2_RETURN_IF_ERROR(runtime_->Stop(group, std::chrono::steady_clock::now() + kBrickStopTimeout));
-  for (const auto& b : group.bricks) ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
+  for (const auto& b : group.bricks) {
+    ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);

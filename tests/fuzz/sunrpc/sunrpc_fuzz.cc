@@ -47,9 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static FuzzProvider provider;
   static gd2::sunrpc::VolfileRegistry* volfiles = [] {
     auto* r = new gd2::sunrpc::VolfileRegistry();
-    for (auto kind : {gd2::sunrpc::VolfileKind::kClient, gd2::sunrpc::VolfileKind::kBrick,
-                      gd2::sunrpc::VolfileKind::kSnapshotClient,
-                      gd2::sunrpc::VolfileKind::kSnapshotBrick}) {
+    for (auto kind :
+         {gd2::sunrpc::VolfileKind::kClient, gd2::sunrpc::VolfileKind::kBrick,
+          gd2::sunrpc::VolfileKind::kSnapshotClient, gd2::sunrpc::VolfileKind::kSnapshotBrick}) {
       Check(r->Add({kind, ""}, provider).ok());
     }
     // One daemon only: ids of the others find no provider (ENOENT).

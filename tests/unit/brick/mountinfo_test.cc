@@ -41,15 +41,11 @@ TEST(MountInfoTest, UnescapesOctalSequences) {
     std::string out;
   };
   const std::vector<Case> cases = {
-      {"plain", "plain"},
-      {"a\\040b", "a b"},
-      {"\\012", "\n"},
-      {"\\134\\134", "\\\\"},
-      {"\\04", "\\04"},      // too short: kept
-      {"\\0a0", "\\0a0"},    // not octal: kept
-      {"\\777", "\\777"},    // beyond a byte: kept
-      {"end\\", "end\\"},
-      {"\\101\\102", "AB"},
+      {"plain", "plain"},     {"a\\040b", "a b"},   {"\\012", "\n"},
+      {"\\134\\134", "\\\\"}, {"\\04", "\\04"},  // too short: kept
+      {"\\0a0", "\\0a0"},                        // not octal: kept
+      {"\\777", "\\777"},                        // beyond a byte: kept
+      {"end\\", "end\\"},     {"\\101\\102", "AB"},
   };
   for (const auto& c : cases) EXPECT_EQ(UnescapeMountField(c.in), c.out) << c.in;
 }
@@ -57,13 +53,13 @@ TEST(MountInfoTest, UnescapesOctalSequences) {
 TEST(MountInfoTest, RefusesMalformedLines) {
   const std::vector<std::string> bad = {
       "",
-      "36 35 98:0 /mnt1 /mnt/parent rw",                          // too few fields
+      "36 35 98:0 /mnt1 /mnt/parent rw",                               // too few fields
       "36 35 98:0 /mnt1 /mnt/parent rw master:1 ext3 /dev/root rw x",  // no separator
-      "x 35 98:0 / /mnt rw - ext3 /dev/root rw",                   // id not a number
+      "x 35 98:0 / /mnt rw - ext3 /dev/root rw",                       // id not a number
       "36 -1 98:0 / /mnt rw - ext3 /dev/root rw",
-      "36 35 980 / /mnt rw - ext3 /dev/root rw",                   // no major:minor
-      "36 35 98:0 / mnt rw - ext3 /dev/root rw",                   // relative mount point
-      "36 35 98:0 / /mnt rw a b c - ext3 /dev/root",               // too few after separator
+      "36 35 980 / /mnt rw - ext3 /dev/root rw",      // no major:minor
+      "36 35 98:0 / mnt rw - ext3 /dev/root rw",      // relative mount point
+      "36 35 98:0 / /mnt rw a b c - ext3 /dev/root",  // too few after separator
       "36 35 98:0 / /mnt rw - ext3 /dev/root rw " + std::string(kMaxMountInfoLineBytes, 'o'),
   };
   for (const auto& line : bad) {
@@ -105,7 +101,7 @@ TEST(MountInfoTest, FindsTheMountHoldingAPath) {
       {"/bricks/d2", "/dev/loop0"},
       {"/bricks/d1/vol", "/dev/loop2"},  // mounted over loop1
       {"/bricks/d1", "/dev/loop2"},
-      {"/bricks/d10/b", "/dev/loop3"},   // not /bricks/d1
+      {"/bricks/d10/b", "/dev/loop3"},  // not /bricks/d1
       {"/bricks/d1x", "/dev/loop0"},
       {"/my dir/b", "/dev/loop4"},
   };

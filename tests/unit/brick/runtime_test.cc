@@ -122,7 +122,8 @@ class BrickRuntimeTest : public ::testing::Test {
     // Caller A: a volume. Caller B: bricks named as an activated snapshot's, with extra args.
     a_.volume = "rta";
     a_.volume_id = kVolumeIdA;
-    a_.bricks = {{fs_->mount_point() + "/a1", "127.0.0.1"}, {fs_->mount_point() + "/a2", "127.0.0.1"}};
+    a_.bricks = {{fs_->mount_point() + "/a1", "127.0.0.1"},
+                 {fs_->mount_point() + "/a2", "127.0.0.1"}};
     b_.volume = "rtb";
     b_.volume_id = kVolumeIdB;
     b_.bricks = {{fs_->mount_point() + "/b1", "127.0.0.1"}};
@@ -233,8 +234,8 @@ TEST_F(BrickRuntimeTest, StartsAdoptsAndStopsBricksOfTwoGroups) {
     EXPECT_FALSE(HasPair(args, "-L", "DEBUG"));
   }
   std::vector<std::string> args_b = CommandLine(pids_b[0]);
-  EXPECT_TRUE(HasPair(args_b, "--volfile-id", "/snaps/snap1/rtb/rtb.127.0.0.1." +
-                                                  DashedPath(b_.bricks[0].path)));
+  EXPECT_TRUE(HasPair(args_b, "--volfile-id",
+                      "/snaps/snap1/rtb/rtb.127.0.0.1." + DashedPath(b_.bricks[0].path)));
   EXPECT_TRUE(HasPair(args_b, "-L", "DEBUG"));
   EXPECT_EQ(volume_volfiles_.asked(),
             (std::set<std::string>{VolfileIdOf(a_, a_.bricks[0]), VolfileIdOf(a_, a_.bricks[1])}));
@@ -264,7 +265,8 @@ TEST_F(BrickRuntimeTest, StartsAdoptsAndStopsBricksOfTwoGroups) {
 
   // Stopping one caller's group leaves the other's bricks alone.
   ASSERT_OK(second.Stop(a_, In(20)));
-  for (pid_t pid : pids_a) EXPECT_TRUE(WaitUntil([pid] { return !ProcessAlive(pid); }, std::chrono::seconds(10)));
+  for (pid_t pid : pids_a)
+    EXPECT_TRUE(WaitUntil([pid] { return !ProcessAlive(pid); }, std::chrono::seconds(10)));
   for (const GroupBrick& b : a_.bricks) {
     EXPECT_FALSE(second.BrickState(b.path).running);
     EXPECT_EQ(portmap_.PortOf(b.path), std::nullopt);

@@ -28,8 +28,8 @@
 namespace gd2::sunrpc {
 namespace {
 
-using ::gd2::sunrpc::testing::Hex;
 using ::gd2::sunrpc::testing::EveryKindRegistry;
+using ::gd2::sunrpc::testing::Hex;
 using ::gd2::sunrpc::testing::MapVolfileProvider;
 using ::gd2::sunrpc::testing::TestRpcClient;
 using namespace std::chrono_literals;

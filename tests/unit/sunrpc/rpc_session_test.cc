@@ -17,8 +17,8 @@
 namespace gd2::sunrpc {
 namespace {
 
-using ::gd2::sunrpc::testing::Hex;
 using ::gd2::sunrpc::testing::EveryKindRegistry;
+using ::gd2::sunrpc::testing::Hex;
 using ::gd2::sunrpc::testing::MapVolfileProvider;
 using ::gd2::sunrpc::testing::ToHex;
 using ::gd2::testing::StatusIs;
@@ -410,9 +410,9 @@ TEST(RpcSessionVolfileKindsTest, EachKindIsAnsweredByItsOwnProvider) {
     XdrWriter args;
     Encode(GetspecReq{0, id, {}}, args);
     std::string out;
-    Status consumed = session.Consume(
-        EncodeRecord(Call(++xid, kHandshakeProgram, kHandshakeVersion, kHandshakeGetspec, args.data())),
-        out);
+    Status consumed = session.Consume(EncodeRecord(Call(++xid, kHandshakeProgram, kHandshakeVersion,
+                                                        kHandshakeGetspec, args.data())),
+                                      out);
     EXPECT_OK(consumed);
     auto records = Records(out);
     if (records.size() != 1u || IsTooWeakDenial(records[0])) return std::nullopt;

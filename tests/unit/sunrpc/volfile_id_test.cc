@@ -61,8 +61,8 @@ TEST(VolfileIdTest, ParsesSnapshotForms) {
       {"/snaps/s1/rep3", VolfileKind::kSnapshotClient, "s1", "rep3", "", ""},
       {"snaps/s1/rep3", VolfileKind::kSnapshotClient, "s1", "rep3", "", ""},
       {"/snaps/s1/rep3.tcp", VolfileKind::kSnapshotClient, "s1", "rep3", "", "tcp"},
-      {"/snaps/s1/0a1b2c/0a1b2c.vm.run-gluster-snaps-0a1b2c-brick1-b",
-       VolfileKind::kSnapshotBrick, "s1", "0a1b2c", "vm.run-gluster-snaps-0a1b2c-brick1-b", ""},
+      {"/snaps/s1/0a1b2c/0a1b2c.vm.run-gluster-snaps-0a1b2c-brick1-b", VolfileKind::kSnapshotBrick,
+       "s1", "0a1b2c", "vm.run-gluster-snaps-0a1b2c-brick1-b", ""},
       {"/snaps/s_2/0a1b2c.10.0.0.1.bricks-d1", VolfileKind::kSnapshotBrick, "s_2", "0a1b2c",
        "10.0.0.1.bricks-d1", ""},
   };
@@ -88,9 +88,9 @@ TEST(VolfileIdTest, ParsesSnapshotForms) {
       "/snaps/s1/",
       "/snaps//rep3",
       "/snaps/s 1/rep3",
-      "/snaps/s1/a/b.vm.x",        // directory and volume differ
-      "/snaps/s1/a/a",             // no brick part
-      "/snaps/s1/a/a.vm.x/y",      // one directory too many
+      "/snaps/s1/a/b.vm.x",    // directory and volume differ
+      "/snaps/s1/a/a",         // no brick part
+      "/snaps/s1/a/a.vm.x/y",  // one directory too many
       "/snaps/s1/a/b/c.vm.x",
       "/snaps/s1/../rep3",
       "/snaps/s1/rep3.",
