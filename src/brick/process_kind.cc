@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "sunrpc/volfile_id.h"
+
 namespace gd2::brick {
 namespace {
 
@@ -38,6 +40,13 @@ Status ValidateBrickSpec(const BrickSpec& s) {
   }
   if (s.local_volfile.empty() && s.volfile_over_tcp && s.volfile_server_host.empty()) {
     return InvalidArgumentError("brick spec: no volfile server: path=" + s.brick_path);
+  }
+  if (!s.volfile_id.empty()) {
+    auto id = sunrpc::ParseVolfileId(s.volfile_id);
+    if (!id.ok() || (id->kind != sunrpc::VolfileKind::kBrick &&
+                     id->kind != sunrpc::VolfileKind::kSnapshotBrick)) {
+      return InvalidArgumentError("brick spec: not a brick volfile id: path=" + s.brick_path);
+    }
   }
   return OkStatus();
 }
@@ -110,7 +119,10 @@ ProcessKind BrickKind(std::string binary) {
   std::string bin = k.binary;
   k.argv = [bin](const BrickSpec& s, const ProcessFiles& f) {
     std::vector<std::string> argv = {bin};
-    AddVolfileSource(s, f, s.volume + "." + s.host + "." + DashedPath(s.brick_path), argv);
+    AddVolfileSource(s, f,
+                     s.volfile_id.empty() ? s.volume + "." + s.host + "." + DashedPath(s.brick_path)
+                                          : s.volfile_id,
+                     argv);
     argv.insert(argv.end(), {"-p", f.pid_file, "-S", f.socket_file, "--brick-name", s.brick_path,
                              "-l", f.log_file});
     if (!s.peer_id.empty()) {

@@ -27,6 +27,9 @@ struct BrickSpec {
   bool volfile_over_tcp = false;
   std::string volfile_server_host = "127.0.0.1";  // -s
   int volfile_server_port = 24007;                // --volfile-server-port
+  // Bricks only: --volfile-id if not the volume's "<volume>.<host>.<dashed path>", e.g.
+  // "/snaps/<snap>/<volume>/<volume>.<host>.<dashed path>" for a snapshot's brick.
+  std::string volfile_id;
   std::string peer_id;  // this node's UUID (*-posix.glusterd-uuid / *replicate*.node-uuid)
   // If set, the process reads this local volfile (-f) instead of fetching one over GETSPEC
   // (no -s, no --volfile-id). Used by tests; see gluster-wire.md section 13.
@@ -73,7 +76,7 @@ struct ProcessKind {
 // glusterfsd bricks, command line as glusterd 10.3 builds it, but with the volfile server on the
 // daemon's local socket, and -N:
 //   glusterfsd -s <run_dir>/glusterd2-rpc.socket --volfile-server-transport unix
-//     --volfile-id <vol>.<host>.<dashed> -p PID -S SOCK
+//     --volfile-id <vol>.<host>.<dashed> (or spec.volfile_id) -p PID -S SOCK
 //     --brick-name PATH -l LOG --xlator-option *-posix.glusterd-uuid=PEER --process-name brick
 //     --brick-port N --xlator-option <vol>-server.listen-port=N -N
 // (volfile_over_tcp: "-s H --volfile-server-port P" instead; local_volfile: "-f FILE" replaces

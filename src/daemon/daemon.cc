@@ -42,25 +42,6 @@
 
 namespace gd2::daemon {
 
-// Answers GETSPEC through whichever plugin installed its provider (the volume plugin); until
-// then every volfile is unknown.
-class Daemon::ForwardingProvider : public sunrpc::VolfileProvider {
- public:
-  void Set(sunrpc::VolfileProvider* p) { target_.store(p); }
-  StatusOr<std::string> GetVolfile(std::string_view id, const sunrpc::Dict& xdata) override {
-    sunrpc::VolfileProvider* p = target_.load();
-    if (p == nullptr) return NotFoundError("no volfile provider");
-    return p->GetVolfile(id, xdata);
-  }
-  sunrpc::Dict GetVolfileReplyXdata(std::string_view id) override {
-    sunrpc::VolfileProvider* p = target_.load();
-    return p == nullptr ? sunrpc::Dict() : p->GetVolfileReplyXdata(id);
-  }
-
- private:
-  std::atomic<sunrpc::VolfileProvider*> target_{nullptr};
-};
-
 Daemon::Daemon(Config config) : config_(std::move(config)) {}
 
 Daemon::~Daemon() { Stop(); }
@@ -340,19 +321,18 @@ Status Daemon::StartRpc() {
   services_.etcd_members = external_store_ ? 0 : config_.etcd_members;
   services_.txn = engine_.get();
   portmap_ = std::make_unique<sunrpc::PortMap>();
-  volfiles_ = std::make_unique<ForwardingProvider>();
+  volfiles_ = std::make_unique<sunrpc::VolfileRegistry>();
   rpc_ = std::make_unique<sunrpc::RpcServer>(*volfiles_, *portmap_);
   GD2_RETURN_IF_ERROR(rpc_->Start());
   // Bricks and self-heal daemons sign in and fetch their volfiles only here (brick/process_kind.h).
   GD2_RETURN_IF_ERROR(rpc_->ListenLocal(config_.rundir + "/" + brick::kVolfileSocketName));
   services_.rpc = rpc_.get();
   services_.portmap = portmap_.get();
-  services_.set_volfile_provider = [this](sunrpc::VolfileProvider* p) { volfiles_->Set(p); };
   return OkStatus();
 }
 
 Status Daemon::StartPlugins() {
-  plugins::Registrar registrar(router_, steps_, services_);
+  plugins::Registrar registrar(router_, steps_, services_, *volfiles_);
   registrar.SetPlugin("core");
   AddCoreRoutes(registrar);
   plugins_ = std::make_unique<PluginHost>(AllPlugins(services_));

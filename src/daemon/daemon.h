@@ -26,6 +26,7 @@ class RemoteStepRunner;
 namespace gd2::sunrpc {
 class RpcServer;
 class PortMap;
+class VolfileRegistry;
 }  // namespace gd2::sunrpc
 namespace gd2::store {
 class Store;
@@ -94,8 +95,7 @@ class Daemon {
   txn::StepRegistry steps_;
   std::unique_ptr<txn::Engine> engine_;
   std::unique_ptr<sunrpc::PortMap> portmap_;
-  class ForwardingProvider;
-  std::unique_ptr<ForwardingProvider> volfiles_;
+  std::unique_ptr<sunrpc::VolfileRegistry> volfiles_;  // filled by plugins' Register()
   std::unique_ptr<sunrpc::RpcServer> rpc_;
   std::unique_ptr<peer_rpc::Client> peer_client_;
   std::unique_ptr<peer_rpc::RemoteStepRunner> remote_steps_;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "sunrpc/volfile_provider.h"
+
 namespace gd2::plugins {
 
 void Registrar::AddRoute(rest::Route route) {
@@ -61,6 +63,16 @@ void Registrar::Finish() {
   StatusOr<volgen::OptionTable> table = volgen::OptionTable::Create(option_defs_);
   GD2_CHECK(table.ok());
   services_.options = std::move(table).value();
+}
+
+void Registrar::AddVolfileProvider(const sunrpc::VolfileProviderKey& key,
+                                   sunrpc::VolfileProvider& provider) {
+  Status s = volfiles_.Add(key, provider);
+  if (!s.ok()) {
+    std::fprintf(stderr, "plugin %s: cannot register volfile provider: %s\n", plugin_.c_str(),
+                 s.ToString().c_str());
+    std::abort();
+  }
 }
 
 }  // namespace gd2::plugins

@@ -36,6 +36,8 @@ namespace gd2::sunrpc {
 class RpcServer;
 class PortMap;
 class VolfileProvider;
+class VolfileRegistry;
+struct VolfileProviderKey;
 }  // namespace gd2::sunrpc
 
 namespace gd2::plugins {
@@ -85,8 +87,6 @@ struct Services {
   // How many etcd members the cluster keeps among its peers (embedded etcd); 0 with external
   // etcd, where peers are only clients.
   int etcd_members = 0;
-  // Installs the provider that answers GETSPEC (the volume plugin's). Call from Start().
-  std::function<void(sunrpc::VolfileProvider*)> set_volfile_provider;
   // Filled from what the plugins registered (`options` by Registrar::Finish), before any
   // plugin's Start(); read-only afterwards.
   ApiRegistry apis;
@@ -97,9 +97,11 @@ struct Services {
 // the daemon's start-up thread only.
 class Registrar {
  public:
-  // `services` receives the APIs and, at Finish(), the option table.
-  Registrar(rest::Router& router, txn::StepRegistry& steps, Services& services)
-      : router_(router), steps_(steps), services_(services) {}
+  // `services` receives the APIs and, at Finish(), the option table; `volfiles` the volfile
+  // providers.
+  Registrar(rest::Router& router, txn::StepRegistry& steps, Services& services,
+            sunrpc::VolfileRegistry& volfiles)
+      : router_(router), steps_(steps), services_(services), volfiles_(volfiles) {}
   void SetPlugin(std::string_view name) { plugin_ = name; }
   void AddRoute(rest::Route route);
   // Registers the transaction step `id` ("plugin.verb") with its do and undo actions (either may
@@ -127,6 +129,11 @@ class Registrar {
   void ProvideApi(T& api) {
     ProvideApiOf(std::type_index(typeid(T)), &api);
   }
+  // Makes `provider` answer GETSPEC for volfile ids of `key` (sunrpc/volfile_provider.h), e.g.
+  // {VolfileKind::kClient} or VolfileProviderKey::Daemon("shd"). The provider is not owned and
+  // must live as long as the plugin. GETSPEC may call it as soon as this returns (before
+  // Start()), and after Stop() until the daemon's RPC service stops.
+  void AddVolfileProvider(const sunrpc::VolfileProviderKey& key, sunrpc::VolfileProvider& provider);
 
   // After every plugin's Register(): builds Services::options from the registered options
   // (each was checked by AddOption, so this cannot fail).
@@ -141,6 +148,7 @@ class Registrar {
   rest::Router& router_;
   txn::StepRegistry& steps_;
   Services& services_;
+  sunrpc::VolfileRegistry& volfiles_;
   std::string plugin_;
   std::map<std::string, std::string> key_kinds_;  // kind -> plugin
   std::map<std::string, std::string> options_;    // option key -> plugin

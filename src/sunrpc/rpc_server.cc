@@ -46,8 +46,8 @@ const char* TrustName(PeerTrust t) { return t == PeerTrust::kLocalProcess ? "loc
 
 class RpcServer::Impl {
  public:
-  Impl(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options)
-      : provider_(provider),
+  Impl(const VolfileRegistry& volfiles, PortMap& portmap, RpcServerOptions options)
+      : volfiles_(volfiles),
         portmap_(portmap),
         options_(options),
         log_(log::Root().With({{"component", "sunrpc"}})) {}
@@ -83,7 +83,7 @@ class RpcServer::Impl {
   void Unregister(Conn* c) GD2_EXCLUDES(mu_);
   void SetSubscriptions(Conn* c, Subscriptions subscriptions) GD2_EXCLUDES(mu_);
 
-  VolfileProvider& provider_;
+  const VolfileRegistry& volfiles_;
   PortMap& portmap_;
   RpcServerOptions options_;
   log::Logger log_;
@@ -116,7 +116,7 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
         peer_(std::move(peer)),
         address_(HostOf(peer_)),
         trust_(trust),
-        session_(srv.provider_, srv.portmap_, peer_, srv.options_.limits, trust),
+        session_(srv.volfiles_, srv.portmap_, peer_, srv.options_.limits, trust),
         inbox_(std::move(initial)) {}
   ~Conn() { srv_.Unregister(this); }
 
@@ -518,8 +518,8 @@ void RpcServer::Impl::Stop() {
   if (!local_path_.empty()) ::unlink(local_path_.c_str());
 }
 
-RpcServer::RpcServer(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options)
-    : impl_(std::make_unique<Impl>(provider, portmap, options)) {}
+RpcServer::RpcServer(const VolfileRegistry& volfiles, PortMap& portmap, RpcServerOptions options)
+    : impl_(std::make_unique<Impl>(volfiles, portmap, options)) {}
 
 RpcServer::~RpcServer() { Stop(); }
 

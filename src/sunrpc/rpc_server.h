@@ -68,10 +68,10 @@ struct RpcConnectionInfo {
   std::vector<std::string> bricks;       // signed in over this connection
 };
 
-// Public methods are thread-safe. `provider` and `portmap` must outlive the server.
+// Public methods are thread-safe. `volfiles` and `portmap` must outlive the server.
 class RpcServer {
  public:
-  RpcServer(VolfileProvider& provider, PortMap& portmap, RpcServerOptions options = {});
+  RpcServer(const VolfileRegistry& volfiles, PortMap& portmap, RpcServerOptions options = {});
   ~RpcServer();  // Stop()
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
@@ -94,8 +94,9 @@ class RpcServer {
              PeerTrust trust = PeerTrust::kRemote);
 
   // Sends a FETCHSPEC callback on every open connection that fetched a volfile of `volume`
-  // (see volfile_id.h for how ids map to volumes): clients, bricks and daemons of the volume
-  // then re-run GETSPEC. Does not wait for the sends. Returns the number of connections notified.
+  // (see VolfileGroupOf in volfile_id.h for how ids map to volumes; "snaps/<snap>" names a
+  // snapshot's volfiles): clients, bricks and daemons of the volume then re-run GETSPEC. Does
+  // not wait for the sends. Returns the number of connections notified.
   size_t NotifyVolfileChanged(std::string_view volume);
   // Sends FETCHSPEC on every open connection (what glusterd does). Returns the count.
   size_t NotifyAll();

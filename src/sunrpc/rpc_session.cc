@@ -47,9 +47,9 @@ std::string Reply(uint32_t xid, const Msg& m) {
 
 }  // namespace
 
-RpcSession::RpcSession(VolfileProvider& provider, PortMap& portmap, std::string peer,
+RpcSession::RpcSession(const VolfileRegistry& volfiles, PortMap& portmap, std::string peer,
                        SessionLimits limits, PeerTrust trust)
-    : provider_(provider),
+    : volfiles_(volfiles),
       portmap_(portmap),
       peer_(std::move(peer)),
       limits_(limits),
@@ -168,10 +168,14 @@ std::string RpcSession::HandleHandshake(uint32_t xid, uint32_t proc, XdrReader& 
     return Reply(xid, rsp);
   }
   // Brick and daemon volfiles name the bricks' credentials.
-  if (trust_ != PeerTrust::kLocalProcess && id->kind != VolfileKind::kClient) {
+  if (trust_ != PeerTrust::kLocalProcess && !IsClientVolfileKind(id->kind)) {
     return Refuse(xid, "getspec", req->key);
   }
-  auto spec = provider_.GetVolfile(req->key, req->xdata);
+  VolfileProvider* provider = volfiles_.Find(*id);
+  StatusOr<std::string> spec =
+      provider != nullptr
+          ? provider->GetVolfile(req->key, req->xdata)
+          : NotFoundError("no volfile provider: kind=" + VolfileProviderKey::Of(*id).ToString());
   if (spec.ok() && spec->size() > static_cast<size_t>(INT32_MAX)) {
     spec = InternalError("volfile too large: size=" + std::to_string(spec->size()));
   }
@@ -183,10 +187,10 @@ std::string RpcSession::HandleHandshake(uint32_t xid, uint32_t proc, XdrReader& 
   }
   rsp.op_ret = static_cast<int32_t>(spec->size());
   rsp.spec = std::move(spec).value();
-  rsp.xdata = provider_.GetVolfileReplyXdata(req->key);
+  rsp.xdata = provider->GetVolfileReplyXdata(req->key);
   if (fetched_ids_.size() < limits_.max_fetched_ids || fetched_ids_.contains(req->key)) {
     fetched_ids_.insert(req->key);
-    fetched_volumes_.insert(id->volume);
+    fetched_volumes_.insert(VolfileGroupOf(*id));
   }
   log_.Debug("getspec served", {{"volfile_id", req->key}, {"size", rsp.spec.size()}});
   return Reply(xid, rsp);

@@ -51,12 +51,13 @@ enum class PeerTrust {
   kLocalProcess,
 };
 
-// Not thread-safe: one thread drives a session. `provider` and `portmap` must outlive it.
+// Not thread-safe: one thread drives a session. `volfiles` and `portmap` must outlive it.
 class RpcSession {
  public:
-  // A kRemote session answers SIGNIN, SIGNOUT and GETSPEC of brick and daemon volfiles with
-  // an AUTH_ERROR (AUTH_TOOWEAK) denial and leaves the port map and provider alone.
-  RpcSession(VolfileProvider& provider, PortMap& portmap, std::string peer,
+  // A kRemote session answers SIGNIN, SIGNOUT and GETSPEC of volfiles of any kind other than the
+  // client kinds (IsClientVolfileKind) with an AUTH_ERROR (AUTH_TOOWEAK) denial and leaves the
+  // port map and providers alone. GETSPEC of a kind no provider answers fails with ENOENT.
+  RpcSession(const VolfileRegistry& volfiles, PortMap& portmap, std::string peer,
              SessionLimits limits = {}, PeerTrust trust = PeerTrust::kRemote);
 
   // Consumes bytes from the peer and appends framed replies to `out`. Calls are answered in
@@ -72,7 +73,7 @@ class RpcSession {
   // No reply is expected.
   std::string MakeFetchspecCall();
 
-  // Volfile ids the peer fetched successfully, and their volumes.
+  // Volfile ids the peer fetched successfully, and their volumes (VolfileGroupOf).
   const std::set<std::string>& fetched_volfile_ids() const { return fetched_ids_; }
   const std::set<std::string>& fetched_volumes() const { return fetched_volumes_; }
   // Bricks the peer signed in (and did not sign out) on this connection.
@@ -91,7 +92,7 @@ class RpcSession {
   std::string HandleHandshake(uint32_t xid, uint32_t proc, XdrReader& args);
   std::string HandlePortmap(uint32_t xid, uint32_t proc, XdrReader& args);
 
-  VolfileProvider& provider_;
+  const VolfileRegistry& volfiles_;
   PortMap& portmap_;
   std::string peer_;
   SessionLimits limits_;

@@ -469,5 +469,18 @@ TEST_F(VolumeTest, DaemonRestartDoesNotInterruptIo) {
   StopAndDelete("live1");
 }
 
+// Brick status names the mount that holds each brick, as GlusterD2 did: its device and options.
+TEST_F(VolumeTest, BrickStatusNamesTheBrickMount) {
+  auto bricks = BrickPaths(1);
+  CreateAndStart(CreateReq("mnt1", bricks, "distribute", 1));
+  ASSERT_OK_AND_ASSIGN(nlohmann::json st, client_->Do("GET", "/v1/volumes/mnt1/bricks"));
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0]["device"], fs_->device()) << st.dump();
+  std::string opts = st[0].value("mount-opts", "");
+  EXPECT_EQ(opts.rfind("rw", 0), 0u) << st.dump();
+  EXPECT_EQ(st[0]["fs-type"], "xfs");
+  StopAndDelete("mnt1");
+}
+
 }  // namespace
 }  // namespace gd2::testing

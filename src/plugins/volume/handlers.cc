@@ -10,6 +10,7 @@
 #include "api/json.h"
 #include "api/peer.h"
 #include "api/volume_req.h"
+#include "brick/mountinfo.h"
 #include "client/client.h"
 #include "common/uuid.h"
 #include "plugins/volume/plugin.h"
@@ -61,22 +62,6 @@ std::string FsTypeName(long type) {
     case 0x01021994: return "tmpfs";
     case 0x794c7630: return "overlay";
     default: return "unknown";
-  }
-}
-
-// Device and options of the mount that holds `path` (longest mount point prefix).
-void MountOf(const std::string& path, std::string* device, std::string* opts) {
-  std::ifstream in("/proc/self/mounts");
-  std::string dev, mnt, type, o;
-  size_t best = 0;
-  while (in >> dev >> mnt >> type >> o) {
-    std::string rest;
-    std::getline(in, rest);
-    if (IsUnder(path, mnt) && mnt.size() >= best) {
-      best = mnt.size();
-      *device = dev;
-      *opts = o;
-    }
   }
 }
 
@@ -392,8 +377,7 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
           st.port = bs.port;
         }
       } else {
-        brick::BrickSpec spec = SpecFor(v, b, 0);
-        brick::ProcessState ps = bricks_->State(bricks_->Key(spec));
+        brick::ProcessState ps = runtime_->BrickState(b.path);
         st.online = ps.running && v.state == api::VolumeState::kStarted;
         st.pid = st.online ? ps.pid : 0;
         st.port = st.online ? ps.port : 0;
@@ -404,7 +388,11 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
           st.size.free = static_cast<uint64_t>(fs.f_bavail) * fs.f_bsize;
           st.size.used = static_cast<uint64_t>(fs.f_blocks - fs.f_bfree) * fs.f_bsize;
         }
-        MountOf(b.path, &st.device, &st.mount_opts);
+        // The mount holding the brick, as GlusterD2 reported it.
+        if (auto m = brick::MountOfPath(b.path); m.ok()) {
+          st.device = m->source;
+          st.mount_opts = brick::CombinedMountOptions(*m);
+        }
       }
       out.push_back(std::move(st));
     }

@@ -17,7 +17,27 @@
 namespace gd2::plugins::volume {
 
 VolumePlugin::VolumePlugin(Services& services)
-    : services_(services), keys_(services.keys), volumes_(*services.store, keys_) {}
+    : services_(services),
+      keys_(services.keys),
+      volumes_(*services.store, keys_),
+      client_volfiles_(
+          [this](std::string_view id, const sunrpc::Dict&) { return ClientVolfile(id); }),
+      brick_volfiles_(
+          [this](std::string_view id, const sunrpc::Dict&) { return BrickVolfile(id); }),
+      shd_volfiles_([this](std::string_view id, const sunrpc::Dict&) { return ShdVolfile(id); },
+                    [this](std::string_view id) { return ShdReplyXdata(id); }) {
+  brick::BrickRuntimeOptions o;
+  o.run_dir = services_.rundir;
+  o.log_dir = services_.logdir;
+  o.peer_id = services_.peer_id;
+  o.volfile_server_host = services_.client_host;
+  o.volfile_server_port = services_.client_port;
+  o.portmap = services_.portmap;
+  o.on_brick_state = [this](const brick::BrickEvent& e) {
+    PublishBrickState(e.brick_path, e.running, e.pid, e.port);
+  };
+  runtime_ = std::make_unique<brick::BrickRuntime>(std::move(o));
+}
 
 VolumePlugin::~VolumePlugin() { Stop(); }
 
@@ -41,6 +61,10 @@ void VolumePlugin::Register(Registrar& r) {
   r.AddStep(kStopBricks, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks), volume_ok);
   r.AddStep(kDeleteBricks, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks),
             bricks_ok);
+
+  r.AddVolfileProvider({sunrpc::VolfileKind::kClient, ""}, client_volfiles_);
+  r.AddVolfileProvider({sunrpc::VolfileKind::kBrick, ""}, brick_volfiles_);
+  r.AddVolfileProvider(sunrpc::VolfileProviderKey::Daemon("shd"), shd_volfiles_);
 
   using rest::Method;
   auto h = [this](StatusOr<rest::Response> (VolumePlugin::*fn)(rest::RequestContext&)) {
@@ -80,33 +104,6 @@ void VolumePlugin::Register(Registrar& r) {
 Status VolumePlugin::Start() {
   peers_ = services_.apis.Find<peer::PeerApi>();
   if (peers_ == nullptr) return FailedPreconditionError("the volume plugin needs the peer plugin");
-  brick::SupervisorOptions bo;
-  bo.run_dir = services_.rundir;
-  bo.log_dir = services_.logdir;
-  bo.kind = brick::BrickKind();
-  // A brick is ready when it has signed in to our port map (it then serves I/O).
-  sunrpc::PortMap* portmap = services_.portmap;
-  bo.ready = [portmap](const brick::BrickSpec& spec) {
-    auto e = portmap->Lookup(spec.brick_path);
-    return e.has_value() && e->port == spec.port;
-  };
-  bo.on_state_change = [this, portmap](const std::string& key, bool running, pid_t pid, int port) {
-    if (!running) {
-      portmap->Remove(key);
-      log::Root().Warn("brick process down", {{"brick", key}, {"pid", pid}});
-    } else {
-      log::Root().Info("brick process up", {{"brick", key}, {"pid", pid}, {"port", port}});
-    }
-    PublishBrickState(key, running, pid, port);
-  };
-  bricks_ = std::make_unique<brick::Supervisor>(bo);
-  brick::SupervisorOptions so;
-  so.run_dir = services_.rundir;
-  so.log_dir = services_.logdir;
-  so.kind = brick::ShdKind();
-  shd_ = std::make_unique<brick::Supervisor>(so);
-
-  services_.set_volfile_provider(this);
 
   // Every peer tells its own volfile clients when a volume record changes.
   watcher_ = std::make_unique<store::Watcher>(*services_.store);
@@ -170,9 +167,9 @@ void VolumePlugin::ReconcileLoop() {
     }
     Reconcile();
     // Brick state keys died with the old lease: publish them again.
-    for (const auto& key : bricks_->Keys()) {
-      brick::ProcessState st = bricks_->State(key);
-      if (st.running) PublishBrickState(key, true, st.pid, st.port);
+    for (const auto& path : runtime_->Bricks()) {
+      brick::ProcessState st = runtime_->BrickState(path);
+      if (st.running) PublishBrickState(path, true, st.pid, st.port);
     }
   }
 }
@@ -307,8 +304,7 @@ void VolumePlugin::Stop() {
     watcher_.reset();
   }
   // Bricks outlive the daemon: only stop watching them.
-  if (bricks_) bricks_->Shutdown();
-  if (shd_) shd_->Shutdown();
+  runtime_->Shutdown();
 }
 
 namespace {
@@ -327,18 +323,16 @@ Status CheckServableVolume(const volgen::OptionTable& options, const api::Volume
 
 }  // namespace
 
-sunrpc::Dict VolumePlugin::GetVolfileReplyXdata(std::string_view volfile_id) {
+sunrpc::Dict VolumePlugin::ShdReplyXdata(std::string_view volfile_id) {
   sunrpc::Dict d;
   auto id = sunrpc::ParseVolfileId(volfile_id);
-  if (!id.ok() || id->kind != sunrpc::VolfileKind::kDaemon || id->daemon != "shd" || !shd_) return d;
-  api::Volume v;
-  v.name = id->volume;
-  d.SetString("pidfile", shd_->Files(ShdSpecFor(v)).pid_file);
+  if (!id.ok()) return d;
+  d.SetString("pidfile", runtime_->ShdPidFile(id->volume));
   return d;
 }
 
-StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, const sunrpc::Dict&) {
-  GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
+StatusOr<api::Volume> VolumePlugin::ServableVolume(const sunrpc::VolfileId& id,
+                                                   std::string_view volfile_id) {
   api::Volume v;
   auto stored = GetVolume(*services_.store, keys_, id.volume);
   if (stored.ok()) {
@@ -364,29 +358,37 @@ StatusOr<std::string> VolumePlugin::GetVolfile(std::string_view volfile_id, cons
                        {"error", bad}});
     return Status(StatusCode::kDataLoss, "volume record fails validation: " + bad.message());
   }
-  switch (id.kind) {
-    case sunrpc::VolfileKind::kClient: {
-      volgen::ClientContext cc;
-      cc.trusted = false;
-      return volgen::FuseVolfile(services_.options, v, cc);
-    }
-    case sunrpc::VolfileKind::kBrick:
-      for (const auto& sv : v.subvols) {
-        for (const auto& b : sv.bricks) {
-          if (volgen::BrickVolfileId(v.name, b.host, b.path) == std::string(volfile_id.substr(
-                                                                   volfile_id.front() == '/' ? 1 : 0))) {
-            volgen::BrickContext bc;
-            bc.workdir = services_.workdir;
-            return volgen::BrickVolfile(services_.options, v, b, bc);
-          }
-        }
+  return v;
+}
+
+StatusOr<std::string> VolumePlugin::ClientVolfile(std::string_view volfile_id) {
+  GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, ServableVolume(id, volfile_id));
+  volgen::ClientContext cc;
+  cc.trusted = false;
+  return volgen::FuseVolfile(services_.options, v, cc);
+}
+
+StatusOr<std::string> VolumePlugin::BrickVolfile(std::string_view volfile_id) {
+  GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, ServableVolume(id, volfile_id));
+  std::string_view wanted = volfile_id.substr(volfile_id.front() == '/' ? 1 : 0);
+  for (const auto& sv : v.subvols) {
+    for (const auto& b : sv.bricks) {
+      if (volgen::BrickVolfileId(v.name, b.host, b.path) == wanted) {
+        volgen::BrickContext bc;
+        bc.workdir = services_.workdir;
+        return volgen::BrickVolfile(services_.options, v, b, bc);
       }
-      return NotFoundError("no such brick volfile: " + std::string(volfile_id));
-    case sunrpc::VolfileKind::kDaemon:
-      if (id.daemon == "shd") return volgen::ShdVolfile(services_.options, v, volgen::ShdContext{});
-      return NotFoundError("no volfile for daemon " + id.daemon);
+    }
   }
-  return NotFoundError("unknown volfile id");
+  return NotFoundError("no such brick volfile: " + std::string(volfile_id));
+}
+
+StatusOr<std::string> VolumePlugin::ShdVolfile(std::string_view volfile_id) {
+  GD2_ASSIGN_OR_RETURN(sunrpc::VolfileId id, sunrpc::ParseVolfileId(volfile_id));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, ServableVolume(id, volfile_id));
+  return volgen::ShdVolfile(services_.options, v, volgen::ShdContext{});
 }
 
 }  // namespace gd2::plugins::volume

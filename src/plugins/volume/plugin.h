@@ -13,8 +13,7 @@
 
 #include "api/volume.h"
 #include "api/volume_req.h"
-#include "brick/port_allocator.h"
-#include "brick/supervisor.h"
+#include "brick/runtime.h"
 #include "plugins/peer/peer_api.h"
 #include "plugins/plugin.h"
 #include "plugins/volume/step_args.h"
@@ -28,7 +27,7 @@ class Watcher;
 
 namespace gd2::plugins::volume {
 
-class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
+class VolumePlugin : public Plugin {
  public:
   explicit VolumePlugin(Services& services);
   ~VolumePlugin() override;
@@ -40,12 +39,18 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   void OnSessionRenewed() override;
   void Stop() override;
 
-  // sunrpc::VolfileProvider: brick, client and self-heal daemon volfiles from the stored volume.
-  StatusOr<std::string> GetVolfile(std::string_view volfile_id, const sunrpc::Dict& xdata) override;
-  // The self-heal daemon wants its pid file named in the GETSPEC reply, as glusterd sends it.
-  sunrpc::Dict GetVolfileReplyXdata(std::string_view volfile_id) override;
-
  private:
+  // Volfile providers (registered by kind): client, brick and self-heal daemon volfiles from the
+  // stored volume. `volfile_id` has passed sunrpc::ParseVolfileId with the provider's kind.
+  StatusOr<std::string> ClientVolfile(std::string_view volfile_id);
+  StatusOr<std::string> BrickVolfile(std::string_view volfile_id);
+  StatusOr<std::string> ShdVolfile(std::string_view volfile_id);
+  // The self-heal daemon wants its pid file named in the GETSPEC reply, as glusterd sends it.
+  sunrpc::Dict ShdReplyXdata(std::string_view volfile_id);
+  // The stored (or, with the store unreachable, last known) record of the volume `id` names,
+  // once it passed validation; kDataLoss for a record that does not.
+  StatusOr<api::Volume> ServableVolume(const sunrpc::VolfileId& id, std::string_view volfile_id);
+
   // Steps (run on each peer that hosts bricks of the volume); the registry decoded and checked
   // their arguments (step_args.h).
   Status PrepareBricks(txn::StepContext& ctx, const BrickSetArgs& a);
@@ -99,8 +104,8 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   Status StopLocalBricks(const api::Volume& v, const log::Logger& log,
                          std::chrono::steady_clock::time_point deadline =
                              std::chrono::steady_clock::time_point::max());
-  brick::BrickSpec SpecFor(const api::Volume& v, const api::Brick& b, int port) const;
-  brick::BrickSpec ShdSpecFor(const api::Volume& v) const;
+  // This peer's bricks of `v` as a brick group of the runtime (self-heal daemon if v has one).
+  brick::BrickGroup LocalGroup(const api::Volume& v) const;
   void PublishBrickState(const std::string& brick_path, bool running, pid_t pid, int port);
   // Brings local processes in line with the stored volumes (after a daemon restart).
   void Reconcile();
@@ -114,9 +119,12 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   const VolumeKeys keys_;
   StoredVolumes volumes_;  // offered to other plugins as VolumeApi
   const peer::PeerApi* peers_ = nullptr;  // the peer plugin's, from Start()
-  brick::PortAllocator ports_;
-  std::unique_ptr<brick::Supervisor> bricks_;
-  std::unique_ptr<brick::Supervisor> shd_;
+  sunrpc::VolfileFunctions client_volfiles_;
+  sunrpc::VolfileFunctions brick_volfiles_;
+  sunrpc::VolfileFunctions shd_volfiles_;
+  // This peer's brick and self-heal processes; made in the constructor, so GETSPEC (served from
+  // Register() on) and the steps always find it.
+  std::unique_ptr<brick::BrickRuntime> runtime_;
   std::unique_ptr<store::Watcher> watcher_;
   // The reconcile worker: runs Reconcile() at OnServing and again whenever asked.
   void ReconcileLoop();

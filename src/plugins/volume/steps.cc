@@ -1,20 +1,12 @@
 // Transaction steps of the volume plugin: what one peer does to its own bricks.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdint>
 #include <filesystem>
-#include <future>
 
 #include "brick/prepare.h"
 #include "common/files.h"
 #include "plugins/volume/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
-#include "sunrpc/portmap.h"
 #include "volgen/volgen.h"
 
 namespace gd2::plugins::volume {
@@ -22,47 +14,19 @@ namespace {
 
 constexpr auto kBrickStartTimeout = std::chrono::seconds(30);
 constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
-constexpr int kBrickPortAttempts = 3;
-
-// True if `port` cannot be bound on any address because something holds it.
-bool PortTaken(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_ANY);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno == EADDRINUSE;
-  ::close(fd);
-  return taken;
-}
-
 }  // namespace
 
-brick::BrickSpec VolumePlugin::SpecFor(const api::Volume& v, const api::Brick& b, int port) const {
-  brick::BrickSpec spec;
-  spec.volume = v.name;
-  spec.volume_id = v.id;
-  spec.brick_path = b.path;
-  spec.host = b.host;
-  spec.port = port;
-  spec.volfile_server_host = services_.client_host;
-  spec.volfile_server_port = services_.client_port;
-  spec.peer_id = services_.peer_id;
-  return spec;
-}
-
-brick::BrickSpec VolumePlugin::ShdSpecFor(const api::Volume& v) const {
-  brick::BrickSpec spec;
-  spec.volume = v.name;
-  spec.volume_id = v.id;
-  spec.host = services_.client_host;
-  spec.volfile_server_host = services_.client_host;
-  spec.volfile_server_port = services_.client_port;
-  spec.peer_id = services_.peer_id;
-  return spec;
+brick::BrickGroup VolumePlugin::LocalGroup(const api::Volume& v) const {
+  brick::BrickGroup g;
+  g.volume = v.name;
+  g.volume_id = v.id;
+  for (const auto& sv : v.subvols) {
+    for (const auto& b : sv.bricks) {
+      if (b.peer_id == services_.peer_id) g.bricks.push_back({b.path, b.host});
+    }
+  }
+  g.self_heal = volgen::HasShdGraph(v);
+  return g;
 }
 
 Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
@@ -120,93 +84,27 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
     std::lock_guard<std::mutex> lock(mu_);
     cache_[v.name] = v;
   }
-  std::vector<api::Brick> local;
-  for (const auto& sv : v.subvols) {
-    for (const auto& b : sv.bricks) {
-      if (b.peer_id == services_.peer_id) local.push_back(b);
-    }
-  }
-  if (local.empty()) return OkStatus();
-  deadline = std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout);
-  // Start every brick at once: each waits for its own SIGNIN.
-  std::vector<std::future<Status>> started;
-  for (const auto& b : local) {
-    started.push_back(std::async(std::launch::async, [&, b]() -> Status {
-      GD2_RETURN_IF_ERROR(brick::VerifyBrickVolumeId(b.path, v.id));
-      brick::BrickSpec probe = SpecFor(v, b, 0);
-      auto adopted = bricks_->Adopt(probe);
-      if (adopted.ok() && *adopted) {
-        brick::ProcessState st = bricks_->State(bricks_->Key(probe));
-        ports_.Reserve(st.port).IgnoreError();
-        services_.portmap->Set(b.path, st.port);
-        return OkStatus();
-      }
-      Status s;
-      for (int attempt = 0; attempt < kBrickPortAttempts; ++attempt) {
-        GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
-        services_.portmap->Remove(b.path);
-        s = bricks_->Start(SpecFor(v, b, port), deadline);
-        if (s.ok()) return s;
-        ports_.Release(port);
-        // Another process bound the port between the allocator's probe and the brick's bind
-        // (another daemon on this host starting bricks at the same moment): try the next one.
-        if (s.code() != StatusCode::kUnavailable || !PortTaken(port)) return s;
-        log.Warn("brick port taken by another process; retrying", {{"brick", b.path}, {"port", port}});
-      }
-      return s;
-    }));
-  }
-  Status first;
-  for (auto& f : started) {
-    Status s = f.get();
-    if (!s.ok() && first.ok()) first = s;
-  }
-  if (!first.ok()) return first;
-  for (const auto& b : local) log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
-  if (volgen::HasShdGraph(v)) {
-    brick::BrickSpec shd = ShdSpecFor(v);
-    auto adopted = shd_->Adopt(shd);
-    if (!adopted.ok() || !*adopted) GD2_RETURN_IF_ERROR(shd_->Start(shd, deadline));
+  brick::BrickGroup group = LocalGroup(v);
+  if (group.bricks.empty()) return OkStatus();
+  GD2_RETURN_IF_ERROR(
+      runtime_->Start(group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout)));
+  for (const auto& b : group.bricks) {
+    log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
   }
   return OkStatus();
 }
 
 Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& log,
                                     std::chrono::steady_clock::time_point deadline) {
-  deadline = std::min(deadline, std::chrono::steady_clock::now() + kBrickStopTimeout);
-  Status first;
-  if (volgen::HasShdGraph(v)) {
-    brick::BrickSpec shd = ShdSpecFor(v);
-    Status s = shd_->Stop(shd_->Key(shd), deadline);
-    if (!s.ok()) first = s;
-  }
-  std::vector<std::future<Status>> stopped;
-  for (const auto& sv : v.subvols) {
-    for (const auto& b : sv.bricks) {
-      if (b.peer_id != services_.peer_id) continue;
-      stopped.push_back(std::async(std::launch::async, [&, b]() -> Status {
-        brick::BrickSpec spec = SpecFor(v, b, 0);
-        std::string key = bricks_->Key(spec);
-        int port = bricks_->State(key).port;
-        if (bricks_->State(key).pid == 0) {
-          // Not supervised by this process (e.g. left running by a crashed daemon): adopt first
-          // so that Stop finds it.
-          bricks_->Adopt(spec).status().IgnoreError();
-          port = bricks_->State(key).port;
-        }
-        GD2_RETURN_IF_ERROR(bricks_->Stop(key, deadline));
-        services_.portmap->Remove(b.path);
-        if (port > 0) ports_.Release(port);
-        log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
-        return OkStatus();
-      }));
+  brick::BrickGroup group = LocalGroup(v);
+  Status s =
+      runtime_->Stop(group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStopTimeout));
+  if (s.ok()) {
+    for (const auto& b : group.bricks) {
+      log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
     }
   }
-  for (auto& f : stopped) {
-    Status s = f.get();
-    if (!s.ok() && first.ok()) first = s;
-  }
-  return first;
+  return s;
 }
 
 Status VolumePlugin::StartBricks(txn::StepContext& ctx, const VolumeArgs& a) {
@@ -272,11 +170,13 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
     sv.bricks.push_back(b);
   }
   v.subvols.push_back(sv);
-  GD2_RETURN_IF_ERROR(StopLocalBricks(v, ctx.log, ctx.deadline));
-  brick::BrickSpec shd = ShdSpecFor(v);
-  shd_->Adopt(shd).status().IgnoreError();
-  auto shd_deadline = std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout);
-  GD2_RETURN_IF_ERROR(shd_->Stop(shd_->Key(shd), shd_deadline));
+  // The volume's type is not known here: stop its self-heal daemon in case it has one.
+  brick::BrickGroup group = LocalGroup(v);
+  group.self_heal = true;
+  GD2_RETURN_IF_ERROR(
+      runtime_->Stop(group, std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
+  for (const auto& b : group.bricks) {
+    ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);

@@ -44,7 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t chunk = data[0] == 0 ? size : data[0];
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  FuzzProvider provider;
+  static FuzzProvider provider;
+  static gd2::sunrpc::VolfileRegistry* volfiles = [] {
+    auto* r = new gd2::sunrpc::VolfileRegistry();
+    for (auto kind :
+         {gd2::sunrpc::VolfileKind::kClient, gd2::sunrpc::VolfileKind::kBrick,
+          gd2::sunrpc::VolfileKind::kSnapshotClient, gd2::sunrpc::VolfileKind::kSnapshotBrick}) {
+      Check(r->Add({kind, ""}, provider).ok());
+    }
+    // One daemon only: ids of the others find no provider (ENOENT).
+    Check(r->Add(gd2::sunrpc::VolfileProviderKey::Daemon("shd"), provider).ok());
+    return r;
+  }();
   gd2::sunrpc::PortMap portmap;
   gd2::sunrpc::SessionLimits limits;
   limits.max_record_size = 4096;
@@ -52,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The chunk size's low bit also picks who the peer is: a remote peer can never sign in.
   auto trust =
       (data[0] & 1) == 0 ? gd2::sunrpc::PeerTrust::kLocalProcess : gd2::sunrpc::PeerTrust::kRemote;
-  gd2::sunrpc::RpcSession session(provider, portmap, "fuzz", limits, trust);
+  gd2::sunrpc::RpcSession session(*volfiles, portmap, "fuzz", limits, trust);
   std::string out;
   for (size_t pos = 0; pos < input.size(); pos += chunk) {
     if (!session.Consume(input.substr(pos, chunk), out).ok()) break;
@@ -76,6 +87,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(again.ok() && *again == *dict);
   }
   auto id = gd2::sunrpc::ParseVolfileId(input);
-  if (id.ok()) Check(!id->volume.empty() && input.find("..") == std::string_view::npos);
+  if (id.ok()) {
+    Check(!id->volume.empty() && input.find("..") == std::string_view::npos);
+    bool snapshot = id->kind == gd2::sunrpc::VolfileKind::kSnapshotClient ||
+                    id->kind == gd2::sunrpc::VolfileKind::kSnapshotBrick;
+    Check(snapshot == !id->snapshot.empty());
+    Check(gd2::sunrpc::VolfileGroupOf(*id).find("..") == std::string::npos);
+  }
   return 0;
 }

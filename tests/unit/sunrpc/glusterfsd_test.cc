@@ -32,6 +32,7 @@ namespace gd2::sunrpc {
 namespace {
 
 using namespace std::chrono_literals;
+using ::gd2::sunrpc::testing::EveryKindRegistry;
 using ::gd2::sunrpc::testing::MapVolfileProvider;
 
 constexpr char kVolumeId[] = "5b7d4c1e-2f3a-4d5b-8c6d-7e8f9a0b1c2d";
@@ -120,6 +121,7 @@ void RunBrick(bool local) {
   const int mgmt_port = gd2::testing::FreePort();
 
   MapVolfileProvider provider;
+  EveryKindRegistry volfiles(provider);
   provider.Set(volfile_id, BrickVolfile(vol, brick, brick_port));
   PortMap portmap;
   std::mutex mu;
@@ -130,7 +132,7 @@ void RunBrick(bool local) {
     if (e == PortMapEvent::kSignout && b == brick) signed_out = true;
     cv.notify_all();
   });
-  RpcServer server(provider, portmap);
+  RpcServer server(volfiles, portmap);
   ASSERT_OK(server.Start());
   LoopbackAcceptor acceptor(server, mgmt_port);
   const std::string socket_path = dir.path() + "/gd2.socket";

@@ -28,6 +28,7 @@
 namespace gd2::sunrpc {
 namespace {
 
+using ::gd2::sunrpc::testing::EveryKindRegistry;
 using ::gd2::sunrpc::testing::Hex;
 using ::gd2::sunrpc::testing::MapVolfileProvider;
 using ::gd2::sunrpc::testing::TestRpcClient;
@@ -120,7 +121,7 @@ const char kClientVolfile[] =
 
 class RpcServerTest : public ::testing::Test {
  protected:
-  RpcServerTest() : server_(provider_, portmap_) {
+  RpcServerTest() : server_(volfiles_, portmap_) {
     provider_.Set("rep3", kClientVolfile);
     provider_.Set("other", "volume other\nend-volume\n");
     provider_.Set("slow", "volume slow\nend-volume\n");
@@ -161,6 +162,7 @@ class RpcServerTest : public ::testing::Test {
   }
 
   BlockingProvider provider_;
+  EveryKindRegistry volfiles_{provider_};
   PortMap portmap_;
   RpcServer server_;
   std::unique_ptr<Acceptor> acceptor_;
@@ -339,8 +341,9 @@ TEST_F(RpcServerTest, StopClosesConnections) {
 
 TEST(RpcServerAdoptTest, InitialBytesAreProcessedFirst) {
   MapVolfileProvider provider;
+  EveryKindRegistry volfiles(provider);
   PortMap portmap;
-  RpcServer server(provider, portmap);
+  RpcServer server(volfiles, portmap);
   ASSERT_OK(server.Start());
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -400,11 +403,12 @@ TEST(RpcServerLimitsTest, ManyStalledConnectionsDoNotBlockANewOne) {
   constexpr size_t kStalled = 1100;
   if (FdLimit() < 2 * kStalled + 100) GTEST_SKIP() << "descriptor limit too low: " << FdLimit();
   MapVolfileProvider provider;
+  EveryKindRegistry volfiles(provider);
   PortMap portmap;
   RpcServerOptions o;
   o.first_call_timeout = 15s;  // long enough for all of them to be open at once
   o.max_connections_per_address = 2 * kStalled;
-  RpcServer server(provider, portmap, o);
+  RpcServer server(volfiles, portmap, o);
   ASSERT_OK(server.Start());
   Acceptor acceptor(server, PeerTrust::kRemote);
 
@@ -438,12 +442,13 @@ TEST(RpcServerLimitsTest, ManyStalledConnectionsDoNotBlockANewOne) {
 // connection that only pinged is closed after idle_timeout; one that fetched a volfile stays.
 TEST(RpcServerLimitsTest, RecordAndIdleDeadlines) {
   MapVolfileProvider provider;
+  EveryKindRegistry volfiles(provider);
   provider.Set("rep3", kClientVolfile);
   PortMap portmap;
   RpcServerOptions o;
   o.record_timeout = 1s;
   o.idle_timeout = 2s;
-  RpcServer server(provider, portmap, o);
+  RpcServer server(volfiles, portmap, o);
   ASSERT_OK(server.Start());
   Acceptor acceptor(server, PeerTrust::kRemote);
 
@@ -466,10 +471,11 @@ TEST(RpcServerLimitsTest, RecordAndIdleDeadlines) {
 // Beyond max_connections_per_address, new connections from that address are closed at once.
 TEST(RpcServerLimitsTest, PerAddressLimit) {
   MapVolfileProvider provider;
+  EveryKindRegistry volfiles(provider);
   PortMap portmap;
   RpcServerOptions o;
   o.max_connections_per_address = 5;
-  RpcServer server(provider, portmap, o);
+  RpcServer server(volfiles, portmap, o);
   ASSERT_OK(server.Start());
   Acceptor acceptor(server, PeerTrust::kRemote);
   std::vector<std::unique_ptr<TestRpcClient>> held;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sunrpc/messages.h"
@@ -14,6 +17,7 @@
 namespace gd2::sunrpc {
 namespace {
 
+using ::gd2::sunrpc::testing::EveryKindRegistry;
 using ::gd2::sunrpc::testing::Hex;
 using ::gd2::sunrpc::testing::MapVolfileProvider;
 using ::gd2::sunrpc::testing::ToHex;
@@ -48,8 +52,8 @@ class RpcSessionTest : public ::testing::Test {
  protected:
   // Most tests play a brick on the daemon's local socket; RemotePeer* tests use remote_.
   RpcSessionTest()
-      : session_(provider_, portmap_, "127.0.0.1:49151", {}, PeerTrust::kLocalProcess),
-        remote_(provider_, portmap_, "10.0.0.9:1023", {}, PeerTrust::kRemote) {}
+      : session_(volfiles_, portmap_, "127.0.0.1:49151", {}, PeerTrust::kLocalProcess),
+        remote_(volfiles_, portmap_, "10.0.0.9:1023", {}, PeerTrust::kRemote) {}
 
   // Feeds one framed call and returns the single reply message.
   std::string Roundtrip(const std::string& call) {
@@ -71,6 +75,7 @@ class RpcSessionTest : public ::testing::Test {
   }
 
   MapVolfileProvider provider_;
+  EveryKindRegistry volfiles_{provider_};
   PortMap portmap_;
   RpcSession session_;
   RpcSession remote_;
@@ -357,7 +362,7 @@ TEST_F(RpcSessionTest, ClosesOnHostileFraming) {
        StatusCode::kInvalidArgument},
   };
   for (const auto& c : cases) {
-    RpcSession s(provider_, portmap_, "peer");
+    RpcSession s(volfiles_, portmap_, "peer");
     std::string out;
     // A good call first: its reply is still produced.
     std::string stream = EncodeRecord(Call(3, kDumpProgram, 1, kDumpPing, "")) + c.bytes;
@@ -376,6 +381,99 @@ TEST_F(RpcSessionTest, FetchspecCallsCountXids) {
                       "00000000 00000000 00000000")));
   std::string second = session_.MakeFetchspecCall();
   EXPECT_EQ(second.substr(4, 4), Hex("00000002"));
+}
+
+// GETSPEC asks the provider registered for the id's kind: a second provider (snapshot volfiles)
+// answers its own kinds while the first keeps answering client, brick and shd volfiles; a kind
+// nobody registered is ENOENT; the TCP rule holds for the new kinds (client kinds only).
+TEST(RpcSessionVolfileKindsTest, EachKindIsAnsweredByItsOwnProvider) {
+  MapVolfileProvider volumes;
+  volumes.Set("rep3", "volume rep3-client\nend-volume\n");
+  volumes.Set("rep3.vm.bricks-d1-rep3", "volume rep3-brick\nend-volume\n");
+  volumes.Set("shd/rep3", "volume rep3-shd\nend-volume\n");
+  MapVolfileProvider snapshots;
+  snapshots.Set("snaps/s1/rep3", "volume s1-client\nend-volume\n");
+  snapshots.Set("snaps/s1/ab12/ab12.vm.bricks-s1-d1", "volume s1-brick\nend-volume\n");
+  VolfileRegistry registry;
+  ASSERT_OK(registry.Add({VolfileKind::kClient, ""}, volumes));
+  ASSERT_OK(registry.Add({VolfileKind::kBrick, ""}, volumes));
+  ASSERT_OK(registry.Add(VolfileProviderKey::Daemon("shd"), volumes));
+  ASSERT_OK(registry.Add({VolfileKind::kSnapshotClient, ""}, snapshots));
+  ASSERT_OK(registry.Add({VolfileKind::kSnapshotBrick, ""}, snapshots));
+  PortMap portmap;
+  RpcSession local(registry, portmap, "brick", {}, PeerTrust::kLocalProcess);
+  RpcSession remote(registry, portmap, "10.0.0.9:1023", {}, PeerTrust::kRemote);
+
+  uint32_t xid = 0;
+  // The GETSPEC reply, or nullopt for a denial.
+  auto getspec = [&](RpcSession& session, const std::string& id) -> std::optional<GetspecRsp> {
+    XdrWriter args;
+    Encode(GetspecReq{0, id, {}}, args);
+    std::string out;
+    Status consumed = session.Consume(EncodeRecord(Call(++xid, kHandshakeProgram, kHandshakeVersion,
+                                                        kHandshakeGetspec, args.data())),
+                                      out);
+    EXPECT_OK(consumed);
+    auto records = Records(out);
+    if (records.size() != 1u || IsTooWeakDenial(records[0])) return std::nullopt;
+    XdrReader r(records[0]);
+    auto start = DecodeMessageStart(r);
+    EXPECT_OK(start);
+    auto header = DecodeReplyRest(r, xid);
+    EXPECT_OK(header);
+    auto rsp = DecodeGetspecRsp(r);
+    EXPECT_OK(rsp);
+    return rsp.ok() ? std::optional<GetspecRsp>(*rsp) : std::nullopt;
+  };
+
+  const std::vector<std::pair<std::string, std::string>> served = {
+      {"/rep3", "volume rep3-client\nend-volume\n"},
+      {"rep3.vm.bricks-d1-rep3", "volume rep3-brick\nend-volume\n"},
+      {"shd/rep3", "volume rep3-shd\nend-volume\n"},
+      {"/snaps/s1/rep3", "volume s1-client\nend-volume\n"},
+      {"/snaps/s1/ab12/ab12.vm.bricks-s1-d1", "volume s1-brick\nend-volume\n"},
+  };
+  for (const auto& [id, text] : served) {
+    auto rsp = getspec(local, id);
+    ASSERT_TRUE(rsp.has_value()) << id;
+    EXPECT_EQ(rsp->spec, text) << id;
+  }
+  EXPECT_EQ(volumes.calls(), 3);
+  EXPECT_EQ(snapshots.calls(), 2);
+  EXPECT_TRUE(local.fetched_volumes().contains("rep3"));
+  EXPECT_TRUE(local.fetched_volumes().contains("snaps/s1"));
+
+  // A kind no provider answers: ENOENT, nobody asked.
+  auto rebalance = getspec(local, "rebalance/rep3");
+  ASSERT_TRUE(rebalance.has_value());
+  EXPECT_EQ(rebalance->op_ret, -1);
+  EXPECT_EQ(rebalance->op_errno, ENOENT);
+  EXPECT_EQ(volumes.calls() + snapshots.calls(), 5);
+
+  // Over TCP: the snapshot's client volfile, not its brick volfile.
+  auto snap_client = getspec(remote, "/snaps/s1/rep3");
+  ASSERT_TRUE(snap_client.has_value());
+  EXPECT_EQ(snap_client->spec, "volume s1-client\nend-volume\n");
+  EXPECT_FALSE(getspec(remote, "/snaps/s1/ab12/ab12.vm.bricks-s1-d1").has_value());
+  EXPECT_EQ(snapshots.calls(), 3);
+}
+
+TEST(VolfileRegistryTest, RefusesDuplicateAndMalformedKeys) {
+  MapVolfileProvider a;
+  MapVolfileProvider b;
+  VolfileRegistry registry;
+  ASSERT_OK(registry.Add({VolfileKind::kClient, ""}, a));
+  EXPECT_THAT(registry.Add({VolfileKind::kClient, ""}, b), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(registry.Add({VolfileKind::kDaemon, ""}, b), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(registry.Add({VolfileKind::kBrick, "shd"}, b),
+              StatusIs(StatusCode::kInvalidArgument));
+  ASSERT_OK(registry.Add(VolfileProviderKey::Daemon("shd"), b));
+  ASSERT_OK_AND_ASSIGN(VolfileId client, ParseVolfileId("/rep3"));
+  ASSERT_OK_AND_ASSIGN(VolfileId shd, ParseVolfileId("shd/rep3"));
+  ASSERT_OK_AND_ASSIGN(VolfileId rebalance, ParseVolfileId("rebalance/rep3"));
+  EXPECT_EQ(registry.Find(client), &a);
+  EXPECT_EQ(registry.Find(shd), &b);
+  EXPECT_EQ(registry.Find(rebalance), nullptr);
 }
 
 }  // namespace

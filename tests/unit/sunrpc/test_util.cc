@@ -40,6 +40,16 @@ std::string ToHex(std::string_view bytes) {
   return out;
 }
 
+void RegisterForEveryKind(VolfileRegistry& registry, VolfileProvider& provider) {
+  for (VolfileKind kind : {VolfileKind::kClient, VolfileKind::kBrick, VolfileKind::kSnapshotClient,
+                           VolfileKind::kSnapshotBrick}) {
+    GD2_CHECK(registry.Add({kind, ""}, provider).ok());
+  }
+  for (std::string_view daemon : kVolfileDaemons) {
+    GD2_CHECK(registry.Add(VolfileProviderKey::Daemon(std::string(daemon)), provider).ok());
+  }
+}
+
 void MapVolfileProvider::Set(const std::string& id, std::string text) {
   std::lock_guard<std::mutex> lock(mu_);
   specs_[id] = std::move(text);

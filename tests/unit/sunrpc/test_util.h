@@ -42,6 +42,15 @@ class MapVolfileProvider : public VolfileProvider {
   Dict last_xdata_;
 };
 
+// Registers `provider` for every volfile kind and daemon.
+void RegisterForEveryKind(VolfileRegistry& registry, VolfileProvider& provider);
+
+// A registry in which one provider answers every kind.
+class EveryKindRegistry : public VolfileRegistry {
+ public:
+  explicit EveryKindRegistry(VolfileProvider& provider) { RegisterForEveryKind(*this, provider); }
+};
+
 // A blocking RPC client on one TCP connection, as a gluster process would open it.
 class TestRpcClient {
  public:

@@ -46,6 +46,62 @@ TEST(VolfileIdTest, ParsesEveryForm) {
   }
 }
 
+// The snapshot forms glusterd accepts: a snapshot's client volfile by the parent (or snapshot)
+// volume name, and its bricks' volfiles in the current and the older shape.
+TEST(VolfileIdTest, ParsesSnapshotForms) {
+  struct Case {
+    std::string id;
+    VolfileKind kind;
+    std::string snapshot;
+    std::string volume;
+    std::string brick_part;
+    std::string transport;
+  };
+  const std::vector<Case> cases = {
+      {"/snaps/s1/rep3", VolfileKind::kSnapshotClient, "s1", "rep3", "", ""},
+      {"snaps/s1/rep3", VolfileKind::kSnapshotClient, "s1", "rep3", "", ""},
+      {"/snaps/s1/rep3.tcp", VolfileKind::kSnapshotClient, "s1", "rep3", "", "tcp"},
+      {"/snaps/s1/0a1b2c/0a1b2c.vm.run-gluster-snaps-0a1b2c-brick1-b", VolfileKind::kSnapshotBrick,
+       "s1", "0a1b2c", "vm.run-gluster-snaps-0a1b2c-brick1-b", ""},
+      {"/snaps/s_2/0a1b2c.10.0.0.1.bricks-d1", VolfileKind::kSnapshotBrick, "s_2", "0a1b2c",
+       "10.0.0.1.bricks-d1", ""},
+  };
+  for (const auto& c : cases) {
+    auto id = ParseVolfileId(c.id);
+    ASSERT_OK(id);
+    EXPECT_EQ(id->kind, c.kind) << c.id;
+    EXPECT_EQ(id->snapshot, c.snapshot) << c.id;
+    EXPECT_EQ(id->volume, c.volume) << c.id;
+    EXPECT_EQ(id->brick_part, c.brick_part) << c.id;
+    EXPECT_EQ(id->transport, c.transport) << c.id;
+    EXPECT_EQ(VolumeOfVolfileId(c.id), "snaps/" + c.snapshot) << c.id;
+  }
+  EXPECT_TRUE(IsClientVolfileKind(VolfileKind::kSnapshotClient));
+  EXPECT_FALSE(IsClientVolfileKind(VolfileKind::kSnapshotBrick));
+
+  // "/snaps" alone is the client volfile of a volume named "snaps".
+  ASSERT_OK_AND_ASSIGN(VolfileId plain, ParseVolfileId("/snaps"));
+  EXPECT_EQ(plain.kind, VolfileKind::kClient);
+  const std::vector<std::string> bad = {
+      "/snaps/",
+      "/snaps/s1",
+      "/snaps/s1/",
+      "/snaps//rep3",
+      "/snaps/s 1/rep3",
+      "/snaps/s1/a/b.vm.x",    // directory and volume differ
+      "/snaps/s1/a/a",         // no brick part
+      "/snaps/s1/a/a.vm.x/y",  // one directory too many
+      "/snaps/s1/a/b/c.vm.x",
+      "/snaps/s1/../rep3",
+      "/snaps/s1/rep3.",
+      "/snaps/s1/.vm.x",
+  };
+  for (const auto& id : bad) {
+    EXPECT_THAT(ParseVolfileId(id), StatusIs(StatusCode::kInvalidArgument)) << id;
+    EXPECT_EQ(VolumeOfVolfileId(id), "") << id;
+  }
+}
+
 TEST(VolfileIdTest, RejectsUnsafeIds) {
   const std::vector<std::string> bad = {
       "",

@@ -1,0 +1,212 @@
+#include "brick/runtime.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <future>
+#include <utility>
+
+#include "brick/prepare.h"
+#include "common/log.h"
+#include "sunrpc/portmap.h"
+
+namespace gd2::brick {
+namespace {
+
+// How many ports a brick start tries when the one it was given is taken.
+constexpr int kPortAttempts = 3;
+
+// True if `port` cannot be bound on any address because something holds it.
+bool PortTaken(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_ANY);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno == EADDRINUSE;
+  ::close(fd);
+  return taken;
+}
+
+}  // namespace
+
+BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
+    : options_(std::move(options)), ports_(options_.ports) {
+  GD2_CHECK(options_.portmap != nullptr);
+  sunrpc::PortMap* portmap = options_.portmap;
+  SupervisorOptions bo;
+  bo.run_dir = options_.run_dir;
+  bo.log_dir = options_.log_dir;
+  bo.kind = options_.brick_kind;
+  bo.poll_interval = options_.poll_interval;
+  // A brick serves I/O once it has signed in to the port map with the port it was given.
+  bo.ready = [portmap](const BrickSpec& spec) {
+    auto e = portmap->Lookup(spec.brick_path);
+    return e.has_value() && e->port == spec.port;
+  };
+  auto notify = options_.on_brick_state;
+  bo.on_state_change = [portmap, notify](const std::string& path, bool running, pid_t pid,
+                                         int port) {
+    if (!running) {
+      portmap->Remove(path);
+      log::Root().Warn("brick process down", {{"brick", path}, {"pid", pid}});
+    } else {
+      log::Root().Info("brick process up", {{"brick", path}, {"pid", pid}, {"port", port}});
+    }
+    if (notify) notify(BrickEvent{path, running, pid, port});
+  };
+  bricks_ = std::make_unique<Supervisor>(std::move(bo));
+  SupervisorOptions so;
+  so.run_dir = options_.run_dir;
+  so.log_dir = options_.log_dir;
+  so.kind = options_.shd_kind;
+  so.poll_interval = options_.poll_interval;
+  shd_ = std::make_unique<Supervisor>(std::move(so));
+}
+
+BrickRuntime::~BrickRuntime() { Shutdown(); }
+
+void BrickRuntime::Shutdown() {
+  bricks_->Shutdown();
+  shd_->Shutdown();
+}
+
+BrickSpec BrickRuntime::BrickSpecFor(const BrickGroup& group, const GroupBrick& brick,
+                                     int port) const {
+  BrickSpec spec;
+  spec.volume = group.volume;
+  spec.volume_id = group.volume_id;
+  spec.brick_path = brick.path;
+  spec.host = brick.host;
+  spec.port = port;
+  if (!group.volfile_id_prefix.empty()) {
+    spec.volfile_id =
+        group.volfile_id_prefix + group.volume + "." + brick.host + "." + DashedPath(brick.path);
+  }
+  spec.volfile_over_tcp = options_.volfile_over_tcp;
+  spec.volfile_server_host = options_.volfile_server_host;
+  spec.volfile_server_port = options_.volfile_server_port;
+  spec.peer_id = options_.peer_id;
+  spec.extra_args = group.extra_args;
+  return spec;
+}
+
+BrickSpec BrickRuntime::ShdSpecFor(const BrickGroup& group) const {
+  BrickSpec spec;
+  spec.volume = group.volume;
+  spec.volume_id = group.volume_id;
+  spec.host = options_.volfile_server_host;
+  spec.volfile_over_tcp = options_.volfile_over_tcp;
+  spec.volfile_server_host = options_.volfile_server_host;
+  spec.volfile_server_port = options_.volfile_server_port;
+  spec.peer_id = options_.peer_id;
+  return spec;
+}
+
+Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick,
+                                Clock::time_point deadline) {
+  GD2_RETURN_IF_ERROR(VerifyBrickVolumeId(brick.path, group.volume_id));
+  // Port 0: an adopted process reports the port it was started with.
+  BrickSpec probe = BrickSpecFor(group, brick, 0);
+  auto adopted = bricks_->Adopt(probe);
+  if (adopted.ok() && *adopted) {
+    ProcessState st = bricks_->State(bricks_->Key(probe));
+    ports_.Reserve(st.port).IgnoreError();
+    options_.portmap->Set(brick.path, st.port);
+    return OkStatus();
+  }
+  Status s;
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
+    // An entry left by an earlier process would make the new one look ready at once.
+    options_.portmap->Remove(brick.path);
+    s = bricks_->Start(BrickSpecFor(group, brick, port), deadline);
+    if (s.ok()) return s;
+    ports_.Release(port);
+    // Another process bound the port between the allocator's probe and the brick's bind (another
+    // daemon on this host starting bricks at the same moment): try the next one.
+    if (s.code() != StatusCode::kUnavailable || !PortTaken(port)) return s;
+    log::Root().Warn("brick port taken by another process; retrying",
+                     {{"brick", brick.path}, {"port", port}});
+  }
+  return s;
+}
+
+Status BrickRuntime::StopBrick(const BrickGroup& group, const GroupBrick& brick,
+                               Clock::time_point deadline) {
+  const std::string& key = brick.path;
+  if (bricks_->State(key).pid == 0) {
+    // Not supervised by this runtime (left running by an earlier daemon): adopt it first so
+    // that Stop finds it.
+    bricks_->Adopt(BrickSpecFor(group, brick, 0)).status().IgnoreError();
+  }
+  int port = bricks_->State(key).port;
+  GD2_RETURN_IF_ERROR(bricks_->Stop(key, deadline));
+  options_.portmap->Remove(brick.path);
+  if (port > 0) ports_.Release(port);
+  return OkStatus();
+}
+
+Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) {
+  // Every brick at once: each waits for its own SIGNIN.
+  std::vector<std::future<Status>> started;
+  started.reserve(group.bricks.size());
+  for (const GroupBrick& b : group.bricks) {
+    started.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
+      return StartBrick(group, b, deadline);
+    }));
+  }
+  Status first;
+  for (auto& f : started) {
+    Status s = f.get();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  GD2_RETURN_IF_ERROR(first);
+  if (group.self_heal) {
+    BrickSpec shd = ShdSpecFor(group);
+    auto adopted = shd_->Adopt(shd);
+    if (!adopted.ok() || !*adopted) GD2_RETURN_IF_ERROR(shd_->Start(shd, deadline));
+  }
+  return OkStatus();
+}
+
+Status BrickRuntime::Stop(const BrickGroup& group, Clock::time_point deadline) {
+  Status first;
+  if (group.self_heal) {
+    BrickSpec shd = ShdSpecFor(group);
+    shd_->Adopt(shd).status().IgnoreError();
+    first = shd_->Stop(shd_->Key(shd), deadline);
+  }
+  std::vector<std::future<Status>> stopped;
+  stopped.reserve(group.bricks.size());
+  for (const GroupBrick& b : group.bricks) {
+    stopped.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
+      return StopBrick(group, b, deadline);
+    }));
+  }
+  for (auto& f : stopped) {
+    Status s = f.get();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+ProcessState BrickRuntime::BrickState(const std::string& brick_path) const {
+  return bricks_->State(brick_path);
+}
+
+std::vector<std::string> BrickRuntime::Bricks() const { return bricks_->Keys(); }
+
+std::string BrickRuntime::ShdPidFile(const std::string& volume) const {
+  BrickGroup group;
+  group.volume = volume;
+  return shd_->Files(ShdSpecFor(group)).pid_file;
+}
+
+}  // namespace gd2::brick
