@@ -30,6 +30,7 @@
 #include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
+#include "store/view.h"
 #include "store/watcher.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
@@ -338,6 +339,10 @@ Status Daemon::Start() {
   if (joined_) GD2_RETURN_IF_ERROR(WatchMembers());
 
   services_.session = session_.get();
+  store::ViewOptions vo;
+  vo.watch_prefix = services_.keys.Prefix();
+  view_ = std::make_unique<store::View>(*store_, vo);
+  services_.view = view_.get();
   std::string secret = secret_;
   peer_rpc::ClientOptions pco;
   pco.secret = [secret] { return secret; };
@@ -376,6 +381,7 @@ Status Daemon::Start() {
     registrar.SetPlugin(p->Name());
     p->Register(registrar);
   }
+  GD2_RETURN_IF_ERROR(view_->Start());
   for (auto& p : plugins_) {
     Status s = p->Start();
     if (!s.ok()) return s.WithContext("plugin " + std::string(p->Name()));
@@ -414,6 +420,12 @@ Status Daemon::Start() {
   ro.cluster_id = identity_.cluster_id;
   sunrpc::RpcServer* rpc = rpc_.get();
   ro.rpc_handler = [rpc](int fd, std::string peer) { rpc->Adopt(fd, std::move(peer)); };
+  // A write's answer leaves once this peer's reads see it (the watch is local: milliseconds).
+  ro.await_revision = [view = view_.get()](int64_t revision) {
+    view->Await(revision, std::chrono::steady_clock::now() + std::chrono::seconds(2))
+        .status()
+        .IgnoreError();
+  };
   server_ = std::make_unique<rest::Server>(ro, router_);
   GD2_RETURN_IF_ERROR(server_->Start());
 
@@ -441,6 +453,11 @@ void Daemon::Stop() {
     peer_server_.reset();
   }
   while (started_plugins_ > 0) plugins_[--started_plugins_]->Stop();
+  if (view_) {
+    services_.view = nullptr;
+    view_->Stop();
+    view_.reset();
+  }
   if (rpc_) {
     rpc_->Stop();
     rpc_.reset();

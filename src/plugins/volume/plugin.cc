@@ -30,6 +30,8 @@ void VolumePlugin::Register(Registrar& r) {
   r.AddStep(kStopBricksStep, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks));
   r.AddStep(kDeleteBricksStep, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks));
 
+  // GETs read the store view when it reflects the request's revision, etcd otherwise.
+  if (services_.view != nullptr) GD2_CHECK(KeepVolumes(*services_.view, services_.keys).ok());
   using rest::Method;
   auto h = [this](StatusOr<rest::Response> (VolumePlugin::*fn)(rest::RequestContext&)) {
     return [this, fn](rest::RequestContext& ctx) { return (this->*fn)(ctx); };

@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "store/keys.h"
 #include "store/store.h"
+#include "store/view.h"
 
 namespace gd2::plugins::volume {
 
@@ -22,6 +23,16 @@ struct StoredVolume {
 StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& keys,
                                  const std::string& name);
 StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const store::KeySpace& keys);
+
+// Has `view` keep the volume records, decoded to StoredVolume, for the overloads below. Call
+// before the view starts.
+Status KeepVolumes(store::View& view, const store::KeySpace& keys);
+// GetVolume and ListVolumes from a snapshot of a view that keeps them (KeepVolumes): the same
+// answers and errors, no etcd round trip.
+StatusOr<StoredVolume> GetVolume(const store::ViewSnapshot& view, const store::KeySpace& keys,
+                                 const std::string& name);
+StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view,
+                                                const store::KeySpace& keys);
 
 // The commit of a changed volume: fenced on the revision it was read at.
 struct VolumeCommit {
