@@ -181,6 +181,19 @@ Status View::WatchFromCurrent() {
     from = current_->revision() + 1;
   }
   auto watcher = std::make_unique<Watcher>(store_);
+  // While the stream is broken the view may miss changes for an unknown time: readers go to
+  // etcd (and get its errors) until a stream resumes.
+  watcher->OnStream([this](bool live) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!live) {
+        serving_ = false;
+      } else if (applying_ && !resync_wanted_ && !stopping_ && current_ != nullptr) {
+        serving_ = true;
+      }
+    }
+    cv_.notify_all();
+  });
   Status s = watcher->Watch(
       options_.watch_prefix, from,
       [this](const std::vector<WatchEvent>& events) { OnEvents(events); },

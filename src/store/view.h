@@ -121,8 +121,8 @@ class View {
 
   // A snapshot at a revision of at least `revision` (the current one for revision <= 0),
   // waiting until `deadline` for the watch to deliver it. kDeadlineExceeded if the view did not
-  // reach `revision` by then; kUnavailable if it does not serve (not started, stopped, reading
-  // the prefixes again after the watch lost history, or over a bound).
+  // reach `revision` by then; kUnavailable if it does not serve (not started, stopped, its watch
+  // stream broken, reading the prefixes again after the watch lost history, or over a bound).
   StatusOr<std::shared_ptr<const ViewSnapshot>> Await(
       int64_t revision, std::chrono::steady_clock::time_point deadline) const;
   // For a read that must reflect `min_revision` (0: any): the snapshot, waiting up to
