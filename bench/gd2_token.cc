@@ -1,11 +1,11 @@
 // gd2_token: prints a ReST JWT (common/jwt.h) for one request, for load generators that cannot
 // sign each request themselves.
 //
-//   gd2_token <secret-file> <METHOD> <path>[?query] [ttl-seconds]
+//   gd2_token <secret-file> <METHOD> <path>[?query] [ttl-seconds] [body]
 //
-// <secret-file> is the daemon's <workdir>/auth. The token is for a request without a body; the
-// default and largest ttl is jwt::kMaxLifetimeSeconds (the daemon refuses longer tokens), so a
-// benchmark run with one token must end within it.
+// <secret-file> is the daemon's <workdir>/auth. The token is for a request with exactly `body`
+// (none when not given); the default and largest ttl is jwt::kMaxLifetimeSeconds (the daemon
+// refuses longer tokens), so a benchmark run with one token must end within it.
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -18,12 +18,12 @@
 #include "common/jwt.h"
 
 int main(int argc, char** argv) {
-  if (argc < 4 || argc > 5) {
-    std::fprintf(stderr, "usage: %s <secret-file> <METHOD> <path> [ttl-seconds]\n", argv[0]);
+  if (argc < 4 || argc > 6) {
+    std::fprintf(stderr, "usage: %s <secret-file> <METHOD> <path> [ttl-seconds] [body]\n", argv[0]);
     return 2;
   }
   int64_t ttl = gd2::jwt::kMaxLifetimeSeconds;
-  if (argc == 5) {
+  if (argc >= 5) {
     std::string_view s = argv[4];
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), ttl);
     if (ec != std::errc() || end != s.data() + s.size() || ttl <= 0 ||
@@ -44,8 +44,9 @@ int main(int argc, char** argv) {
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
+  std::string_view body = argc == 6 ? argv[5] : "";
   std::string token =
-      gd2::jwt::SignRequest(key, {argv[2], path, query}, "", std::time(nullptr), ttl);
+      gd2::jwt::SignRequest(key, {argv[2], path, query}, body, std::time(nullptr), ttl);
   std::printf("%s\n", token.c_str());
   return 0;
 }

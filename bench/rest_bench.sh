@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # REST throughput and latency of a real glusterd2 on 127.0.0.1, measured with wrk:
-#   GET /ping       no auth, no store access: the HTTP server's floor
-#   GET /v1/peers   JWT check + etcd range + JSON: a typical authenticated read
+#   GET /ping                 no auth, no store access: the HTTP server's floor
+#   GET /v1/peers             JWT check + the peer list (records and liveness) + JSON
+#   GET /v1/volumes/benchvol  JWT check + one volume's info + JSON (a one-brick volume created
+#                             for the run on a directory of its own)
+# Reads are answered from the daemon's local view of the store (store/view.h), not from etcd.
 # The daemon runs with an embedded etcd on free loopback ports in a temporary workdir, and is
-# stopped (by pid) at exit. Not a test: nothing is asserted about timing.
+# stopped (by pid) at exit. Not a test: nothing is asserted about timing. Use a release build
+# (cmake --preset release && cmake --build build/release --target glusterd2 gd2_token).
 #
 #   bench/rest_bench.sh <build-dir> [duration-seconds]
 #   env: CONNECTIONS (4), THREADS (2), LOG_LEVEL (info)
@@ -30,6 +34,8 @@ free_port() {
 }
 
 workdir=$(mktemp -d /tmp/gd2-rest-bench.XXXXXX)
+# Bricks may not lie inside the daemon's workdir.
+brickdir=$(mktemp -d /tmp/gd2-rest-bench-bricks.XXXXXX)
 daemon_pid=""
 cleanup() {
   if [[ -n $daemon_pid ]] && kill -0 "$daemon_pid" 2>/dev/null; then
@@ -38,7 +44,7 @@ cleanup() {
     kill -KILL "$daemon_pid" 2>/dev/null || true
     wait "$daemon_pid" 2>/dev/null || true
   fi
-  rm -rf "$workdir"
+  rm -rf "$workdir" "$brickdir"
 }
 trap cleanup EXIT
 
@@ -46,7 +52,7 @@ port=$(free_port)
 base="http://127.0.0.1:$port"
 "$daemon_bin" --workdir "$workdir" \
   --client-address "127.0.0.1:$port" --peer-address "127.0.0.1:$(free_port)" \
-  --etcd-client-url "http://127.0.0.1:$(free_port)" --etcd-peer-url "http://127.0.0.1:$(free_port)" \
+  --etcd-client-url "https://127.0.0.1:$(free_port)" --etcd-peer-url "https://127.0.0.1:$(free_port)" \
   --log-file "$workdir/glusterd2.log" --log-level "$log_level" \
   >"$workdir/stderr.log" 2>&1 &
 daemon_pid=$!
@@ -64,8 +70,8 @@ if [[ -z $up ]]; then
   exit 1
 fi
 
-# One token for the whole run; its qsh binds it to GET /v1/peers. The daemon caps a token's
-# lifetime at 300 s, so the run must end within it.
+# A token's qsh binds it to one method and path, and the daemon caps its lifetime at 300 s: each
+# wrk run uses one token, so a run must end within it.
 if (( duration > 240 )); then
   echo "rest_bench: duration-seconds must be at most 240 (one token serves the run)" >&2
   exit 2
@@ -74,6 +80,19 @@ token=$("$token_bin" "$workdir/auth" GET /v1/peers 300)
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$base/v1/peers")
 if [[ $status != 200 ]]; then
   echo "rest_bench: GET /v1/peers with the token answered HTTP $status" >&2
+  exit 1
+fi
+
+# The volume whose info is read: one brick on this peer, created through the API.
+peer_id=$(curl -fsS -H "Authorization: Bearer $token" "$base/v1/peers" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')
+body=$(printf '{"name":"benchvol","subvols":[{"type":"distribute","bricks":[{"peerid":"%s","path":"%s/b1"}]}],"force":true,"flags":{"create-brick-dir":true}}' \
+  "$peer_id" "$brickdir")
+create_token=$("$token_bin" "$workdir/auth" POST /v1/volumes 60 "$body")
+status=$(curl -s -o "$workdir/create.out" -w '%{http_code}' -X POST -H "Content-Type: application/json" \
+  -H "Authorization: Bearer $create_token" --data-binary "$body" "$base/v1/volumes")
+if [[ $status != 201 ]]; then
+  echo "rest_bench: volume create answered HTTP $status: $(cat "$workdir/create.out")" >&2
   exit 1
 fi
 
@@ -90,15 +109,19 @@ run_wrk() {
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' <<<"$out")
-  summary+=("$(printf '%-16s %12s %10s %10s %10s' "$label" "$rps" "$p50" "$p99" "${errors:-0}")")
+  summary+=("$(printf '%-26s %12s %10s %10s %10s' "$label" "$rps" "$p50" "$p99" "${errors:-0}")")
 }
 
 run_wrk "GET /ping" /ping
-export GD2_TOKEN=$token
+# Each run gets a token of its own, made just before it (see the limit on duration above).
+GD2_TOKEN=$("$token_bin" "$workdir/auth" GET /v1/peers 300)
+export GD2_TOKEN
 run_wrk "GET /v1/peers" /v1/peers -s "$here/auth.lua"
+GD2_TOKEN=$("$token_bin" "$workdir/auth" GET /v1/volumes/benchvol 300)
+run_wrk "GET /v1/volumes/benchvol" /v1/volumes/benchvol -s "$here/auth.lua"
 
 echo
 echo "rest_bench: glusterd2 on 127.0.0.1 (embedded etcd), $threads threads, $connections connections," \
   "${duration}s each, log level $log_level"
-printf '%-16s %12s %10s %10s %10s\n' "request" "requests/s" "p50" "p99" "non-2xx"
+printf '%-26s %12s %10s %10s %10s\n' "request" "requests/s" "p50" "p99" "non-2xx"
 printf '%s\n' "${summary[@]}"

@@ -35,6 +35,7 @@
 #include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
+#include "store/view.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_provider.h"
@@ -296,6 +297,10 @@ Status Daemon::StartStore() {
   session_ = std::make_unique<store::Session>(*store_, std::move(sess));
   GD2_RETURN_IF_ERROR(session_->Start());
   services_.session = session_.get();
+  store::ViewOptions vo;
+  vo.watch_prefix = services_.keys.Prefix();
+  view_ = std::make_unique<store::View>(*store_, vo);
+  services_.view = view_.get();
   return OkStatus();
 }
 
@@ -339,6 +344,7 @@ Status Daemon::StartPlugins() {
   renewals_ = plugins_.get();
   plugins_->Register(registrar);
   registrar.Finish();
+  GD2_RETURN_IF_ERROR(view_->Start());
   GD2_RETURN_IF_ERROR(plugins_->Start());
 
   PeerHandler::EtcdSelf etcd_self{config_.etcd_client_url, config_.etcd_peer_url, !external_store_};
@@ -379,6 +385,12 @@ Status Daemon::StartServing() {
   ro.cluster_id = identity_.cluster_id;
   sunrpc::RpcServer* rpc = rpc_.get();
   ro.rpc_handler = [rpc](int fd, std::string peer) { rpc->Adopt(fd, std::move(peer)); };
+  // A write's answer leaves once this peer's reads see it (the watch is local: milliseconds).
+  ro.await_revision = [view = view_.get()](int64_t revision) {
+    view->Await(revision, std::chrono::steady_clock::now() + std::chrono::seconds(2))
+        .status()
+        .IgnoreError();
+  };
   server_ = std::make_unique<rest::Server>(ro, router_);
   GD2_RETURN_IF_ERROR(server_->Start());
 
@@ -403,6 +415,11 @@ void Daemon::Stop() {
   }
   // No session renewal reaches a plugin from here on (PluginHost::Stop).
   if (plugins_) plugins_->Stop();
+  if (view_) {
+    services_.view = nullptr;
+    view_->Stop();
+    view_.reset();
+  }
   if (rpc_) {
     rpc_->Stop();
     rpc_.reset();

@@ -31,6 +31,7 @@ class VolfileRegistry;
 namespace gd2::store {
 class Store;
 class Session;
+class View;
 }  // namespace gd2::store
 
 namespace gd2::daemon {
@@ -90,6 +91,7 @@ class Daemon {
   std::unique_ptr<EmbeddedEtcd> etcd_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<store::Session> session_;
+  std::unique_ptr<store::View> view_;  // what GET handlers read (plugins choose what it keeps)
   plugins::Services services_;
   rest::Router router_;
   txn::StepRegistry steps_;

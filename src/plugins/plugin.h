@@ -28,6 +28,7 @@
 namespace gd2::store {
 class Store;
 class Session;
+class View;
 }  // namespace gd2::store
 namespace gd2::peer_rpc {
 class Client;
@@ -79,6 +80,10 @@ struct Services {
   int client_port = 24007;
   int lease_ttl_seconds = 10;
   store::Session* session = nullptr;
+  // The local copy of records that GET handlers read (store/view.h). Plugins choose what it
+  // keeps with View::Keep in Register(); it starts before their Start(). Null in tests that
+  // run without one: read etcd.
+  store::View* view = nullptr;
   txn::Engine* txn = nullptr;
   sunrpc::RpcServer* rpc = nullptr;     // the Gluster RPC service on the client port
   sunrpc::PortMap* portmap = nullptr;   // brick path -> port, filled by brick SIGNIN

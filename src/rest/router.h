@@ -2,6 +2,7 @@
 // `{param...}` that takes the rest of the path), and a handler returning StatusOr<Response>.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,12 @@
 namespace gd2::rest {
 
 enum class Method { kGet, kPost, kPut, kDelete };
+
+// Read-your-writes across requests and peers. An answer carries the store revision it reflects
+// (the revision of the writes made for it, or that of the state a read was answered from); a
+// request may name the lowest revision its answer may reflect (the highest one its client saw).
+inline constexpr char kRevisionHeader[] = "X-Gd2-Revision";
+inline constexpr char kMinRevisionHeader[] = "X-Gd2-Min-Revision";
 std::string_view MethodName(Method m);
 std::optional<Method> ParseMethod(std::string_view m);
 
@@ -32,6 +39,9 @@ struct RequestContext {
   std::string_view body;
   std::string remote_addr;
   log::Logger log;
+  // From X-Gd2-Min-Revision (0 when absent): a read must reflect at least this store revision,
+  // waiting for its view of the store to reach it or reading etcd itself.
+  int64_t min_revision = 0;
 
   // Returns the query value or "" when absent.
   std::string Query(const std::string& key) const;
@@ -44,6 +54,9 @@ struct Response {
   std::string text;          // used when json is empty
   std::string content_type;  // for text
   std::vector<std::pair<std::string, std::string>> headers;
+  // The store revision a read was answered from (0: not known). Sent as X-Gd2-Revision, or the
+  // revision of the request's own writes if higher (the server adds those).
+  int64_t revision = 0;
 
   static Response Ok(nlohmann::json body);
   static Response Created(nlohmann::json body, std::string location);

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
@@ -13,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <charconv>
 #include <cstdint>
 #include <ctime>
 #include <map>
@@ -30,6 +32,7 @@
 #include "common/worker_pool.h"
 #include "rest/http_reader.h"
 #include "rest/http_status.h"
+#include "store/store.h"
 
 namespace gd2::rest {
 namespace {
@@ -156,9 +159,10 @@ class Server::Impl {
   // Runs a handler (on a worker thread).
   StatusOr<Response> Run(const Admission& a, const HttpRequest& req, RequestContext& ctx) const;
   // Renders the response, logs the access line and counts it.
+  // `written`: the store revision of the handler's writes (0: none).
   std::string Finish(const HttpRequest& req, const std::string& req_id, Clock::time_point start,
                      const std::string& route_name, const StatusOr<Response>& result, int http,
-                     bool keep_alive, const std::string& remote) const;
+                     bool keep_alive, const std::string& remote, int64_t written = 0) const;
   std::string ClusterId() const GD2_EXCLUDES(mu_) {
     MutexLock lock(mu_);
     return cluster_id_;
@@ -418,10 +422,18 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
       const HttpRequest& req = self->reader_->request();
       RequestContext ctx;
       ctx.remote_addr = self->addr_;
-      StatusOr<Response> result = srv.Run(self->admission_, req, ctx);
+      int64_t written = 0;
+      StatusOr<Response> result = [&] {
+        store::WriteRevisionScope writes;
+        StatusOr<Response> r = srv.Run(self->admission_, req, ctx);
+        written = writes.revision();
+        return r;
+      }();
+      // What was written is visible to reads here before the client hears of it.
+      if (written > 0 && srv.opts_.await_revision) srv.opts_.await_revision(written);
       bool keep_alive = req.keep_alive && !srv.stopping_.load();
       std::string out = srv.Finish(req, ctx.req_id, self->start_, self->admission_.route_name,
-                                   result, 0, keep_alive, self->addr_);
+                                   result, 0, keep_alive, self->addr_, written);
       asio::post(self->socket_.get_executor(), [self, out = std::move(out), keep_alive]() mutable {
         self->Write(std::move(out), !keep_alive, /*linger=*/false);
         self->srv_.busy_.fetch_sub(1);
@@ -545,19 +557,28 @@ StatusOr<Response> Server::Impl::Run(const Admission& a, const HttpRequest& req,
   ctx.body = req.body;
   ctx.log = log::Root().With({{"req_id", req_id}});
   if (a.body_check) GD2_RETURN_IF_ERROR(a.body_check->Verify(req.body));
+  if (std::string min = req.Header(kMinRevisionHeader); !min.empty()) {
+    auto [end, ec] = std::from_chars(min.data(), min.data() + min.size(), ctx.min_revision);
+    if (ec != std::errc() || end != min.data() + min.size() || ctx.min_revision < 0) {
+      return InvalidArgumentError(std::string("bad ") + kMinRevisionHeader + " header: " + min);
+    }
+  }
   return a.route->handler(ctx);
 }
 
 std::string Server::Impl::Finish(const HttpRequest& req, const std::string& req_id,
                                  Clock::time_point start, const std::string& route_name,
                                  const StatusOr<Response>& result, int http, bool keep_alive,
-                                 const std::string& remote) const {
+                                 const std::string& remote, int64_t written) const {
   std::vector<std::pair<std::string, std::string>> headers = {
       {"X-Request-Id", req_id},
       {"X-Gluster-Peer-Id", opts_.peer_id},
       {"X-Gluster-Cluster-Id", ClusterId()},
   };
   std::string body;
+  int64_t revision = written;
+  if (result.ok()) revision = std::max(revision, result->revision);
+  if (revision > 0) headers.emplace_back(kRevisionHeader, std::to_string(revision));
   if (result.ok()) {
     const Response& r = *result;
     http = r.status;

@@ -7,11 +7,14 @@
 // bytes: a request is read with deadlines for its first byte, its header and its body; the
 // token is checked from the header before any body byte is accepted; and only a request that
 // has fully arrived is handed to a bounded pool of handler threads (handlers block on etcd).
-// Connections are limited in total and per source address.
+// Connections are limited in total and per source address. Each answer names the store revision
+// of the writes made for it (X-Gd2-Revision), and a request may name the revision its answer must
+// reflect (X-Gd2-Min-Revision, handed to the handler); see rest/router.h.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -54,6 +57,11 @@ struct ServerOptions {
   // Takes ownership of connections that start with an RPC record marker (nothing of them has
   // been read). Null: closed. Called on an I/O thread: must not block.
   std::function<void(int fd, std::string peer)> rpc_handler;
+  // Read-your-writes on this peer: called on the handler thread after a handler that wrote to
+  // the store, with the highest revision it wrote (store::WriteRevisionScope), before the answer
+  // (which carries that revision in X-Gd2-Revision) is sent; waits, bounded, until this peer's
+  // reads reflect it. Null: the answer is sent at once.
+  std::function<void(int64_t revision)> await_revision;
 };
 
 class Server {

@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <utility>
@@ -267,7 +268,25 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   return grpc::CreateCustomChannel(target, creds, args);
 }
 
+// The innermost WriteRevisionScope of this thread.
+thread_local WriteRevisionScope* current_write_scope = nullptr;
+
 }  // namespace
+
+WriteRevisionScope::WriteRevisionScope() : outer_(current_write_scope) {
+  current_write_scope = this;
+}
+
+WriteRevisionScope::~WriteRevisionScope() {
+  current_write_scope = outer_;
+  if (outer_ != nullptr) outer_->revision_ = std::max(outer_->revision_, revision_);
+}
+
+void WriteRevisionScope::Record(int64_t revision) {
+  if (current_write_scope != nullptr) {
+    current_write_scope->revision_ = std::max(current_write_scope->revision_, revision);
+  }
+}
 
 // ---- helpers shared with session/watcher/lock ----
 
@@ -579,6 +598,7 @@ StatusOr<int64_t> Store::Put(std::string_view key, std::string_view value, int64
     return c.kv->Put(&ctx, req, &resp);
   });
   if (!s.ok()) return impl_->Error(s, "put");
+  WriteRevisionScope::Record(resp.header().revision());
   return resp.header().revision();
 }
 
@@ -590,6 +610,7 @@ StatusOr<int64_t> Store::Delete(std::string_view key) {
     return c.kv->DeleteRange(&ctx, req, &resp);
   });
   if (!s.ok()) return impl_->Error(s, "delete");
+  WriteRevisionScope::Record(resp.header().revision());
   return resp.deleted();
 }
 
@@ -601,6 +622,7 @@ StatusOr<int64_t> Store::DeletePrefix(std::string_view prefix) {
     return c.kv->DeleteRange(&ctx, req, &resp);
   });
   if (!s.ok()) return impl_->Error(s, "delete");
+  WriteRevisionScope::Record(resp.header().revision());
   return resp.deleted();
 }
 
@@ -618,6 +640,11 @@ StatusOr<TxnResult> Store::Txn(std::vector<Compare> compares, std::vector<Op> th
   TxnResult out;
   out.succeeded = resp.succeeded();
   out.revision = resp.header().revision();
+  const std::vector<Op>& ran = out.succeeded ? then_ops : else_ops;
+  bool writes = std::any_of(ran.begin(), ran.end(), [](const Op& op) {
+    return op.type != Op::Type::kGet && op.type != Op::Type::kGetPrefix;
+  });
+  if (writes) WriteRevisionScope::Record(out.revision);
   out.results.reserve(resp.responses_size());
   for (const etcdserverpb::ResponseOp& r : resp.responses())
     out.results.push_back(OpResultFromProto(r));
@@ -662,6 +689,7 @@ Status Store::RevokeLease(int64_t lease_id) {
     return NotFoundError("lease not found: lease=" + LeaseHex(lease_id));
   }
   if (!s.ok()) return impl_->Error(s, "lease_revoke");
+  WriteRevisionScope::Record(resp.header().revision());
   return OkStatus();
 }
 

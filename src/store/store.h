@@ -140,6 +140,28 @@ std::string PrefixRangeEnd(std::string_view prefix);
 
 class Watcher;
 
+// Collects the store revision of the writes the current thread makes (through any Store) while
+// the scope lives: the ReST server opens one per request, so that the answer names the revision
+// of the writes made for it and the server can wait until its reads see them. A write is a Put,
+// Delete, DeletePrefix, RevokeLease, or a Txn whose executed branch puts or deletes. Scopes nest;
+// a closing scope passes its revision on to the enclosing one. Used on one thread only.
+class WriteRevisionScope {
+ public:
+  WriteRevisionScope();
+  ~WriteRevisionScope();
+  WriteRevisionScope(const WriteRevisionScope&) = delete;
+  WriteRevisionScope& operator=(const WriteRevisionScope&) = delete;
+
+  // The highest store revision written on this thread since the scope opened; 0: none.
+  int64_t revision() const { return revision_; }
+  // Records a write at `revision` in this thread's innermost scope, if there is one.
+  static void Record(int64_t revision);
+
+ private:
+  WriteRevisionScope* outer_;
+  int64_t revision_ = 0;
+};
+
 // Thread-safe. Error codes of every RPC: kUnavailable ("etcd unreachable: endpoints=..."),
 // kDeadlineExceeded (no answer within request_timeout), kNotFound (e.g. unknown lease),
 // kOutOfRange (revision compacted), kResourceExhausted (etcd out of space or rate limited),

@@ -86,6 +86,7 @@ void Watcher::Run() {
       if (on_error_) on_error_(end.status);
       break;
     }
+    if (on_stream_) on_stream_(false);
     // A stream that got going ends an outage: its successor starts with a short backoff.
     if (end.created) backoff = kMinBackoff;
     if (end.created || !was_broken) {
@@ -158,6 +159,7 @@ Watcher::StreamEnd Watcher::RunStream() {
           know_revision_ = true;
         }
         SetEstablished(OkStatus());
+        if (on_stream_) on_stream_(true);
         continue;
       }
       std::vector<WatchEvent> events;

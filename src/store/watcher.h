@@ -39,6 +39,9 @@ class Watcher {
   // Called at most once, on the watcher thread, when the watch ends for good: kOutOfRange
   // ("watch compacted: ...") if etcd compacted revisions the watch still needed.
   using ErrorCallback = std::function<void(const Status&)>;
+  // Called on the watcher thread with false when a stream breaks (changes may be missed until a
+  // new one resumes) and true when etcd confirms a stream.
+  using StreamCallback = std::function<void(bool live)>;
 
   // `store` must outlive the watcher.
   explicit Watcher(Store& store);
@@ -54,6 +57,8 @@ class Watcher {
   // A compacted start_revision is reported through on_error (etcd confirms such a watch first).
   Status Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
                ErrorCallback on_error = nullptr) GD2_EXCLUDES(mu_);
+  // Sets the stream callback; call before Watch().
+  void OnStream(StreamCallback on_stream) { on_stream_ = std::move(on_stream); }
   // Cancels the stream and joins the thread (unless called from a callback). Idempotent.
   void Stop() GD2_EXCLUDES(mu_);
 
@@ -74,6 +79,7 @@ class Watcher {
   std::string prefix_;
   EventsCallback on_events_;
   ErrorCallback on_error_;
+  StreamCallback on_stream_;
   std::atomic<int64_t> last_revision_{0};
   // Whether last_revision_ is meaningful yet: false while a "from now" watch awaits its first
   // confirmation. Set by Watch() before the thread starts, then used only by the thread.

@@ -7,6 +7,7 @@
 #include "api/json.h"
 #include "common/uuid.h"
 #include "store/store.h"
+#include "store/view.h"
 
 namespace gd2::plugins::peer {
 namespace {
@@ -163,6 +164,59 @@ StatusOr<std::set<std::string>> StoredPeers::OnlinePeers(const std::vector<std::
     if (kv) out.insert(id);
   }
   return out;
+}
+
+Status KeepPeers(store::View& view, const store::KeySpace& keys) {
+  GD2_RETURN_IF_ERROR(view.Keep(keys.PeersPrefix(), [](const store::KeyValue& kv) -> std::any {
+    auto p = api::DecodeJson<api::Peer>(kv.value);
+    if (!p.ok()) return {};  // readers report the corrupt record (ParsePeer)
+    return *std::move(p);
+  }));
+  return view.Keep(keys.AlivePrefix(),
+                   [](const store::KeyValue& kv) -> std::any { return ParseAlivePid(kv.value); });
+}
+
+namespace {
+
+// The peer of a view entry with online/pid from its liveness entry in the same snapshot.
+StatusOr<api::Peer> PeerFromView(const store::ViewSnapshot& view, const std::string& alive_prefix,
+                                 const store::ViewEntry& record) {
+  const api::Peer* decoded = record.As<api::Peer>();
+  api::Peer p;
+  if (decoded != nullptr) {
+    p = *decoded;
+  } else {
+    GD2_ASSIGN_OR_RETURN(p, ParsePeer(record.kv.value));
+  }
+  const store::ViewEntry* alive = view.Get(alive_prefix + p.id);
+  const int64_t* pid = alive != nullptr ? alive->As<int64_t>() : nullptr;
+  p.online = alive != nullptr;
+  p.pid = pid != nullptr ? *pid : 0;
+  return p;
+}
+
+}  // namespace
+
+StatusOr<std::vector<api::Peer>> ListPeers(const store::ViewSnapshot& view,
+                                           const store::KeySpace& keys) {
+  std::string alive_prefix = keys.AlivePrefix();
+  std::vector<const store::ViewEntry*> records = view.List(keys.PeersPrefix());
+  std::vector<api::Peer> out;
+  out.reserve(records.size());
+  for (const store::ViewEntry* record : records) {
+    GD2_ASSIGN_OR_RETURN(api::Peer p, PeerFromView(view, alive_prefix, *record));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+StatusOr<api::Peer> GetPeer(const store::ViewSnapshot& view, const store::KeySpace& keys,
+                            const std::string& peer_id) {
+  auto key = keys.Peer(peer_id);
+  if (!key.ok()) return NotFoundError("peer not found");
+  const store::ViewEntry* record = view.Get(*key);
+  if (record == nullptr) return NotFoundError("peer not found");
+  return PeerFromView(view, keys.AlivePrefix(), *record);
 }
 
 }  // namespace gd2::plugins::peer

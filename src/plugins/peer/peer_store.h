@@ -16,6 +16,8 @@
 
 namespace gd2::store {
 class Store;
+class View;
+class ViewSnapshot;
 }
 
 namespace gd2::plugins::peer {
@@ -56,5 +58,15 @@ class StoredPeers : public PeerApi {
   const store::KeySpace keys_;
   const std::string self_id_;
 };
+
+// Has `view` keep the peer records (decoded to api::Peer) and the liveness keys (decoded to
+// their pid), for the overloads below. Call before the view starts.
+Status KeepPeers(store::View& view, const store::KeySpace& keys);
+// ListPeers and GetPeer from a snapshot of a view that keeps them (KeepPeers): the same answers
+// and errors, no etcd round trip.
+StatusOr<std::vector<api::Peer>> ListPeers(const store::ViewSnapshot& view,
+                                           const store::KeySpace& keys);
+StatusOr<api::Peer> GetPeer(const store::ViewSnapshot& view, const store::KeySpace& keys,
+                            const std::string& peer_id);
 
 }  // namespace gd2::plugins::peer

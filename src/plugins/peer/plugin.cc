@@ -14,6 +14,7 @@
 #include "store/membership.h"
 #include "store/session.h"
 #include "store/store.h"
+#include "store/view.h"
 #include "store/watcher.h"
 #include "txn/core_steps.h"
 #include "txn/engine.h"
@@ -324,25 +325,35 @@ void PeerPlugin::Register(Registrar& r) {
   r.AddRoute({"EditPeer", rest::Method::kPost, "/v1/peers/{peerid}",
               [this](rest::RequestContext& ctx) { return Edit(ctx); },
               "set a peer's zone and metadata", "PeerEditReq", "Peer"});
+  // GETs read the store view when it reflects the request's revision, etcd otherwise.
+  if (services_.view != nullptr) GD2_CHECK(KeepPeers(*services_.view, services_.keys).ok());
   r.AddRoute({"GetPeers", rest::Method::kGet, "/v1/peers",
               [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
+                auto view = services_.view ? services_.view->ForRead(ctx.min_revision) : nullptr;
                 GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers,
-                                     ListPeers(*services_.store, services_.keys));
+                                     view ? ListPeers(*view, services_.keys)
+                                          : ListPeers(*services_.store, services_.keys));
                 std::string key = ctx.Query("key");
                 std::string value = ctx.Query("value");
                 nlohmann::json out = nlohmann::json::array();
                 for (const auto& p : peers) {
                   if (MatchesFilter(p, key, value)) out.push_back(p);
                 }
-                return rest::Response::Ok(std::move(out));
+                rest::Response resp = rest::Response::Ok(std::move(out));
+                resp.revision = view ? view->revision() : 0;
+                return resp;
               },
-              "list the peers of the cluster (?key=K&value=V filters on metadata)", "",
-              "[Peer]"});
+              "list the peers of the cluster (?key=K&value=V filters on metadata)", "", "[Peer]"});
   r.AddRoute({"GetPeer", rest::Method::kGet, "/v1/peers/{peerid}",
               [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
-                GD2_ASSIGN_OR_RETURN(api::Peer p, GetPeer(*services_.store, services_.keys,
-                                                          ctx.params["peerid"]));
-                return rest::Response::Ok(p);
+                auto view = services_.view ? services_.view->ForRead(ctx.min_revision) : nullptr;
+                const std::string& id = ctx.params["peerid"];
+                GD2_ASSIGN_OR_RETURN(api::Peer p,
+                                     view ? GetPeer(*view, services_.keys, id)
+                                          : GetPeer(*services_.store, services_.keys, id));
+                rest::Response resp = rest::Response::Ok(p);
+                resp.revision = view ? view->revision() : 0;
+                return resp;
               },
               "show one peer", "", "Peer"});
 }

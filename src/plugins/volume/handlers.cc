@@ -16,6 +16,7 @@
 #include "plugins/volume/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
+#include "store/view.h"
 #include "volgen/options.h"
 #include "volgen/volgen.h"
 
@@ -72,6 +73,16 @@ bool MatchesFilter(const std::map<std::string, std::string>& md, const std::stri
     if ((key.empty() || k == key) && (value.empty() || v == value)) return true;
   }
   return false;
+}
+
+// The volume for a GET: from the store view when it reflects the request's revision (its
+// revision in *revision), else from etcd (*revision = 0).
+StatusOr<StoredVolume> ReadVolume(const Services& s, const VolumeKeys& keys,
+                                  const rest::RequestContext& ctx, const std::string& name,
+                                  int64_t* revision = nullptr) {
+  auto view = s.view != nullptr ? s.view->ForRead(ctx.min_revision) : nullptr;
+  if (revision != nullptr) *revision = view ? view->revision() : 0;
+  return view ? GetVolume(*view, keys, name) : GetVolume(*s.store, keys, name);
 }
 
 }  // namespace
@@ -219,19 +230,28 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all, ListVolumes(*services_.store, keys_));
+  auto view = services_.view != nullptr ? services_.view->ForRead(ctx.min_revision) : nullptr;
+  GD2_ASSIGN_OR_RETURN(
+      std::vector<StoredVolume> all,
+      view ? ListVolumes(*view, keys_) : ListVolumes(*services_.store, keys_));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& sv : all) {
     if (MatchesFilter(sv.volume.metadata, ctx.Query("key"), ctx.Query("value"))) {
       out.push_back(api::VolumeToJson(sv.volume));
     }
   }
-  return rest::Response::Ok(std::move(out));
+  rest::Response resp = rest::Response::Ok(std::move(out));
+  resp.revision = view ? view->revision() : 0;
+  return resp;
 }
 
 StatusOr<rest::Response> VolumePlugin::Info(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
-  return rest::Response::Ok(api::VolumeToJson(sv.volume));
+  int64_t revision = 0;
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv,
+                       ReadVolume(services_, keys_, ctx, ctx.params["volname"], &revision));
+  rest::Response resp = rest::Response::Ok(api::VolumeToJson(sv.volume));
+  resp.revision = revision;
+  return resp;
 }
 
 StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
@@ -401,7 +421,7 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) 
 }
 
 StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   api::VolumeStatusResp resp;
   resp.info = api::VolumeToJson(sv.volume);
   resp.bricks = BrickStatuses(sv.volume);
@@ -430,7 +450,7 @@ StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   return rest::Response::Ok(BrickStatuses(sv.volume));
 }
 
@@ -512,7 +532,7 @@ StatusOr<rest::Response> VolumePlugin::ResetOptions(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::GetOptions(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& o : services_.options.Effective(sv.volume.options)) {
     out.push_back(api::OptionInfo{o.key, o.value, o.modified, o.default_value,
@@ -522,7 +542,7 @@ StatusOr<rest::Response> VolumePlugin::GetOptions(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::GetOption(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   GD2_ASSIGN_OR_RETURN(std::string key, services_.options.ResolveKey(ctx.params["optname"]));
   for (const auto& o : services_.options.Effective(sv.volume.options)) {
     if (o.key == key) {
@@ -576,7 +596,7 @@ StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo
 }
 
 StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, ctx.params["volname"]));
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   const api::Volume& v = sv.volume;
   if (v.type == api::VolumeType::kDistribute) {
     return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");

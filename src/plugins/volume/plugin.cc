@@ -66,6 +66,8 @@ void VolumePlugin::Register(Registrar& r) {
   r.AddVolfileProvider({sunrpc::VolfileKind::kBrick, ""}, brick_volfiles_);
   r.AddVolfileProvider(sunrpc::VolfileProviderKey::Daemon("shd"), shd_volfiles_);
 
+  // GETs read the store view when it reflects the request's revision, etcd otherwise.
+  if (services_.view != nullptr) GD2_CHECK(KeepVolumes(*services_.view, keys_).ok());
   using rest::Method;
   auto h = [this](StatusOr<rest::Response> (VolumePlugin::*fn)(rest::RequestContext&)) {
     return [this, fn](rest::RequestContext& ctx) { return (this->*fn)(ctx); };

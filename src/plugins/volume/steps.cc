@@ -47,7 +47,7 @@ Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const BrickSetArgs& a)
 Status VolumePlugin::UnprepareBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   // The undo of a create that did not commit: a volume of this id in the store means the record
   // is not what it claims (a committed create leaves no record to undo).
-  auto stored = GetVolume(*services_.store, services_.keys, a.volume);
+  auto stored = GetVolume(*services_.store, keys_, a.volume);
   if (stored.ok() && stored->volume.id == a.volume_id) {
     return txn::BadArgumentsError(kPrepareBricksStep,
                                   "volume " + a.volume + " exists with this id; refusing to undo its creation");
@@ -117,7 +117,7 @@ Status VolumePlugin::StopBricks(txn::StepContext& ctx, const VolumeArgs& a) {
 
 Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a) {
   const api::Volume& v = a.volume;
-  auto stored = GetVolume(*services_.store, services_.keys, v.name);
+  auto stored = GetVolume(*services_.store, keys_, v.name);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
   // Only the bricks of the volume this start was for, and not while the store says it is
   // started (a forced start of a started volume, or a record that is not what it claims).
@@ -132,7 +132,7 @@ Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a)
 Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const VolumeArgs& a) {
   const api::Volume& v = a.volume;
   // Bricks come back only as the store has the volume: started, with this id.
-  auto stored = GetVolume(*services_.store, services_.keys, v.name);
+  auto stored = GetVolume(*services_.store, keys_, v.name);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
   if (!stored.ok() || stored->volume.id != v.id || stored->volume.state != api::VolumeState::kStarted) {
     ctx.log.Info("volume is not started in the store; its bricks stay stopped", {{"volume", v.name}});
@@ -143,7 +143,7 @@ Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const VolumeArgs& a) 
 
 Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
   // The undo of a delete that did not commit: the volume must still be in the store.
-  auto stored = GetVolume(*services_.store, services_.keys, a.volume);
+  auto stored = GetVolume(*services_.store, keys_, a.volume);
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
   if (!stored.ok() || stored->volume.id != a.volume_id) {
     return txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume +

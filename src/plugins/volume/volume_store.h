@@ -19,6 +19,7 @@
 #include "plugins/volume/volume_api.h"
 #include "store/keys.h"
 #include "store/store.h"
+#include "store/view.h"
 
 namespace gd2::plugins::volume {
 
@@ -56,6 +57,15 @@ StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys, co
 StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& keys,
                                  const std::string& name);
 StatusOr<std::vector<StoredVolume>> ListVolumes(store::Store& store, const VolumeKeys& keys);
+
+// Has `view` keep the volume records, decoded to StoredVolume, for the overloads below. Call
+// before the view starts.
+Status KeepVolumes(store::View& view, const VolumeKeys& keys);
+// GetVolume and ListVolumes from a snapshot of a view that keeps them (KeepVolumes): the same
+// answers and errors, no etcd round trip.
+StatusOr<StoredVolume> GetVolume(const store::ViewSnapshot& view, const VolumeKeys& keys,
+                                 const std::string& name);
+StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view, const VolumeKeys& keys);
 
 // The commit of a changed volume: fenced on the revision it was read at.
 struct VolumeCommit {
