@@ -400,6 +400,7 @@ Status Daemon::Start() {
   pso.host = config_.PeerListenHost();
   pso.port = config_.peer_address.port;
   pso.secret = [secret = secret_] { return secret; };
+  pso.heal_info = registrar.heal_info();
   peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
   GD2_RETURN_IF_ERROR(peer_server_->Start());
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "peer_rpc/messages.h"
 #include "rest/router.h"
 #include "store/keys.h"
 #include "txn/engine.h"
@@ -62,11 +63,18 @@ class Registrar {
   void AddRoute(rest::Route route);
   // Registers a transaction step "plugin.verb" with its undo.
   void AddStep(const std::string& name, txn::StepFunc do_fn, txn::StepFunc undo_fn);
+  // Answers the peer RPC's HealInfo on this peer (other peers ask it for its bricks' heal
+  // info). One plugin may; a second aborts startup.
+  void ServeHealInfo(peer_rpc::HealInfoFunc fn);
+  // What ServeHealInfo registered (empty if nothing), for the peer RPC server.
+  const peer_rpc::HealInfoFunc& heal_info() const { return heal_info_; }
 
  private:
   rest::Router& router_;
   txn::StepRegistry& steps_;
   std::string plugin_;
+  peer_rpc::HealInfoFunc heal_info_;
+  std::string heal_info_plugin_;
 };
 
 class Plugin {
