@@ -413,8 +413,16 @@ StatusOr<std::vector<api::OptionInfo>> Client::GetOptions(const std::string& nam
 
 StatusOr<api::OptionInfo> Client::GetOption(const std::string& name, const std::string& option,
                                             CallInfo* info) {
-  return DoAs<api::OptionInfo>("GET", VolumePath(name) + "/options/" + EscapePathSegment(option),
-                               std::nullopt, info);
+  // Sent with its '/' as is, as GlusterD2's clients do (the server matches the rest of the path).
+  std::string path = VolumePath(name) + "/options";
+  size_t start = 0;
+  while (start <= option.size()) {
+    size_t slash = option.find('/', start);
+    if (slash == std::string::npos) slash = option.size();
+    path += "/" + EscapePathSegment(option.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return DoAs<api::OptionInfo>("GET", path, std::nullopt, info);
 }
 
 StatusOr<api::Volume> Client::ResetOptions(const std::string& name,

@@ -407,19 +407,17 @@ TEST_F(VolumeTest, StatusOptionsAndLiveReconfigure) {
 TEST_F(VolumeTest, GlusterD2ClientRequestsAndShapes) {
   auto bricks = BrickPaths(2);
   nlohmann::json req = CreateReq("gocl", bricks, "replicate", 2);
-  for (auto& [k, v] : nlohmann::json{{"size", 0},
-                                     {"provisioner", ""},
-                                     {"distribute", 0},
-                                     {"snapshot", false},
-                                     {"snapshot-reserve-factor", 0},
-                                     {"limit-peers", nlohmann::json::array()},
-                                     {"exclude-zones", nullptr},
-                                     {"subvolume-zones-overlap", false},
-                                     {"max-brick-size", 0},
-                                     {"average-file-size", 0}}
-                             .items()) {
-    req[k] = v;
-  }
+  const nlohmann::json go_fields = {{"size", 0},
+                                    {"provisioner", ""},
+                                    {"distribute", 0},
+                                    {"snapshot", false},
+                                    {"snapshot-reserve-factor", 0},
+                                    {"limit-peers", nlohmann::json::array()},
+                                    {"exclude-zones", nullptr},
+                                    {"subvolume-zones-overlap", false},
+                                    {"max-brick-size", 0},
+                                    {"average-file-size", 0}};
+  for (const auto& [k, v] : go_fields.items()) req[k] = v;
   CreateAndStart(req);
   nlohmann::json smart = CreateReq("gocl2", BrickPaths(2), "replicate", 2);
   smart["size"] = 1 << 30;
