@@ -49,16 +49,28 @@ void RequirePeerRef(const std::string& value) {
 // Fields of GlusterD2's requests that belong to features not implemented here: smart volume
 // create (a size and placement filters instead of subvols) and the brick provisioning fields
 // its planner fills in.
-constexpr const char* kSmartCreateFields[] = {
-    "size",          "distribute",    "replica",        "arbiter",
-    "disperse",      "disperse-data", "disperse-redundancy",
-    "snapshot",      "snapshot-reserve-factor",         "limit-peers",
-    "limit-zones",   "exclude-peers", "exclude-zones",  "subvolume-zones-overlap",
-    "subvolume-type", "provisioner",  "max-brick-size", "average-file-size"};
+constexpr const char* kSmartCreateFields[] = {"size",
+                                              "distribute",
+                                              "replica",
+                                              "arbiter",
+                                              "disperse",
+                                              "disperse-data",
+                                              "disperse-redundancy",
+                                              "snapshot",
+                                              "snapshot-reserve-factor",
+                                              "limit-peers",
+                                              "limit-zones",
+                                              "exclude-peers",
+                                              "exclude-zones",
+                                              "subvolume-zones-overlap",
+                                              "subvolume-type",
+                                              "provisioner",
+                                              "max-brick-size",
+                                              "average-file-size"};
 constexpr const char* kBrickProvisioningFields[] = {
-    "vg-name",     "thinpool-name", "logical-volume", "size",          "thinpool-size",
-    "metadata-size", "total-size",  "root-device",    "device-path",   "mnt-opts",
-    "fs-type",     "brick-dir-suffix"};
+    "vg-name",       "thinpool-name", "logical-volume", "size",
+    "thinpool-size", "metadata-size", "total-size",     "root-device",
+    "device-path",   "mnt-opts",      "fs-type",        "brick-dir-suffix"};
 
 // Such fields are accepted and ignored while they hold their zero value (GlusterD2's client
 // always sends "size": 0 and "provisioner": ""); any other value is refused, naming the field,
@@ -142,7 +154,8 @@ void to_json(nlohmann::json& j, const VolCreateReq& r) {
 
 void from_json(const nlohmann::json& j, VolCreateReq& r) {
   RequireObjectWithKeys(
-      WithoutUnimplemented(j, kSmartCreateFields, "smart volume create (a size instead of subvols)"),
+      WithoutUnimplemented(j, kSmartCreateFields,
+                           "smart volume create (a size instead of subvols)"),
       {"name", "transport", "subvols", "force", "flags", "options", "metadata",
        "allow-advanced-options", "allow-experimental-options", "allow-deprecated-options"});
   GetRequired(j, "name", r.name);

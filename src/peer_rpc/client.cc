@@ -268,8 +268,8 @@ StatusOr<std::vector<api::BrickHealInfo>> Client::HealInfo(const std::string& ad
   req.set_volume(call.volume);
   gd2::peer::HealInfoResponse resp;
   GD2_RETURN_IF_ERROR(impl_->Call(
-      address, internal::kHealInfoMethod, impl_->Secret(), internal::SignedBytes(req),
-      call.req_id, deadline, [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+      address, internal::kHealInfoMethod, impl_->Secret(), internal::SignedBytes(req), call.req_id,
+      deadline, [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
         return stub.HealInfo(&ctx, req, &resp);
       }));
   Status remote(internal::CodeFromWire(resp.code()), resp.message());

@@ -92,7 +92,7 @@ struct PeerIdentity {
 // Asks a peer for the heal info of its own bricks of one volume.
 struct HealInfoCall {
   std::string volume;
-  std::string req_id;  // ReST request id, may be empty
+  std::string req_id;                   // ReST request id, may be empty
   Deadline deadline = Deadline::max();  // filled in by the server
 };
 

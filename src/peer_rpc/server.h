@@ -4,7 +4,8 @@
 // implements Handler (HealInfo is ServerOptions::heal_info); gRPC stays in server.cc.
 //
 // Trust model (docs/trust-model.md has the whole picture)
-//   * RunStep, Leave, Ping and HealInfo must carry "authorization: Bearer <jwt>": HS256 signed with the
+//   * RunStep, Leave, Ping and HealInfo must carry "authorization: Bearer <jwt>": HS256 signed with
+//   the
 //     CLUSTER SECRET (ServerOptions::secret, read on every call so it may change after a join),
 //     issuer "glustercli", method "RPC", path = the full gRPC method name
 //     ("/gd2.peer.PeerService/RunStep"), bdh = SHA-256 of the request serialized

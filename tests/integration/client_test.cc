@@ -46,17 +46,18 @@ int ClosedPort() {
 class StandIn {
  public:
   StandIn(int status, int64_t revision) {
-    server_.Get(".*", [this, status, revision](const httplib::Request& req, httplib::Response& res) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        min_revisions_.push_back(req.get_header_value(client::kMinRevisionHeader));
-      }
-      res.status = status;
-      res.set_header(client::kRevisionHeader, std::to_string(revision));
-      res.set_header("X-Request-Id", "stand-in");
-      res.set_content(R"({"errors":[{"code":2,"message":"stand-in says no"}]})",
-                      "application/json");
-    });
+    server_.Get(".*",
+                [this, status, revision](const httplib::Request& req, httplib::Response& res) {
+                  {
+                    std::lock_guard<std::mutex> lock(mu_);
+                    min_revisions_.push_back(req.get_header_value(client::kMinRevisionHeader));
+                  }
+                  res.status = status;
+                  res.set_header(client::kRevisionHeader, std::to_string(revision));
+                  res.set_header("X-Request-Id", "stand-in");
+                  res.set_content(R"({"errors":[{"code":2,"message":"stand-in says no"}]})",
+                                  "application/json");
+                });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // stop() only ends a listen that has begun.
@@ -200,9 +201,15 @@ TEST_F(ClientTest, OneClientServesManyThreadsAtOnce) {
         client::CallInfo info;
         Status s;
         switch ((t + i) % 4) {
-          case 0: s = c->Health(&info).status(); break;
-          case 1: s = c->ListPeers("", "", &info).status(); break;
-          case 2: s = c->ListVolumes("", "", &info).status(); break;
+          case 0:
+            s = c->Health(&info).status();
+            break;
+          case 1:
+            s = c->ListPeers("", "", &info).status();
+            break;
+          case 2:
+            s = c->ListVolumes("", "", &info).status();
+            break;
           default: {
             // An error answer per call, not per client.
             StatusOr<api::Volume> v = c->GetVolume("missing-" + std::to_string(t), &info);

@@ -11,8 +11,8 @@
 #include "api/peer.h"
 #include "api/volume_req.h"
 #include "common/uuid.h"
-#include "plugins/peer/peer_store.h"
 #include "peer_rpc/client.h"
+#include "plugins/peer/peer_store.h"
 #include "plugins/volume/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
@@ -597,7 +597,9 @@ Status RequireHealable(const api::Volume& v) {
   if (v.type == api::VolumeType::kDistribute) {
     return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");
   }
-  if (v.state != api::VolumeState::kStarted) return FailedPreconditionError("volume is not started");
+  if (v.state != api::VolumeState::kStarted) {
+    return FailedPreconditionError("volume is not started");
+  }
   return OkStatus();
 }
 
@@ -637,9 +639,10 @@ StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo
   peer_rpc::HealInfoCall call;
   call.volume = volume;
   call.req_id = ctx.req_id;
-  GD2_ASSIGN_OR_RETURN(std::vector<api::BrickHealInfo> list,
-                       services_.peer_client->HealInfo(p.peer_addresses.front(), call,
-                                                       peer_rpc::Client::In(kRemoteHealInfoTimeout)));
+  GD2_ASSIGN_OR_RETURN(
+      std::vector<api::BrickHealInfo> list,
+      services_.peer_client->HealInfo(p.peer_addresses.front(), call,
+                                      peer_rpc::Client::In(kRemoteHealInfoTimeout)));
   std::map<std::string, api::BrickHealInfo> out;
   for (auto& hi : list) {
     std::string name = hi.name;

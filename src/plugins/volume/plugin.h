@@ -86,9 +86,8 @@ class VolumePlugin : public Plugin, public sunrpc::VolfileProvider {
   // volume, kFailedPrecondition when it is not started or not replicate/disperse.
   StatusOr<std::vector<api::BrickHealInfo>> LocalHealInfo(const peer_rpc::HealInfoCall& call);
   // HealInfo over the peer RPC to `peer_id`; by brick name (host:path).
-  StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(const std::string& peer_id,
-                                                                      const std::string& volume,
-                                                                      const rest::RequestContext& ctx);
+  StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(
+      const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx);
 
   // Starts (or adopts) this peer's bricks and self-heal daemon of `v`.
   Status StartLocalBricks(const api::Volume& v, const log::Logger& log);

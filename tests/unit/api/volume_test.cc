@@ -336,8 +336,8 @@ TEST(VolumeRequestTest, SmartCreateValuesAreRefusedNamingTheField) {
       {R"("snapshot-reserve-factor":1.5)", "snapshot-reserve-factor"},
   };
   for (const Case& c : cases) {
-    std::string body = R"({"name":"v","subvols":[{"bricks":[{"peerid":"h","path":"/b"}]}],)" +
-                       c.extra + "}";
+    std::string body =
+        R"({"name":"v","subvols":[{"bricks":[{"peerid":"h","path":"/b"}]}],)" + c.extra + "}";
     StatusOr<VolCreateReq> r = DecodeJson<VolCreateReq>(body);
     EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << body;
     EXPECT_THAT(r.status().message(), HasSubstr("field \"" + c.field + "\": smart volume create"))
@@ -363,7 +363,8 @@ TEST(VolumeRequestTest, HealInfoEntriesIsACountAndFilesAreGfidPairs) {
   b.total_entries = 1;
   b.entries_in_heal_pending = 1;
   b.entries = 1;
-  b.files = {{"5e0c9303-507d-4f2c-b606-70235ed9fd7f", "<gfid:5e0c9303-507d-4f2c-b606-70235ed9fd7f>"}};
+  b.files = {
+      {"5e0c9303-507d-4f2c-b606-70235ed9fd7f", "<gfid:5e0c9303-507d-4f2c-b606-70235ed9fd7f>"}};
   nlohmann::json j = b;
   EXPECT_TRUE(j["entries"].is_number_integer()) << j.dump();
   for (const char* count : {"total-entries", "entries-in-heal-pending", "entries-in-split-brain",

@@ -60,10 +60,11 @@ TEST(RouterTest, TheFirstDifferingSegmentDecides) {
 
 TEST(RouterTest, RestParameterTakesSlashes) {
   Router router;
-  ASSERT_OK(router.Add(
-      R("VolumeOptionGet", Method::kGet, "/v1/volumes/{volname}/options/{optname...}")));
+  ASSERT_OK(
+      router.Add(R("VolumeOptionGet", Method::kGet, "/v1/volumes/{volname}/options/{optname...}")));
   ASSERT_OK(router.Add(R("VolumeOptionsGet", Method::kGet, "/v1/volumes/{volname}/options")));
-  Router::Match m = router.Find(Method::kGet, "/v1/volumes/gv0/options/cluster/replicate.eager-lock");
+  Router::Match m =
+      router.Find(Method::kGet, "/v1/volumes/gv0/options/cluster/replicate.eager-lock");
   ASSERT_NE(m.route, nullptr);
   EXPECT_EQ(m.route->name, "VolumeOptionGet");
   EXPECT_EQ(m.params["volname"], "gv0");
