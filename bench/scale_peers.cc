@@ -358,7 +358,7 @@ class Daemon {
     so.output_file = dir_ + "/stderr.log";
     GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
     gd2::client::ClientOptions co;
-    co.endpoint = "http://" + client_address_;
+    co.endpoints = {"http://" + client_address_};
     co.timeout = milliseconds(500);
     GD2_ASSIGN_OR_RETURN(auto probe, gd2::client::Client::Create(co));
     bool up = WaitFor([&] { return gd2::PollExit(pid_).has_value() || probe->Ping().ok(); },

@@ -267,7 +267,7 @@ class Glusterd2Driver : public Driver {
     so.output_file = dir_ + "/stderr.log";
     GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
     gd2::client::ClientOptions co;
-    co.endpoint = "http://" + host_ + ":" + std::to_string(kClientPort);
+    co.endpoints = {"http://" + host_ + ":" + std::to_string(kClientPort)};
     co.timeout = milliseconds(500);
     GD2_ASSIGN_OR_RETURN(auto probe, gd2::client::Client::Create(co));
     bool up = WaitFor([&] { return gd2::PollExit(pid_).has_value() || probe->Ping().ok(); },

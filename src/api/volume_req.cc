@@ -1,6 +1,7 @@
 #include "api/volume_req.h"
 
 #include <algorithm>
+#include <span>
 #include <string_view>
 
 #include "api/json.h"
@@ -45,6 +46,57 @@ void RequirePeerRef(const std::string& value) {
   }
 }
 
+// Fields of GlusterD2's requests that belong to features not implemented here: smart volume
+// create (a size and placement filters instead of subvols) and the brick provisioning fields
+// its planner fills in.
+constexpr const char* kSmartCreateFields[] = {"size",
+                                              "distribute",
+                                              "replica",
+                                              "arbiter",
+                                              "disperse",
+                                              "disperse-data",
+                                              "disperse-redundancy",
+                                              "snapshot",
+                                              "snapshot-reserve-factor",
+                                              "limit-peers",
+                                              "limit-zones",
+                                              "exclude-peers",
+                                              "exclude-zones",
+                                              "subvolume-zones-overlap",
+                                              "subvolume-type",
+                                              "provisioner",
+                                              "max-brick-size",
+                                              "average-file-size"};
+constexpr const char* kBrickProvisioningFields[] = {
+    "vg-name",       "thinpool-name", "logical-volume", "size",
+    "thinpool-size", "metadata-size", "total-size",     "root-device",
+    "device-path",   "mnt-opts",      "fs-type",        "brick-dir-suffix"};
+
+// Such fields are accepted and ignored while they hold their zero value (GlusterD2's client
+// always sends "size": 0 and "provisioner": ""); any other value is refused, naming the field,
+// rather than quietly creating something other than was asked for. Returns `j` without them,
+// for the check of the remaining keys.
+nlohmann::json WithoutUnimplemented(const nlohmann::json& j, std::span<const char* const> fields,
+                                    const char* feature) {
+  if (!j.is_object()) return j;
+  nlohmann::json rest = j;
+  for (const char* f : fields) {
+    auto it = j.find(f);
+    if (it == j.end()) continue;
+    const nlohmann::json& v = *it;
+    bool zero = v.is_null() || (v.is_boolean() && !v.get<bool>()) ||
+                (v.is_number() && v.get<double>() == 0) ||
+                (v.is_string() && v.get_ref<const std::string&>().empty()) ||
+                ((v.is_array() || v.is_object()) && v.empty());
+    if (!zero) {
+      throw DecodeError(std::string("field \"") + f + "\": " + feature +
+                        " is not supported by this server");
+    }
+    rest.erase(f);
+  }
+  return rest;
+}
+
 }  // namespace
 
 void to_json(nlohmann::json& j, const BrickReq& r) {
@@ -53,7 +105,8 @@ void to_json(nlohmann::json& j, const BrickReq& r) {
 }
 
 void from_json(const nlohmann::json& j, BrickReq& r) {
-  RequireObjectWithKeys(j, {"peerid", "path", "type"});
+  RequireObjectWithKeys(WithoutUnimplemented(j, kBrickProvisioningFields, "brick provisioning"),
+                        {"peerid", "path", "type"});
   GetRequired(j, "peerid", r.peer_id);
   GetRequired(j, "path", r.path);
   GetOptional(j, "type", r.type);
@@ -100,9 +153,11 @@ void to_json(nlohmann::json& j, const VolCreateReq& r) {
 }
 
 void from_json(const nlohmann::json& j, VolCreateReq& r) {
-  RequireObjectWithKeys(j, {"name", "transport", "subvols", "force", "flags", "options", "metadata",
-                            "allow-advanced-options", "allow-experimental-options",
-                            "allow-deprecated-options"});
+  RequireObjectWithKeys(
+      WithoutUnimplemented(j, kSmartCreateFields,
+                           "smart volume create (a size instead of subvols)"),
+      {"name", "transport", "subvols", "force", "flags", "options", "metadata",
+       "allow-advanced-options", "allow-experimental-options", "allow-deprecated-options"});
   GetRequired(j, "name", r.name);
   GetOptional(j, "transport", r.transport);
   GetRequired(j, "subvols", r.subvols);
@@ -218,6 +273,15 @@ void from_json(const nlohmann::json& j, VolumeStatusResp& r) {
   GetOptional(j, "bricks", r.bricks);
 }
 
+void to_json(nlohmann::json& j, const HealEntry& r) {
+  j = nlohmann::json{{"gfid", r.gfid}, {"filename", r.filename}};
+}
+
+void from_json(const nlohmann::json& j, HealEntry& r) {
+  GetOptional(j, "gfid", r.gfid);
+  GetOptional(j, "filename", r.filename);
+}
+
 void to_json(nlohmann::json& j, const BrickHealInfo& r) {
   j = nlohmann::json{{"host-id", r.host_id},
                      {"name", r.name},
@@ -226,7 +290,8 @@ void to_json(nlohmann::json& j, const BrickHealInfo& r) {
                      {"entries-in-heal-pending", r.entries_in_heal_pending},
                      {"entries-in-split-brain", r.entries_in_split_brain},
                      {"entries-possibly-healing", r.entries_possibly_healing},
-                     {"entries", r.entries}};
+                     {"entries", r.entries},
+                     {"file-gfid", r.files}};
 }
 
 void from_json(const nlohmann::json& j, BrickHealInfo& r) {
@@ -238,6 +303,7 @@ void from_json(const nlohmann::json& j, BrickHealInfo& r) {
   GetOptional(j, "entries-in-split-brain", r.entries_in_split_brain);
   GetOptional(j, "entries-possibly-healing", r.entries_possibly_healing);
   GetOptional(j, "entries", r.entries);
+  GetOptional(j, "file-gfid", r.files);
 }
 
 }  // namespace gd2::api

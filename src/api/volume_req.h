@@ -29,7 +29,13 @@ struct SubvolReq {
   int disperse_redundancy = 0;
 };
 
-// POST /v1/volumes (explicit layout).
+// POST /v1/volumes (explicit layout). Decoding accepts every field of GlusterD2's VolCreateReq
+// (and of its BrickReq): those of features not implemented here (smart create: "size",
+// "provisioner", "distribute", "replica", placement filters, ...; brick provisioning: "vg-name",
+// "size", ...) are ignored while they hold their zero value ("size": 0, "provisioner": "", false,
+// [], null), as GlusterD2's client always sends some of them; any other value is refused with
+// kInvalidArgument (400) "field \"size\": smart volume create ... is not supported by this
+// server". Fields GlusterD2 never had are refused as unknown.
 struct VolCreateReq {
   std::string name;
   std::string transport = "tcp";
@@ -103,8 +109,19 @@ struct VolumeStatusResp {
   std::vector<BrickStatus> bricks;  // extension: the brick table in one call
 };
 
-// One entry of GET /v1/volumes/{vol}/heal-info
+// One entry that needs healing: its gfid, and its path on the volume ("<gfid:GFID>" when the
+// brick cannot name it).
+struct HealEntry {
+  std::string gfid;
+  std::string filename;
+};
+
+// One entry of GET /v1/volumes/{vol}/heal-info. Every count is an integer; `entries` is the
+// count GlusterD2 calls "entries" (the entries listed), the entries themselves are `files`
+// ("file-gfid"), at most kMaxHealEntries of them.
 struct BrickHealInfo {
+  static constexpr size_t kMaxHealEntries = 1000;
+
   std::string host_id;
   std::string name;  // host:path
   std::string status;  // "Connected" / "Transport endpoint is not connected"
@@ -112,7 +129,8 @@ struct BrickHealInfo {
   int64_t entries_in_heal_pending = 0;
   int64_t entries_in_split_brain = 0;
   int64_t entries_possibly_healing = 0;
-  std::vector<std::string> entries;
+  int64_t entries = 0;
+  std::vector<HealEntry> files;
 };
 
 void to_json(nlohmann::json& j, const BrickReq& r);
@@ -137,6 +155,8 @@ void to_json(nlohmann::json& j, const BrickStatus& r);
 void from_json(const nlohmann::json& j, BrickStatus& r);
 void to_json(nlohmann::json& j, const VolumeStatusResp& r);
 void from_json(const nlohmann::json& j, VolumeStatusResp& r);
+void to_json(nlohmann::json& j, const HealEntry& r);
+void from_json(const nlohmann::json& j, HealEntry& r);
 void to_json(nlohmann::json& j, const BrickHealInfo& r);
 void from_json(const nlohmann::json& j, BrickHealInfo& r);
 

@@ -11,9 +11,7 @@ namespace gd2::cli {
 StatusOr<client::Client*> Context::Client() {
   if (client_) return client_.get();
   client::ClientOptions co;
-  std::string ep = opts.endpoints;
-  if (auto comma = ep.find(','); comma != std::string::npos) ep = ep.substr(0, comma);
-  co.endpoint = ep;
+  co.endpoints = client::SplitEndpoints(opts.endpoints);
   co.user = opts.user;
   co.ca_file = opts.cacert;
   co.insecure = opts.insecure;
@@ -39,11 +37,15 @@ StatusOr<client::Client*> Context::Client() {
   return client_.get();
 }
 
+int Context::WithClient(const std::function<int(client::Client&)>& body) {
+  StatusOr<client::Client*> c = Client();
+  if (!c.ok()) return Fail(c.status());
+  return body(**c);
+}
+
 int Context::Fail(const Status& s) {
   std::fprintf(stderr, "Error: %s\n", s.message().c_str());
-  if (client_) {
-    for (const auto& [k, v] : client_->last_ids()) std::fprintf(stderr, "%s: %s\n", k.c_str(), v.c_str());
-  }
+  for (const auto& [k, v] : info_.ids) std::fprintf(stderr, "%s: %s\n", k.c_str(), v.c_str());
   return 1;
 }
 

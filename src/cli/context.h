@@ -1,6 +1,7 @@
 // What every glustercli command shares: global flags, the ReST client, output helpers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,12 +30,18 @@ class Context {
  public:
   GlobalOptions opts;
 
-  // The client for the first endpoint, created on first use with the secret resolved as
-  // --secret > --secret-file > GD2_AUTH_SECRET > /var/lib/glusterd2/auth (if readable).
+  // The client for every --endpoints entry (failing over between them), created on first use
+  // with the secret resolved as --secret > --secret-file > GD2_AUTH_SECRET >
+  // /var/lib/glusterd2/auth (if readable).
   StatusOr<client::Client*> Client();
+  // Runs `body` with the client and returns its exit code; a client that cannot be made (bad
+  // endpoint, unreadable secret file) is a failure like any other (Fail).
+  int WithClient(const std::function<int(client::Client&)>& body);
+  // Where calls record what the server answered, for Fail: pass it to every client call.
+  client::CallInfo* info() { return &info_; }
 
   // Prints a failure the way users expect: one line on stderr, then (to stderr) the -Id
-  // response headers. Returns the exit code 1.
+  // response headers of the last answer recorded in info(). Returns the exit code 1.
   int Fail(const Status& s);
   // Prints JSON (--json) or runs `human`.
   void Print(const nlohmann::json& j, const std::function<void()>& human) const;
@@ -43,6 +50,7 @@ class Context {
 
  private:
   std::unique_ptr<client::Client> client_;
+  client::CallInfo info_;
 };
 
 // Prints rows as an aligned table with a header line.

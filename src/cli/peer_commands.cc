@@ -21,34 +21,29 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
   };
   auto list_args = std::make_shared<ListArgs>();
   auto list = [&ctx, rc, list_args](bool with_status) {
-    auto c = ctx.Client();
-    if (!c.ok()) {
-      *rc = ctx.Fail(c.status());
-      return;
-    }
-    auto peers = (*c)->ListPeers(list_args->key, list_args->value);
-    if (!peers.ok()) {
-      *rc = ctx.Fail(peers.status());
-      return;
-    }
-    ctx.Print(*peers, [&] {
-      std::vector<std::vector<std::string>> rows;
-      for (const auto& p : *peers) {
-        std::vector<std::string> row = {p.id, p.name, Join(p.client_addresses), Join(p.peer_addresses)};
-        if (with_status) {
-          row.push_back(p.online ? "yes" : "no");
-          row.push_back(p.online ? std::to_string(p.pid) : "");
+    *rc = ctx.WithClient([&](client::Client& c) {
+      auto peers = c.ListPeers(list_args->key, list_args->value, ctx.info());
+      if (!peers.ok()) return ctx.Fail(peers.status());
+      ctx.Print(*peers, [&] {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& p : *peers) {
+          std::vector<std::string> row = {p.id, p.name, Join(p.client_addresses),
+                                          Join(p.peer_addresses)};
+          if (with_status) {
+            row.push_back(p.online ? "yes" : "no");
+            row.push_back(p.online ? std::to_string(p.pid) : "");
+          }
+          rows.push_back(std::move(row));
         }
-        rows.push_back(std::move(row));
-      }
-      std::vector<std::string> header = {"ID", "NAME", "CLIENT ADDRESSES", "PEER ADDRESSES"};
-      if (with_status) {
-        header.push_back("ONLINE");
-        header.push_back("PID");
-      }
-      PrintTable(header, rows);
+        std::vector<std::string> header = {"ID", "NAME", "CLIENT ADDRESSES", "PEER ADDRESSES"};
+        if (with_status) {
+          header.push_back("ONLINE");
+          header.push_back("PID");
+        }
+        PrintTable(header, rows);
+      });
+      return 0;
     });
-    *rc = 0;
   };
 
   struct AddArgs {
@@ -112,19 +107,13 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
         req.peer_secret.pop_back();
       }
     }
-    auto c = ctx.Client();
-    if (!c.ok()) {
-      *rc = ctx.Fail(c.status());
-      return;
-    }
-    auto p = (*c)->AddPeer(req);
-    if (!p.ok()) {
-      *rc = ctx.Fail(p.status());
-      return;
-    }
-    if (!ctx.opts.json) std::printf("Peer add successful\n");
-    print_peer(*p);
-    *rc = 0;
+    *rc = ctx.WithClient([&](client::Client& c) {
+      auto p = c.AddPeer(req, ctx.info());
+      if (!p.ok()) return ctx.Fail(p.status());
+      if (!ctx.opts.json) std::printf("Peer add successful\n");
+      print_peer(*p);
+      return 0;
+    });
   });
 
   CLI::App* remove = peer->add_subcommand(
@@ -138,18 +127,12 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
       *rc = 1;
       return;
     }
-    auto c = ctx.Client();
-    if (!c.ok()) {
-      *rc = ctx.Fail(c.status());
-      return;
-    }
-    Status s = (*c)->RemovePeer(add_args->id, add_args->force);
-    if (!s.ok()) {
-      *rc = ctx.Fail(s);
-      return;
-    }
-    ctx.Print(nlohmann::json::object(), [] { std::printf("Peer remove successful\n"); });
-    *rc = 0;
+    *rc = ctx.WithClient([&](client::Client& c) {
+      Status s = c.RemovePeer(add_args->id, add_args->force, ctx.info());
+      if (!s.ok()) return ctx.Fail(s);
+      ctx.Print(nlohmann::json::object(), [] { std::printf("Peer remove successful\n"); });
+      return 0;
+    });
   });
 
   CLI::App* edit = peer->add_subcommand(
@@ -167,18 +150,12 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
       *rc = 2;
       return;
     }
-    auto c = ctx.Client();
-    if (!c.ok()) {
-      *rc = ctx.Fail(c.status());
-      return;
-    }
-    auto p = (*c)->EditPeer(add_args->id, req);
-    if (!p.ok()) {
-      *rc = ctx.Fail(p.status());
-      return;
-    }
-    print_peer(*p);
-    *rc = 0;
+    *rc = ctx.WithClient([&](client::Client& c) {
+      auto p = c.EditPeer(add_args->id, req, ctx.info());
+      if (!p.ok()) return ctx.Fail(p.status());
+      print_peer(*p);
+      return 0;
+    });
   });
 
   CLI::App* ls = peer->add_subcommand("list", "List the peers (ID, name, addresses)");
@@ -194,46 +171,34 @@ void AddPeerCommands(CLI::App& app, Context& ctx, int* rc) {
 
 void AddServiceCommands(CLI::App& app, Context& ctx, int* rc) {
   app.add_subcommand("version", "Show the glustercli and glusterd2 versions")->callback([&ctx, rc] {
-    auto c = ctx.Client();
-    if (!c.ok()) {
-      *rc = ctx.Fail(c.status());
-      return;
-    }
-    auto v = (*c)->Version();
-    if (!v.ok()) {
-      *rc = ctx.Fail(v.status());
-      return;
-    }
-    ctx.Print(*v, [&] {
-      std::printf("glustercli version: %s\n", GD2_VERSION);
-      std::printf("glusterd2 version: %s\nAPI version: %d\n", v->glusterd_version.c_str(),
-                  v->api_version);
+    *rc = ctx.WithClient([&](client::Client& c) {
+      auto v = c.Version(ctx.info());
+      if (!v.ok()) return ctx.Fail(v.status());
+      ctx.Print(*v, [&] {
+        std::printf("glustercli version: %s\n", GD2_VERSION);
+        std::printf("glusterd2 version: %s\nAPI version: %d\n", v->glusterd_version.c_str(),
+                    v->api_version);
+      });
+      return 0;
     });
-    *rc = 0;
   });
   app.add_subcommand("healthz", "Check the daemon and its store (etcd) members")
       ->callback([&ctx, rc] {
-        auto c = ctx.Client();
-        if (!c.ok()) {
-          *rc = ctx.Fail(c.status());
-          return;
-        }
-        auto h = (*c)->Health();
-        if (!h.ok()) {
-          *rc = ctx.Fail(h.status());
-          return;
-        }
-        ctx.Print(*h, [&] {
-          std::printf("healthy: %s\nstore: %s, reachable\n", h->healthy ? "yes" : "no",
-                      h->store_mode.c_str());
-          std::vector<std::vector<std::string>> rows;
-          for (const auto& m : h->members) {
-            rows.push_back({m.name, m.endpoint, m.healthy ? "yes" : "no",
-                            m.healthy ? m.version : m.error});
-          }
-          PrintTable({"MEMBER", "ENDPOINT", "HEALTHY", "VERSION/ERROR"}, rows);
+        *rc = ctx.WithClient([&](client::Client& c) {
+          auto h = c.Health(ctx.info());
+          if (!h.ok()) return ctx.Fail(h.status());
+          ctx.Print(*h, [&] {
+            std::printf("healthy: %s\nstore: %s, reachable\n", h->healthy ? "yes" : "no",
+                        h->store_mode.c_str());
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& m : h->members) {
+              rows.push_back(
+                  {m.name, m.endpoint, m.healthy ? "yes" : "no", m.healthy ? m.version : m.error});
+            }
+            PrintTable({"MEMBER", "ENDPOINT", "HEALTHY", "VERSION/ERROR"}, rows);
+          });
+          return h->healthy ? 0 : 1;
         });
-        *rc = h->healthy ? 0 : 1;
       });
 }
 

@@ -437,7 +437,7 @@ std::string FormatHealInfo(const std::vector<api::BrickHealInfo>& bricks) {
   std::string out;
   for (const api::BrickHealInfo& b : bricks) {
     out += "Brick " + b.name + "\n";
-    for (const std::string& e : b.entries) out += e + "\n";
+    for (const api::HealEntry& e : b.files) out += e.filename + "\n";
     out += "Status: " + b.status + "\n";
     out += "Number of entries: " + std::to_string(b.total_entries) + "\n\n";
   }

@@ -1,6 +1,6 @@
 // `glustercli volume ...`: create, start, stop, delete, list, info, status, get, set, reset and
 // heal info. Argument interpretation lives in cli/volume_args.h (pure, unit-tested); this file
-// wires CLI11 to it and to client/volume_client.h.
+// wires CLI11 to it and to client/client.h.
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/volume_args.h"
-#include "client/volume_client.h"
+#include "client/client.h"
 
 namespace gd2::cli {
 namespace {
@@ -18,14 +18,6 @@ namespace {
 int Usage(const Status& s) {
   std::fprintf(stderr, "Error: %s\nRun with --help for usage.\n", s.message().c_str());
   return 2;
-}
-
-// Runs `body` with the client; a client that cannot be made (bad endpoint, unreadable secret
-// file) is a failure like any other.
-int WithClient(Context& ctx, const std::function<int(client::Client&)>& body) {
-  StatusOr<client::Client*> c = ctx.Client();
-  if (!c.ok()) return ctx.Fail(c.status());
-  return body(**c);
 }
 
 nlohmann::json VolumesJson(const std::vector<api::Volume>& volumes) {
@@ -83,12 +75,12 @@ void AddCreate(CLI::App& vol, Context& ctx, int* rc) {
       *rc = Usage(req.status());
       return;
     }
-    *rc = WithClient(ctx, [&](client::Client& c) {
-      StatusOr<std::vector<api::Peer>> peers = c.ListPeers();
+    *rc = ctx.WithClient([&](client::Client& c) {
+      StatusOr<std::vector<api::Peer>> peers = c.ListPeers("", "", ctx.info());
       if (!peers.ok()) return ctx.Fail(peers.status());
       if (Status s = ResolveBrickPeers(*req, *peers); !s.ok()) return ctx.Fail(s);
       if (ctx.opts.verbose) std::cerr << "request: " << nlohmann::json(*req).dump() << "\n";
-      StatusOr<api::Volume> v = client::CreateVolume(c, *req);
+      StatusOr<api::Volume> v = c.CreateVolume(*req, ctx.info());
       if (!v.ok()) return ctx.Fail(v.status());
       ctx.Print(api::VolumeToJson(*v), [&] {
         std::printf("%s Volume created successfully\nVolume ID: %s\n", v->name.c_str(),
@@ -111,10 +103,10 @@ void AddStartStop(CLI::App& vol, Context& ctx, int* rc) {
   cmd->add_option("name", start->name, "volume name")->required();
   cmd->add_flag("-f,--force", start->force, "start bricks even if the volume is started");
   cmd->callback([&ctx, rc, start] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
+    *rc = ctx.WithClient([&](client::Client& c) {
       api::VolStartReq req;
       req.force_start_bricks = start->force;
-      StatusOr<api::Volume> v = client::StartVolume(c, start->name, req);
+      StatusOr<api::Volume> v = c.StartVolume(start->name, req, ctx.info());
       if (!v.ok()) return ctx.Fail(v.status());
       ctx.Print(api::VolumeToJson(*v),
                 [&] { std::printf("Volume %s started successfully\n", start->name.c_str()); });
@@ -128,10 +120,10 @@ void AddStartStop(CLI::App& vol, Context& ctx, int* rc) {
   cmd->add_option("name", stop->name, "volume name")->required();
   cmd->add_flag("-f,--force", stop->force, "stop even if some bricks cannot be stopped cleanly");
   cmd->callback([&ctx, rc, stop] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
+    *rc = ctx.WithClient([&](client::Client& c) {
       api::VolStopReq req;
       req.force = stop->force;
-      StatusOr<api::Volume> v = client::StopVolume(c, stop->name, req);
+      StatusOr<api::Volume> v = c.StopVolume(stop->name, req, ctx.info());
       if (!v.ok()) return ctx.Fail(v.status());
       ctx.Print(api::VolumeToJson(*v),
                 [&] { std::printf("Volume %s stopped successfully\n", stop->name.c_str()); });
@@ -154,8 +146,8 @@ void AddDelete(CLI::App& vol, Context& ctx, int* rc) {
       *rc = 1;
       return;
     }
-    *rc = WithClient(ctx, [&](client::Client& c) {
-      if (Status s = client::DeleteVolume(c, *name); !s.ok()) return ctx.Fail(s);
+    *rc = ctx.WithClient([&](client::Client& c) {
+      if (Status s = c.DeleteVolume(*name, ctx.info()); !s.ok()) return ctx.Fail(s);
       ctx.Print(nlohmann::json::object(),
                 [&] { std::printf("Volume %s deleted successfully\n", name->c_str()); });
       return 0;
@@ -175,8 +167,8 @@ void AddListInfo(CLI::App& vol, Context& ctx, int* rc) {
   cmd->add_option("--key", list->key, "only volumes with this metadata key");
   cmd->add_option("--value", list->value, "only volumes with a metadata value equal to this");
   cmd->callback([&ctx, rc, list] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
-      StatusOr<std::vector<api::Volume>> vols = client::ListVolumes(c, list->key, list->value);
+    *rc = ctx.WithClient([&](client::Client& c) {
+      StatusOr<std::vector<api::Volume>> vols = c.ListVolumes(list->key, list->value, ctx.info());
       if (!vols.ok()) return ctx.Fail(vols.status());
       ctx.Print(VolumesJson(*vols), [&] {
         for (const api::Volume& v : *vols) std::printf("%s\n", v.name.c_str());
@@ -193,15 +185,15 @@ void AddListInfo(CLI::App& vol, Context& ctx, int* rc) {
   cmd->add_option("--key", info->key, "only volumes with this metadata key");
   cmd->add_option("--value", info->value, "only volumes with a metadata value equal to this");
   cmd->callback([&ctx, rc, info] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
+    *rc = ctx.WithClient([&](client::Client& c) {
       if (!info->name.empty()) {
-        StatusOr<api::Volume> v = client::GetVolume(c, info->name);
+        StatusOr<api::Volume> v = c.GetVolume(info->name, ctx.info());
         if (!v.ok()) return ctx.Fail(v.status());
         ctx.Print(api::VolumeToJson(*v),
                   [&] { std::printf("\n%s", FormatVolumeInfo(*v).c_str()); });
         return 0;
       }
-      StatusOr<std::vector<api::Volume>> vols = client::ListVolumes(c, info->key, info->value);
+      StatusOr<std::vector<api::Volume>> vols = c.ListVolumes(info->key, info->value, ctx.info());
       if (!vols.ok()) return ctx.Fail(vols.status());
       ctx.Print(VolumesJson(*vols), [&] {
         if (vols->empty()) std::printf("No volumes found\n");
@@ -223,18 +215,18 @@ void AddStatus(CLI::App& vol, Context& ctx, int* rc) {
       Example("  glustercli volume status gv0\n  glustercli volume status"));
   cmd->add_option("name", *name, "volume name (default: all volumes)");
   cmd->callback([&ctx, rc, name] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
+    *rc = ctx.WithClient([&](client::Client& c) {
       std::vector<std::string> names;
       if (!name->empty()) {
         names.push_back(*name);
       } else {
-        StatusOr<std::vector<api::Volume>> vols = client::ListVolumes(c);
+        StatusOr<std::vector<api::Volume>> vols = c.ListVolumes("", "", ctx.info());
         if (!vols.ok()) return ctx.Fail(vols.status());
         for (const api::Volume& v : *vols) names.push_back(v.name);
       }
       std::vector<std::vector<api::BrickStatus>> bricks;
       for (const std::string& n : names) {
-        StatusOr<std::vector<api::BrickStatus>> b = client::VolumeBricks(c, n);
+        StatusOr<std::vector<api::BrickStatus>> b = c.VolumeBricks(n, ctx.info());
         if (!b.ok()) return ctx.Fail(b.status());
         bricks.push_back(std::move(*b));
       }
@@ -281,14 +273,14 @@ void AddOptions(CLI::App& vol, Context& ctx, int* rc) {
   cmd->add_flag("--basic", get->basic, "only basic options (with 'all')");
   cmd->add_flag("--advanced", get->advanced, "only advanced options (with 'all')");
   cmd->callback([&ctx, rc, get] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
+    *rc = ctx.WithClient([&](client::Client& c) {
       std::vector<api::OptionInfo> options;
       if (get->option == "all") {
-        StatusOr<std::vector<api::OptionInfo>> all = client::GetOptions(c, get->name);
+        StatusOr<std::vector<api::OptionInfo>> all = c.GetOptions(get->name, ctx.info());
         if (!all.ok()) return ctx.Fail(all.status());
         options = FilterOptions(std::move(*all), get->modified, get->basic, get->advanced);
       } else {
-        StatusOr<api::OptionInfo> one = client::GetOption(c, get->name, get->option);
+        StatusOr<api::OptionInfo> one = c.GetOption(get->name, get->option, ctx.info());
         if (!one.ok()) return ctx.Fail(one.status());
         options.push_back(std::move(*one));
       }
@@ -330,8 +322,8 @@ void AddOptions(CLI::App& vol, Context& ctx, int* rc) {
       *rc = Usage(req.status());
       return;
     }
-    *rc = WithClient(ctx, [&](client::Client& c) {
-      StatusOr<api::Volume> v = client::SetOptions(c, set->name, *req);
+    *rc = ctx.WithClient([&](client::Client& c) {
+      StatusOr<api::Volume> v = c.SetOptions(set->name, *req, ctx.info());
       if (!v.ok()) return ctx.Fail(v.status());
       ctx.Print(api::VolumeToJson(*v), [&] {
         std::printf("Options set successfully for %s volume\n", set->name.c_str());
@@ -364,8 +356,8 @@ void AddOptions(CLI::App& vol, Context& ctx, int* rc) {
       *rc = Usage(req.status());
       return;
     }
-    *rc = WithClient(ctx, [&](client::Client& c) {
-      StatusOr<api::Volume> v = client::ResetOptions(c, reset->name, *req);
+    *rc = ctx.WithClient([&](client::Client& c) {
+      StatusOr<api::Volume> v = c.ResetOptions(reset->name, *req, ctx.info());
       if (!v.ok()) return ctx.Fail(v.status());
       ctx.Print(api::VolumeToJson(*v), [&] {
         std::printf("Volume options reset successfully for %s volume\n", reset->name.c_str());
@@ -384,8 +376,8 @@ void AddHeal(CLI::App& vol, Context& ctx, int* rc) {
   cmd->footer(Example("  glustercli volume heal info gv0"));
   cmd->add_option("name", *name, "volume name")->required();
   cmd->callback([&ctx, rc, name] {
-    *rc = WithClient(ctx, [&](client::Client& c) {
-      StatusOr<std::vector<api::BrickHealInfo>> h = client::HealInfo(c, *name);
+    *rc = ctx.WithClient([&](client::Client& c) {
+      StatusOr<std::vector<api::BrickHealInfo>> h = c.HealInfo(*name, ctx.info());
       if (!h.ok()) return ctx.Fail(h.status());
       ctx.Print(*h, [&] { std::printf("%s", FormatHealInfo(*h).c_str()); });
       return 0;

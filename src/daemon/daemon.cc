@@ -369,6 +369,7 @@ Status Daemon::StartPeerRpc() {
   pso.host = config_.PeerListenHost();
   pso.port = config_.peer_address.port;
   pso.secret = [secret = secret_] { return secret; };
+  pso.heal_info = registrar.heal_info();
   peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
   return peer_server_->Start();
 }

@@ -54,6 +54,11 @@ class Client {
                             std::string_view target_secret, Deadline deadline);
   Status Leave(const std::string& address, const LeaveCall& call, Deadline deadline);
   StatusOr<PeerIdentity> Ping(const std::string& address, Deadline deadline);
+  // The heal info of the peer's own bricks of call.volume, as its HealInfoFunc answered
+  // (kNotFound for an unknown volume, kFailedPrecondition when not started, ...);
+  // kUnimplemented when the peer serves no heal info.
+  StatusOr<std::vector<api::BrickHealInfo>> HealInfo(const std::string& address,
+                                                     const HealInfoCall& call, Deadline deadline);
 
   // Drops the cached channel of `address` (for example after the peer left the cluster).
   void Forget(const std::string& address);

@@ -1,9 +1,11 @@
 // peer_rpc::Server serves the peer RPC (gd2.peer.PeerService, proto/peer/peer.proto) on the
 // peer address: other glusterd2 daemons run transaction steps here, join this node to their
-// cluster, tell it to leave, and ping it. The daemon implements Handler; gRPC stays in server.cc.
+// cluster, tell it to leave, ping it, and read the heal info of its bricks. The daemon
+// implements Handler (HealInfo is ServerOptions::heal_info); gRPC stays in server.cc.
 //
 // Trust model (docs/trust-model.md has the whole picture)
-//   * RunStep, Leave and Ping must carry "authorization: Bearer <jwt>": HS256 signed with the
+//   * RunStep, Leave, Ping and HealInfo must carry "authorization: Bearer <jwt>": HS256 signed with
+//   the
 //     CLUSTER SECRET (ServerOptions::secret, read on every call so it may change after a join),
 //     issuer "glustercli", method "RPC", path = the full gRPC method name
 //     ("/gd2.peer.PeerService/RunStep"), bdh = SHA-256 of the request serialized
@@ -61,6 +63,9 @@ struct ServerOptions {
   // every authenticated call and every join.
   std::function<std::string()> secret;
   TlsOptions tls;
+  // Answers HealInfo (registered by the volume plugin through plugins::Registrar). Unset:
+  // HealInfo answers kUnimplemented "heal info is not served by this peer".
+  HealInfoFunc heal_info;
   // How long Stop() lets in-flight calls finish before cancelling them.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(5)};
 };

@@ -75,4 +75,14 @@ void Registrar::AddVolfileProvider(const sunrpc::VolfileProviderKey& key,
   }
 }
 
+void Registrar::ServeHealInfo(peer_rpc::HealInfoFunc fn) {
+  if (heal_info_) {
+    std::fprintf(stderr, "plugins %s and %s both serve heal info\n", heal_info_plugin_.c_str(),
+                 plugin_.c_str());
+    std::abort();
+  }
+  heal_info_ = std::move(fn);
+  heal_info_plugin_ = plugin_;
+}
+
 }  // namespace gd2::plugins

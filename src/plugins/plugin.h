@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "peer_rpc/messages.h"
 #include "rest/router.h"
 #include "store/keys.h"
 #include "txn/engine.h"
@@ -139,6 +140,11 @@ class Registrar {
   // must live as long as the plugin. GETSPEC may call it as soon as this returns (before
   // Start()), and after Stop() until the daemon's RPC service stops.
   void AddVolfileProvider(const sunrpc::VolfileProviderKey& key, sunrpc::VolfileProvider& provider);
+  // Answers the peer RPC's HealInfo on this peer (other peers ask it for its bricks' heal
+  // info). One plugin may; a second aborts startup.
+  void ServeHealInfo(peer_rpc::HealInfoFunc fn);
+  // What ServeHealInfo registered (empty if nothing), for the peer RPC server.
+  const peer_rpc::HealInfoFunc& heal_info() const { return heal_info_; }
 
   // After every plugin's Register(): builds Services::options from the registered options
   // (each was checked by AddOption, so this cannot fail).
@@ -158,6 +164,8 @@ class Registrar {
   std::map<std::string, std::string> key_kinds_;  // kind -> plugin
   std::map<std::string, std::string> options_;    // option key -> plugin
   std::vector<volgen::OptionDef> option_defs_;
+  peer_rpc::HealInfoFunc heal_info_;
+  std::string heal_info_plugin_;
 };
 
 class Plugin {

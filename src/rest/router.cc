@@ -94,9 +94,9 @@ Status Router::Add(Route route) {
 }
 
 bool Router::MatchPattern(const Pattern& p, const std::vector<std::string_view>& segs,
-                          std::map<std::string, std::string>* params, int* literals) {
-  *literals = 0;
+                          std::map<std::string, std::string>* params, std::vector<int>* rank) {
   params->clear();
+  rank->clear();
   for (size_t i = 0; i < p.segments.size(); ++i) {
     const std::string& ps = p.segments[i];
     bool is_param = ps.size() > 2 && ps.front() == '{' && ps.back() == '}';
@@ -109,38 +109,47 @@ bool Router::MatchPattern(const Pattern& p, const std::vector<std::string_view>&
         rest += segs[k];
       }
       (*params)[ps.substr(1, ps.size() - 5)] = rest;
+      rank->push_back(kRestRank);
       return true;
     }
     if (i >= segs.size()) return false;
     if (is_param) {
       if (segs[i].empty()) return false;
       (*params)[ps.substr(1, ps.size() - 2)] = std::string(segs[i]);
+      rank->push_back(kParamRank);
     } else {
       if (segs[i] != ps) return false;
-      ++*literals;
+      rank->push_back(kLiteralRank);
     }
   }
   return p.segments.size() == segs.size();
 }
 
 Router::Match Router::Find(Method method, std::string_view path) const {
+  // The most specific pattern that matches wins, whatever the method: compared segment by
+  // segment from the left, a literal beats a {param}, which beats a {param...}. Its routes
+  // then answer for their methods; another method is 405, never a less specific route.
   Match best;
-  int best_literals = -1;
+  std::vector<int> best_rank;
+  bool found = false;
   std::vector<std::string_view> segs = SplitPath(path);
   std::map<std::string, std::string> params;
+  std::vector<int> rank;
   for (size_t i = 0; i < routes_.size(); ++i) {
-    int literals = 0;
-    if (!MatchPattern(patterns_[i], segs, &params, &literals)) continue;
-    if (routes_[i]->method != method) {
-      best.path_known = true;
+    if (!MatchPattern(patterns_[i], segs, &params, &rank)) continue;
+    if (!found || rank < best_rank) {
+      found = true;
+      best_rank = rank;
+      best = Match{};
+    } else if (rank != best_rank) {
       continue;
     }
-    if (literals > best_literals) {
-      best_literals = literals;
+    if (routes_[i]->method == method) {
       best.route = routes_[i].get();
       best.params = params;
     }
   }
+  best.path_known = found && best.route == nullptr;
   return best;
 }
 

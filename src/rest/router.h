@@ -67,7 +67,7 @@ struct Response {
 using Handler = std::function<StatusOr<Response>(RequestContext&)>;
 
 struct Route {
-  std::string name;  // "PeerList"
+  std::string name;  // "GetPeers"
   Method method = Method::kGet;
   std::string path;  // "/v1/peers/{peerid}"
   Handler handler;
@@ -88,8 +88,12 @@ class Router {
     std::map<std::string, std::string> params;
     bool path_known = false;  // some route has this path but another method (405)
   };
-  // Finds the route for method + path; literal segments win over parameters. Thread-safe
-  // after setup.
+  // Finds the route for method + path. Precedence: of the patterns that match the path, the
+  // most specific wins, compared segment by segment from the left: a literal segment beats
+  // `{param}`, which beats `{param...}` (so "/v1/volumes/options-group" beats
+  // "/v1/volumes/{volname}" whichever was added first). If that pattern has no route for
+  // `method`, the result has no route and path_known set (405): a less specific pattern is
+  // never tried instead. Thread-safe after setup.
   Match Find(Method method, std::string_view path) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
@@ -97,8 +101,12 @@ class Router {
   struct Pattern {
     std::vector<std::string> segments;  // literal, "{x}" or "{x...}"
   };
+  // Segment kinds in `rank`, lower is more specific.
+  static constexpr int kLiteralRank = 0;
+  static constexpr int kParamRank = 1;
+  static constexpr int kRestRank = 2;
   static bool MatchPattern(const Pattern& p, const std::vector<std::string_view>& segs,
-                           std::map<std::string, std::string>* params, int* literals);
+                           std::map<std::string, std::string>* params, std::vector<int>* rank);
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<Pattern> patterns_;
 };

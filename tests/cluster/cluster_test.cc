@@ -464,6 +464,51 @@ TEST_F(ClusterTest, KilledPeerGoesOfflineMountKeepsServingAndItRejoins) {
   ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/ckill"));
 }
 
+// Heal info of another peer's bricks is that peer's own count, read over the peer RPC: an entry
+// planted in peer 0's brick index shows when asked through peer 1, and not the other way round.
+TEST_F(ClusterTest, HealInfoOfAnotherPeersBricksComesOverThePeerRpc) {
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cheal", {0, 1})));
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cheal/start", nlohmann::json::object()));
+  // Not a gfid, so the self-heal daemon leaves it alone; the brick's count includes it.
+  std::string index = BrickPath("cheal", 0) + "/.glusterfs/indices/xattrop";
+  fs::create_directories(index);
+  std::ofstream(index + "/gd2-planted-entry").put('x');
+  auto brick_of = [](const nlohmann::json& list, int peer) {
+    for (const auto& b : list) {
+      if (b["host-id"] == PeerId(peer)) return b;
+    }
+    return nlohmann::json();
+  };
+  nlohmann::json seen;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto hi = Client(1)->Do("GET", "/v1/volumes/cheal/heal-info");
+        if (!hi.ok() || hi->size() != 2) return false;
+        seen = *hi;
+        nlohmann::json b0 = brick_of(*hi, 0);
+        nlohmann::json b1 = brick_of(*hi, 1);
+        return b0.is_object() && b1.is_object() && b0["status"] == "Connected" &&
+               b1["status"] == "Connected" && b0["total-entries"].get<int>() >= 1;
+      },
+      20s))
+      << seen.dump();
+  nlohmann::json remote = brick_of(seen, 0);
+  ASSERT_TRUE(remote.is_object()) << seen.dump();
+  EXPECT_EQ(remote["entries"], remote["total-entries"]);
+  bool listed = false;
+  for (const auto& f : remote["file-gfid"]) listed = listed || f["gfid"] == "gd2-planted-entry";
+  EXPECT_TRUE(listed) << remote.dump();
+  // Asked through peer 0, peer 1's brick (read remotely) has nothing planted.
+  ASSERT_OK_AND_ASSIGN(nlohmann::json from0, Client(0)->Do("GET", "/v1/volumes/cheal/heal-info"));
+  nlohmann::json other = brick_of(from0, 1);
+  ASSERT_TRUE(other.is_object()) << from0.dump();
+  EXPECT_EQ(other["status"], "Connected");
+  EXPECT_EQ(other["total-entries"], 0);
+  fs::remove(index + "/gd2-planted-entry");
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cheal/stop", nlohmann::json::object()));
+  ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/cheal"));
+}
+
 TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cdown", {0, 1, 2})));
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes/cdown/start", nlohmann::json::object()));

@@ -117,6 +117,17 @@ TEST_F(CliTest, UnreachableDaemonIsNamed) {
       << r->output;
 }
 
+TEST_F(CliTest, EndpointsFailOverToTheNextOne) {
+  // Port 1 on loopback refuses connections; the daemon, listed second, answers.
+  auto r = RunCommand({DaemonProcess::BuildPath("src/cli/glustercli"), "--endpoints",
+                       "http://127.0.0.1:1, " + daemon_->endpoint(), "--secret-file",
+                       daemon_->workdir() + "/auth", "peer", "status"},
+                      30s);
+  ASSERT_OK(r);
+  EXPECT_EQ(r->exit.code, 0) << r->output;
+  EXPECT_NE(r->output.find(std::to_string(daemon_->pid())), std::string::npos) << r->output;
+}
+
 TEST_F(CliTest, BadArgumentsExitTwo) {
   RunResult r = Cli({"peer", "frobnicate"});
   EXPECT_EQ(r.exit.code, 2) << r.output;

@@ -96,7 +96,7 @@ class TlsDaemon {
   std::unique_ptr<client::Client> NewClient(const std::string& ca_file, bool with_secret,
                                             const std::string& endpoint = "") const {
     client::ClientOptions co;
-    co.endpoint = endpoint.empty() ? https_endpoint() : endpoint;
+    co.endpoints = {endpoint.empty() ? https_endpoint() : endpoint};
     co.ca_file = ca_file;
     co.timeout = 5s;
     if (with_secret) co.secret = ReadFile(dir_.path() + "/auth").value_or("");

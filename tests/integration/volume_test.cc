@@ -401,6 +401,53 @@ TEST_F(VolumeTest, StatusOptionsAndLiveReconfigure) {
   StopAndDelete("opt1");
 }
 
+// Requests as GlusterD2's own Go client makes them: a create carrying every VolCreateReq field
+// ("size": 0 and "provisioner": "" among them), an option named by its xlator path (with a
+// '/'), the option groups (never taken for a volume name), and heal info in its shapes.
+TEST_F(VolumeTest, GlusterD2ClientRequestsAndShapes) {
+  auto bricks = BrickPaths(2);
+  nlohmann::json req = CreateReq("gocl", bricks, "replicate", 2);
+  const nlohmann::json go_fields = {{"size", 0},
+                                    {"provisioner", ""},
+                                    {"distribute", 0},
+                                    {"snapshot", false},
+                                    {"snapshot-reserve-factor", 0},
+                                    {"limit-peers", nlohmann::json::array()},
+                                    {"exclude-zones", nullptr},
+                                    {"subvolume-zones-overlap", false},
+                                    {"max-brick-size", 0},
+                                    {"average-file-size", 0}};
+  for (const auto& [k, v] : go_fields.items()) req[k] = v;
+  CreateAndStart(req);
+  nlohmann::json smart = CreateReq("gocl2", BrickPaths(2), "replicate", 2);
+  smart["size"] = 1 << 30;
+  StatusOr<nlohmann::json> refused = client_->Do("POST", "/v1/volumes", smart);
+  EXPECT_THAT(refused, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("field \"size\""));
+
+  ASSERT_OK_AND_ASSIGN(nlohmann::json by_path,
+                       client_->Do("GET", "/v1/volumes/gocl/options/cluster/replicate.eager-lock"));
+  ASSERT_OK_AND_ASSIGN(nlohmann::json by_name,
+                       client_->Do("GET", "/v1/volumes/gocl/options/cluster.eager-lock"));
+  EXPECT_EQ(by_path, by_name);
+  EXPECT_EQ(by_path["name"], "cluster.eager-lock");
+  ASSERT_OK_AND_ASSIGN(api::OptionInfo typed,
+                       client_->GetOption("gocl", "cluster/replicate.eager-lock"));
+  EXPECT_EQ(typed.name, "cluster.eager-lock");
+
+  ASSERT_OK_AND_ASSIGN(nlohmann::json groups, client_->Do("GET", "/v1/volumes/options-group"));
+  EXPECT_TRUE(groups.is_array()) << groups.dump();
+
+  ASSERT_OK_AND_ASSIGN(nlohmann::json heal, client_->Do("GET", "/v1/volumes/gocl/heal-info"));
+  ASSERT_EQ(heal.size(), 2u) << heal.dump();
+  for (const auto& b : heal) {
+    EXPECT_TRUE(b["entries"].is_number_integer()) << b.dump();
+    EXPECT_TRUE(b["total-entries"].is_number_integer()) << b.dump();
+    EXPECT_TRUE(b["file-gfid"].is_array()) << b.dump();
+  }
+  StopAndDelete("gocl");
+}
+
 TEST_F(VolumeTest, KilledBrickRestartsAndHeals) {
   auto bricks = BrickPaths(3);
   CreateAndStart(CreateReq("heal1", bricks, "replicate", 3));

@@ -115,7 +115,7 @@ bool DaemonProcess::Start() {
   }
   pid_ = *pid;
   client::ClientOptions co;
-  co.endpoint = endpoint();
+  co.endpoints = {endpoint()};
   co.timeout = std::chrono::milliseconds(500);
   auto c = client::Client::Create(co);
   bool up = WaitFor(
@@ -168,7 +168,7 @@ pid_t DaemonProcess::EtcdPid() const {
 
 std::unique_ptr<client::Client> DaemonProcess::NewClient() const {
   client::ClientOptions co;
-  co.endpoint = endpoint();
+  co.endpoints = {endpoint()};
   co.secret = secret();
   co.timeout = std::chrono::seconds(30);
   auto c = client::Client::Create(co);

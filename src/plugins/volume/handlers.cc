@@ -11,8 +11,8 @@
 #include "api/peer.h"
 #include "api/volume_req.h"
 #include "brick/mountinfo.h"
-#include "client/client.h"
 #include "common/uuid.h"
+#include "peer_rpc/client.h"
 #include "plugins/volume/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
@@ -553,10 +553,15 @@ StatusOr<rest::Response> VolumePlugin::GetOption(rest::RequestContext& ctx) {
   return NotFoundError("option not found: " + key);
 }
 
+StatusOr<rest::Response> VolumePlugin::OptionGroups(rest::RequestContext&) {
+  return rest::Response::Ok(nlohmann::json::array());
+}
+
 namespace {
 
 // Pending heals of a local brick are the gfid links in its xattrop index (the base file
-// "xattrop-<uuid>" is not an entry).
+// "xattrop-<uuid>" is not an entry). The brick cannot name them without a crawl, so each is
+// listed as "<gfid:GFID>", as glfsheal lists entries it cannot resolve.
 void CountLocalHeals(const std::string& brick_path, api::BrickHealInfo& hi) {
   std::error_code ec;
   for (const auto& e :
@@ -564,45 +569,81 @@ void CountLocalHeals(const std::string& brick_path, api::BrickHealInfo& hi) {
     std::string n = e.path().filename().string();
     if (n.rfind("xattrop-", 0) == 0) continue;
     hi.total_entries++;
-    if (hi.entries.size() < 1000) hi.entries.push_back(n);
+    if (hi.files.size() < api::BrickHealInfo::kMaxHealEntries) {
+      hi.files.push_back({n, "<gfid:" + n + ">"});
+    }
   }
   hi.entries_in_heal_pending = hi.total_entries;
+  hi.entries = hi.total_entries;
+}
+
+// How long a peer has to answer for its bricks' heal info.
+constexpr auto kRemoteHealInfoTimeout = std::chrono::seconds(5);
+
+Status RequireHealable(const api::Volume& v) {
+  if (v.type == api::VolumeType::kDistribute) {
+    return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");
+  }
+  if (v.state != api::VolumeState::kStarted) {
+    return FailedPreconditionError("volume is not started");
+  }
+  return OkStatus();
+}
+
+// The heal info of one brick: counted when it is this peer's and online (`count`).
+api::BrickHealInfo BrickHeal(const api::Brick& b, bool online, bool count) {
+  api::BrickHealInfo hi;
+  hi.host_id = b.peer_id;
+  hi.name = b.host + ":" + b.path;
+  hi.status = online ? "Connected" : "Transport endpoint is not connected";
+  if (online && count) CountLocalHeals(b.path, hi);
+  return hi;
 }
 
 }  // namespace
 
-StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo(
-    const std::string& peer_id, const std::string& volume, const log::Logger& log) {
-  GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->GetPeer(peer_id));
-  if (p.client_addresses.empty()) return NotFoundError("peer has no client address: " + peer_id);
-  client::ClientOptions co;
-  co.endpoint = "http://" + p.client_addresses.front();
-  co.secret = services_.secret;
-  co.timeout = std::chrono::seconds(5);
-  GD2_ASSIGN_OR_RETURN(std::unique_ptr<client::Client> c, client::Client::Create(co));
-  GD2_ASSIGN_OR_RETURN(nlohmann::json list,
-                       c->Do("GET", "/v1/volumes/" + volume + "/heal-info?local=true"));
-  std::map<std::string, api::BrickHealInfo> out;
-  try {
-    for (const auto& j : list) {
-      auto hi = j.get<api::BrickHealInfo>();
-      out[hi.name] = std::move(hi);
+StatusOr<std::vector<api::BrickHealInfo>> VolumePlugin::LocalHealInfo(
+    const peer_rpc::HealInfoCall& call) {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, call.volume));
+  const api::Volume& v = sv.volume;
+  GD2_RETURN_IF_ERROR(RequireHealable(v));
+  std::vector<api::BrickStatus> statuses = BrickStatuses(v);
+  std::vector<api::BrickHealInfo> out;
+  size_t i = 0;
+  for (const auto& s : v.subvols) {
+    for (const auto& b : s.bricks) {
+      bool online = statuses[i++].online;
+      if (b.peer_id == services_.peer_id) out.push_back(BrickHeal(b, online, true));
     }
-  } catch (const std::exception& e) {
-    return InternalError(std::string("bad heal info from peer ") + peer_id + ": " + e.what());
   }
-  log.Debug("heal info from peer", {{"peer", peer_id}, {"bricks", out.size()}});
+  return out;
+}
+
+StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo(
+    const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx) {
+  GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->GetPeer(peer_id));
+  if (p.peer_addresses.empty()) return NotFoundError("peer has no peer address: " + peer_id);
+  peer_rpc::HealInfoCall call;
+  call.volume = volume;
+  call.req_id = ctx.req_id;
+  GD2_ASSIGN_OR_RETURN(
+      std::vector<api::BrickHealInfo> list,
+      services_.peer_client->HealInfo(p.peer_addresses.front(), call,
+                                      peer_rpc::Client::In(kRemoteHealInfoTimeout)));
+  std::map<std::string, api::BrickHealInfo> out;
+  for (auto& hi : list) {
+    std::string name = hi.name;
+    out[name] = std::move(hi);
+  }
+  ctx.log.Debug("heal info from peer", {{"peer", peer_id}, {"bricks", out.size()}});
   return out;
 }
 
 StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   const api::Volume& v = sv.volume;
-  if (v.type == api::VolumeType::kDistribute) {
-    return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");
-  }
-  if (v.state != api::VolumeState::kStarted) return FailedPreconditionError("volume is not started");
-  // ?local=true: only this peer's bricks (what peers ask each other for).
+  GD2_RETURN_IF_ERROR(RequireHealable(v));
+  // ?local=true: only this peer's bricks.
   bool local_only = ctx.Query("local") == "true";
   std::vector<api::BrickStatus> statuses = BrickStatuses(v);
   // Each other peer with an online brick is asked once, for all its bricks.
@@ -613,7 +654,7 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
       for (const auto& b : s.bricks) {
         bool online = statuses[i++].online;
         if (online && b.peer_id != services_.peer_id && remote.count(b.peer_id) == 0) {
-          remote.emplace(b.peer_id, RemoteHealInfo(b.peer_id, v.name, ctx.log));
+          remote.emplace(b.peer_id, RemoteHealInfo(b.peer_id, v.name, ctx));
         }
       }
     }
@@ -625,13 +666,8 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
       bool online = statuses[i++].online;
       bool mine = b.peer_id == services_.peer_id;
       if (local_only && !mine) continue;
-      api::BrickHealInfo hi;
-      hi.host_id = b.peer_id;
-      hi.name = b.host + ":" + b.path;
-      hi.status = online ? "Connected" : "Transport endpoint is not connected";
-      if (online && mine) {
-        CountLocalHeals(b.path, hi);
-      } else if (online) {
+      api::BrickHealInfo hi = BrickHeal(b, online, mine);
+      if (online && !mine) {
         const auto& r = remote.at(b.peer_id);
         if (!r.ok()) {
           hi.status = "heal info unavailable: " + r.status().message();

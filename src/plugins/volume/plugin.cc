@@ -94,13 +94,18 @@ void VolumePlugin::Register(Registrar& r) {
   r.AddRoute({"VolumeOptionsGet", Method::kGet, "/v1/volumes/{volname}/options",
               h(&VolumePlugin::GetOptions), "all volume options with values and defaults", "",
               "[OptionInfo]"});
-  r.AddRoute({"VolumeOptionGet", Method::kGet, "/v1/volumes/{volname}/options/{optname}",
+  // An option name may contain '/' ("cluster/replicate.eager-lock").
+  r.AddRoute({"VolumeOptionGet", Method::kGet, "/v1/volumes/{volname}/options/{optname...}",
               h(&VolumePlugin::GetOption), "one volume option", "", "OptionInfo"});
+  r.AddRoute({"OptionGroupList", Method::kGet, "/v1/volumes/options-group",
+              h(&VolumePlugin::OptionGroups), "option groups (none are defined)", "",
+              "[OptionGroup]"});
   r.AddRoute({"VolumeOptionsReset", Method::kDelete, "/v1/volumes/{volname}/options",
               h(&VolumePlugin::ResetOptions), "reset volume options to their defaults",
               "VolOptionResetReq", "VolumeInfo"});
   r.AddRoute({"VolumeHealInfo", Method::kGet, "/v1/volumes/{volname}/heal-info",
               h(&VolumePlugin::HealInfo), "entries pending heal per brick", "", "[BrickHealInfo]"});
+  r.ServeHealInfo([this](const peer_rpc::HealInfoCall& call) { return LocalHealInfo(call); });
 }
 
 Status VolumePlugin::Start() {

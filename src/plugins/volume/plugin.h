@@ -86,14 +86,17 @@ class VolumePlugin : public Plugin {
   StatusOr<rest::Response> GetOptions(rest::RequestContext& ctx);
   StatusOr<rest::Response> GetOption(rest::RequestContext& ctx);
   StatusOr<rest::Response> ResetOptions(rest::RequestContext& ctx);
-  // Every brick's pending heals: this peer's counted here, other peers' asked of them
-  // (?local=true answers only for this peer's bricks).
+  // GET /v1/volumes/options-group: the option groups, of which none are defined yet.
+  StatusOr<rest::Response> OptionGroups(rest::RequestContext& ctx);
+  // Every brick's pending heals: this peer's counted here, other peers' asked of them over
+  // the peer RPC (?local=true answers only for this peer's bricks).
   StatusOr<rest::Response> HealInfo(rest::RequestContext& ctx);
-  // GET heal-info?local=true on `peer_id`'s client address, signed with the cluster secret;
-  // by brick name (host:path).
-  StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(const std::string& peer_id,
-                                                                      const std::string& volume,
-                                                                      const log::Logger& log);
+  // The peer RPC's HealInfo: this peer's online bricks of call.volume. kNotFound for an unknown
+  // volume, kFailedPrecondition when it is not started or not replicate/disperse.
+  StatusOr<std::vector<api::BrickHealInfo>> LocalHealInfo(const peer_rpc::HealInfoCall& call);
+  // HealInfo over the peer RPC to `peer_id`; by brick name (host:path).
+  StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(
+      const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx);
 
   // Starts (or adopts) this peer's bricks and self-heal daemon of `v`, waiting for them until
   // `deadline` and at most the brick start timeout.

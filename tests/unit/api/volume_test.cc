@@ -295,6 +295,89 @@ TEST(VolumeRequestTest, UnknownEnumValuesAndCountsAreRefused) {
   }
 }
 
+// What GlusterD2's Go client sends for an explicit layout: every VolCreateReq field, the smart
+// ones at their zero values ("size": 0 and "provisioner": "" always), and the brick
+// provisioning fields empty.
+TEST(VolumeRequestTest, GlusterD2ClientCreateRequestIsAccepted) {
+  const std::string body = R"({"name":"gv0","transport":"tcp","subvols":[{"type":"replicate",)"
+                           R"("replica":2,"arbiter":0,"bricks":[)"
+                           R"({"peerid":"h1","path":"/b/1","type":"brick","vg-name":"",)"
+                           R"("thinpool-name":"","logical-volume":"","size":0,"thinpool-size":0,)"
+                           R"("metadata-size":0,"total-size":0,"root-device":"","device-path":"",)"
+                           R"("mnt-opts":"","fs-type":"","brick-dir-suffix":""},)"
+                           R"({"peerid":"h2","path":"/b/2"}]}],)"
+                           R"("force":false,"options":{},"flags":{},"metadata":{},)"
+                           R"("allow-advanced-options":false,"allow-experimental-options":false,)"
+                           R"("allow-deprecated-options":false,"size":0,"distribute":0,)"
+                           R"("replica":0,"arbiter":0,"disperse":0,"disperse-data":0,)"
+                           R"("disperse-redundancy":0,"snapshot":false,)"
+                           R"("snapshot-reserve-factor":0,"limit-peers":[],"limit-zones":null,)"
+                           R"("exclude-peers":[],"exclude-zones":[],)"
+                           R"("subvolume-zones-overlap":false,"subvolume-type":"",)"
+                           R"("provisioner":"","max-brick-size":0,"average-file-size":0})";
+  ASSERT_OK_AND_ASSIGN(VolCreateReq r, DecodeJson<VolCreateReq>(body));
+  EXPECT_EQ(r.name, "gv0");
+  ASSERT_EQ(r.subvols.size(), 1u);
+  EXPECT_EQ(r.subvols[0].replica, 2);
+  ASSERT_EQ(r.subvols[0].bricks.size(), 2u);
+  EXPECT_EQ(r.subvols[0].bricks[0].path, "/b/1");
+}
+
+TEST(VolumeRequestTest, SmartCreateValuesAreRefusedNamingTheField) {
+  struct Case {
+    std::string extra;  // added to an otherwise valid request
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {R"("size":1073741824)", "size"},
+      {R"("provisioner":"lvm")", "provisioner"},
+      {R"("limit-zones":["z1"])", "limit-zones"},
+      {R"("snapshot":true)", "snapshot"},
+      {R"("snapshot-reserve-factor":1.5)", "snapshot-reserve-factor"},
+  };
+  for (const Case& c : cases) {
+    std::string body =
+        R"({"name":"v","subvols":[{"bricks":[{"peerid":"h","path":"/b"}]}],)" + c.extra + "}";
+    StatusOr<VolCreateReq> r = DecodeJson<VolCreateReq>(body);
+    EXPECT_THAT(r, StatusIs(StatusCode::kInvalidArgument)) << body;
+    EXPECT_THAT(r.status().message(), HasSubstr("field \"" + c.field + "\": smart volume create"))
+        << body;
+  }
+  StatusOr<VolCreateReq> brick = DecodeJson<VolCreateReq>(
+      R"({"name":"v","subvols":[{"bricks":[{"peerid":"h","path":"/b","vg-name":"vg0"}]}]})");
+  EXPECT_THAT(brick, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(brick.status().message(), HasSubstr("field \"vg-name\": brick provisioning"));
+  // Fields GlusterD2 never had are still unknown.
+  EXPECT_THAT(DecodeJson<VolCreateReq>(
+                  R"({"name":"v","subvols":[{"bricks":[{"peerid":"h","path":"/b"}]}],"sise":0})"),
+              StatusIs(StatusCode::kInvalidArgument));
+}
+
+// GlusterD2's BrickHealInfo: every count an integer, "entries" included; the entries in
+// "file-gfid" as {gfid, filename}.
+TEST(VolumeRequestTest, HealInfoEntriesIsACountAndFilesAreGfidPairs) {
+  BrickHealInfo b;
+  b.host_id = "p1";
+  b.name = "h1:/b/1";
+  b.status = "Connected";
+  b.total_entries = 1;
+  b.entries_in_heal_pending = 1;
+  b.entries = 1;
+  b.files = {
+      {"5e0c9303-507d-4f2c-b606-70235ed9fd7f", "<gfid:5e0c9303-507d-4f2c-b606-70235ed9fd7f>"}};
+  nlohmann::json j = b;
+  EXPECT_TRUE(j["entries"].is_number_integer()) << j.dump();
+  for (const char* count : {"total-entries", "entries-in-heal-pending", "entries-in-split-brain",
+                            "entries-possibly-healing"}) {
+    EXPECT_TRUE(j[count].is_number_integer()) << count;
+  }
+  ASSERT_TRUE(j["file-gfid"].is_array());
+  EXPECT_EQ(j["file-gfid"][0]["gfid"], "5e0c9303-507d-4f2c-b606-70235ed9fd7f");
+  EXPECT_EQ(j["file-gfid"][0]["filename"], "<gfid:5e0c9303-507d-4f2c-b606-70235ed9fd7f>");
+  BrickHealInfo back = j.get<BrickHealInfo>();
+  EXPECT_EQ(nlohmann::json(back), j);
+}
+
 // --- planner ---
 
 TEST(PlanTest, ReplicaSetsAreConsecutiveBricks) {

@@ -586,7 +586,8 @@ TEST(FormatHealInfoTest, PerBrickBlocks) {
   a.name = "node1:/b1";
   a.status = "Connected";
   a.total_entries = 2;
-  a.entries = {"/dir/file1", "<gfid:1234>"};
+  a.entries = 2;
+  a.files = {{"5e0c9303-507d-4f2c-b606-70235ed9fd7f", "/dir/file1"}, {"1234", "<gfid:1234>"}};
   api::BrickHealInfo b;
   b.name = "node2:/b2";
   b.status = "Transport endpoint is not connected";

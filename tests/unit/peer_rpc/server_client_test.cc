@@ -55,6 +55,7 @@ class PeerRpcTest : public ::testing::Test {
       return server_secret_;
     };
     o.shutdown_grace = 1s;
+    o.heal_info = heal_info_;
     server_ = std::make_unique<Server>(std::move(o), handler_);
     ASSERT_OK(server_->Start());
     ASSERT_GT(server_->port(), 0);
@@ -108,6 +109,7 @@ class PeerRpcTest : public ::testing::Test {
   }
 
   TestHandler handler_;
+  HealInfoFunc heal_info_;  // what the server is started with; unset by default
   std::mutex secret_mu_;
   std::string server_secret_ = kSecret;
   std::unique_ptr<Server> server_;
@@ -189,6 +191,58 @@ TEST_F(PeerRpcTest, ClientWithWrongSecretGetsUnauthenticated) {
               StatusIs(StatusCode::kUnauthenticated));
   EXPECT_EQ(handler_.step_calls.load(), 0);
   EXPECT_EQ(handler_.leave_calls.load(), 0);
+}
+
+TEST_F(PeerRpcTest, HealInfoRoundTripsThroughTheRegisteredFunction) {
+  // Without a registered function the call is answered, as unimplemented.
+  EXPECT_THAT(client_.HealInfo(address_, {"v1", "", {}}, Client::In(10s)),
+              StatusIs(StatusCode::kUnimplemented));
+  server_.reset();
+  std::atomic<int> calls{0};
+  heal_info_ = [&calls](const HealInfoCall& call) -> StatusOr<std::vector<api::BrickHealInfo>> {
+    ++calls;
+    if (call.volume != "v1") return NotFoundError("volume not found: " + call.volume);
+    EXPECT_EQ(call.req_id, "req-7");
+    EXPECT_LT(call.deadline, Deadline::max());
+    api::BrickHealInfo b;
+    b.host_id = "peer-b";
+    b.name = "node-b:/b/1";
+    b.status = "Connected";
+    b.total_entries = 2;
+    b.entries_in_heal_pending = 2;
+    b.entries_in_split_brain = 1;
+    b.entries_possibly_healing = 3;
+    b.entries = 2;
+    b.files = {{"gfid-1", "/a"}, {"gfid-2", "<gfid:gfid-2>"}};
+    api::BrickHealInfo down;
+    down.name = "node-b:/b/2";
+    down.status = "Transport endpoint is not connected";
+    return std::vector<api::BrickHealInfo>{b, down};
+  };
+  StartServer();
+  ASSERT_OK_AND_ASSIGN(std::vector<api::BrickHealInfo> got,
+                       client_.HealInfo(address_, {"v1", "req-7", {}}, Client::In(10s)));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(nlohmann::json(got[0]).dump(),
+            R"({"entries":2,"entries-in-heal-pending":2,"entries-in-split-brain":1,)"
+            R"("entries-possibly-healing":3,"file-gfid":[{"filename":"/a","gfid":"gfid-1"},)"
+            R"({"filename":"<gfid:gfid-2>","gfid":"gfid-2"}],"host-id":"peer-b",)"
+            R"("name":"node-b:/b/1","status":"Connected","total-entries":2})");
+  EXPECT_EQ(got[1].status, "Transport endpoint is not connected");
+  EXPECT_TRUE(got[1].files.empty());
+  // The function's error travels back with its code.
+  StatusOr<std::vector<api::BrickHealInfo>> missing =
+      client_.HealInfo(address_, {"nope", "", {}}, Client::In(10s));
+  EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(missing.status().message(), HasSubstr("volume not found: nope"));
+  EXPECT_THAT(client_.HealInfo(address_, {"", "", {}}, Client::In(10s)),
+              StatusIs(StatusCode::kInvalidArgument));
+  // Authenticated like every other call: a wrong secret never reaches the function.
+  int before = calls.load();
+  Client other(MakeClientOptions("not-the-cluster-secret"));
+  EXPECT_THAT(other.HealInfo(address_, {"v1", "", {}}, Client::In(10s)),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_EQ(calls.load(), before);
 }
 
 TEST_F(PeerRpcTest, ServerReadsTheCurrentSecretOnEveryCall) {
