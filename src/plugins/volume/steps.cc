@@ -177,6 +177,7 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
       runtime_->Stop(group, std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
   for (const auto& b : group.bricks) {
     ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     cache_.erase(v.name);

@@ -6,6 +6,7 @@
 
 #include "plugins/plugin.h"
 #include "rest/router.h"
+#include "sunrpc/volfile_provider.h"
 #include "support/status_matchers.h"
 #include "txn/engine.h"
 
@@ -36,7 +37,8 @@ class RegistrarTest : public ::testing::Test {
   rest::Router router_;
   txn::StepRegistry steps_;
   Services services_;
-  Registrar registrar_{router_, steps_, services_};
+  sunrpc::VolfileRegistry volfiles_;
+  Registrar registrar_{router_, steps_, services_, volfiles_};
 };
 
 TEST_F(RegistrarTest, KeyKindsOptionsAndApisReachTheServices) {
