@@ -48,7 +48,7 @@ View::~View() { Stop(); }
 
 Status View::Keep(std::string prefix, Decoder decoder) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return FailedPreconditionError("view already started: prefix=" + prefix);
   }
   if (prefix.empty() || !StartsWith(prefix, options_.watch_prefix)) {
@@ -66,7 +66,7 @@ Status View::Keep(std::string prefix, Decoder decoder) {
 
 Status View::Start() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (started_) return FailedPreconditionError("view already started");
     started_ = true;
     stopping_ = false;
@@ -78,25 +78,25 @@ Status View::Start() {
     log::Root().Error("store view not serving", {{"error", s}});
     RequestResync(options_.resync_backoff_max);
   } else if (!s.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     started_ = false;
     return s;
   } else {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     serving_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   resync_thread_ = std::thread(&View::ResyncLoop, this);
   return OkStatus();
 }
 
 void View::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     serving_ = false;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (resync_thread_.joinable()) resync_thread_.join();
   if (watcher_) {
     watcher_->Stop();
@@ -120,11 +120,11 @@ std::shared_ptr<const ViewEntry> View::MakeEntry(size_t kept_index, KeyValue kv)
 
 void View::Publish(std::shared_ptr<const ViewSnapshot> snapshot, bool serving) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     current_ = std::move(snapshot);
     if (!serving) serving_ = false;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 Status View::Load() {
@@ -134,7 +134,7 @@ Status View::Load() {
   // One transaction: every prefix as of one revision.
   GD2_ASSIGN_OR_RETURN(TxnResult read, store_.Txn({}, std::move(ops)));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ++loads_;
   }
   if (read.results.size() != specs_.size()) {
@@ -165,7 +165,7 @@ Status View::Load() {
   applying_ = true;
   int64_t revision = read.revision;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     // The revision never goes back, even if this answer came from a member behind the one the
     // watch used (its changes since are delivered by the watch from here).
     if (current_ != nullptr) revision = std::max(revision, current_->revision());
@@ -177,7 +177,7 @@ Status View::Load() {
 Status View::WatchFromCurrent() {
   int64_t from;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     from = current_->revision() + 1;
   }
   auto watcher = std::make_unique<Watcher>(store_);
@@ -185,14 +185,14 @@ Status View::WatchFromCurrent() {
   // etcd (and get its errors) until a stream resumes.
   watcher->OnStream([this](bool live) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       if (!live) {
         serving_ = false;
       } else if (applying_ && !resync_wanted_ && !stopping_ && current_ != nullptr) {
         serving_ = true;
       }
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
   });
   Status s = watcher->Watch(
       options_.watch_prefix, from,
@@ -207,7 +207,7 @@ void View::OnEvents(const std::vector<WatchEvent>& events) {
   if (!applying_) return;
   std::shared_ptr<const ViewSnapshot> base;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     base = current_;
   }
   std::vector<ViewSnapshot::Kept> kept = base->kept();
@@ -258,24 +258,24 @@ void View::OnWatchError(const Status& status) {
 
 void View::RequestResync(std::chrono::milliseconds delay) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     serving_ = false;
     resync_wanted_ = true;
     resync_at_ = std::chrono::steady_clock::now() + delay;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void View::ResyncLoop() {
   std::chrono::milliseconds backoff = options_.resync_backoff_min;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       while (!stopping_ && !(resync_wanted_ && std::chrono::steady_clock::now() >= resync_at_)) {
         if (resync_wanted_) {
-          cv_.wait_until(lock, resync_at_);
+          cv_.WaitUntil(mu_, resync_at_);
         } else {
-          cv_.wait(lock);
+          cv_.Wait(mu_);
         }
       }
       if (stopping_) return;
@@ -289,11 +289,11 @@ void View::ResyncLoop() {
     if (s.ok()) s = WatchFromCurrent();
     if (s.ok()) {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         // A Stop() meanwhile wins.
         serving_ = !stopping_;
       }
-      cv_.notify_all();
+      cv_.NotifyAll();
       log::Root().Info("store view serving again", {{"revision", revision()}});
       backoff = options_.resync_backoff_min;
       continue;
@@ -309,9 +309,10 @@ void View::ResyncLoop() {
 
 StatusOr<std::shared_ptr<const ViewSnapshot>> View::Await(
     int64_t revision, std::chrono::steady_clock::time_point deadline) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_until(lock, deadline,
-                 [&] { return stopping_ || !serving_ || current_->revision() >= revision; });
+  MutexLock lock(mu_);
+  while (!stopping_ && serving_ && current_->revision() < revision) {
+    if (!cv_.WaitUntil(mu_, deadline)) break;
+  }
   if (stopping_ || !serving_) return UnavailableError("store view not serving");
   if (current_->revision() < revision) {
     return DeadlineExceededError(
@@ -327,17 +328,17 @@ std::shared_ptr<const ViewSnapshot> View::ForRead(int64_t min_revision) const {
 }
 
 int64_t View::revision() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return current_ == nullptr ? 0 : current_->revision();
 }
 
 bool View::serving() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return serving_;
 }
 
 int64_t View::loads() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return loads_;
 }
 

@@ -15,19 +15,18 @@
 
 #include <any>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "store/store.h"
 
 namespace gd2::store {
@@ -168,15 +167,15 @@ class View {
   std::unique_ptr<Watcher> watcher_;  // replaced by the resync thread only (and Start/Stop)
   std::thread resync_thread_;
 
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;  // current_, serving_, stopping_ or resync_wanted_ changed
-  std::shared_ptr<const ViewSnapshot> current_;      // guarded by mu_; the latest applied state
-  bool serving_ = false;                             // guarded by mu_
-  bool started_ = false;                             // guarded by mu_
-  bool stopping_ = false;                            // guarded by mu_
-  bool resync_wanted_ = false;                       // guarded by mu_
-  std::chrono::steady_clock::time_point resync_at_;  // guarded by mu_
-  int64_t loads_ = 0;                                // guarded by mu_
+  mutable Mutex mu_;
+  mutable CondVar cv_;  // current_, serving_, stopping_ or resync_wanted_ changed
+  std::shared_ptr<const ViewSnapshot> current_ GD2_GUARDED_BY(mu_);  // the latest applied state
+  bool serving_ GD2_GUARDED_BY(mu_) = false;
+  bool started_ GD2_GUARDED_BY(mu_) = false;
+  bool stopping_ GD2_GUARDED_BY(mu_) = false;
+  bool resync_wanted_ GD2_GUARDED_BY(mu_) = false;
+  std::chrono::steady_clock::time_point resync_at_ GD2_GUARDED_BY(mu_);
+  int64_t loads_ GD2_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace gd2::store

@@ -17,7 +17,7 @@ Status VolfileRegistry::Add(const VolfileProviderKey& key, VolfileProvider& prov
     return InvalidArgumentError("volfile provider key: daemon name belongs to daemon kinds only: " +
                                 key.ToString());
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!providers_.emplace(key, &provider).second) {
     return AlreadyExistsError("volfile provider already registered: kind=" + key.ToString());
   }
@@ -25,7 +25,7 @@ Status VolfileRegistry::Add(const VolfileProviderKey& key, VolfileProvider& prov
 }
 
 VolfileProvider* VolfileRegistry::Find(const VolfileId& id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = providers_.find(VolfileProviderKey::Of(id));
   return it == providers_.end() ? nullptr : it->second;
 }

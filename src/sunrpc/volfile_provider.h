@@ -7,11 +7,11 @@
 #include <compare>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "sunrpc/dict.h"
 #include "sunrpc/volfile_id.h"
 
@@ -95,8 +95,8 @@ class VolfileRegistry {
   VolfileProvider* Find(const VolfileId& id) const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<VolfileProviderKey, VolfileProvider*> providers_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<VolfileProviderKey, VolfileProvider*> providers_ GD2_GUARDED_BY(mu_);
 };
 
 }  // namespace gd2::sunrpc

@@ -70,9 +70,9 @@ void PeerPlugin::OnServing() {
 }
 
 void PeerPlugin::WakeTakeOver() {
-  std::lock_guard<std::mutex> lock(takeover_mu_);
+  MutexLock lock(takeover_mu_);
   takeover_wanted_ = true;
-  takeover_cv_.notify_all();
+  takeover_cv_.NotifyAll();
 }
 
 void PeerPlugin::TakeOverLoop() {
@@ -80,10 +80,12 @@ void PeerPlugin::TakeOverLoop() {
   bool first = true;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(takeover_mu_);
+      MutexLock lock(takeover_mu_);
       if (!first) {
-        takeover_cv_.wait_for(lock, std::chrono::seconds(30),
-                              [this] { return takeover_wanted_ || takeover_stopping_; });
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        while (!takeover_wanted_ && !takeover_stopping_) {
+          if (!takeover_cv_.WaitUntil(takeover_mu_, until)) break;
+        }
       }
       if (takeover_stopping_) return;
       takeover_wanted_ = false;
@@ -100,9 +102,9 @@ void PeerPlugin::TakeOverLoop() {
 
 void PeerPlugin::Stop() {
   {
-    std::lock_guard<std::mutex> lock(takeover_mu_);
+    MutexLock lock(takeover_mu_);
     takeover_stopping_ = true;
-    takeover_cv_.notify_all();
+    takeover_cv_.NotifyAll();
   }
   if (takeover_.joinable()) takeover_.join();
   if (watcher_) {

@@ -3,12 +3,11 @@
 // (plugins/peer/peer_api.h) to other plugins.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "api/peer.h"
+#include "common/thread_annotations.h"
 #include "plugins/peer/peer_store.h"
 #include "plugins/plugin.h"
 
@@ -46,10 +45,10 @@ class PeerPlugin : public Plugin {
   StoredPeers peers_;  // offered to other plugins as PeerApi
   std::unique_ptr<store::Watcher> watcher_;
   std::thread takeover_;
-  std::mutex takeover_mu_;
-  std::condition_variable takeover_cv_;
-  bool takeover_wanted_ = false;
-  bool takeover_stopping_ = false;
+  Mutex takeover_mu_;
+  CondVar takeover_cv_;
+  bool takeover_wanted_ GD2_GUARDED_BY(takeover_mu_) = false;
+  bool takeover_stopping_ GD2_GUARDED_BY(takeover_mu_) = false;
 };
 
 }  // namespace gd2::plugins::peer

@@ -125,11 +125,11 @@ Status VolumePlugin::Start() {
           if (e.type == store::WatchEvent::Type::kPut) {
             auto v = api::ParseVolume(e.kv.value);
             if (v.ok()) {
-              std::lock_guard<std::mutex> lock(mu_);
+              MutexLock lock(mu_);
               cache_[name] = *v;
             }
           } else {
-            std::lock_guard<std::mutex> lock(mu_);
+            MutexLock lock(mu_);
             cache_.erase(name);
           }
           size_t n = rpc->NotifyVolfileChanged(name);
@@ -159,16 +159,16 @@ void VolumePlugin::OnServing() {
 }
 
 void VolumePlugin::OnSessionRenewed() {
-  std::lock_guard<std::mutex> lock(reconcile_mu_);
+  MutexLock lock(reconcile_mu_);
   reconcile_wanted_ = true;
-  reconcile_cv_.notify_all();
+  reconcile_cv_.NotifyAll();
 }
 
 void VolumePlugin::ReconcileLoop() {
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(reconcile_mu_);
-      reconcile_cv_.wait(lock, [this] { return reconcile_wanted_ || reconcile_stopping_; });
+      MutexLock lock(reconcile_mu_);
+      while (!reconcile_wanted_ && !reconcile_stopping_) reconcile_cv_.Wait(reconcile_mu_);
       if (reconcile_stopping_) return;
       reconcile_wanted_ = false;
     }
@@ -288,7 +288,7 @@ void VolumePlugin::ReconcileVolume(const std::string& name) {
       s = v.ok() ? InvalidArgumentError("volume record name differs from its key") : v.status();
     } else {
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         cache_[v->name] = *v;
       }
       s = v->state == api::VolumeState::kStarted ? StartLocalBricks(*v, log::Root())
@@ -301,9 +301,9 @@ void VolumePlugin::ReconcileVolume(const std::string& name) {
 
 void VolumePlugin::Stop() {
   {
-    std::lock_guard<std::mutex> lock(reconcile_mu_);
+    MutexLock lock(reconcile_mu_);
     reconcile_stopping_ = true;
-    reconcile_cv_.notify_all();
+    reconcile_cv_.NotifyAll();
   }
   if (reconcile_.joinable()) reconcile_.join();
   if (watcher_) {
@@ -344,13 +344,13 @@ StatusOr<api::Volume> VolumePlugin::ServableVolume(const sunrpc::VolfileId& id,
   auto stored = GetVolume(*services_.store, keys_, id.volume);
   if (stored.ok()) {
     v = stored->volume;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     cache_[v.name] = v;
   } else if (stored.status().code() == StatusCode::kNotFound) {
     return stored.status();
   } else {
     // Store unreachable: a restarting brick still gets the last known volfile.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = cache_.find(id.volume);
     if (it == cache_.end()) return UnavailableError("store unreachable and volume not cached");
     v = it->second;

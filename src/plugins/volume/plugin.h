@@ -4,16 +4,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "api/volume.h"
 #include "api/volume_req.h"
 #include "brick/runtime.h"
+#include "common/thread_annotations.h"
 #include "plugins/peer/peer_api.h"
 #include "plugins/plugin.h"
 #include "plugins/volume/step_args.h"
@@ -132,12 +131,13 @@ class VolumePlugin : public Plugin {
   // The reconcile worker: runs Reconcile() at OnServing and again whenever asked.
   void ReconcileLoop();
   std::thread reconcile_;
-  std::mutex reconcile_mu_;
-  std::condition_variable reconcile_cv_;
-  bool reconcile_wanted_ = false;    // guarded by reconcile_mu_
-  bool reconcile_stopping_ = false;  // guarded by reconcile_mu_
-  mutable std::mutex mu_;
-  std::map<std::string, api::Volume> cache_;  // guarded by mu_: last volumes read, for GETSPEC
+  Mutex reconcile_mu_;
+  CondVar reconcile_cv_;
+  bool reconcile_wanted_ GD2_GUARDED_BY(reconcile_mu_) = false;
+  bool reconcile_stopping_ GD2_GUARDED_BY(reconcile_mu_) = false;
+  mutable Mutex mu_;
+  // The last volumes read, for GETSPEC.
+  std::map<std::string, api::Volume> cache_ GD2_GUARDED_BY(mu_);
 };
 
 }  // namespace gd2::plugins::volume

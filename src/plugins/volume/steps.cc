@@ -81,7 +81,7 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
 Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& log,
                                      std::chrono::steady_clock::time_point deadline) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     cache_[v.name] = v;
   }
   brick::BrickGroup group = LocalGroup(v);
@@ -179,7 +179,7 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
     ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     cache_.erase(v.name);
   }
   return UnprepareLocal(ctx, a, /*keep_workdir=*/false);
