@@ -13,4 +13,13 @@ void RequireObjectWithKeys(const nlohmann::json& j, std::initializer_list<std::s
   }
 }
 
+bool MetadataMatches(const std::map<std::string, std::string>& metadata, const std::string& key,
+                     const std::string& value) {
+  if (key.empty() && value.empty()) return true;
+  for (const auto& [k, v] : metadata) {
+    if ((key.empty() || k == key) && (value.empty() || v == value)) return true;
+  }
+  return false;
+}
+
 }  // namespace gd2::api

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <type_traits>
 #include <string>
 #include <string_view>
@@ -78,5 +79,10 @@ StatusOr<T> DecodeJson(std::string_view body) {
     return InvalidArgumentError(std::string("unable to parse the request: ") + e.what());
   }
 }
+
+// The filter of list requests (GET /v1/peers, /v1/volumes with ?key=&value=): true if both are
+// empty, or some metadata entry has key `key` (any if empty) and value `value` (any if empty).
+bool MetadataMatches(const std::map<std::string, std::string>& metadata, const std::string& key,
+                     const std::string& value);
 
 }  // namespace gd2::api

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "api/volume.h"
+#include "common/hex.h"
 #include "common/uuid.h"
 
 namespace gd2::brick {
@@ -44,15 +45,12 @@ UuidBytes UuidToBytes(const std::string& uuid) {
 }
 
 std::string BytesToUuid(const std::string& raw) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    auto b = static_cast<uint8_t>(raw[i]);
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
+  std::string hex = HexBytes(raw);
+  // 8-4-4-4-12 digits.
+  for (size_t at : {20, 16, 12, 8}) {
+    if (hex.size() > at) hex.insert(at, 1, '-');
   }
-  return out;
+  return hex;
 }
 
 // An open file descriptor, closed when the object dies.

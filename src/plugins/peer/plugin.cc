@@ -20,19 +20,6 @@
 #include "txn/engine.h"
 
 namespace gd2::plugins::peer {
-namespace {
-
-// ?key=K&value=V filter on metadata: key alone matches presence, value alone any key's value.
-bool MatchesFilter(const api::Peer& p, const std::string& key, const std::string& value) {
-  if (key.empty() && value.empty()) return true;
-  for (const auto& [k, v] : p.metadata) {
-    if ((key.empty() || k == key) && (value.empty() || v == value)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 PeerPlugin::PeerPlugin(Services& services)
     : services_(services), peers_(*services.store, services.keys, services.peer_id) {}
 PeerPlugin::~PeerPlugin() { Stop(); }
@@ -339,7 +326,7 @@ void PeerPlugin::Register(Registrar& r) {
                 std::string value = ctx.Query("value");
                 nlohmann::json out = nlohmann::json::array();
                 for (const auto& p : peers) {
-                  if (MatchesFilter(p, key, value)) out.push_back(p);
+                  if (api::MetadataMatches(p.metadata, key, value)) out.push_back(p);
                 }
                 rest::Response resp = rest::Response::Ok(std::move(out));
                 resp.revision = view ? view->revision() : 0;

@@ -66,15 +66,6 @@ std::string FsTypeName(long type) {
   }
 }
 
-bool MatchesFilter(const std::map<std::string, std::string>& md, const std::string& key,
-                   const std::string& value) {
-  if (key.empty() && value.empty()) return true;
-  for (const auto& [k, v] : md) {
-    if ((key.empty() || k == key) && (value.empty() || v == value)) return true;
-  }
-  return false;
-}
-
 // The volume for a GET: from the store view when it reflects the request's revision (its
 // revision in *revision), else from etcd (*revision = 0).
 StatusOr<StoredVolume> ReadVolume(const Services& s, const VolumeKeys& keys,
@@ -236,7 +227,7 @@ StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
       view ? ListVolumes(*view, keys_) : ListVolumes(*services_.store, keys_));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& sv : all) {
-    if (MatchesFilter(sv.volume.metadata, ctx.Query("key"), ctx.Query("value"))) {
+    if (api::MetadataMatches(sv.volume.metadata, ctx.Query("key"), ctx.Query("value"))) {
       out.push_back(api::VolumeToJson(sv.volume));
     }
   }
