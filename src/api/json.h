@@ -6,9 +6,9 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
-#include <type_traits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
