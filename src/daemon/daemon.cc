@@ -93,7 +93,6 @@ Status Daemon::Start() {
                         {{"phase", phase.name}, {"duration_ms", ms}, {"error", s}});
       return s.WithContext(std::string("start phase ") + phase.name);
     }
-    log::Root().Debug("start phase done", {{"phase", phase.name}, {"duration_ms", ms}});
   }
   log::Root().Info("glusterd2 ready",
                    {{"client_address",
