@@ -154,7 +154,10 @@ void VolumePlugin::PublishBrickState(const std::string& brick_path, bool running
 }
 
 void VolumePlugin::OnServing() {
-  reconcile_wanted_ = true;
+  {
+    MutexLock lock(reconcile_mu_);
+    reconcile_wanted_ = true;
+  }
   reconcile_ = std::thread([this] { ReconcileLoop(); });
 }
 
