@@ -30,13 +30,13 @@ Status Watcher::Watch(std::string prefix, int64_t start_revision, EventsCallback
   on_error_ = std::move(on_error);
   last_revision_ = start_revision > 0 ? start_revision - 1 : 0;
   know_revision_ = start_revision > 0;
+  first_deadline_ = CondVar::Clock::now() + store_.options().request_timeout;
   thread_ = std::thread(&Watcher::Run, this);
 
   Status result;
   {
     MutexLock lock(mu_);
-    auto until = CondVar::Clock::now() + store_.options().request_timeout;
-    while (!established_set_ && cv_.WaitUntil(mu_, until)) {
+    while (!established_set_ && cv_.WaitUntil(mu_, first_deadline_)) {
     }
     result = established_set_
                  ? established_
@@ -78,8 +78,21 @@ void Watcher::Run() {
       first_failed = !established_set_;
     }
     if (first_failed) {
-      SetEstablished(end.status);
-      break;
+      // A stream that closed before etcd confirmed it (a member restarting or electing a leader)
+      // is tried again until Watch() stops waiting; anything else is Watch()'s answer.
+      if (end.status.code() != StatusCode::kUnavailable || CondVar::Clock::now() + backoff >= first_deadline_) {
+        SetEstablished(end.status);
+        break;
+      }
+      {
+        MutexLock lock(mu_);
+        auto until = CondVar::Clock::now() + backoff;
+        while (!stopping_ && cv_.WaitUntil(mu_, until)) {
+        }
+        if (stopping_) break;
+      }
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      continue;
     }
     if (end.status.code() == StatusCode::kOutOfRange) {
       log::Root().Warn("etcd watch compacted", {{"prefix", prefix_}, {"error", end.status}});

@@ -53,7 +53,8 @@ class Watcher {
   // Watches every key starting with `prefix`, from `start_revision` (inclusive; 0 means only
   // changes after the watch is created). Returns once etcd has confirmed the watch, so changes
   // made after Watch() returns are delivered. Errors: kFailedPrecondition if called twice;
-  // kUnavailable/kDeadlineExceeded if etcd did not confirm within the store's request_timeout.
+  // kUnavailable/kDeadlineExceeded if etcd did not confirm within the store's request_timeout (a
+  // stream that closes before etcd confirmed it is opened again within that time).
   // A compacted start_revision is reported through on_error (etcd confirms such a watch first).
   Status Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
                ErrorCallback on_error = nullptr) GD2_EXCLUDES(mu_);
@@ -84,6 +85,8 @@ class Watcher {
   // Whether last_revision_ is meaningful yet: false while a "from now" watch awaits its first
   // confirmation. Set by Watch() before the thread starts, then used only by the thread.
   bool know_revision_ = false;
+  // Until when Watch() waits for the first stream; set before the thread starts.
+  std::chrono::steady_clock::time_point first_deadline_;
   std::thread thread_;
 
   Mutex mu_;
