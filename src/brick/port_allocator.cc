@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <random>
 
 namespace gd2::brick {
 
@@ -13,6 +14,12 @@ PortAllocator::PortAllocator(Options options)
     : options_(std::move(options)), next_(options_.base_port) {
   GD2_CHECK(options_.base_port > 0 && options_.base_port <= options_.max_port &&
             options_.max_port <= 65535);
+  if (options_.random_start) {
+    std::random_device rd;
+    std::uniform_int_distribution<int> pick(options_.base_port, options_.max_port);
+    MutexLock lock(mu_);
+    next_ = pick(rd);
+  }
 }
 
 bool PortAllocator::CanBind(int port) const {

@@ -17,6 +17,9 @@ class PortAllocator {
     std::string bind_host = "0.0.0.0";  // where bricks listen; the bind() probe uses it
     int base_port = 49152;              // glusterd's base-port
     int max_port = 60999;               // Debian glusterd.vol's max-port
+    // Start the first scan at a random port of the range instead of base_port, as glusterd
+    // does: daemons sharing a host (or restarted) then rarely race for the same port.
+    bool random_start = false;
   };
 
   explicit PortAllocator(Options options);

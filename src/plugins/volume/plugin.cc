@@ -33,6 +33,7 @@ VolumePlugin::VolumePlugin(Services& services)
   o.volfile_server_host = services_.client_host;
   o.volfile_server_port = services_.client_port;
   o.portmap = services_.portmap;
+  o.ports.random_start = true;
   o.on_brick_state = [this](const brick::BrickEvent& e) {
     PublishBrickState(e.brick_path, e.running, e.pid, e.port);
   };
