@@ -3,12 +3,12 @@
 #include <charconv>
 #include <ctime>
 #include <exception>
-#include <mutex>
 
 #include <httplib.h>
 
 #include "api/json.h"
 #include "common/jwt.h"
+#include "common/thread_annotations.h"
 
 namespace gd2::client {
 
@@ -129,8 +129,8 @@ std::string ErrorMessage(int status, const nlohmann::json& j) {
 // from `idle` (or opened), and put back after a complete answer.
 struct Client::Endpoint {
   std::string url;
-  std::mutex mu;
-  std::vector<std::unique_ptr<httplib::Client>> idle;  // guarded by mu
+  Mutex mu;
+  std::vector<std::unique_ptr<httplib::Client>> idle GD2_GUARDED_BY(mu);
 };
 
 // The outcome of one try against one endpoint.
@@ -169,7 +169,7 @@ Client::Attempt Client::Send(size_t i, std::string_view method, const std::strin
   Endpoint& ep = *endpoints_[i];
   std::unique_ptr<httplib::Client> http;
   {
-    std::lock_guard<std::mutex> lock(ep.mu);
+    MutexLock lock(ep.mu);
     if (!ep.idle.empty()) {
       http = std::move(ep.idle.back());
       ep.idle.pop_back();
@@ -204,7 +204,7 @@ Client::Attempt Client::Send(size_t i, std::string_view method, const std::strin
   };
   httplib::Result result = send();
   if (result) {
-    std::lock_guard<std::mutex> lock(ep.mu);
+    MutexLock lock(ep.mu);
     if (ep.idle.size() < opts_.max_idle_connections) ep.idle.push_back(std::move(http));
     return Attempt{std::move(result), false};
   }
