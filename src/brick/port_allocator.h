@@ -41,10 +41,11 @@ class PortAllocator {
 
   // True if the port is currently handed out. Thread-safe.
   bool IsAllocated(int port) const;
-
- private:
+  // True if `port` could be bound on bind_host a moment ago (the probe Allocate uses; false if
+  // another process holds it). Thread-safe.
   bool CanBind(int port) const;
 
+ private:
   const Options options_;
   mutable Mutex mu_;
   std::set<int> allocated_ GD2_GUARDED_BY(mu_);

@@ -1,11 +1,5 @@
 #include "brick/runtime.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdint>
 #include <future>
 #include <utility>
 
@@ -18,21 +12,6 @@ namespace {
 
 // How many ports a brick start tries when the one it was given is taken.
 constexpr int kPortAttempts = 3;
-
-// True if `port` cannot be bound on any address because something holds it.
-bool PortTaken(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_ANY);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  bool taken = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno == EADDRINUSE;
-  ::close(fd);
-  return taken;
-}
 
 }  // namespace
 
@@ -131,7 +110,7 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
     ports_.Release(port);
     // Another process bound the port between the allocator's probe and the brick's bind (another
     // daemon on this host starting bricks at the same moment): try the next one.
-    if (s.code() != StatusCode::kUnavailable || !PortTaken(port)) return s;
+    if (s.code() != StatusCode::kUnavailable || ports_.CanBind(port)) return s;
     log::Root().Warn("brick port taken by another process; retrying",
                      {{"brick", brick.path}, {"port", port}});
   }
