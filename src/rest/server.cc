@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/connection_limits.h"
 #include "common/jwt.h"
 #include "common/metrics.h"
 #include "common/poll.h"
@@ -126,7 +127,11 @@ std::string SafeHeaderValue(std::string_view v) {
 class Server::Impl {
  public:
   Impl(const ServerOptions& opts, const Router& router)
-      : opts_(opts), router_(router), cluster_id_(opts.cluster_id), acceptor_(io_) {}
+      : opts_(opts),
+        router_(router),
+        cluster_id_(opts.cluster_id),
+        limits_(opts.max_connections, opts.max_connections_per_address),
+        acceptor_(io_) {}
   ~Impl() { Stop(); }
 
   Status Start(int* port);
@@ -137,7 +142,7 @@ class Server::Impl {
   }
   size_t ConnectionCount() const GD2_EXCLUDES(mu_) {
     MutexLock lock(mu_);
-    return total_;
+    return limits_.total();
   }
 
   class Conn;
@@ -181,8 +186,7 @@ class Server::Impl {
   std::atomic<int> busy_{0};  // requests between admission to a worker and their answer written
   mutable Mutex mu_;
   std::string cluster_id_ GD2_GUARDED_BY(mu_);
-  size_t total_ GD2_GUARDED_BY(mu_) = 0;
-  std::map<std::string, size_t> per_address_ GD2_GUARDED_BY(mu_);
+  ConnectionLimits limits_ GD2_GUARDED_BY(mu_);
   std::map<Conn*, std::weak_ptr<Conn>> connections_ GD2_GUARDED_BY(mu_);
   std::unique_ptr<asio::ssl::context> tls_;
   std::vector<std::thread> io_threads_;
@@ -655,13 +659,7 @@ void Server::Impl::InitTls(Status* status) {
 
 bool Server::Impl::Register(const std::string& addr, const std::shared_ptr<Conn>& c) {
   MutexLock lock(mu_);
-  size_t& mine = per_address_[addr];
-  if (total_ >= opts_.max_connections || mine >= opts_.max_connections_per_address) {
-    if (mine == 0) per_address_.erase(addr);
-    return false;
-  }
-  ++total_;
-  ++mine;
+  if (!limits_.TryAdd(addr)) return false;
   connections_[c.get()] = c;
   return true;
 }
@@ -669,9 +667,7 @@ bool Server::Impl::Register(const std::string& addr, const std::shared_ptr<Conn>
 void Server::Impl::Unregister(const std::string& addr, Conn* c) {
   MutexLock lock(mu_);
   if (connections_.erase(c) == 0) return;
-  --total_;
-  auto it = per_address_.find(addr);
-  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  limits_.Remove(addr);
 }
 
 void Server::Impl::Accept() {

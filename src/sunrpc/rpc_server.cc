@@ -22,6 +22,7 @@
 #include <set>
 #include <thread>
 
+#include "common/connection_limits.h"
 #include "common/thread_annotations.h"
 #include "common/worker_pool.h"
 
@@ -50,7 +51,9 @@ class RpcServer::Impl {
       : volfiles_(volfiles),
         portmap_(portmap),
         options_(options),
-        log_(log::Root().With({{"component", "sunrpc"}})) {}
+        log_(log::Root().With({{"component", "sunrpc"}})),
+        remote_(options.max_connections, options.max_connections_per_address),
+        local_(options.max_local_connections, options.max_local_connections) {}
   ~Impl() { Stop(); }
 
   Status Start();
@@ -91,9 +94,9 @@ class RpcServer::Impl {
   mutable Mutex mu_;
   bool started_ GD2_GUARDED_BY(mu_) = false;
   bool stopped_ GD2_GUARDED_BY(mu_) = false;
-  size_t remote_ GD2_GUARDED_BY(mu_) = 0;
-  size_t local_ GD2_GUARDED_BY(mu_) = 0;
-  std::map<std::string, size_t> per_address_ GD2_GUARDED_BY(mu_);
+  // Local connections (the daemon's own bricks and daemons) have a total of their own.
+  ConnectionLimits remote_ GD2_GUARDED_BY(mu_);
+  ConnectionLimits local_ GD2_GUARDED_BY(mu_);
   std::map<Conn*, Entry> connections_ GD2_GUARDED_BY(mu_);
   std::vector<std::thread> io_threads_;
   std::string local_path_;
@@ -400,18 +403,8 @@ void RpcServer::Impl::AcceptLocal() {
 bool RpcServer::Impl::Register(const std::shared_ptr<Conn>& c) {
   MutexLock lock(mu_);
   if (!started_ || stopped_) return false;
-  if (c->trust() == PeerTrust::kLocalProcess) {
-    if (local_ >= options_.max_local_connections) return false;
-    ++local_;
-  } else {
-    size_t& mine = per_address_[c->address()];
-    if (remote_ >= options_.max_connections || mine >= options_.max_connections_per_address) {
-      if (mine == 0) per_address_.erase(c->address());
-      return false;
-    }
-    ++remote_;
-    ++mine;
-  }
+  ConnectionLimits& limits = c->trust() == PeerTrust::kLocalProcess ? local_ : remote_;
+  if (!limits.TryAdd(c->address())) return false;
   connections_[c.get()] = Entry{c, {}};
   return true;
 }
@@ -425,13 +418,7 @@ void RpcServer::Impl::SetSubscriptions(Conn* c, Subscriptions subscriptions) {
 void RpcServer::Impl::Unregister(Conn* c) {
   MutexLock lock(mu_);
   if (connections_.erase(c) == 0) return;
-  if (c->trust() == PeerTrust::kLocalProcess) {
-    --local_;
-    return;
-  }
-  --remote_;
-  auto it = per_address_.find(c->address());
-  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  (c->trust() == PeerTrust::kLocalProcess ? local_ : remote_).Remove(c->address());
 }
 
 void RpcServer::Impl::Adopt(int fd, std::string peer, std::string initial, PeerTrust trust) {
@@ -508,9 +495,8 @@ void RpcServer::Impl::Stop() {
   {
     MutexLock lock(mu_);
     connections_.clear();
-    per_address_.clear();
-    remote_ = 0;
-    local_ = 0;
+    remote_.Clear();
+    local_.Clear();
   }
   open.clear();
   boost::system::error_code ec;
