@@ -378,21 +378,23 @@ class Glusterd2ClusterDriver : public Driver {
   }
 
   gd2::Status Launch() {
-    GD2_RETURN_IF_ERROR(
-        gd2::WriteFileAtomic(dir_ + "/cluster-secret", "volume-lifecycle-bench-secret-0123456789\n", 0600));
+    GD2_RETURN_IF_ERROR(gd2::WriteFileAtomic(dir_ + "/cluster-secret",
+                                             "volume-lifecycle-bench-secret-0123456789\n", 0600));
     for (auto& d : daemons_) GD2_RETURN_IF_ERROR(d->Launch());
     gd2::client::Client& c = daemons_.front()->client();
     for (size_t i = 1; i < daemons_.size(); ++i) {
       gd2::api::PeerAddReq req;
       req.addresses = {daemons_[i]->peer_address()};
-      GD2_RETURN_IF_ERROR(c.AddPeer(req).status().WithContext("peer add " + daemons_[i]->peer_address()));
+      GD2_RETURN_IF_ERROR(
+          c.AddPeer(req).status().WithContext("peer add " + daemons_[i]->peer_address()));
     }
     // A joined daemon restarts in place with the cluster's store: wait until every peer is online.
     bool up = WaitFor(
         [&] {
           auto peers = c.ListPeers();
           if (!peers.ok() || peers->size() != daemons_.size()) return false;
-          return std::all_of(peers->begin(), peers->end(), [](const gd2::api::Peer& p) { return p.online; });
+          return std::all_of(peers->begin(), peers->end(),
+                             [](const gd2::api::Peer& p) { return p.online; });
         },
         milliseconds(60000));
     if (!up) return gd2::UnavailableError("the three glusterd2 peers did not all come online");
@@ -626,8 +628,9 @@ std::string FormatCell(const Summary& s) {
   return FormatMs(s.median) + " (" + FormatMs(s.min) + " .. " + FormatMs(s.max) + ")";
 }
 
-void PrintTable(const Samples& gd2, const Samples& gd, int iterations, const char* name_a = "glusterd2",
-                const char* name_b = "glusterd", const char* ratio_name = "ratio gd2/gd") {
+void PrintTable(const Samples& gd2, const Samples& gd, int iterations,
+                const char* name_a = "glusterd2", const char* name_b = "glusterd",
+                const char* ratio_name = "ratio gd2/gd") {
   std::printf("volume lifecycle, %d iterations each: median (min .. max)\n", iterations);
   std::printf("%-13s %-34s %-34s %s\n", "step", name_a, name_b, ratio_name);
   auto get = [](const Samples& s, const std::string& l, const std::string& step) {
@@ -713,8 +716,8 @@ int main(int argc, char** argv) {
   if (!args->three_peers || args->run_gd) PrintTable(gd2_samples, gd_samples, args->iterations);
   if (args->three_peers) {
     std::printf("\n");
-    PrintTable(gd2_samples, gd2x3_samples, args->iterations, "glusterd2, 1 peer", "glusterd2, 3 peers",
-               "ratio 1/3 peers");
+    PrintTable(gd2_samples, gd2x3_samples, args->iterations, "glusterd2, 1 peer",
+               "glusterd2, 3 peers", "ratio 1/3 peers");
   }
   return ok ? 0 : 1;
 }

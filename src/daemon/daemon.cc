@@ -359,7 +359,9 @@ Status Daemon::StartPlugins() {
   registrar.SetPlugin("core");
   registrar.AddStep(
       txn::kBecomeMemberStep,
-      [h = peer_handler_.get()](txn::StepContext& ctx, const txn::NoArgs&) { return h->BecomeMember(ctx); },
+      [h = peer_handler_.get()](txn::StepContext& ctx, const txn::NoArgs&) {
+        return h->BecomeMember(ctx);
+      },
       nullptr);
   return OkStatus();
 }

@@ -47,7 +47,8 @@ StatusOr<peer_rpc::JoinResult> PeerHandler::Join(const peer_rpc::JoinCall& call)
   }
   if (const auto* volumes = services_.apis.Find<plugins::volume::VolumeApi>(); volumes != nullptr) {
     GD2_ASSIGN_OR_RETURN(std::vector<api::Volume> vols, volumes->ListVolumes());
-    if (!vols.empty()) return FailedPreconditionError("peer has volumes; it cannot join another cluster");
+    if (!vols.empty())
+      return FailedPreconditionError("peer has volumes; it cannot join another cluster");
   }
   auto self = plugins::peer::GetPeer(*services_.store, services_.keys, services_.peer_id);
   if (!self.ok()) return self.status();

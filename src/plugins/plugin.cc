@@ -19,8 +19,8 @@ void Registrar::AddRoute(rest::Route route) {
 
 void Registrar::CheckNewStep(std::string_view name) const {
   if (steps_.Has(name)) {
-    std::fprintf(stderr, "plugin %s: duplicate step %.*s\n", plugin_.c_str(), static_cast<int>(name.size()),
-                 name.data());
+    std::fprintf(stderr, "plugin %s: duplicate step %.*s\n", plugin_.c_str(),
+                 static_cast<int>(name.size()), name.data());
     std::abort();
   }
 }

@@ -58,7 +58,8 @@ std::string EscapeKeySegment(std::string_view text) {
 }
 
 bool IsCoreKeyKind(std::string_view kind) {
-  for (std::string_view core : {"peers", "alive", "peeraddr", "locks", "txn", "quarantine", "cluster"}) {
+  for (std::string_view core :
+       {"peers", "alive", "peeraddr", "locks", "txn", "quarantine", "cluster"}) {
     if (kind == core) return true;
   }
   return false;

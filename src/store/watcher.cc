@@ -80,7 +80,8 @@ void Watcher::Run() {
     if (first_failed) {
       // A stream that closed before etcd confirmed it (a member restarting or electing a leader)
       // is tried again until Watch() stops waiting; anything else is Watch()'s answer.
-      if (end.status.code() != StatusCode::kUnavailable || CondVar::Clock::now() + backoff >= first_deadline_) {
+      if (end.status.code() != StatusCode::kUnavailable ||
+          CondVar::Clock::now() + backoff >= first_deadline_) {
         SetEstablished(end.status);
         break;
       }

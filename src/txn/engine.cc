@@ -82,7 +82,8 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
     results[i].ran = true;
     results[i].status = RunStep(peers[i], undo, peer_ctx, step);
     const Status& s = results[i].status;
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (s.ok()) {
       ctx.log.Info(undo ? "step undone" : "step done",
                    {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}});
@@ -198,8 +199,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       // The first failure in the step's order; peers skipped after it are not its cause.
       const Status& s = results[i].status;
       if (s.ok() || !results[i].ran) continue;
-      failure = Status(s.code(),
-                       "step " + step.name + " failed on peer " + step.peers[i] + ": " + s.message());
+      failure = Status(
+          s.code(), "step " + step.name + " failed on peer " + step.peers[i] + ": " + s.message());
     }
     if (failure.ok()) GD2_FAILPOINT("txn.after-step:" + step.name);
     if (!failure.ok()) {

@@ -109,8 +109,8 @@ class Engine {
     Status status;
     bool ran = false;  // false: skipped after another peer failed
   };
-  std::vector<PeerResult> RunOnPeers(const Step& step, const std::vector<std::string>& peers, bool undo,
-                                 const StepContext& ctx, std::stop_source* stop);
+  std::vector<PeerResult> RunOnPeers(const Step& step, const std::vector<std::string>& peers,
+                                     bool undo, const StepContext& ctx, std::stop_source* stop);
   enum class Scope { kAll, kSelf };
   // Undoes the record `seen` as listed (kAll: every step on every peer, under the transaction's
   // locks; kSelf: this peer's part of a record with undo_peers) and deletes it, or narrows its

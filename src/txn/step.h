@@ -122,8 +122,7 @@ class StepRegistry {
   // step=<name>"; BadArgumentsError when the arguments do not decode or pass the check (an
   // exception while decoding included); kInternal "step threw: step=<name>: <what>" when the
   // action throws. Thread-safe if the actions are.
-  Status Run(std::string_view name, bool undo, StepContext& ctx,
-             const nlohmann::json& args) const;
+  Status Run(std::string_view name, bool undo, StepContext& ctx, const nlohmann::json& args) const;
 
  private:
   struct Entry {

@@ -430,7 +430,8 @@ Status CheckOptionLevel(const OptionDef& def, bool allow_advanced, bool allow_ex
                               ", set " + flag + " to change it");
 }
 
-std::vector<OptionValue> OptionTable::Effective(const std::map<std::string, std::string>& set) const {
+std::vector<OptionValue> OptionTable::Effective(
+    const std::map<std::string, std::string>& set) const {
   std::vector<OptionValue> out;
   for (const OptionDef& d : defs_) {
     OptionValue v{d.key, d.default_value, d.default_value, false, d.level};

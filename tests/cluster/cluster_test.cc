@@ -166,7 +166,8 @@ class ClusterTest : public ::testing::Test {
     if (!st.ok() || !st->is_array()) return 0;
     const std::string path = BrickPath(vol, peer);
     for (const auto& b : *st) {
-      if (!b.contains("info") || b["info"].value("path", "") != path || !b.value("online", false)) continue;
+      if (!b.contains("info") || b["info"].value("path", "") != path || !b.value("online", false))
+        continue;
       const auto pid = b.value("pid", pid_t{0});
       if (pid <= 0) return 0;
       // /proc/<pid>/cmdline holds the arguments separated by NULs; the brick path is one of them.

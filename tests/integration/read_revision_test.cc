@@ -36,10 +36,11 @@ Answer Send(const DaemonProcess& d, const std::string& method, const std::string
             const std::string& body = "", const std::string& min_revision = "") {
   httplib::Client c(d.endpoint());
   c.set_read_timeout(30, 0);
-  httplib::Headers h = {{"Authorization", "Bearer " + jwt::SignRequest(d.secret(), {method, path, ""},
-                                                                        body, std::time(nullptr))}};
+  httplib::Headers h = {
+      {"Authorization",
+       "Bearer " + jwt::SignRequest(d.secret(), {method, path, ""}, body, std::time(nullptr))}};
   if (!min_revision.empty()) h.emplace("X-Gd2-Min-Revision", min_revision);
-  httplib::Result res = method == "GET" ? c.Get(path, h)
+  httplib::Result res = method == "GET"    ? c.Get(path, h)
                         : method == "POST" ? c.Post(path, h, body, "application/json")
                                            : c.Delete(path, h);
   Answer a;

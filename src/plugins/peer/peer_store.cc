@@ -153,9 +153,12 @@ StatusOr<api::Peer> StoredPeers::FindPeer(const std::string& who) const {
   return peer::FindPeer(store_, keys_, who, self_id_);
 }
 
-StatusOr<std::vector<api::Peer>> StoredPeers::ListPeers() const { return peer::ListPeers(store_, keys_); }
+StatusOr<std::vector<api::Peer>> StoredPeers::ListPeers() const {
+  return peer::ListPeers(store_, keys_);
+}
 
-StatusOr<std::set<std::string>> StoredPeers::OnlinePeers(const std::vector<std::string>& peer_ids) const {
+StatusOr<std::set<std::string>> StoredPeers::OnlinePeers(
+    const std::vector<std::string>& peer_ids) const {
   std::set<std::string> out;
   for (const auto& id : peer_ids) {
     auto key = keys_.Alive(id);

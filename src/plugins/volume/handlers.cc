@@ -155,9 +155,9 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   using OptionMap = std::map<std::string, std::string>;
   GD2_ASSIGN_OR_RETURN(OptionMap user_opts, services_.options.NormalizeAll(req.options));
   for (const auto& [k, val] : user_opts) {
-    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
-                                                 req.allow_experimental_options,
-                                                 req.allow_deprecated_options));
+    GD2_RETURN_IF_ERROR(
+        volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
+                                 req.allow_experimental_options, req.allow_deprecated_options));
   }
   v.options = volgen::CreateTimeOptions(v.type);
   for (const auto& [k, val] : user_opts) v.options[k] = val;
@@ -193,8 +193,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     std::vector<const api::Volume*> others;
     for (const auto& other : all) others.push_back(&other.volume);
     GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
-    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         peers_->OnlinePeers(BrickPeers(v)));
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
     std::vector<txn::Step> steps;
     for (const auto& peer : BrickPeers(v)) {
@@ -222,9 +221,8 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
 
 StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
   auto view = services_.view != nullptr ? services_.view->ForRead(ctx.min_revision) : nullptr;
-  GD2_ASSIGN_OR_RETURN(
-      std::vector<StoredVolume> all,
-      view ? ListVolumes(*view, keys_) : ListVolumes(*services_.store, keys_));
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all,
+                       view ? ListVolumes(*view, keys_) : ListVolumes(*services_.store, keys_));
   nlohmann::json out = nlohmann::json::array();
   for (const auto& sv : all) {
     if (api::MetadataMatches(sv.volume.metadata, ctx.Query("key"), ctx.Query("value"))) {
@@ -261,8 +259,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     if (sv.volume.state == api::VolumeState::kStarted) {
       return FailedPreconditionError("volume is started; stop it before deleting: " + name);
     }
-    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         peers_->OnlinePeers(BrickPeers(sv.volume)));
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(sv.volume)));
     std::vector<txn::Step> steps;
     pending.clear();
     for (const auto& peer : BrickPeers(sv.volume)) {
@@ -318,8 +315,7 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
     v = sv.volume;
     v.state = api::VolumeState::kStarted;
     v.version++;
-    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         peers_->OnlinePeers(BrickPeers(v)));
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
     // One step on every brick peer: they start their bricks at once.
     return std::vector<txn::Step>{txn::MakeStep(kStartBricks, VolumeArgs{v}, BrickPeers(v))};
@@ -348,8 +344,7 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
     v = sv.volume;
     v.state = api::VolumeState::kStopped;
     v.version++;
-    GD2_ASSIGN_OR_RETURN(std::set<std::string> online,
-                         peers_->OnlinePeers(BrickPeers(v)));
+    GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(v)));
     std::vector<std::string> peers;
     for (const auto& peer : BrickPeers(v)) {
       // An offline peer stops its bricks when it is back (it reconciles with the stored state).
@@ -361,7 +356,8 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
     }
     // One step on every online brick peer: they stop their bricks at once.
     std::vector<txn::Step> steps;
-    if (!peers.empty()) steps.push_back(txn::MakeStep(kStopBricks, VolumeArgs{sv.volume}, std::move(peers)));
+    if (!peers.empty())
+      steps.push_back(txn::MakeStep(kStopBricks, VolumeArgs{sv.volume}, std::move(peers)));
     return steps;
   };
   t.commit = [&]() { return ToCommit(PutCommit(keys_, v, sv.mod_revision)); };
@@ -476,9 +472,9 @@ StatusOr<rest::Response> VolumePlugin::SetOptions(rest::RequestContext& ctx) {
   using OptionMap = std::map<std::string, std::string>;
   GD2_ASSIGN_OR_RETURN(OptionMap opts, services_.options.NormalizeAll(req.options));
   for (const auto& [k, val] : opts) {
-    GD2_RETURN_IF_ERROR(volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
-                                                 req.allow_experimental_options,
-                                                 req.allow_deprecated_options));
+    GD2_RETURN_IF_ERROR(
+        volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
+                                 req.allow_experimental_options, req.allow_deprecated_options));
   }
   GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(
                                           ctx.params["volname"],

@@ -6,11 +6,11 @@
 #include "plugins/volume/volume_store.h"
 #include "store/lock.h"
 #include "store/session.h"
-#include "txn/quarantine.h"
 #include "store/watcher.h"
 #include "sunrpc/portmap.h"
 #include "sunrpc/rpc_server.h"
 #include "sunrpc/volfile_id.h"
+#include "txn/quarantine.h"
 #include "volgen/options.h"
 #include "volgen/volgen.h"
 
@@ -54,12 +54,16 @@ void VolumePlugin::Register(Registrar& r) {
         [this, fn](txn::StepContext& ctx, const Args& a) { return (this->*fn)(ctx, a); });
   };
   // Arguments come from the store or another peer: no brick inside this daemon's workdir.
-  auto bricks_ok = [this](const BrickSetArgs& a) { return CheckBrickSetArgs(a, services_.workdir); };
+  auto bricks_ok = [this](const BrickSetArgs& a) {
+    return CheckBrickSetArgs(a, services_.workdir);
+  };
   auto volume_ok = [this](const VolumeArgs& a) { return CheckVolumeArgs(a, services_.workdir); };
-  r.AddStep(kPrepareBricks, step(&VolumePlugin::PrepareBricks), step(&VolumePlugin::UnprepareBricks),
-            bricks_ok);
-  r.AddStep(kStartBricks, step(&VolumePlugin::StartBricks), step(&VolumePlugin::UndoStartBricks), volume_ok);
-  r.AddStep(kStopBricks, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks), volume_ok);
+  r.AddStep(kPrepareBricks, step(&VolumePlugin::PrepareBricks),
+            step(&VolumePlugin::UnprepareBricks), bricks_ok);
+  r.AddStep(kStartBricks, step(&VolumePlugin::StartBricks), step(&VolumePlugin::UndoStartBricks),
+            volume_ok);
+  r.AddStep(kStopBricks, step(&VolumePlugin::StopBricks), step(&VolumePlugin::UndoStopBricks),
+            volume_ok);
   r.AddStep(kDeleteBricks, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks),
             bricks_ok);
 

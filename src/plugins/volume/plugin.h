@@ -119,7 +119,7 @@ class VolumePlugin : public Plugin {
 
   Services& services_;
   const VolumeKeys keys_;
-  StoredVolumes volumes_;  // offered to other plugins as VolumeApi
+  StoredVolumes volumes_;                 // offered to other plugins as VolumeApi
   const peer::PeerApi* peers_ = nullptr;  // the peer plugin's, from Start()
   sunrpc::VolfileFunctions client_volfiles_;
   sunrpc::VolfileFunctions brick_volfiles_;

@@ -134,7 +134,8 @@ Status DecodeStepArgs(const nlohmann::json& json, BrickSetArgs* a) {
 
 Status CheckBrickSetArgs(const BrickSetArgs& a, const std::string& workdir) {
   for (size_t i = 0; i < a.paths.size(); ++i) {
-    GD2_RETURN_IF_ERROR(BrickPathOk(a.paths[i], workdir).WithContext("paths[" + std::to_string(i) + "]"));
+    GD2_RETURN_IF_ERROR(
+        BrickPathOk(a.paths[i], workdir).WithContext("paths[" + std::to_string(i) + "]"));
   }
   return OkStatus();
 }

@@ -79,15 +79,15 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
 }
 
 Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& log,
-                                     std::chrono::steady_clock::time_point deadline) {
+                                      std::chrono::steady_clock::time_point deadline) {
   {
     MutexLock lock(mu_);
     cache_[v.name] = v;
   }
   brick::BrickGroup group = LocalGroup(v);
   if (group.bricks.empty()) return OkStatus();
-  GD2_RETURN_IF_ERROR(
-      runtime_->Start(group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout)));
+  GD2_RETURN_IF_ERROR(runtime_->Start(
+      group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout)));
   for (const auto& b : group.bricks) {
     log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
   }
@@ -95,10 +95,10 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
 }
 
 Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& log,
-                                    std::chrono::steady_clock::time_point deadline) {
+                                     std::chrono::steady_clock::time_point deadline) {
   brick::BrickGroup group = LocalGroup(v);
-  Status s =
-      runtime_->Stop(group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStopTimeout));
+  Status s = runtime_->Stop(
+      group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStopTimeout));
   if (s.ok()) {
     for (const auto& b : group.bricks) {
       log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
@@ -173,8 +173,8 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
   // The volume's type is not known here: stop its self-heal daemon in case it has one.
   brick::BrickGroup group = LocalGroup(v);
   group.self_heal = true;
-  GD2_RETURN_IF_ERROR(
-      runtime_->Stop(group, std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
+  GD2_RETURN_IF_ERROR(runtime_->Stop(
+      group, std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
   for (const auto& b : group.bricks) {
     ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
   }

@@ -22,7 +22,8 @@ StatusOr<std::string> VolumeKeys::Pending(std::string_view peer_id, std::string_
   return pending_.Key({{"peer", peer_id}, {"pending work", name}});
 }
 
-StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys, const std::string& name) {
+StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys,
+                                 const std::string& name) {
   auto key = keys.Volume(name);
   if (!key.ok()) return NotFoundError("volume not found");
   GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, store.Get(*key));
@@ -90,7 +91,8 @@ StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view,
   return out;
 }
 
-StatusOr<VolumeCommit> PutCommit(const VolumeKeys& keys, const api::Volume& v, int64_t read_revision) {
+StatusOr<VolumeCommit> PutCommit(const VolumeKeys& keys, const api::Volume& v,
+                                 int64_t read_revision) {
   GD2_ASSIGN_OR_RETURN(std::string key, keys.Volume(v.name));
   VolumeCommit c;
   c.compares.push_back(read_revision == 0 ? store::Compare::KeyMissing(key)

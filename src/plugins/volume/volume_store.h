@@ -32,7 +32,9 @@ inline constexpr char kPendingKind[] = "pending";
 class VolumeKeys {
  public:
   explicit VolumeKeys(const store::KeySpace& keys)
-      : volumes_(keys, kVolumesKind), brickstate_(keys, kBrickStateKind), pending_(keys, kPendingKind) {}
+      : volumes_(keys, kVolumesKind),
+        brickstate_(keys, kBrickStateKind),
+        pending_(keys, kPendingKind) {}
 
   const std::string& VolumesPrefix() const { return volumes_.Prefix(); }
   StatusOr<std::string> Volume(std::string_view name) const;
@@ -52,7 +54,8 @@ struct StoredVolume {
 };
 
 // kNotFound "volume not found" (the text clients match on).
-StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys, const std::string& name);
+StatusOr<StoredVolume> GetVolume(store::Store& store, const VolumeKeys& keys,
+                                 const std::string& name);
 // The same, for callers holding the cluster's KeySpace (the step code).
 StatusOr<StoredVolume> GetVolume(store::Store& store, const store::KeySpace& keys,
                                  const std::string& name);
@@ -65,7 +68,8 @@ Status KeepVolumes(store::View& view, const VolumeKeys& keys);
 // answers and errors, no etcd round trip.
 StatusOr<StoredVolume> GetVolume(const store::ViewSnapshot& view, const VolumeKeys& keys,
                                  const std::string& name);
-StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view, const VolumeKeys& keys);
+StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view,
+                                                const VolumeKeys& keys);
 
 // The commit of a changed volume: fenced on the revision it was read at.
 struct VolumeCommit {

@@ -123,7 +123,8 @@ void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_
         return OkStatus();
       });
   registry.Add(
-      kThrowStep, [](txn::StepContext&, const txn::NoArgs&) -> Status { throw std::runtime_error("boom"); },
+      kThrowStep,
+      [](txn::StepContext&, const txn::NoArgs&) -> Status { throw std::runtime_error("boom"); },
       nullptr);
   // Journals what it received: the decoded arguments and the context's request id and deadline.
   registry.Add(
@@ -364,11 +365,14 @@ TEST_F(RemoteEngineTest, ATypedStepRoundTripsThroughThePeerRpc) {
   txn::Txn t;
   t.description = "typed";
   t.req_id = "req-typed-1";
-  t.steps = {txn::MakeStep(kBricksStep, BricksArgs{"v1", {"/b/1", "/b/2"}, 3, true}, {kPeerA, kPeerB})};
+  t.steps = {
+      txn::MakeStep(kBricksStep, BricksArgs{"v1", {"/b/1", "/b/2"}, 3, true}, {kPeerA, kPeerB})};
   ASSERT_OK(engine_->Run(std::move(t), log::Root()));
   // Peer B decoded exactly what A encoded, with the request id and a deadline.
-  EXPECT_THAT(journal_b_.entries(), ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
-  EXPECT_THAT(journal_a_.entries(), ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
+  EXPECT_THAT(journal_b_.entries(),
+              ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
+  EXPECT_THAT(journal_a_.entries(),
+              ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
   EXPECT_EQ(journal_a_.txn_ids(), journal_b_.txn_ids());
 }
 
@@ -376,7 +380,8 @@ TEST_F(RemoteEngineTest, AStepThatThrowsFailsCleanlyLocallyAndRemotely) {
   for (const std::string& peer : {kPeerA, kPeerB}) {
     txn::Txn t;
     t.description = "throws on " + peer;
-    t.steps = {Record("before", {kPeerA, kPeerB}), txn::MakeStep(kThrowStep, txn::NoArgs{}, {peer})};
+    t.steps = {Record("before", {kPeerA, kPeerB}),
+               txn::MakeStep(kThrowStep, txn::NoArgs{}, {peer})};
     Status s = engine_->Run(std::move(t), log::Root());
     EXPECT_THAT(s, StatusIs(StatusCode::kInternal)) << peer;
     EXPECT_THAT(s.message(), HasSubstr("step=test.throw"));
@@ -384,8 +389,10 @@ TEST_F(RemoteEngineTest, AStepThatThrowsFailsCleanlyLocallyAndRemotely) {
     EXPECT_FALSE(txn::IsBadArguments(s));
   }
   // The step before it was undone on both peers both times; the peer B server still answers.
-  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
-  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
+  EXPECT_THAT(journal_a_.entries(),
+              ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
+  EXPECT_THAT(journal_b_.entries(),
+              ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
 }
 
 TEST_F(RemoteEngineTest, UndecodableArgumentsFailCleanlyOnTheRemotePeer) {

@@ -42,9 +42,8 @@ class RunLocalStepTest : public ::testing::Test {
           journal_.push_back("undo:" + ctx.txn_id + ":" + args.name);
           return OkStatus();
         });
-    registry_.Add(kNoUndo, [](txn::StepContext&, const txn::NoArgs&) {
-      return OkStatus();
-    }, nullptr);
+    registry_.Add(
+        kNoUndo, [](txn::StepContext&, const txn::NoArgs&) { return OkStatus(); }, nullptr);
     registry_.Add(
         kThrows,
         [](txn::StepContext&, const NameArgs& args) -> Status {
@@ -109,11 +108,14 @@ TEST_F(RunLocalStepTest, TheStepSeesTheCallsDeadlineAndRequestId) {
   txn::Deadline seen;
   std::string req_id;
   txn::StepRegistry registry;
-  registry.Add(kNoUndo, [&](txn::StepContext& ctx, const txn::NoArgs&) {
-    seen = ctx.deadline;
-    req_id = ctx.req_id;
-    return OkStatus();
-  }, nullptr);
+  registry.Add(
+      kNoUndo,
+      [&](txn::StepContext& ctx, const txn::NoArgs&) {
+        seen = ctx.deadline;
+        req_id = ctx.req_id;
+        return OkStatus();
+      },
+      nullptr);
   StepCall c = Call("test.no-undo", nlohmann::json::object());
   c.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   c.req_id = "req-7";

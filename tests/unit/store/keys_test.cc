@@ -35,7 +35,8 @@ TEST(KeySpaceTest, Layout) {
 TEST(KeySpaceTest, EveryKeyIsUnderItsPrefix) {
   KeySpace ks("c1");
   EXPECT_TRUE(ks.Peer("x")->starts_with(ks.PeersPrefix()));
-  EXPECT_TRUE(KeyKind(ks, "volumes").Key({{"volume", "x"}})->starts_with(KeyKind(ks, "volumes").Prefix()));
+  EXPECT_TRUE(
+      KeyKind(ks, "volumes").Key({{"volume", "x"}})->starts_with(KeyKind(ks, "volumes").Prefix()));
   EXPECT_TRUE(ks.Lock("x")->starts_with(ks.LocksPrefix()));
   EXPECT_TRUE(ks.ClusterOptions().starts_with(ks.Prefix()));
   // Two clusters never share keys, even when one id is a prefix of the other.
@@ -67,7 +68,8 @@ TEST(KeySpaceTest, RejectsBadNames) {
     EXPECT_EQ(ks.Lock(c.name).ok(), c.ok);
     EXPECT_EQ(KeySpace::Create(c.name).ok(), c.ok);
   }
-  EXPECT_THAT(KeyKind(ks, "volumes").Key({{"volume", "a/b"}}), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(KeyKind(ks, "volumes").Key({{"volume", "a/b"}}),
+              StatusIs(StatusCode::kInvalidArgument));
   EXPECT_NE(KeyKind(ks, "volumes").Key({{"volume", "a/b"}}).status().message().find("volume"),
             std::string::npos);
 }

@@ -72,7 +72,8 @@ class SleepingPeers : public StepRunner {
     std::this_thread::sleep_for(std::chrono::milliseconds(undo ? undo_ms : do_ms));
     std::lock_guard<std::mutex> lock(mu_);
     --running_;
-    if (!undo && fail.count(peer_id) != 0) return UnavailableError("brick did not start on " + peer_id);
+    if (!undo && fail.count(peer_id) != 0)
+      return UnavailableError("brick did not start on " + peer_id);
     return OkStatus();
   }
 
@@ -211,8 +212,9 @@ TEST_F(EngineFanOutTest, UndoFansOutToEveryPeerOfTheStepsBegun) {
 }
 
 TEST_F(EngineFanOutTest, ALocalStepThatThrowsFailsTheTransactionCleanly) {
-  registry_.Add(kSleep, [](StepContext&, const SleepArgs&) -> Status { throw std::runtime_error("boom"); },
-                nullptr);
+  registry_.Add(
+      kSleep, [](StepContext&, const SleepArgs&) -> Status { throw std::runtime_error("boom"); },
+      nullptr);
   Txn t;
   t.steps = {MakeStep(kSleep, SleepArgs{0}, {PeerId(1)}), MakeStep(kSleep, SleepArgs{0}, {kSelf})};
   Status s = engine_->Run(std::move(t), log::Root());
@@ -222,7 +224,8 @@ TEST_F(EngineFanOutTest, ALocalStepThatThrowsFailsTheTransactionCleanly) {
 }
 
 TEST_F(EngineFanOutTest, ALocalStepWithUndecodableArgumentsIsBadArguments) {
-  registry_.Add(kSleep, [](StepContext&, const SleepArgs&) { return OkStatus(); }, nullptr);
+  registry_.Add(
+      kSleep, [](StepContext&, const SleepArgs&) { return OkStatus(); }, nullptr);
   Txn t;
   t.steps = {Step{"test.sleep", {{"ms", "soon"}}, {kSelf}}};
   Status s = engine_->Run(std::move(t), log::Root());

@@ -58,8 +58,9 @@ class StepRegistryTest : public ::testing::Test {
         [](const CopyArgs& a) {
           return a.from.starts_with("/etc") ? InvalidArgumentError("from: under /etc") : OkStatus();
         });
-    registry_.Add(kThrow, [](StepContext&, const NoArgs&) -> Status { throw std::logic_error("bug"); },
-                  [](StepContext&, const NoArgs&) { return OkStatus(); });
+    registry_.Add(
+        kThrow, [](StepContext&, const NoArgs&) -> Status { throw std::logic_error("bug"); },
+        [](StepContext&, const NoArgs&) { return OkStatus(); });
   }
 
   StepRegistry registry_;

@@ -211,7 +211,7 @@ TEST(OptionsTableTest, DescribesWhereOptionsGo) {
 
 TEST(OptionsTableTest, NormalizeOptionsRejectsTheSameOptionTwice) {
   ASSERT_OK_AND_ASSIGN(auto ok, Table().NormalizeAll({{"replicate.eager-lock", "no"},
-                                                  {"performance.cache-size", "16mb"}}));
+                                                      {"performance.cache-size", "16mb"}}));
   EXPECT_EQ(ok, (std::map<std::string, std::string>{{"cluster.eager-lock", "off"},
                                                     {"performance.cache-size", "16MB"}}));
   StatusOr<std::map<std::string, std::string>> dup =
@@ -276,7 +276,8 @@ TEST(OptionsTableTest, CreateRefusesBadDefinitions) {
                          {{"features/x", "y"}})
         .Desc("test option");
   };
-  ASSERT_OK_AND_ASSIGN(OptionTable t, OptionTable::Create({def("b.opt", "on"), def("a.opt", "off")}));
+  ASSERT_OK_AND_ASSIGN(OptionTable t,
+                       OptionTable::Create({def("b.opt", "on"), def("a.opt", "off")}));
   ASSERT_EQ(t.all().size(), 2u);
   EXPECT_EQ(t.all()[0].key, "a.opt");
   EXPECT_EQ(t.Find("x.y"), nullptr);  // two options target features/x y: an ambiguous alias

@@ -10,10 +10,10 @@
 
 #include "api/volume.h"
 #include "support/status_matchers.h"
+#include "unit/volgen/volume_option_table.h"
 #include "volgen/graph.h"
 #include "volgen/options.h"
 #include "volgen/volgen.h"
-#include "unit/volgen/volume_option_table.h"
 
 namespace gd2::volgen {
 namespace {
@@ -171,7 +171,8 @@ TEST_P(GoldenTest, AllVolfilesMatchGlusterd) {
   plain.trusted = false;
   ExpectMatchesGolden(g.golden_case, v.name + ".tcp-fuse.vol", BuildClientGraph(Table(), v, plain));
   if (HasShdGraph(v)) {
-    ExpectMatchesGolden(g.golden_case, v.name + "-shd.vol", BuildShdGraph(Table(), v, ShdContext{}));
+    ExpectMatchesGolden(g.golden_case, v.name + "-shd.vol",
+                        BuildShdGraph(Table(), v, ShdContext{}));
   } else {
     EXPECT_THAT(BuildShdGraph(Table(), v, ShdContext{}), StatusIs(StatusCode::kFailedPrecondition));
   }
@@ -245,7 +246,8 @@ TEST(GoldenVolumeSetTest, MatchesGlusterdAfterFourSteps) {
     ExpectMatchesGolden(golden, BrickVolfileId(v.name, b->host, b->path) + ".vol",
                         BuildBrickGraph(Table(), v, *b, bctx));
   }
-  ExpectMatchesGolden(golden, "trusted-rep3.tcp-fuse.vol", BuildClientGraph(Table(), v, ClientContext{}));
+  ExpectMatchesGolden(golden, "trusted-rep3.tcp-fuse.vol",
+                      BuildClientGraph(Table(), v, ClientContext{}));
   ClientContext plain;
   plain.trusted = false;
   ExpectMatchesGolden(golden, "rep3.tcp-fuse.vol", BuildClientGraph(Table(), v, plain));

@@ -6,8 +6,8 @@
 #include <functional>
 
 #include "support/status_matchers.h"
-#include "volgen/options.h"
 #include "unit/volgen/volume_option_table.h"
+#include "volgen/options.h"
 
 namespace gd2::volgen {
 namespace {
@@ -139,7 +139,8 @@ TEST(VolgenTest, Errors) {
   Volume v = MakeVolume("v", 2, {});
   EXPECT_THAT(BuildShdGraph(Table(), v, ShdContext{}), StatusIs(StatusCode::kFailedPrecondition));
   Brick stranger{"x", "peer-9", "h", "/elsewhere"};
-  EXPECT_THAT(BuildBrickGraph(Table(), v, stranger, BrickContext{}), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(BuildBrickGraph(Table(), v, stranger, BrickContext{}),
+              StatusIs(StatusCode::kNotFound));
   v.options["perfomance.cache-size"] = "1MB";
   StatusOr<std::string> text = FuseVolfile(Table(), v, ClientContext{});
   EXPECT_THAT(text, StatusIs(StatusCode::kInvalidArgument));
@@ -167,8 +168,10 @@ TEST(VolgenTest, UnsafeRecordFieldsProduceNoVolfile) {
   for (const auto& [what, plant] : plants) {
     Volume v = MakeVolume("v", 3, {.replica_count = 3});
     plant(v);
-    EXPECT_THAT(FuseVolfile(Table(), v, ClientContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
-    EXPECT_THAT(ShdVolfile(Table(), v, ShdContext{}), StatusIs(StatusCode::kInvalidArgument)) << what;
+    EXPECT_THAT(FuseVolfile(Table(), v, ClientContext{}), StatusIs(StatusCode::kInvalidArgument))
+        << what;
+    EXPECT_THAT(ShdVolfile(Table(), v, ShdContext{}), StatusIs(StatusCode::kInvalidArgument))
+        << what;
     // A brick's own volfile holds no host.
     if (what == "brick host") continue;
     EXPECT_THAT(BrickVolfile(Table(), v, v.subvols[0].bricks[0], BrickContext{}),
