@@ -15,6 +15,7 @@ void Daemon::AddCoreRoutes(plugins::Registrar& r) {
                    [](RequestContext&) -> StatusOr<Response> { return Response(); },
                    "liveness probe, no auth", "", ""};
   ping.auth = false;
+  ping.nonblocking = true;
   r.AddRoute(std::move(ping));
 
   rest::Route endpoints{"GetEndpoints", Method::kGet, "/endpoints",

@@ -3,9 +3,17 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "store/view.h"
 #include "sunrpc/volfile_provider.h"
 
 namespace gd2::plugins {
+
+std::shared_ptr<const store::ViewSnapshot> ReadView(const Services& services,
+                                                    const rest::RequestContext& ctx) {
+  if (services.view == nullptr) return nullptr;
+  return ctx.nonblocking ? services.view->TryForRead(ctx.min_revision)
+                         : services.view->ForRead(ctx.min_revision);
+}
 
 void Registrar::AddRoute(rest::Route route) {
   std::string name = route.name;

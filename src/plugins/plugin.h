@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -30,6 +31,7 @@ namespace gd2::store {
 class Store;
 class Session;
 class View;
+class ViewSnapshot;
 }  // namespace gd2::store
 namespace gd2::peer_rpc {
 class Client;
@@ -98,6 +100,13 @@ struct Services {
   ApiRegistry apis;
   volgen::OptionTable options;  // every volume option any plugin registered
 };
+
+// The store view snapshot a GET answers from, or null when it must read etcd instead (no view,
+// the view does not serve, or it has not reached ctx.min_revision within the view's read wait).
+// On an I/O thread (ctx.nonblocking) it never waits, and null means the handler must return
+// ctx.Defer().
+std::shared_ptr<const store::ViewSnapshot> ReadView(const Services& services,
+                                                    const rest::RequestContext& ctx);
 
 // Collects what plugins register. Aborts startup on a duplicate, naming both plugins. Used by
 // the daemon's start-up thread only.

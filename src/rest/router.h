@@ -42,9 +42,20 @@ struct RequestContext {
   // From X-Gd2-Min-Revision (0 when absent): a read must reflect at least this store revision,
   // waiting for its view of the store to reach it or reading etcd itself.
   int64_t min_revision = 0;
+  // True while the handler runs on one of the server's I/O threads (a Route::nonblocking
+  // route): it must not wait on anything (etcd, another peer, a long lock). A handler that
+  // cannot answer without waiting returns Defer(), and the server runs it again on a handler
+  // thread, where this is false.
+  bool nonblocking = false;
+  bool deferred = false;  // set by Defer()
 
   // Returns the query value or "" when absent.
   std::string Query(const std::string& key) const;
+  // What a handler on an I/O thread returns when it would have to wait (see nonblocking).
+  Status Defer() {
+    deferred = true;
+    return UnavailableError("deferred to a handler thread");
+  }
 };
 
 // What a handler returns on success. Errors are returned as Status and rendered by the server.
@@ -75,6 +86,10 @@ struct Route {
   std::string request_type;   // for GET /endpoints
   std::string response_type;
   bool auth = true;           // false only for /ping and /endpoints
+  // The handler is first run on the I/O thread that read the request, with
+  // RequestContext::nonblocking set, which saves two thread hand-offs per request; it answers
+  // from memory or returns ctx.Defer(). Only for handlers that never write to the store.
+  bool nonblocking = false;
 };
 
 class Router {

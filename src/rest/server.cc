@@ -419,6 +419,7 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
     if (srv_.stopping_.load()) {
       return Refuse(UnavailableError("server is stopping"), 503);
     }
+    if (admission_.route->nonblocking && AnswerHere()) return;
     srv_.busy_.fetch_add(1);
     auto self = shared_from_this();
     bool queued = srv_.workers_->TryPost([self] {
@@ -447,6 +448,21 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
       srv_.busy_.fetch_sub(1);
       Refuse(UnavailableError("server busy: too many requests waiting"), 503);
     }
+  }
+
+  // Runs a nonblocking route's handler on this I/O thread and answers. False, with nothing
+  // answered, when the handler deferred to a handler thread.
+  bool AnswerHere() {
+    const HttpRequest& req = reader_->request();
+    RequestContext ctx;
+    ctx.remote_addr = addr_;
+    ctx.nonblocking = true;
+    StatusOr<Response> result = srv_.Run(admission_, req, ctx);
+    if (ctx.deferred) return false;
+    bool keep_alive = req.keep_alive && !srv_.stopping_.load();
+    Write(srv_.Finish(req, ctx.req_id, start_, admission_.route_name, result, 0, keep_alive, addr_),
+          !keep_alive, /*linger=*/false);
+    return true;
   }
 
   void Write(std::string data, bool close, bool linger) {

@@ -327,6 +327,14 @@ std::shared_ptr<const ViewSnapshot> View::ForRead(int64_t min_revision) const {
   return s.ok() ? *std::move(s) : nullptr;
 }
 
+std::shared_ptr<const ViewSnapshot> View::TryForRead(int64_t min_revision) const {
+  MutexLock lock(mu_);
+  if (stopping_ || !serving_ || current_ == nullptr || current_->revision() < min_revision) {
+    return nullptr;
+  }
+  return current_;
+}
+
 int64_t View::revision() const {
   MutexLock lock(mu_);
   return current_ == nullptr ? 0 : current_->revision();

@@ -128,6 +128,9 @@ class View {
   // ViewOptions::read_wait for it. nullptr when the reader must go to etcd instead (the view
   // does not serve, or is still behind).
   std::shared_ptr<const ViewSnapshot> ForRead(int64_t min_revision) const;
+  // The same without waiting: the current snapshot if the view serves and has reached
+  // `min_revision`, else nullptr. For readers that must not block (an I/O thread).
+  std::shared_ptr<const ViewSnapshot> TryForRead(int64_t min_revision) const;
   // The revision applied (0 before Start). It only grows, across resyncs too.
   int64_t revision() const;
   // Whether reads are answered from the view now.

@@ -316,35 +316,50 @@ void PeerPlugin::Register(Registrar& r) {
               "set a peer's zone and metadata", "PeerEditReq", "Peer"});
   // GETs read the store view when it reflects the request's revision, etcd otherwise.
   if (services_.view != nullptr) GD2_CHECK(KeepPeers(*services_.view, services_.keys).ok());
-  r.AddRoute({"GetPeers", rest::Method::kGet, "/v1/peers",
-              [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
-                auto view = services_.view ? services_.view->ForRead(ctx.min_revision) : nullptr;
-                GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers,
-                                     view ? ListPeers(*view, services_.keys)
-                                          : ListPeers(*services_.store, services_.keys));
-                std::string key = ctx.Query("key");
-                std::string value = ctx.Query("value");
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& p : peers) {
-                  if (api::MetadataMatches(p.metadata, key, value)) out.push_back(p);
-                }
-                rest::Response resp = rest::Response::Ok(std::move(out));
-                resp.revision = view ? view->revision() : 0;
-                return resp;
-              },
-              "list the peers of the cluster (?key=K&value=V filters on metadata)", "", "[Peer]"});
-  r.AddRoute({"GetPeer", rest::Method::kGet, "/v1/peers/{peerid}",
-              [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
-                auto view = services_.view ? services_.view->ForRead(ctx.min_revision) : nullptr;
-                const std::string& id = ctx.params["peerid"];
-                GD2_ASSIGN_OR_RETURN(api::Peer p,
-                                     view ? GetPeer(*view, services_.keys, id)
-                                          : GetPeer(*services_.store, services_.keys, id));
-                rest::Response resp = rest::Response::Ok(p);
-                resp.revision = view ? view->revision() : 0;
-                return resp;
-              },
-              "show one peer", "", "Peer"});
+  // Both run on the I/O thread first and defer to a handler thread when the view cannot answer.
+  rest::Route list{"GetPeers",
+                   rest::Method::kGet,
+                   "/v1/peers",
+                   [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
+                     auto view = ReadView(services_, ctx);
+                     if (view == nullptr && ctx.nonblocking) return ctx.Defer();
+                     GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers,
+                                          view ? ListPeers(*view, services_.keys)
+                                               : ListPeers(*services_.store, services_.keys));
+                     std::string key = ctx.Query("key");
+                     std::string value = ctx.Query("value");
+                     nlohmann::json out = nlohmann::json::array();
+                     for (const auto& p : peers) {
+                       if (api::MetadataMatches(p.metadata, key, value)) out.push_back(p);
+                     }
+                     rest::Response resp = rest::Response::Ok(std::move(out));
+                     resp.revision = view ? view->revision() : 0;
+                     return resp;
+                   },
+                   "list the peers of the cluster (?key=K&value=V filters on metadata)",
+                   "",
+                   "[Peer]"};
+  list.nonblocking = true;
+  r.AddRoute(std::move(list));
+  rest::Route one{"GetPeer",
+                  rest::Method::kGet,
+                  "/v1/peers/{peerid}",
+                  [this](rest::RequestContext& ctx) -> StatusOr<rest::Response> {
+                    auto view = ReadView(services_, ctx);
+                    if (view == nullptr && ctx.nonblocking) return ctx.Defer();
+                    const std::string& id = ctx.params["peerid"];
+                    GD2_ASSIGN_OR_RETURN(api::Peer p,
+                                         view ? GetPeer(*view, services_.keys, id)
+                                              : GetPeer(*services_.store, services_.keys, id));
+                    rest::Response resp = rest::Response::Ok(p);
+                    resp.revision = view ? view->revision() : 0;
+                    return resp;
+                  },
+                  "show one peer",
+                  "",
+                  "Peer"};
+  one.nonblocking = true;
+  r.AddRoute(std::move(one));
 }
 
 }  // namespace gd2::plugins::peer

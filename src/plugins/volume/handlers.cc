@@ -67,11 +67,13 @@ std::string FsTypeName(long type) {
 }
 
 // The volume for a GET: from the store view when it reflects the request's revision (its
-// revision in *revision), else from etcd (*revision = 0).
+// revision in *revision), else from etcd (*revision = 0); on an I/O thread, ctx.Defer() instead
+// of etcd.
 StatusOr<StoredVolume> ReadVolume(const Services& s, const VolumeKeys& keys,
-                                  const rest::RequestContext& ctx, const std::string& name,
+                                  rest::RequestContext& ctx, const std::string& name,
                                   int64_t* revision = nullptr) {
-  auto view = s.view != nullptr ? s.view->ForRead(ctx.min_revision) : nullptr;
+  auto view = ReadView(s, ctx);
+  if (view == nullptr && ctx.nonblocking) return ctx.Defer();
   if (revision != nullptr) *revision = view ? view->revision() : 0;
   return view ? GetVolume(*view, keys, name) : GetVolume(*s.store, keys, name);
 }
@@ -220,7 +222,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
 }
 
 StatusOr<rest::Response> VolumePlugin::List(rest::RequestContext& ctx) {
-  auto view = services_.view != nullptr ? services_.view->ForRead(ctx.min_revision) : nullptr;
+  auto view = ReadView(services_, ctx);
   GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> all,
                        view ? ListVolumes(*view, keys_) : ListVolumes(*services_.store, keys_));
   nlohmann::json out = nlohmann::json::array();

@@ -81,8 +81,15 @@ void VolumePlugin::Register(Registrar& r) {
               "create a volume from bricks", "VolCreateReq", "VolumeInfo"});
   r.AddRoute({"VolumeList", Method::kGet, "/v1/volumes", h(&VolumePlugin::List),
               "list volumes (?key=K&value=V filters on metadata)", "", "[VolumeInfo]"});
-  r.AddRoute({"VolumeInfo", Method::kGet, "/v1/volumes/{volname}", h(&VolumePlugin::Info),
-              "show one volume", "", "VolumeInfo"});
+  rest::Route info{"VolumeInfo",
+                   Method::kGet,
+                   "/v1/volumes/{volname}",
+                   h(&VolumePlugin::Info),
+                   "show one volume",
+                   "",
+                   "VolumeInfo"};
+  info.nonblocking = true;  // from the view on the I/O thread, or deferred (ReadVolume)
+  r.AddRoute(std::move(info));
   r.AddRoute({"VolumeDelete", Method::kDelete, "/v1/volumes/{volname}", h(&VolumePlugin::Delete),
               "delete a stopped volume", "", ""});
   r.AddRoute({"VolumeStart", Method::kPost, "/v1/volumes/{volname}/start",

@@ -14,8 +14,10 @@
 #include <ctime>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/jwt.h"
+#include "common/thread_annotations.h"
 #include "support/status_matchers.h"
 
 namespace gd2::rest {
@@ -133,6 +135,61 @@ TEST_F(ServerTest, AuthenticatedBodiesAreReadAndConnectionsKeptAlive) {
   }
   ::close(fd);
   EXPECT_EQ(handled_.load(), 2);
+}
+
+// A nonblocking route runs on the I/O thread that read the request; when its handler defers, it
+// runs again on a handler thread, which answers.
+TEST_F(ServerTest, NonblockingRouteAnswersOnTheIoThreadOrDefers) {
+  struct Run {
+    bool nonblocking;
+    std::thread::id thread;
+  };
+  Mutex mu;
+  std::vector<Run> runs;
+  Route maybe{"Maybe",
+              Method::kGet,
+              "/maybe",
+              [&](RequestContext& ctx) -> StatusOr<Response> {
+                {
+                  MutexLock lock(mu);
+                  runs.push_back({ctx.nonblocking, std::this_thread::get_id()});
+                }
+                if (ctx.nonblocking && ctx.Query("defer") == "1") return ctx.Defer();
+                return Response::Text(ctx.nonblocking ? "here" : "worker", "text/plain");
+              },
+              "",
+              "",
+              "",
+              false};
+  maybe.nonblocking = true;
+  ASSERT_OK(router_.Add(std::move(maybe)));
+  StartServer();
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+
+  Send(fd, "GET /maybe HTTP/1.1\r\nHost: x\r\n\r\n");
+  bool closed = false;
+  std::string r = ReadUntil(fd, "here", 5s, &closed);
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 ", 0), 0u) << r;
+  {
+    MutexLock lock(mu);
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_TRUE(runs[0].nonblocking);
+    runs.clear();
+  }
+
+  Send(fd, "GET /maybe?defer=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = ReadUntil(fd, "worker", 5s, &closed);
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 ", 0), 0u) << r;
+  EXPECT_NE(r.find("worker"), std::string::npos) << r;
+  EXPECT_EQ(r.find("deferred"), std::string::npos) << "the deferral is never an answer: " << r;
+  EXPECT_FALSE(closed);
+  ::close(fd);
+  MutexLock lock(mu);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_TRUE(runs[0].nonblocking);
+  EXPECT_FALSE(runs[1].nonblocking);
+  EXPECT_NE(runs[0].thread, runs[1].thread) << "the second run is on a handler thread";
 }
 
 TEST_F(ServerTest, DeadlinesCloseIdleAndSlowConnections) {

@@ -121,6 +121,13 @@ TEST_F(ViewTest, AwaitWaitsForARevisionAndGivesUpAtItsDeadline) {
               StatusIs(StatusCode::kDeadlineExceeded));
   EXPECT_GE(Clock::now() - t0, std::chrono::milliseconds(200));
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(5));
+
+  // TryForRead never waits: the snapshot when the view has the revision, else nothing.
+  ASSERT_NE(view.TryForRead(now), nullptr);
+  EXPECT_EQ(view.TryForRead(0)->revision(), view.revision());
+  EXPECT_EQ(view.TryForRead(now + 1000), nullptr);
+  view.Stop();
+  EXPECT_EQ(view.TryForRead(0), nullptr) << "a stopped view serves nothing";
 }
 
 TEST_F(ViewTest, KeepRefusesBadPrefixesAndLateCalls) {
