@@ -343,7 +343,7 @@ Status Daemon::StartPlugins() {
   renewals_ = plugins_.get();
   plugins_->Register(registrar);
   registrar.Finish();
-  heal_info_ = registrar.heal_info();
+  queries_ = registrar.queries();
   GD2_RETURN_IF_ERROR(view_->Start());
   GD2_RETURN_IF_ERROR(plugins_->Start());
 
@@ -371,7 +371,7 @@ Status Daemon::StartPeerRpc() {
   pso.host = config_.PeerListenHost();
   pso.port = config_.peer_address.port;
   pso.secret = [secret = secret_] { return secret; };
-  pso.heal_info = heal_info_;
+  pso.queries = &queries_;
   peer_server_ = std::make_unique<peer_rpc::Server>(pso, *peer_handler_);
   return peer_server_->Start();
 }

@@ -103,7 +103,7 @@ class Daemon {
   std::unique_ptr<peer_rpc::RemoteStepRunner> remote_steps_;
   std::unique_ptr<PeerHandler> peer_handler_;
   std::unique_ptr<peer_rpc::Server> peer_server_;
-  peer_rpc::HealInfoFunc heal_info_;  // what a plugin registered to answer the peer RPC's HealInfo
+  peer_rpc::QueryRegistry queries_;      // what plugins registered to answer the peer RPC's Query
   std::unique_ptr<PluginHost> plugins_;  // kept until the session has stopped
   // plugins_ for the session thread (renewals), set once plugins_ exists.
   std::atomic<PluginHost*> renewals_{nullptr};

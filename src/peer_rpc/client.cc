@@ -261,42 +261,20 @@ StatusOr<PeerIdentity> Client::Ping(const std::string& address, Deadline deadlin
   return PeerIdentity{resp.peer_id(), resp.cluster_id()};
 }
 
-StatusOr<std::vector<api::BrickHealInfo>> Client::HealInfo(const std::string& address,
-                                                           const HealInfoCall& call,
-                                                           Deadline deadline) {
-  gd2::peer::HealInfoRequest req;
-  req.set_volume(call.volume);
-  gd2::peer::HealInfoResponse resp;
+StatusOr<std::string> Client::Query(const std::string& address, const QueryCall& call,
+                                    Deadline deadline) {
+  gd2::peer::QueryRequest req;
+  req.set_name(call.name);
+  req.set_args_json(call.args_json);
+  gd2::peer::QueryResponse resp;
   GD2_RETURN_IF_ERROR(impl_->Call(
-      address, internal::kHealInfoMethod, impl_->Secret(), internal::SignedBytes(req), call.req_id,
+      address, internal::kQueryMethod, impl_->Secret(), internal::SignedBytes(req), call.req_id,
       deadline, [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
-        return stub.HealInfo(&ctx, req, &resp);
+        return stub.Query(&ctx, req, &resp);
       }));
   Status remote(internal::CodeFromWire(resp.code()), resp.message());
   if (!remote.ok()) return remote;
-  std::vector<api::BrickHealInfo> out;
-  size_t n = std::min<size_t>(resp.bricks_size(), kMaxHealInfoBricks);
-  out.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const gd2::peer::BrickHealInfo& b = resp.bricks(static_cast<int>(i));
-    api::BrickHealInfo hi;
-    hi.host_id = b.host_id();
-    hi.name = b.name();
-    hi.status = b.status();
-    hi.total_entries = b.total_entries();
-    hi.entries_in_heal_pending = b.entries_in_heal_pending();
-    hi.entries_in_split_brain = b.entries_in_split_brain();
-    hi.entries_possibly_healing = b.entries_possibly_healing();
-    hi.entries = b.entries();
-    size_t files = std::min<size_t>(b.files_size(), api::BrickHealInfo::kMaxHealEntries);
-    hi.files.reserve(files);
-    for (size_t k = 0; k < files; ++k) {
-      const gd2::peer::HealEntry& e = b.files(static_cast<int>(k));
-      hi.files.push_back({e.gfid(), e.filename()});
-    }
-    out.push_back(std::move(hi));
-  }
-  return out;
+  return std::move(*resp.mutable_answer_json());
 }
 
 void Client::Forget(const std::string& address) {

@@ -54,11 +54,10 @@ class Client {
                             std::string_view target_secret, Deadline deadline);
   Status Leave(const std::string& address, const LeaveCall& call, Deadline deadline);
   StatusOr<PeerIdentity> Ping(const std::string& address, Deadline deadline);
-  // The heal info of the peer's own bricks of call.volume, as its HealInfoFunc answered
-  // (kNotFound for an unknown volume, kFailedPrecondition when not started, ...);
-  // kUnimplemented when the peer serves no heal info.
-  StatusOr<std::vector<api::BrickHealInfo>> HealInfo(const std::string& address,
-                                                     const HealInfoCall& call, Deadline deadline);
+  // Asks the peer the query call.name (peer_rpc/query.h; use Ask for typed queries) and returns
+  // its answer as JSON text; the serving peer's own error keeps its code and message
+  // (kUnimplemented when it serves no such query).
+  StatusOr<std::string> Query(const std::string& address, const QueryCall& call, Deadline deadline);
 
   // Drops the cached channel of `address` (for example after the peer left the cluster).
   void Forget(const std::string& address);

@@ -11,7 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/volume_req.h"
 #include "common/status.h"
 
 namespace gd2::peer_rpc {
@@ -90,19 +89,13 @@ struct PeerIdentity {
   std::string cluster_id;
 };
 
-// Asks a peer for the heal info of its own bricks of one volume.
-struct HealInfoCall {
-  std::string volume;
+// A query to a peer about its own state (peer_rpc/query.h): the query's name and its arguments
+// as JSON text.
+struct QueryCall {
+  std::string name;
+  std::string args_json;
   std::string req_id;                   // ReST request id, may be empty
   Deadline deadline = Deadline::max();  // filled in by the server
 };
-
-// Answers HealInfo on the serving peer: the heal info of its bricks of call.volume. Registered
-// by the plugin that owns volumes; called on gRPC server threads, so it must be thread-safe.
-using HealInfoFunc =
-    std::function<StatusOr<std::vector<api::BrickHealInfo>>(const HealInfoCall& call)>;
-
-// At most this many bricks in one HealInfo answer, and kMaxHealEntries entries per brick.
-inline constexpr size_t kMaxHealInfoBricks = 4096;
 
 }  // namespace gd2::peer_rpc

@@ -19,7 +19,7 @@ inline constexpr std::string_view kJoinHelloMethod = "/gd2.peer.PeerService/Join
 inline constexpr std::string_view kJoinMethod = "/gd2.peer.PeerService/Join";
 inline constexpr std::string_view kLeaveMethod = "/gd2.peer.PeerService/Leave";
 inline constexpr std::string_view kPingMethod = "/gd2.peer.PeerService/Ping";
-inline constexpr std::string_view kHealInfoMethod = "/gd2.peer.PeerService/HealInfo";
+inline constexpr std::string_view kQueryMethod = "/gd2.peer.PeerService/Query";
 // The JWT method claim for every peer RPC.
 inline constexpr std::string_view kJwtMethod = "RPC";
 

@@ -85,23 +85,6 @@ class Challenges {
   std::map<std::string, Entry> pending_ GD2_GUARDED_BY(mu_);
 };
 
-void ToProto(const api::BrickHealInfo& in, gd2::peer::BrickHealInfo* out) {
-  out->set_host_id(in.host_id);
-  out->set_name(in.name);
-  out->set_status(in.status);
-  out->set_total_entries(in.total_entries);
-  out->set_entries_in_heal_pending(in.entries_in_heal_pending);
-  out->set_entries_in_split_brain(in.entries_in_split_brain);
-  out->set_entries_possibly_healing(in.entries_possibly_healing);
-  out->set_entries(in.entries);
-  size_t n = std::min(in.files.size(), api::BrickHealInfo::kMaxHealEntries);
-  for (size_t i = 0; i < n; ++i) {
-    gd2::peer::HealEntry* e = out->add_files();
-    e->set_gfid(in.files[i].gfid);
-    e->set_filename(in.files[i].filename);
-  }
-}
-
 double MillisSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -266,35 +249,35 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status HealInfo(grpc::ServerContext* ctx, const gd2::peer::HealInfoRequest* req,
-                        gd2::peer::HealInfoResponse* resp) override {
+  grpc::Status Query(grpc::ServerContext* ctx, const gd2::peer::QueryRequest* req,
+                     gd2::peer::QueryResponse* resp) override {
     auto start = Clock::now();
-    log::Logger log = CallLog(*ctx, internal::kHealInfoMethod).With({{"volume", req->volume()}});
-    Status pre = Admit(*ctx, internal::kHealInfoMethod, Secret(), internal::SignedBytes(*req));
-    if (!pre.ok()) return Reject(log, internal::kHealInfoMethod, pre, start);
+    std::string name = req->name().substr(0, kMaxQueryNameBytes);
+    log::Logger log = CallLog(*ctx, internal::kQueryMethod).With({{"query", name}});
+    Status pre = Admit(*ctx, internal::kQueryMethod, Secret(), internal::SignedBytes(*req));
+    if (!pre.ok()) return Reject(log, internal::kQueryMethod, pre, start);
 
-    HealInfoCall call;
-    call.volume = req->volume();
-    call.req_id = Metadata(*ctx, internal::kRequestIdKey);
-    call.deadline = internal::FromSystemDeadline(ctx->deadline());
-    StatusOr<std::vector<api::BrickHealInfo>> result =
-        [&]() -> StatusOr<std::vector<api::BrickHealInfo>> {
-      if (call.volume.empty()) return InvalidArgumentError("heal info request has no volume");
-      if (!options_.heal_info) return UnimplementedError("heal info is not served by this peer");
-      return options_.heal_info(call);
+    QueryContext qctx;
+    qctx.req_id = Metadata(*ctx, internal::kRequestIdKey);
+    qctx.deadline = internal::FromSystemDeadline(ctx->deadline());
+    StatusOr<std::string> result = [&]() -> StatusOr<std::string> {
+      if (req->name().empty() || req->name().size() > kMaxQueryNameBytes) {
+        return InvalidArgumentError("query name empty or too long");
+      }
+      if (options_.queries == nullptr) {
+        return UnimplementedError("no query " + name + " on this peer");
+      }
+      return options_.queries->Answer(req->name(), qctx, req->args_json());
     }();
-    if (result.ok()) {
-      size_t n = std::min(result->size(), kMaxHealInfoBricks);
-      for (size_t i = 0; i < n; ++i) ToProto((*result)[i], resp->add_bricks());
-    }
+    if (result.ok()) resp->set_answer_json(std::move(*result));
     resp->set_code(static_cast<int32_t>(result.status().code()));
     resp->set_message(result.status().message());
     double ms = MillisSince(start);
-    internal::RecordCall("server", internal::kHealInfoMethod, result.status(), ms / 1000);
+    internal::RecordCall("server", internal::kQueryMethod, result.status(), ms / 1000);
     if (result.ok()) {
-      log.Debug("heal info answered", {{"duration_ms", ms}, {"bricks", resp->bricks_size()}});
+      log.Debug("query answered", {{"duration_ms", ms}, {"bytes", resp->answer_json().size()}});
     } else {
-      log.Warn("heal info failed", {{"duration_ms", ms}, {"error", result.status()}});
+      log.Warn("query failed", {{"duration_ms", ms}, {"error", result.status()}});
     }
     return grpc::Status::OK;
   }

@@ -1,10 +1,10 @@
 // peer_rpc::Server serves the peer RPC (gd2.peer.PeerService, proto/peer/peer.proto) on the
 // peer address: other glusterd2 daemons run transaction steps here, join this node to their
 // cluster, tell it to leave, ping it, and read the heal info of its bricks. The daemon
-// implements Handler (HealInfo is ServerOptions::heal_info); gRPC stays in server.cc.
+// implements Handler (Query is answered by ServerOptions::queries); gRPC stays in server.cc.
 //
 // Trust model (docs/trust-model.md has the whole picture)
-//   * RunStep, Leave, Ping and HealInfo must carry "authorization: Bearer <jwt>": HS256 signed with
+//   * RunStep, Leave, Ping and Query must carry "authorization: Bearer <jwt>": HS256 signed with
 //   the
 //     CLUSTER SECRET (ServerOptions::secret, read on every call so it may change after a join),
 //     issuer "glustercli", method "RPC", path = the full gRPC method name
@@ -32,6 +32,7 @@
 
 #include "common/status.h"
 #include "peer_rpc/messages.h"
+#include "peer_rpc/query.h"
 
 namespace gd2::peer_rpc {
 
@@ -63,9 +64,9 @@ struct ServerOptions {
   // every authenticated call and every join.
   std::function<std::string()> secret;
   TlsOptions tls;
-  // Answers HealInfo (registered by the volume plugin through plugins::Registrar). Unset:
-  // HealInfo answers kUnimplemented "heal info is not served by this peer".
-  HealInfoFunc heal_info;
+  // Answers Query (what plugins registered through plugins::Registrar::ServeQuery); must
+  // outlive the server. Null: every query answers kUnimplemented "no query <name> on this peer".
+  const QueryRegistry* queries = nullptr;
   // How long Stop() lets in-flight calls finish before cancelling them.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(5)};
 };

@@ -83,14 +83,10 @@ void Registrar::AddVolfileProvider(const sunrpc::VolfileProviderKey& key,
   }
 }
 
-void Registrar::ServeHealInfo(peer_rpc::HealInfoFunc fn) {
-  if (heal_info_) {
-    std::fprintf(stderr, "plugins %s and %s both serve heal info\n", heal_info_plugin_.c_str(),
-                 plugin_.c_str());
-    std::abort();
+void Registrar::CheckNewQuery(std::string_view name) const {
+  if (auto it = query_plugins_.find(name); it != query_plugins_.end()) {
+    Refuse("query " + std::string(name) + " already served by plugin " + it->second);
   }
-  heal_info_ = std::move(fn);
-  heal_info_plugin_ = plugin_;
 }
 
 }  // namespace gd2::plugins

@@ -22,6 +22,7 @@
 
 #include "common/status.h"
 #include "peer_rpc/messages.h"
+#include "peer_rpc/query.h"
 #include "rest/router.h"
 #include "store/keys.h"
 #include "txn/engine.h"
@@ -149,11 +150,19 @@ class Registrar {
   // must live as long as the plugin. GETSPEC may call it as soon as this returns (before
   // Start()), and after Stop() until the daemon's RPC service stops.
   void AddVolfileProvider(const sunrpc::VolfileProviderKey& key, sunrpc::VolfileProvider& provider);
-  // Answers the peer RPC's HealInfo on this peer (other peers ask it for its bricks' heal
-  // info). One plugin may; a second aborts startup.
-  void ServeHealInfo(peer_rpc::HealInfoFunc fn);
-  // What ServeHealInfo registered (empty if nothing), for the peer RPC server.
-  const peer_rpc::HealInfoFunc& heal_info() const { return heal_info_; }
+  // Makes this peer answer the query `id` (peer_rpc/query.h) that other peers ask over the peer
+  // RPC about this peer's own state. `fn` runs on peer RPC threads, so it must be thread-safe;
+  // the peer RPC serves it from before Start() until the daemon stops. Aborts if another plugin
+  // serves a query of this name.
+  template <typename Args, typename Result>
+  void ServeQuery(peer_rpc::QueryId<Args, Result> id,
+                  std::function<StatusOr<Result>(const peer_rpc::QueryContext&, const Args&)> fn) {
+    CheckNewQuery(id.name);
+    if (!queries_.Add(id, std::move(fn))) Refuse("bad query name: " + std::string(id.name));
+    query_plugins_.emplace(std::string(id.name), plugin_);
+  }
+  // What ServeQuery registered, for the peer RPC server.
+  const peer_rpc::QueryRegistry& queries() const { return queries_; }
 
   // After every plugin's Register(): builds Services::options from the registered options
   // (each was checked by AddOption, so this cannot fail).
@@ -162,6 +171,8 @@ class Registrar {
  private:
   // Aborts startup if a step of this name is registered already, naming the plugin.
   void CheckNewStep(std::string_view name) const;
+  // Aborts startup if another plugin serves a query of this name, naming it.
+  void CheckNewQuery(std::string_view name) const;
   void ProvideApiOf(std::type_index type, void* api);
   [[noreturn]] void Refuse(const std::string& what) const;  // "plugin <name>: <what>", abort
 
@@ -173,8 +184,8 @@ class Registrar {
   std::map<std::string, std::string> key_kinds_;  // kind -> plugin
   std::map<std::string, std::string> options_;    // option key -> plugin
   std::vector<volgen::OptionDef> option_defs_;
-  peer_rpc::HealInfoFunc heal_info_;
-  std::string heal_info_plugin_;
+  peer_rpc::QueryRegistry queries_;
+  std::map<std::string, std::string, std::less<>> query_plugins_;  // query name -> plugin
 };
 
 class Plugin {

@@ -287,6 +287,18 @@ TEST_F(ClusterTest, Replica3SpansPeersAndServesThroughAnyPeer) {
         return true;
       },
       10s));
+  // Another peer's brick is measured by that peer (asked over the peer RPC): its filesystem,
+  // device, mount options and size, as for this peer's own.
+  ASSERT_OK_AND_ASSIGN(nlohmann::json bricks, Client(0)->Do("GET", "/v1/volumes/crep/bricks"));
+  ASSERT_EQ(bricks.size(), 3u);
+  for (const auto& b : bricks) {
+    EXPECT_FALSE(b["fs-type"].get<std::string>().empty()) << b.dump();
+    EXPECT_FALSE(b["device"].get<std::string>().empty()) << b.dump();
+    EXPECT_FALSE(b["mount-opts"].get<std::string>().empty()) << b.dump();
+    EXPECT_GT(b["size"]["capacity"].get<uint64_t>(), 0u) << b.dump();
+  }
+  ASSERT_OK_AND_ASSIGN(nlohmann::json status, Client(1)->Do("GET", "/v1/volumes/crep/status"));
+  EXPECT_GT(status["size"]["capacity"].get<uint64_t>(), 0u) << status.dump();
   // Any peer serves the volfile and the port map of its own bricks.
   auto m = GlusterMount::Mount(kHosts[2], 24007, "crep");
   ASSERT_OK(m);

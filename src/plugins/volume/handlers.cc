@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <map>
 #include <set>
 
 #include "api/json.h"
@@ -368,42 +370,117 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   return rest::Response::Ok(api::VolumeToJson(v));
 }
 
-std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v) const {
+// How long another peer has to answer a query about its bricks.
+constexpr auto kPeerQueryTimeout = std::chrono::seconds(5);
+
+template <typename Args, typename Result>
+StatusOr<Result> VolumePlugin::AskPeer(const std::string& peer_id,
+                                       peer_rpc::QueryId<Args, Result> query, const Args& args,
+                                       const std::string& req_id) const {
+  GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->GetPeer(peer_id));
+  if (p.peer_addresses.empty()) return NotFoundError("peer has no peer address: " + peer_id);
+  return peer_rpc::Ask(*services_.peer_client, p.peer_addresses.front(), query, args, req_id,
+                       peer_rpc::Client::In(kPeerQueryTimeout));
+}
+
+api::BrickStatus VolumePlugin::LocalBrickStatus(const api::Volume& v, const api::Brick& b) const {
+  api::BrickStatus st;
+  st.info = api::BrickToJson(b, v);
+  brick::ProcessState ps = runtime_->BrickState(b.path);
+  st.online = ps.running && v.state == api::VolumeState::kStarted;
+  st.pid = st.online ? ps.pid : 0;
+  st.port = st.online ? ps.port : 0;
+  struct statfs fs {};
+  if (::statfs(b.path.c_str(), &fs) == 0) {
+    st.fs_type = FsTypeName(static_cast<long>(fs.f_type));
+    st.size.capacity = static_cast<uint64_t>(fs.f_blocks) * fs.f_bsize;
+    st.size.free = static_cast<uint64_t>(fs.f_bavail) * fs.f_bsize;
+    st.size.used = static_cast<uint64_t>(fs.f_blocks - fs.f_bfree) * fs.f_bsize;
+  }
+  // The mount holding the brick, as GlusterD2 reported it.
+  if (auto m = brick::MountOfPath(b.path); m.ok()) {
+    st.device = m->source;
+    st.mount_opts = brick::CombinedMountOptions(*m);
+  }
+  return st;
+}
+
+api::BrickStatus VolumePlugin::PublishedBrickStatus(const api::Volume& v,
+                                                    const api::Brick& b) const {
+  api::BrickStatus st;
+  st.info = api::BrickToJson(b, v);
+  auto key = keys_.BrickState(b.peer_id, b.path);
+  auto kv = key.ok() ? services_.store->Get(*key)
+                     : StatusOr<std::optional<store::KeyValue>>(key.status());
+  if (kv.ok() && kv->has_value() && v.state == api::VolumeState::kStarted) {
+    // Written by that peer, but read as input (ParseBrickState never throws).
+    BrickStateRecord bs = ParseBrickState((*kv)->value);
+    st.online = bs.valid;
+    st.pid = bs.pid;
+    st.port = bs.port;
+  }
+  return st;
+}
+
+StatusOr<std::vector<api::BrickStatus>> VolumePlugin::LocalBrickStatuses(
+    const peer_rpc::QueryContext&, const VolumeQueryArgs& args) const {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, args.volume));
+  std::vector<api::BrickStatus> out;
+  for (const auto& s : sv.volume.subvols) {
+    for (const auto& b : s.bricks) {
+      if (b.peer_id == services_.peer_id) out.push_back(LocalBrickStatus(sv.volume, b));
+    }
+  }
+  return out;
+}
+
+std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v,
+                                                          const rest::RequestContext* ask) const {
+  // Other peers' bricks, as each of those peers measured them: every peer asked at once.
+  std::map<std::string, std::future<StatusOr<std::vector<api::BrickStatus>>>> asked;
+  if (ask != nullptr && v.state == api::VolumeState::kStarted) {
+    for (const auto& s : v.subvols) {
+      for (const auto& b : s.bricks) {
+        if (b.peer_id == services_.peer_id || asked.count(b.peer_id) != 0) continue;
+        asked.emplace(b.peer_id, std::async(std::launch::async, [this, &v, peer = b.peer_id,
+                                                                 req_id = ask->req_id] {
+                        return AskPeer(peer, kBrickStatusQuery, VolumeQueryArgs{v.name}, req_id);
+                      }));
+      }
+    }
+  }
+  // By peer, then brick path.
+  std::map<std::string, std::map<std::string, api::BrickStatus>> answered;
+  for (auto& [peer, f] : asked) {
+    StatusOr<std::vector<api::BrickStatus>> r = f.get();
+    if (!r.ok()) {
+      ask->log.Warn("brick status not answered by peer; showing its published state",
+                    {{"peer", peer}, {"error", r.status()}});
+      continue;
+    }
+    for (auto& st : *r) {
+      auto path = st.info.find("path");
+      if (path == st.info.end() || !path->is_string()) continue;
+      answered[peer][path->get<std::string>()] = std::move(st);
+    }
+  }
   std::vector<api::BrickStatus> out;
   for (const auto& sv : v.subvols) {
     for (const auto& b : sv.bricks) {
-      api::BrickStatus st;
-      st.info = api::BrickToJson(b, v);
-      if (b.peer_id != services_.peer_id) {
-        // Another peer's brick: its state as that peer published it.
-        auto key = keys_.BrickState(b.peer_id, b.path);
-        auto kv = key.ok() ? services_.store->Get(*key) : StatusOr<std::optional<store::KeyValue>>(key.status());
-        if (kv.ok() && kv->has_value() && v.state == api::VolumeState::kStarted) {
-          // Written by that peer, but read as input (ParseBrickState never throws).
-          BrickStateRecord bs = ParseBrickState((*kv)->value);
-          st.online = bs.valid;
-          st.pid = bs.pid;
-          st.port = bs.port;
-        }
-      } else {
-        brick::ProcessState ps = runtime_->BrickState(b.path);
-        st.online = ps.running && v.state == api::VolumeState::kStarted;
-        st.pid = st.online ? ps.pid : 0;
-        st.port = st.online ? ps.port : 0;
-        struct statfs fs {};
-        if (::statfs(b.path.c_str(), &fs) == 0) {
-          st.fs_type = FsTypeName(static_cast<long>(fs.f_type));
-          st.size.capacity = static_cast<uint64_t>(fs.f_blocks) * fs.f_bsize;
-          st.size.free = static_cast<uint64_t>(fs.f_bavail) * fs.f_bsize;
-          st.size.used = static_cast<uint64_t>(fs.f_blocks - fs.f_bfree) * fs.f_bsize;
-        }
-        // The mount holding the brick, as GlusterD2 reported it.
-        if (auto m = brick::MountOfPath(b.path); m.ok()) {
-          st.device = m->source;
-          st.mount_opts = brick::CombinedMountOptions(*m);
-        }
+      if (b.peer_id == services_.peer_id) {
+        out.push_back(LocalBrickStatus(v, b));
+        continue;
       }
-      out.push_back(std::move(st));
+      auto peer = answered.find(b.peer_id);
+      auto it = peer == answered.end() ? decltype(peer->second.end()){} : peer->second.find(b.path);
+      if (peer != answered.end() && it != peer->second.end()) {
+        // That peer's measurements, under this peer's description of the brick.
+        api::BrickStatus st = std::move(it->second);
+        st.info = api::BrickToJson(b, v);
+        out.push_back(std::move(st));
+      } else {
+        out.push_back(PublishedBrickStatus(v, b));
+      }
     }
   }
   return out;
@@ -413,7 +490,7 @@ StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   api::VolumeStatusResp resp;
   resp.info = api::VolumeToJson(sv.volume);
-  resp.bricks = BrickStatuses(sv.volume);
+  resp.bricks = BrickStatuses(sv.volume, &ctx);
   resp.online = !resp.bricks.empty();
   for (const auto& b : resp.bricks) resp.online = resp.online && b.online;
   // Capacity as a client sees it: the sum over distribute subvolumes of the smallest brick.
@@ -440,7 +517,7 @@ StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
 
 StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
-  return rest::Response::Ok(BrickStatuses(sv.volume));
+  return rest::Response::Ok(BrickStatuses(sv.volume, &ctx));
 }
 
 StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
@@ -566,9 +643,6 @@ void CountLocalHeals(const std::string& brick_path, api::BrickHealInfo& hi) {
   hi.entries = hi.total_entries;
 }
 
-// How long a peer has to answer for its bricks' heal info.
-constexpr auto kRemoteHealInfoTimeout = std::chrono::seconds(5);
-
 Status RequireHealable(const api::Volume& v) {
   if (v.type == api::VolumeType::kDistribute) {
     return FailedPreconditionError("volume " + v.name + " is not of type replicate or disperse");
@@ -592,11 +666,11 @@ api::BrickHealInfo BrickHeal(const api::Brick& b, bool online, bool count) {
 }  // namespace
 
 StatusOr<std::vector<api::BrickHealInfo>> VolumePlugin::LocalHealInfo(
-    const peer_rpc::HealInfoCall& call) {
-  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, call.volume));
+    const peer_rpc::QueryContext&, const VolumeQueryArgs& args) const {
+  GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, args.volume));
   const api::Volume& v = sv.volume;
   GD2_RETURN_IF_ERROR(RequireHealable(v));
-  std::vector<api::BrickStatus> statuses = BrickStatuses(v);
+  std::vector<api::BrickStatus> statuses = BrickStatuses(v, nullptr);
   std::vector<api::BrickHealInfo> out;
   size_t i = 0;
   for (const auto& s : v.subvols) {
@@ -609,16 +683,9 @@ StatusOr<std::vector<api::BrickHealInfo>> VolumePlugin::LocalHealInfo(
 }
 
 StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo(
-    const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx) {
-  GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->GetPeer(peer_id));
-  if (p.peer_addresses.empty()) return NotFoundError("peer has no peer address: " + peer_id);
-  peer_rpc::HealInfoCall call;
-  call.volume = volume;
-  call.req_id = ctx.req_id;
-  GD2_ASSIGN_OR_RETURN(
-      std::vector<api::BrickHealInfo> list,
-      services_.peer_client->HealInfo(p.peer_addresses.front(), call,
-                                      peer_rpc::Client::In(kRemoteHealInfoTimeout)));
+    const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx) const {
+  GD2_ASSIGN_OR_RETURN(std::vector<api::BrickHealInfo> list,
+                       AskPeer(peer_id, kHealInfoQuery, VolumeQueryArgs{volume}, ctx.req_id));
   std::map<std::string, api::BrickHealInfo> out;
   for (auto& hi : list) {
     std::string name = hi.name;
@@ -634,7 +701,7 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   GD2_RETURN_IF_ERROR(RequireHealable(v));
   // ?local=true: only this peer's bricks.
   bool local_only = ctx.Query("local") == "true";
-  std::vector<api::BrickStatus> statuses = BrickStatuses(v);
+  std::vector<api::BrickStatus> statuses = BrickStatuses(v, nullptr);
   // Each other peer with an online brick is asked once, for all its bricks.
   std::map<std::string, StatusOr<std::map<std::string, api::BrickHealInfo>>> remote;
   if (!local_only) {

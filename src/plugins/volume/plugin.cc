@@ -117,7 +117,14 @@ void VolumePlugin::Register(Registrar& r) {
               "VolOptionResetReq", "VolumeInfo"});
   r.AddRoute({"VolumeHealInfo", Method::kGet, "/v1/volumes/{volname}/heal-info",
               h(&VolumePlugin::HealInfo), "entries pending heal per brick", "", "[BrickHealInfo]"});
-  r.ServeHealInfo([this](const peer_rpc::HealInfoCall& call) { return LocalHealInfo(call); });
+  r.ServeQuery<VolumeQueryArgs, std::vector<api::BrickHealInfo>>(
+      kHealInfoQuery, [this](const peer_rpc::QueryContext& c, const VolumeQueryArgs& a) {
+        return LocalHealInfo(c, a);
+      });
+  r.ServeQuery<VolumeQueryArgs, std::vector<api::BrickStatus>>(
+      kBrickStatusQuery, [this](const peer_rpc::QueryContext& c, const VolumeQueryArgs& a) {
+        return LocalBrickStatuses(c, a);
+      });
 }
 
 Status VolumePlugin::Start() {

@@ -90,12 +90,17 @@ class VolumePlugin : public Plugin {
   // Every brick's pending heals: this peer's counted here, other peers' asked of them over
   // the peer RPC (?local=true answers only for this peer's bricks).
   StatusOr<rest::Response> HealInfo(rest::RequestContext& ctx);
-  // The peer RPC's HealInfo: this peer's online bricks of call.volume. kNotFound for an unknown
+  // The heal info query: this peer's online bricks of args.volume. kNotFound for an unknown
   // volume, kFailedPrecondition when it is not started or not replicate/disperse.
-  StatusOr<std::vector<api::BrickHealInfo>> LocalHealInfo(const peer_rpc::HealInfoCall& call);
-  // HealInfo over the peer RPC to `peer_id`; by brick name (host:path).
+  StatusOr<std::vector<api::BrickHealInfo>> LocalHealInfo(const peer_rpc::QueryContext& ctx,
+                                                          const VolumeQueryArgs& args) const;
+  // The heal info query asked of `peer_id`; by brick name (host:path).
   StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(
-      const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx);
+      const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx) const;
+  // Asks `peer_id` (at its first peer address) the query, within kPeerQueryTimeout.
+  template <typename Args, typename Result>
+  StatusOr<Result> AskPeer(const std::string& peer_id, peer_rpc::QueryId<Args, Result> query,
+                           const Args& args, const std::string& req_id) const;
 
   // Starts (or adopts) this peer's bricks and self-heal daemon of `v`, waiting for them until
   // `deadline` and at most the brick start timeout.
@@ -111,7 +116,17 @@ class VolumePlugin : public Plugin {
   void PublishBrickState(const std::string& brick_path, bool running, pid_t pid, int port);
   // Brings local processes in line with the stored volumes (after a daemon restart).
   void Reconcile();
-  std::vector<api::BrickStatus> BrickStatuses(const api::Volume& v) const;
+  // Every brick's status. This peer's bricks are measured here; another peer's come from the
+  // state it published (online, pid, port) or, with `ask`, from that peer itself over the peer
+  // RPC (every such peer asked at once; one that does not answer in time is shown with its
+  // published state, and a warning is logged).
+  std::vector<api::BrickStatus> BrickStatuses(const api::Volume& v,
+                                              const rest::RequestContext* ask) const;
+  api::BrickStatus LocalBrickStatus(const api::Volume& v, const api::Brick& b) const;
+  api::BrickStatus PublishedBrickStatus(const api::Volume& v, const api::Brick& b) const;
+  // The brick status query: this peer's bricks of args.volume, measured here.
+  StatusOr<std::vector<api::BrickStatus>> LocalBrickStatuses(const peer_rpc::QueryContext& ctx,
+                                                             const VolumeQueryArgs& args) const;
   // Changes the stored options through a transaction and notifies volfile users.
   StatusOr<api::Volume> CommitOptions(const std::string& name,
                                       const std::function<Status(api::Volume&)>& change,

@@ -96,6 +96,12 @@ Status ValidateHost(std::string_view host) {
   return OkStatus();
 }
 
+void to_json(nlohmann::json& j, const VolumeQueryArgs& a) { j = {{"volume", a.volume}}; }
+
+void from_json(const nlohmann::json& j, VolumeQueryArgs& a) {
+  a.volume = j.at("volume").get<std::string>();
+}
+
 BrickStateRecord ParseBrickState(std::string_view text) {
   BrickStateRecord out;
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);

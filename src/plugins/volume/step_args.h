@@ -14,7 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/volume.h"
+#include "api/volume_req.h"
 #include "common/status.h"
+#include "peer_rpc/query.h"
 #include "txn/step.h"
 
 namespace gd2::plugins::volume {
@@ -85,6 +87,21 @@ struct PendingWork {
 std::string EncodePendingWork(const PendingWork& w);
 // Malformed text, an unknown step or bad arguments: txn::BadArgumentsError.
 StatusOr<PendingWork> DecodePendingWork(std::string_view text, const std::string& workdir);
+
+// The arguments of the volume plugin's peer queries: the volume asked about.
+struct VolumeQueryArgs {
+  std::string volume;
+};
+void to_json(nlohmann::json& j, const VolumeQueryArgs& a);
+void from_json(const nlohmann::json& j, VolumeQueryArgs& a);  // throws on a missing name
+
+// Peer queries (peer_rpc/query.h), answered by the peer about its own bricks of the volume:
+// their full status (state, port, filesystem, device, mount options, size), and their heal
+// info (counted on that peer). The answering peer reads the volume from the store.
+inline constexpr peer_rpc::QueryId<VolumeQueryArgs, std::vector<api::BrickStatus>>
+    kBrickStatusQuery{"volume.brick-status"};
+inline constexpr peer_rpc::QueryId<VolumeQueryArgs, std::vector<api::BrickHealInfo>> kHealInfoQuery{
+    "volume.heal-info"};
 
 // A brickstate/<peer>/<brick> record, written by the peer running the brick: {"pid", "port"}.
 // Fields of another type read as 0; `valid` is false for anything but a JSON object.

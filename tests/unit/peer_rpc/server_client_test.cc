@@ -13,10 +13,12 @@
 #include <memory>
 #include <mutex>
 
+#include "api/volume_req.h"
 #include "common/jwt.h"
 #include "peer/peer.grpc.pb.h"
 #include "peer_rpc/client.h"
 #include "peer_rpc/join_auth.h"
+#include "peer_rpc/query.h"
 #include "peer_rpc/remote_step_runner.h"
 #include "peer_rpc/rpc_common.h"
 #include "peer_rpc/server.h"
@@ -55,7 +57,7 @@ class PeerRpcTest : public ::testing::Test {
       return server_secret_;
     };
     o.shutdown_grace = 1s;
-    o.heal_info = heal_info_;
+    o.queries = &queries_;
     server_ = std::make_unique<Server>(std::move(o), handler_);
     ASSERT_OK(server_->Start());
     ASSERT_GT(server_->port(), 0);
@@ -109,7 +111,7 @@ class PeerRpcTest : public ::testing::Test {
   }
 
   TestHandler handler_;
-  HealInfoFunc heal_info_;  // what the server is started with; unset by default
+  QueryRegistry queries_;  // what the server answers queries with; empty by default
   std::mutex secret_mu_;
   std::string server_secret_ = kSecret;
   std::unique_ptr<Server> server_;
@@ -193,35 +195,60 @@ TEST_F(PeerRpcTest, ClientWithWrongSecretGetsUnauthenticated) {
   EXPECT_EQ(handler_.leave_calls.load(), 0);
 }
 
-TEST_F(PeerRpcTest, HealInfoRoundTripsThroughTheRegisteredFunction) {
-  // Without a registered function the call is answered, as unimplemented.
-  EXPECT_THAT(client_.HealInfo(address_, {"v1", "", {}}, Client::In(10s)),
-              StatusIs(StatusCode::kUnimplemented));
+// A typed query: arguments and answer as their JSON mappings, errors with their codes.
+struct HealArgs {
+  std::string volume;
+};
+void to_json(nlohmann::json& j, const HealArgs& a) { j = {{"volume", a.volume}}; }
+void from_json(const nlohmann::json& j, HealArgs& a) {
+  a.volume = j.at("volume").get<std::string>();
+}
+constexpr QueryId<HealArgs, std::vector<api::BrickHealInfo>> kHealQuery{"test.heal-info"};
+// The same name with other types: what a peer of another version might answer.
+constexpr QueryId<HealArgs, std::vector<int>> kHealQueryAsInts{"test.heal-info"};
+
+TEST_F(PeerRpcTest, TypedQueryRoundTripsThroughTheRegistry) {
+  // Nothing registered: the call is answered, as unimplemented, naming the query.
+  StatusOr<std::vector<api::BrickHealInfo>> none =
+      Ask(client_, address_, kHealQuery, HealArgs{"v1"}, "", Client::In(10s));
+  EXPECT_THAT(none, StatusIs(StatusCode::kUnimplemented));
+  EXPECT_THAT(none.status().message(), HasSubstr("no query test.heal-info on this peer"));
   server_.reset();
   std::atomic<int> calls{0};
-  heal_info_ = [&calls](const HealInfoCall& call) -> StatusOr<std::vector<api::BrickHealInfo>> {
-    ++calls;
-    if (call.volume != "v1") return NotFoundError("volume not found: " + call.volume);
-    EXPECT_EQ(call.req_id, "req-7");
-    EXPECT_LT(call.deadline, Deadline::max());
-    api::BrickHealInfo b;
-    b.host_id = "peer-b";
-    b.name = "node-b:/b/1";
-    b.status = "Connected";
-    b.total_entries = 2;
-    b.entries_in_heal_pending = 2;
-    b.entries_in_split_brain = 1;
-    b.entries_possibly_healing = 3;
-    b.entries = 2;
-    b.files = {{"gfid-1", "/a"}, {"gfid-2", "<gfid:gfid-2>"}};
-    api::BrickHealInfo down;
-    down.name = "node-b:/b/2";
-    down.status = "Transport endpoint is not connected";
-    return std::vector<api::BrickHealInfo>{b, down};
-  };
+  ASSERT_TRUE((queries_.Add<HealArgs, std::vector<api::BrickHealInfo>>(
+      kHealQuery,
+      [&calls](const QueryContext& ctx,
+               const HealArgs& a) -> StatusOr<std::vector<api::BrickHealInfo>> {
+        ++calls;
+        if (a.volume == "throws") throw std::runtime_error("boom");
+        if (a.volume != "v1") return NotFoundError("volume not found: " + a.volume);
+        EXPECT_EQ(ctx.req_id, "req-7");
+        EXPECT_LT(ctx.deadline, Deadline::max());
+        api::BrickHealInfo b;
+        b.host_id = "peer-b";
+        b.name = "node-b:/b/1";
+        b.status = "Connected";
+        b.total_entries = 2;
+        b.entries_in_heal_pending = 2;
+        b.entries_in_split_brain = 1;
+        b.entries_possibly_healing = 3;
+        b.entries = 2;
+        b.files = {{"gfid-1", "/a"}, {"gfid-2", "<gfid:gfid-2>"}};
+        api::BrickHealInfo down;
+        down.name = "node-b:/b/2";
+        down.status = "Transport endpoint is not connected";
+        return std::vector<api::BrickHealInfo>{b, down};
+      })));
+  EXPECT_FALSE((queries_.Add<HealArgs, std::vector<int>>(
+      kHealQueryAsInts,
+      [](const QueryContext&, const HealArgs&) -> StatusOr<std::vector<int>> {
+        return std::vector<int>{};
+      })))
+      << "a name is registered once";
   StartServer();
-  ASSERT_OK_AND_ASSIGN(std::vector<api::BrickHealInfo> got,
-                       client_.HealInfo(address_, {"v1", "req-7", {}}, Client::In(10s)));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<api::BrickHealInfo> got,
+      Ask(client_, address_, kHealQuery, HealArgs{"v1"}, "req-7", Client::In(10s)));
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(nlohmann::json(got[0]).dump(),
             R"({"entries":2,"entries-in-heal-pending":2,"entries-in-split-brain":1,)"
@@ -232,15 +259,27 @@ TEST_F(PeerRpcTest, HealInfoRoundTripsThroughTheRegisteredFunction) {
   EXPECT_TRUE(got[1].files.empty());
   // The function's error travels back with its code.
   StatusOr<std::vector<api::BrickHealInfo>> missing =
-      client_.HealInfo(address_, {"nope", "", {}}, Client::In(10s));
+      Ask(client_, address_, kHealQuery, HealArgs{"nope"}, "", Client::In(10s));
   EXPECT_THAT(missing, StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(missing.status().message(), HasSubstr("volume not found: nope"));
-  EXPECT_THAT(client_.HealInfo(address_, {"", "", {}}, Client::In(10s)),
+  // A throw is kInternal naming the query; arguments that do not decode are kInvalidArgument;
+  // an answer that does not decode as the asker's type is kInternal on the asking side.
+  StatusOr<std::vector<api::BrickHealInfo>> thrown =
+      Ask(client_, address_, kHealQuery, HealArgs{"throws"}, "", Client::In(10s));
+  EXPECT_THAT(thrown, StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(thrown.status().message(), HasSubstr("test.heal-info"));
+  EXPECT_THAT(AskRaw(client_, address_, "test.heal-info", "{\"vol\":1}", "", Client::In(10s)),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(AskRaw(client_, address_, "test.heal-info", "not json", "", Client::In(10s)),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(Ask(client_, address_, kHealQueryAsInts, HealArgs{"v1"}, "req-7", Client::In(10s)),
+              StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(AskRaw(client_, address_, "", "{}", "", Client::In(10s)),
               StatusIs(StatusCode::kInvalidArgument));
   // Authenticated like every other call: a wrong secret never reaches the function.
   int before = calls.load();
   Client other(MakeClientOptions("not-the-cluster-secret"));
-  EXPECT_THAT(other.HealInfo(address_, {"v1", "", {}}, Client::In(10s)),
+  EXPECT_THAT(Ask(other, address_, kHealQuery, HealArgs{"v1"}, "", Client::In(10s)),
               StatusIs(StatusCode::kUnauthenticated));
   EXPECT_EQ(calls.load(), before);
 }

@@ -104,5 +104,22 @@ TEST_F(RegistrarTest, RefusesAnApiTwiceNamingBothPlugins) {
                "plugin other: API .* already provided by plugin peer");
 }
 
+struct NoArgs {};
+[[maybe_unused]] void to_json(nlohmann::json& j, const NoArgs&) { j = nlohmann::json::object(); }
+void from_json(const nlohmann::json&, NoArgs&) {}
+constexpr peer_rpc::QueryId<NoArgs, int> kCountQuery{"volume.count"};
+
+TEST_F(RegistrarTest, ServedQueriesReachTheRegistryAndAreRefusedTwiceNamingBothPlugins) {
+  auto answer = [](const peer_rpc::QueryContext&, const NoArgs&) -> StatusOr<int> { return 3; };
+  registrar_.SetPlugin("volume");
+  registrar_.ServeQuery<NoArgs, int>(kCountQuery, answer);
+  ASSERT_TRUE(registrar_.queries().Has("volume.count"));
+  ASSERT_OK_AND_ASSIGN(std::string text, registrar_.queries().Answer("volume.count", {}, "{}"));
+  EXPECT_EQ(text, "3");
+  registrar_.SetPlugin("snapshot");
+  EXPECT_DEATH((registrar_.ServeQuery<NoArgs, int>(kCountQuery, answer)),
+               "plugin snapshot: query volume.count already served by plugin volume");
+}
+
 }  // namespace
 }  // namespace gd2::plugins
