@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <memory>
 
 #include "common/log.h"
 #include "daemon/config.h"
@@ -36,14 +39,40 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  daemon::Daemon d(*cfg);
-  Status s = d.Start();
-  if (!s.ok()) {
-    log::Root().Error("startup failed", {{"error", s}});
-    d.Stop();
-    std::fprintf(stderr, "glusterd2: startup failed: %s\n", s.message().c_str());
-    return 1;
+  // A store that cannot be reached for a moment (an etcd member that was just promoted, a
+  // peer's etcd restarting) must not end the daemon: a start that fails as unavailable is tried
+  // again from the beginning, kStartAttempts times in all, waiting 0.5, 1, 2, 4 s between them.
+  // Any other failure (a bad configuration, a damaged identity) ends it at once.
+  constexpr int kStartAttempts = 5;
+  std::unique_ptr<daemon::Daemon> started;
+  auto wait = std::chrono::milliseconds(500);
+  for (int attempt = 1;; ++attempt) {
+    auto d = std::make_unique<daemon::Daemon>(*cfg);
+    Status s = d->Start();
+    if (s.ok()) {
+      started = std::move(d);
+      break;
+    }
+    d->Stop();
+    d.reset();
+    if (s.code() != StatusCode::kUnavailable || attempt == kStartAttempts) {
+      log::Root().Error("startup failed", {{"error", s}, {"attempts", attempt}});
+      std::fprintf(stderr, "glusterd2: startup failed: %s\n", s.message().c_str());
+      return 1;
+    }
+    log::Root().Warn("startup failed; starting again",
+                     {{"error", s}, {"attempt", attempt}, {"retry_ms", wait.count()}});
+    // The wait ends early, and the daemon with it, on SIGTERM or SIGINT.
+    timespec ts{static_cast<time_t>(wait.count() / 1000),
+                static_cast<long>((wait.count() % 1000) * 1000000)};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) {
+      log::Root().Info("shutting down", {{"signal", sig}});
+      return 1;
+    }
+    wait *= 2;
   }
+  daemon::Daemon& d = *started;
   while (true) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;

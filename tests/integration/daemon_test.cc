@@ -4,6 +4,8 @@
 
 #include <ctime>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -154,6 +156,50 @@ TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
   EXPECT_FALSE(std::filesystem::exists(b.workdir() + "/store.toml"));
   ASSERT_OK_AND_ASSIGN(api::HealthResp h, b.NewClient()->Health());
   EXPECT_EQ(h.store_mode, "external");
+}
+
+// A store that cannot be reached when the daemon starts (an etcd restarting, a member just
+// promoted) does not end it: the start is tried again and succeeds once etcd answers.
+TEST(DaemonTest, StartIsTriedAgainWhileTheStoreIsUnreachable) {
+  EtcdProcess etcd;
+  etcd.Start();
+  {
+    // Serving (its first write done), so that the member that comes back is a whole one.
+    store::Options so;
+    so.endpoints = {etcd.endpoint()};
+    so.ca_file = etcd.ca_file();
+    so.cert_file = etcd.cert_file();
+    so.key_file = etcd.key_file();
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st, store::Store::Connect(so));
+    ASSERT_OK(st->Put("probe", "1"));
+  }
+  etcd.Kill();  // data and ports kept: Start() brings the same member back
+  DaemonOptions o;
+  o.etcd_endpoints = {etcd.endpoint()};
+  o.etcd_ca_file = etcd.ca_file();
+  o.etcd_cert_file = etcd.cert_file();
+  o.etcd_key_file = etcd.key_file();
+  DaemonProcess d(o);
+  // etcd comes back 7 s later (after the first attempt's 5 s dial timeout), started by a thread
+  // that lives until etcd is stopped (a spawned process ends with the thread that spawned it).
+  std::promise<void> done;
+  std::thread later([&etcd, finished = done.get_future()] {
+    std::this_thread::sleep_for(7s);
+    etcd.Start();
+    finished.wait();
+    etcd.Stop();
+  });
+  bool up = d.Start();
+  std::string log = d.ReadLog();
+  StatusOr<std::vector<api::Peer>> peers =
+      up ? d.NewClient()->ListPeers() : UnavailableError("not up");
+  d.Stop();
+  done.set_value();
+  later.join();
+  ASSERT_TRUE(up);
+  EXPECT_NE(log.find("startup failed; starting again"), std::string::npos) << log;
+  ASSERT_OK(peers.status());
+  EXPECT_EQ(peers->size(), 1u);
 }
 
 TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
