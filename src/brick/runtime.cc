@@ -156,19 +156,22 @@ Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) 
 }
 
 Status BrickRuntime::Stop(const BrickGroup& group, Clock::time_point deadline) {
-  Status first;
-  if (group.self_heal) {
-    BrickSpec shd = ShdSpecFor(group);
-    shd_->Adopt(shd).status().IgnoreError();
-    first = shd_->Stop(shd_->Key(shd), deadline);
-  }
+  // The self-heal daemon and every brick at once: each waits for its own exit.
   std::vector<std::future<Status>> stopped;
-  stopped.reserve(group.bricks.size());
+  stopped.reserve(group.bricks.size() + 1);
+  if (group.self_heal) {
+    stopped.push_back(std::async(std::launch::async, [this, &group, deadline] {
+      BrickSpec shd = ShdSpecFor(group);
+      shd_->Adopt(shd).status().IgnoreError();
+      return shd_->Stop(shd_->Key(shd), deadline);
+    }));
+  }
   for (const GroupBrick& b : group.bricks) {
     stopped.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
       return StopBrick(group, b, deadline);
     }));
   }
+  Status first;
   for (auto& f : stopped) {
     Status s = f.get();
     if (!s.ok() && first.ok()) first = s;

@@ -108,10 +108,10 @@ class BrickRuntime {
   // kUnavailable if the process exited, kDeadlineExceeded if it did not sign in in time).
   Status Start(const BrickGroup& group, Clock::time_point deadline);
 
-  // Stops the group's self-heal daemon (if group.self_heal) and every brick of `group`: SIGTERM,
-  // then SIGKILL at `deadline`. Processes left running by an earlier daemon are adopted first, so
-  // they are stopped too. Ports go back to the pool and the bricks leave the port map.
-  // Idempotent: bricks that do not run are fine. Returns the first error (Supervisor::Stop's:
+  // Stops the group's self-heal daemon (if group.self_heal) and every brick of `group`, all at
+  // once: SIGTERM, then SIGKILL at `deadline`. Processes left running by an earlier daemon are
+  // adopted first, so they are stopped too. Ports go back to the pool and the bricks leave the port
+  // map. Idempotent: bricks that do not run are fine. Returns the first error (Supervisor::Stop's:
   // kDeadlineExceeded, kInternal); the other bricks are still stopped.
   Status Stop(const BrickGroup& group, Clock::time_point deadline);
 
