@@ -6,7 +6,7 @@
 //   volume_lifecycle --bricks DIR1,...,DIR6 --workdir DIR --glusterd2 PATH
 //                    [--iterations N] [--gd2-host IP] [--gd-host NAME] [--mount on|off]
 //                    [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]
-//                    [--three-peers on|off]
+//                    [--three-peers on|off] [--etcd-members N]
 //
 // --bricks are six mounted filesystems (bench/volume_lifecycle.sh makes one loop XFS each); every
 // iteration makes new brick directories on them, so nothing a delete leaves behind (the
@@ -29,7 +29,9 @@
 // into one cluster by `peer add` on the first, each hosting one brick of every replica set
 // (brick k on peer k mod 3). Its figures are printed next to the one-peer glusterd2 figures: a
 // step that runs on every brick peer runs on them at once, so a 3-peer start or stop should take
-// about as long as a 1-peer one.
+// about as long as a 1-peer one. By default the cluster keeps three etcd members (on this one
+// host and disk), so every store write is replicated; --etcd-members 1 keeps one, so that only
+// the fan-out differs from the 1-peer run.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -80,6 +82,7 @@ struct Args {
   bool run_gd = true;
   bool gd_hooks = true;
   bool three_peers = false;
+  int etcd_members = 0;  // 0: the daemon's default
 };
 
 bool ParseInt(std::string_view s, int& out) {
@@ -120,6 +123,8 @@ std::optional<Args> ParseArgs(int argc, char** argv) {
       a.mount = value == "on";
     } else if (flag == "--three-peers") {
       a.three_peers = value == "on";
+    } else if (flag == "--etcd-members") {
+      if (!ParseInt(value, a.etcd_members)) return std::nullopt;
     } else if (flag == "--glusterd-hooks") {
       a.gd_hooks = value == "on";
     } else if (flag == "--sides") {
@@ -361,15 +366,22 @@ class Glusterd2ClusterDriver : public Driver {
  public:
   static constexpr int kPeers = 3;
 
-  Glusterd2ClusterDriver(const std::string& binary, const std::string& host, const std::string& dir)
+  // `etcd_members` > 0: --etcd-members for every daemon (1 keeps one etcd member, so that the
+  // store's writes cost what they cost on one peer and only the fan-out differs).
+  Glusterd2ClusterDriver(const std::string& binary, const std::string& host, const std::string& dir,
+                         int etcd_members)
       : dir_(dir) {
     fs::create_directories(dir_);
     std::vector<std::string> hosts;
     for (int i = 0; i < kPeers; ++i) hosts.push_back(NextHost(host, i));
+    std::vector<std::string> extra = {"--cluster-secret-file", dir_ + "/cluster-secret"};
+    if (etcd_members > 0) {
+      extra.push_back("--etcd-members");
+      extra.push_back(std::to_string(etcd_members));
+    }
     for (int i = 0; i < kPeers; ++i) {
       daemons_.push_back(std::make_unique<Glusterd2Driver>(
-          binary, hosts[static_cast<size_t>(i)], dir_ + "/peer" + std::to_string(i),
-          std::vector<std::string>{"--cluster-secret-file", dir_ + "/cluster-secret"}));
+          binary, hosts[static_cast<size_t>(i)], dir_ + "/peer" + std::to_string(i), extra));
     }
     daemons_.front()->set_brick_hosts(hosts);
   }
@@ -675,7 +687,7 @@ int main(int argc, char** argv) {
                  "usage: %s --bricks D1,..,D6 --workdir DIR --glusterd2 PATH [--iterations N]\n"
                  "       [--gd2-host IP] [--gd-host NAME] [--mount on|off]\n"
                  "       [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]\n"
-                 "       [--three-peers on|off]\n",
+                 "       [--three-peers on|off] [--etcd-members N]\n",
                  argv[0]);
     return 2;
   }
@@ -694,7 +706,8 @@ int main(int argc, char** argv) {
     }
   }  // glusterd2 stopped here, before glusterd wants the port
   if (args->run_gd2 && args->three_peers) {
-    Glusterd2ClusterDriver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2x3");
+    Glusterd2ClusterDriver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2x3",
+                             args->etcd_members);
     gd2::Status s = d.Launch();
     if (!s.ok()) {
       std::fprintf(stderr, "glusterd2 x3: %s\n", s.ToString().c_str());
