@@ -85,8 +85,10 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
     }
     return true;
   };
+  // A stop's answer waits for the exit, so it is seen within 5 ms (glusterfsd takes 10-40 ms to
+  // exit on SIGTERM); the checks are cheap (waitpid or /proc).
   auto wait_all = [&pids, &gone](Supervisor::Clock::time_point until) {
-    PollUntil(until, {std::chrono::milliseconds(1), std::chrono::milliseconds(20)}, [&] {
+    PollUntil(until, {std::chrono::milliseconds(1), std::chrono::milliseconds(5)}, [&] {
       pids.erase(std::remove_if(pids.begin(), pids.end(), gone), pids.end());
       return pids.empty();
     });
