@@ -309,10 +309,17 @@ Status Daemon::StartRpc() {
   pco.secret = [secret] { return secret; };
   peer_client_ = std::make_unique<peer_rpc::Client>(pco);
   store::Store* st = store_.get();
+  store::View* view = view_.get();
   store::KeySpace keys = services_.keys;
   remote_steps_ = std::make_unique<peer_rpc::RemoteStepRunner>(
       *peer_client_,
-      [st, keys](const std::string& peer_id) -> StatusOr<std::string> {
+      [st, view, keys](const std::string& peer_id) -> StatusOr<std::string> {
+        // From the store view when it has the peer (no etcd round trip per remote step), else
+        // from etcd (a peer added moments ago, a view that does not serve).
+        if (auto snap = view != nullptr ? view->TryForRead(0) : nullptr) {
+          auto p = plugins::peer::GetPeer(*snap, keys, peer_id);
+          if (p.ok() && !p->peer_addresses.empty()) return p->peer_addresses.front();
+        }
         GD2_ASSIGN_OR_RETURN(api::Peer p, plugins::peer::GetPeer(*st, keys, peer_id));
         if (p.peer_addresses.empty()) return NotFoundError("peer has no address: " + peer_id);
         return p.peer_addresses.front();
