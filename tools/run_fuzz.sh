@@ -28,9 +28,11 @@ if ! grep -q '^GD2_FUZZ:BOOL=ON' "$build_dir/CMakeCache.txt" 2>/dev/null; then
   exit 2
 fi
 
-# One line per fuzz test: "<name> <binary> <corpus dir>".
+# One line per fuzz test: "<name> <binary> <corpus dir>". The corpus is the test command's last
+# argument (a libFuzzer test is "<binary> -runs=0 <corpus>", a replay test "<binary> <corpus>").
 targets=$(cd "$build_dir" && ctest --show-only=json-v1 -L '^fuzz$' |
-  jq -r '.tests[] | select(.command != null) | "\(.name) \(.command[0]) \(.command[1] // "")"')
+  jq -r '.tests[] | select(.command != null) |
+         "\(.name) \(.command[0]) \(if (.command | length) > 1 then .command[-1] else "" end)"')
 if [[ -z $targets ]]; then
   echo "run_fuzz: no fuzz targets registered in $build_dir" >&2
   exit 2
