@@ -1,20 +1,18 @@
 #include "txn/engine.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <system_error>
-#include <thread>
 
 #include "common/failpoint.h"
 #include "common/metrics.h"
+#include "common/parallel.h"
 #include "common/uuid.h"
 #include "store/lock.h"
+#include "store/session.h"
 #include "txn/quarantine.h"
 #include "txn/record.h"
-#include "store/session.h"
 
 namespace gd2::txn {
 namespace {
@@ -93,29 +91,8 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
                     {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}, {"error", s}});
     }
   };
-  if (peers.size() == 1) {
-    run_one(0);
-    return results;
-  }
-  // This thread and up to kMaxParallelPeers - 1 workers each take the next peer not yet begun;
-  // the results are complete when all have returned. Fewer workers (none if no thread can be
-  // made) only make it slower.
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < peers.size(); i = next++) run_one(i);
-  };
-  std::vector<std::thread> workers;
-  size_t n = std::min(peers.size(), kMaxParallelPeers) - 1;
-  workers.reserve(n);
-  for (size_t w = 0; w < n; ++w) {
-    try {
-      workers.emplace_back(work);
-    } catch (const std::system_error&) {
-      break;
-    }
-  }
-  work();
-  for (auto& t : workers) t.join();
+  // The results are complete when every peer's run has returned.
+  ParallelFor(peers.size(), kMaxParallelPeers, run_one);
   return results;
 }
 

@@ -47,6 +47,16 @@ std::string SentBody(const std::string& method) {
 
 httplib::Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
+// Client options for `etcd` with its TLS files.
+store::Options StoreOptionsOf(const EtcdProcess& etcd) {
+  store::Options so;
+  so.endpoints = {etcd.endpoint()};
+  so.ca_file = etcd.ca_file();
+  so.cert_file = etcd.cert_file();
+  so.key_file = etcd.key_file();
+  return so;
+}
+
 TEST(DaemonTest, EmbeddedEtcdComesUpAndStopsWithDaemon) {
   DaemonProcess d;
   ASSERT_TRUE(d.Start());
@@ -144,12 +154,8 @@ TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
   EXPECT_EQ(peers.size(), 2u);
   // Nobody became an etcd member: the external etcd still has its one member, and b runs no
   // etcd of its own and keeps no store.toml.
-  store::Options so;
-  so.endpoints = {etcd.endpoint()};
-  so.ca_file = etcd.ca_file();
-  so.cert_file = etcd.cert_file();
-  so.key_file = etcd.key_file();
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st, store::Store::Connect(so));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st,
+                       store::Store::Connect(StoreOptionsOf(etcd)));
   ASSERT_OK_AND_ASSIGN(std::vector<store::Member> members, st->MemberList());
   EXPECT_EQ(members.size(), 1u);
   EXPECT_EQ(b.EtcdPid(), -1);
@@ -165,12 +171,8 @@ TEST(DaemonTest, StartIsTriedAgainWhileTheStoreIsUnreachable) {
   etcd.Start();
   {
     // Serving (its first write done), so that the member that comes back is a whole one.
-    store::Options so;
-    so.endpoints = {etcd.endpoint()};
-    so.ca_file = etcd.ca_file();
-    so.cert_file = etcd.cert_file();
-    so.key_file = etcd.key_file();
-    ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st, store::Store::Connect(so));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<store::Store> st,
+                         store::Store::Connect(StoreOptionsOf(etcd)));
     ASSERT_OK(st->Put("probe", "1"));
   }
   etcd.Kill();  // data and ports kept: Start() brings the same member back
@@ -233,12 +235,7 @@ TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
       << d.ReadLog();
 
   // Lose the lease behind the daemon's back: the session must notice and re-register.
-  store::Options so;
-  so.endpoints = {etcd.endpoint()};
-  so.ca_file = etcd.ca_file();
-  so.cert_file = etcd.cert_file();
-  so.key_file = etcd.key_file();
-  ASSERT_OK_AND_ASSIGN(auto st, store::Store::Connect(so));
+  ASSERT_OK_AND_ASSIGN(auto st, store::Store::Connect(StoreOptionsOf(etcd)));
   ASSERT_OK_AND_ASSIGN(auto alive, st->List("gluster-" + h.cluster_id + "/alive/"));
   ASSERT_EQ(alive.size(), 1u);
   // The lease may also have run out on its own meanwhile (etcd was down for longer than its

@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <map>
 #include <set>
 
@@ -13,6 +12,7 @@
 #include "api/peer.h"
 #include "api/volume_req.h"
 #include "brick/mountinfo.h"
+#include "common/parallel.h"
 #include "common/uuid.h"
 #include "peer_rpc/client.h"
 #include "plugins/volume/plugin.h"
@@ -370,8 +370,9 @@ StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   return rest::Response::Ok(api::VolumeToJson(v));
 }
 
-// How long another peer has to answer a query about its bricks.
+// How long another peer has to answer a query about its bricks, and how many are asked at once.
 constexpr auto kPeerQueryTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxPeersAskedAtOnce = 16;
 
 template <typename Args, typename Result>
 StatusOr<Result> VolumePlugin::AskPeer(const std::string& peer_id,
@@ -381,6 +382,18 @@ StatusOr<Result> VolumePlugin::AskPeer(const std::string& peer_id,
   if (p.peer_addresses.empty()) return NotFoundError("peer has no peer address: " + peer_id);
   return peer_rpc::Ask(*services_.peer_client, p.peer_addresses.front(), query, args, req_id,
                        peer_rpc::Client::In(kPeerQueryTimeout));
+}
+
+template <typename Args, typename Result>
+std::map<std::string, StatusOr<Result>> VolumePlugin::AskPeers(
+    const std::vector<std::string>& peer_ids, peer_rpc::QueryId<Args, Result> query,
+    const Args& args, const std::string& req_id) const {
+  std::vector<StatusOr<Result>> answers(peer_ids.size(), InternalError("peer not asked"));
+  ParallelFor(peer_ids.size(), kMaxPeersAskedAtOnce,
+              [&](size_t i) { answers[i] = AskPeer(peer_ids[i], query, args, req_id); });
+  std::map<std::string, StatusOr<Result>> out;
+  for (size_t i = 0; i < peer_ids.size(); ++i) out.emplace(peer_ids[i], std::move(answers[i]));
+  return out;
 }
 
 api::BrickStatus VolumePlugin::LocalBrickStatus(const api::Volume& v, const api::Brick& b) const {
@@ -436,32 +449,28 @@ StatusOr<std::vector<api::BrickStatus>> VolumePlugin::LocalBrickStatuses(
 
 std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v,
                                                           const rest::RequestContext* ask) const {
-  // Other peers' bricks, as each of those peers measured them: every peer asked at once.
-  std::map<std::string, std::future<StatusOr<std::vector<api::BrickStatus>>>> asked;
+  // Other peers' bricks, as each of those peers measured them, by (peer, brick path).
+  std::map<std::pair<std::string, std::string>, api::BrickStatus> answered;
   if (ask != nullptr && v.state == api::VolumeState::kStarted) {
+    std::set<std::string> peers;
     for (const auto& s : v.subvols) {
       for (const auto& b : s.bricks) {
-        if (b.peer_id == services_.peer_id || asked.count(b.peer_id) != 0) continue;
-        asked.emplace(b.peer_id, std::async(std::launch::async, [this, &v, peer = b.peer_id,
-                                                                 req_id = ask->req_id] {
-                        return AskPeer(peer, kBrickStatusQuery, VolumeQueryArgs{v.name}, req_id);
-                      }));
+        if (b.peer_id != services_.peer_id) peers.insert(b.peer_id);
       }
     }
-  }
-  // By peer, then brick path.
-  std::map<std::string, std::map<std::string, api::BrickStatus>> answered;
-  for (auto& [peer, f] : asked) {
-    StatusOr<std::vector<api::BrickStatus>> r = f.get();
-    if (!r.ok()) {
-      ask->log.Warn("brick status not answered by peer; showing its published state",
-                    {{"peer", peer}, {"error", r.status()}});
-      continue;
-    }
-    for (auto& st : *r) {
-      auto path = st.info.find("path");
-      if (path == st.info.end() || !path->is_string()) continue;
-      answered[peer][path->get<std::string>()] = std::move(st);
+    auto answers = AskPeers({peers.begin(), peers.end()}, kBrickStatusQuery,
+                            VolumeQueryArgs{v.name}, ask->req_id);
+    for (auto& [peer, r] : answers) {
+      if (!r.ok()) {
+        ask->log.Warn("brick status not answered by peer; showing its published state",
+                      {{"peer", peer}, {"error", r.status()}});
+        continue;
+      }
+      for (auto& st : *r) {
+        auto path = st.info.find("path");
+        if (path == st.info.end() || !path->is_string()) continue;
+        answered[{peer, path->get<std::string>()}] = std::move(st);
+      }
     }
   }
   std::vector<api::BrickStatus> out;
@@ -471,9 +480,7 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v,
         out.push_back(LocalBrickStatus(v, b));
         continue;
       }
-      auto peer = answered.find(b.peer_id);
-      auto it = peer == answered.end() ? decltype(peer->second.end()){} : peer->second.find(b.path);
-      if (peer != answered.end() && it != peer->second.end()) {
+      if (auto it = answered.find({b.peer_id, b.path}); it != answered.end()) {
         // That peer's measurements, under this peer's description of the brick.
         api::BrickStatus st = std::move(it->second);
         st.info = api::BrickToJson(b, v);
@@ -682,19 +689,6 @@ StatusOr<std::vector<api::BrickHealInfo>> VolumePlugin::LocalHealInfo(
   return out;
 }
 
-StatusOr<std::map<std::string, api::BrickHealInfo>> VolumePlugin::RemoteHealInfo(
-    const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx) const {
-  GD2_ASSIGN_OR_RETURN(std::vector<api::BrickHealInfo> list,
-                       AskPeer(peer_id, kHealInfoQuery, VolumeQueryArgs{volume}, ctx.req_id));
-  std::map<std::string, api::BrickHealInfo> out;
-  for (auto& hi : list) {
-    std::string name = hi.name;
-    out[name] = std::move(hi);
-  }
-  ctx.log.Debug("heal info from peer", {{"peer", peer_id}, {"bricks", out.size()}});
-  return out;
-}
-
 StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   const api::Volume& v = sv.volume;
@@ -702,17 +696,30 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   // ?local=true: only this peer's bricks.
   bool local_only = ctx.Query("local") == "true";
   std::vector<api::BrickStatus> statuses = BrickStatuses(v, nullptr);
-  // Each other peer with an online brick is asked once, for all its bricks.
+  // Each other peer with an online brick is asked once, for all its bricks, all at once.
   std::map<std::string, StatusOr<std::map<std::string, api::BrickHealInfo>>> remote;
   if (!local_only) {
+    std::set<std::string> peers;
     size_t i = 0;
     for (const auto& s : v.subvols) {
       for (const auto& b : s.bricks) {
-        bool online = statuses[i++].online;
-        if (online && b.peer_id != services_.peer_id && remote.count(b.peer_id) == 0) {
-          remote.emplace(b.peer_id, RemoteHealInfo(b.peer_id, v.name, ctx));
-        }
+        if (statuses[i++].online && b.peer_id != services_.peer_id) peers.insert(b.peer_id);
       }
+    }
+    auto answers =
+        AskPeers({peers.begin(), peers.end()}, kHealInfoQuery, VolumeQueryArgs{v.name}, ctx.req_id);
+    for (auto& [peer, r] : answers) {
+      if (!r.ok()) {
+        remote.emplace(peer, r.status());
+        continue;
+      }
+      std::map<std::string, api::BrickHealInfo> by_name;
+      for (auto& hi : *r) {
+        std::string name = hi.name;
+        by_name[name] = std::move(hi);
+      }
+      ctx.log.Debug("heal info from peer", {{"peer", peer}, {"bricks", by_name.size()}});
+      remote.emplace(peer, std::move(by_name));
     }
   }
   nlohmann::json out = nlohmann::json::array();

@@ -94,13 +94,16 @@ class VolumePlugin : public Plugin {
   // volume, kFailedPrecondition when it is not started or not replicate/disperse.
   StatusOr<std::vector<api::BrickHealInfo>> LocalHealInfo(const peer_rpc::QueryContext& ctx,
                                                           const VolumeQueryArgs& args) const;
-  // The heal info query asked of `peer_id`; by brick name (host:path).
-  StatusOr<std::map<std::string, api::BrickHealInfo>> RemoteHealInfo(
-      const std::string& peer_id, const std::string& volume, const rest::RequestContext& ctx) const;
   // Asks `peer_id` (at its first peer address) the query, within kPeerQueryTimeout.
   template <typename Args, typename Result>
   StatusOr<Result> AskPeer(const std::string& peer_id, peer_rpc::QueryId<Args, Result> query,
                            const Args& args, const std::string& req_id) const;
+  // AskPeer for each of `peer_ids`, at most kMaxPeersAskedAtOnce at a time; by peer id.
+  template <typename Args, typename Result>
+  std::map<std::string, StatusOr<Result>> AskPeers(const std::vector<std::string>& peer_ids,
+                                                   peer_rpc::QueryId<Args, Result> query,
+                                                   const Args& args,
+                                                   const std::string& req_id) const;
 
   // Starts (or adopts) this peer's bricks and self-heal daemon of `v`, waiting for them until
   // `deadline` and at most the brick start timeout.
