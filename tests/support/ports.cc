@@ -5,22 +5,68 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <set>
+
 #include "common/status.h"
 
 namespace gd2::testing {
+namespace {
 
-int FreePort(const std::string& host) {
+// Ports below the kernel's ephemeral range are never handed to outgoing connections, so a port
+// picked here cannot be taken by some client's connect() before the child process binds it.
+constexpr int kLowestPort = 10000;
+constexpr int kFallbackEphemeralLow = 32768;
+
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  int high = 0;
+  if (in >> low >> high && low > kLowestPort + 1000) return low;
+  return kFallbackEphemeralLow;
+}
+
+bool CanBind(const std::string& host, int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   GD2_CHECK(fd >= 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = 0;
+  a.sin_port = htons(static_cast<uint16_t>(port));
   GD2_CHECK(::inet_pton(AF_INET, host.c_str(), &a.sin_addr) == 1);
-  GD2_CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  socklen_t len = sizeof(a);
-  GD2_CHECK(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
   ::close(fd);
-  return ntohs(a.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+int FreePort(const std::string& host) {
+  // One sequence per process, starting at a point that differs between processes, and never the
+  // same port twice: asking the kernel for port 0 twice in a row can return the same port.
+  static std::mutex mu;
+  static std::set<int> handed_out;
+  static const int high = EphemeralLow();
+  static int next = -1;
+  std::lock_guard lock(mu);
+  const int span = high - kLowestPort;
+  if (next < 0) {
+    auto seed = static_cast<unsigned long>(::getpid()) * 7919UL +
+                static_cast<unsigned long>(
+                    std::chrono::steady_clock::now().time_since_epoch().count() / 1000);
+    next = kLowestPort + static_cast<int>(seed % static_cast<unsigned long>(span));
+  }
+  for (int tried = 0; tried < span; ++tried) {
+    int port = next;
+    next = next + 1 >= high ? kLowestPort : next + 1;
+    if (handed_out.count(port) != 0) continue;
+    if (!CanBind(host, port)) continue;
+    handed_out.insert(port);
+    return port;
+  }
+  GD2_CHECK(false && "no free TCP port below the ephemeral range");
+  return 0;
 }
 
 }  // namespace gd2::testing

@@ -5,7 +5,8 @@
 
 namespace gd2::testing {
 
-// Returns a TCP port on `host` that was free a moment ago (bind to port 0, read, close).
+// Returns a TCP port on `host` that was free a moment ago (a test bind succeeded). The port is
+// below the kernel's ephemeral range and never returned twice by one process.
 int FreePort(const std::string& host = "127.0.0.1");
 
 }  // namespace gd2::testing
