@@ -224,6 +224,38 @@ Status CheckEtcdTls(const Config& c) {
   return OkStatus();
 }
 
+HostPort UrlHostPort(const std::string& url) {
+  auto hp = ParseHostPort(url.substr(url.find("//") + 2), 0);
+  return hp.ok() ? *hp : HostPort{};
+}
+
+bool IsWildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "::";
+}
+
+// Two of the daemon's listeners on one port would fail at start with "address in use" after the
+// store is already up; say which options clash instead.
+Status CheckDistinctPorts(const Config& c) {
+  std::vector<std::pair<std::string, HostPort>> listeners = {
+      {"client-address", c.client_address},
+      {"peer-address", HostPort{c.PeerListenHost(), c.peer_address.port}}};
+  if (c.embedded_etcd()) {
+    listeners.push_back({"etcd-client-url", UrlHostPort(c.etcd_client_url)});
+    listeners.push_back({"etcd-peer-url", UrlHostPort(c.etcd_peer_url)});
+  }
+  for (size_t i = 0; i < listeners.size(); ++i) {
+    for (size_t j = i + 1; j < listeners.size(); ++j) {
+      const auto& [key_a, a] = listeners[i];
+      const auto& [key_b, b] = listeners[j];
+      if (a.port == 0 || a.port != b.port) continue;
+      if (a.host != b.host && !IsWildcard(a.host) && !IsWildcard(b.host)) continue;
+      return InvalidArgumentError(key_a + " and " + key_b + " both use port " +
+                                  std::to_string(a.port) + "; give each its own port");
+    }
+  }
+  return OkStatus();
+}
+
 Status Validate(Config& c) {
   if (c.workdir.empty() || c.workdir.front() != '/') {
     return InvalidArgumentError("workdir: must be an absolute path, got: " + c.workdir);
@@ -255,6 +287,7 @@ Status Validate(Config& c) {
   GD2_RETURN_IF_ERROR(CheckUrl("etcd-client-url", c.etcd_client_url));
   GD2_RETURN_IF_ERROR(CheckUrl("etcd-peer-url", c.etcd_peer_url));
   GD2_RETURN_IF_ERROR(CheckEtcdTls(c));
+  GD2_RETURN_IF_ERROR(CheckDistinctPorts(c));
   return OkStatus();
 }
 

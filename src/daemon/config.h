@@ -36,8 +36,8 @@ struct Config {
   std::string cluster_secret_file;
   HostPort client_address{"", 24007};
   std::vector<std::string> etcd_endpoints;  // empty: embedded etcd
-  std::string etcd_client_url;  // embedded: default http://<client host>:2379
-  std::string etcd_peer_url;    // embedded: default http://<client host>:2380
+  std::string etcd_client_url;              // embedded: default https://<client host>:2379
+  std::string etcd_peer_url;                // embedded: default https://<client host>:2380
   std::string etcd_ca_file, etcd_cert_file, etcd_key_file;
   std::string log_level = "info";
   std::string log_format = "logfmt";
