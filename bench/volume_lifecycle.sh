@@ -46,6 +46,12 @@ kill_ours() {
 cleanup() {
   set +e
   kill_ours
+  # GD2_BENCH_KEEP_LOGS=DIR keeps every daemon's log (for a look at step timings) before the
+  # directory goes.
+  if [ -n "${GD2_BENCH_KEEP_LOGS:-}" ]; then
+    mkdir -p "$GD2_BENCH_KEEP_LOGS"
+    (cd "$base" && find . -name '*.log' -print0 | xargs -0 -r cp --parents -t "$GD2_BENCH_KEEP_LOGS")
+  fi
   sleep 0.2
   for m in $(awk -v b="$base" 'index($2, b) == 1 {print $2}' /proc/mounts | sort -r); do
     umount "$m" 2>/dev/null || umount -l "$m"

@@ -140,6 +140,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   auto release = [&guards] {
     for (auto& g : guards) g.Release().IgnoreError();
   };
+  // Where the time went, for the line that ends the transaction.
+  auto locked = std::chrono::steady_clock::now();
   if (txn.plan) {
     // State is read and checked here, under the locks: nothing is recorded or run if it fails.
     StatusOr<std::vector<Step>> planned = txn.plan();
@@ -150,6 +152,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     }
     txn.steps = std::move(planned).value();
   }
+  auto planned_at = std::chrono::steady_clock::now();
 
   StatusOr<std::string> record_key_or = keys_.Txn(ctx.txn_id);
   if (!record_key_or.ok()) {
@@ -186,6 +189,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     }
   }
 
+  auto steps_done = std::chrono::steady_clock::now();
   if (failure.ok()) {
     GD2_FAILPOINT("txn.before-commit");
     StatusOr<Commit> commit = txn.commit ? txn.commit() : StatusOr<Commit>(Commit{});
@@ -221,12 +225,21 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   }
   release();
 
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  auto end = std::chrono::steady_clock::now();
+  auto ms_between = [](auto from, auto to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+  };
+  double ms = ms_between(start, end);
   metrics::Default()
       .GetHistogram("gd2_txn_duration_seconds", "transaction latency", {{"result", failure.ok() ? "ok" : "error"}})
       .Observe(ms / 1000);
   if (failure.ok()) {
-    ctx.log.Info("transaction committed", {{"txn", txn.description}, {"duration_ms", ms}});
+    ctx.log.Info("transaction committed", {{"txn", txn.description},
+                                           {"duration_ms", ms},
+                                           {"lock_ms", ms_between(start, locked)},
+                                           {"plan_ms", ms_between(locked, planned_at)},
+                                           {"steps_ms", ms_between(planned_at, steps_done)},
+                                           {"commit_ms", ms_between(steps_done, end)}});
   } else {
     ctx.log.Error("transaction failed", {{"txn", txn.description}, {"duration_ms", ms},
                                          {"error", failure}});
