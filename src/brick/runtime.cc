@@ -29,6 +29,9 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
     auto e = portmap->Lookup(spec.brick_path);
     return e.has_value() && e->port == spec.port;
   };
+  bo.wait_ready = [portmap](const BrickSpec& spec, Clock::time_point until) {
+    portmap->WaitPort(spec.brick_path, spec.port, until);
+  };
   auto notify = options_.on_brick_state;
   bo.on_state_change = [portmap, notify](const std::string& path, bool running, pid_t pid,
                                          int port) {

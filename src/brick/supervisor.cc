@@ -11,6 +11,7 @@
 #include <charconv>
 #include <fstream>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "common/files.h"
@@ -328,15 +329,28 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
 
   std::optional<std::string> exit;
   bool ready = false;
-  PollUntil(deadline, {std::chrono::milliseconds(2), std::chrono::milliseconds(50)}, [&] {
-    if ((exit = ExitOf(pid, options_.run_dir))) return true;
-    if (!Ready(active)) return false;
-    // The process may have failed right after the check passed (a brick listens before its
-    // whole graph is up); a process already gone is not reported as started.
-    exit = ExitOf(pid, options_.run_dir);
-    ready = !exit;
-    return true;
-  });
+  // Checks with a growing pause between them; with wait_ready the pause ends as soon as the
+  // process may be ready, so only an exit waits for the next check.
+  auto pause = std::chrono::steady_clock::duration(std::chrono::milliseconds(2));
+  while (true) {
+    if ((exit = ExitOf(pid, options_.run_dir))) break;
+    if (Ready(active)) {
+      // The process may have failed right after the check passed (a brick listens before its
+      // whole graph is up); a process already gone is not reported as started.
+      exit = ExitOf(pid, options_.run_dir);
+      ready = !exit;
+      break;
+    }
+    auto now = Clock::now();
+    if (now >= deadline) break;
+    auto until = std::min(now + pause, deadline);
+    if (options_.wait_ready) {
+      options_.wait_ready(active, until);
+    } else {
+      std::this_thread::sleep_until(until);
+    }
+    pause = std::min<std::chrono::steady_clock::duration>(pause * 2, std::chrono::milliseconds(50));
+  }
 
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised

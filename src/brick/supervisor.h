@@ -28,6 +28,10 @@ struct SupervisorOptions {
   // on the monitor thread too) and thread-safe. Empty: kind.default_ready (bricks: a TCP
   // connect to host:port succeeds). The daemon plugs in "the brick signed in to our port map".
   std::function<bool(const BrickSpec&)> ready;
+  // Optional: blocks until `spec` may have become ready or `until` passes. Start() calls it
+  // between its checks instead of sleeping, so that a process is seen ready the moment it is
+  // (the daemon plugs in "wait for the brick's SIGNIN"). Empty: Start() sleeps between checks.
+  std::function<void(const BrickSpec&, std::chrono::steady_clock::time_point until)> wait_ready;
   // Called on every change: ready after Start/restart/Adopt (running=true), died or stopped
   // (running=false, pid of the process that went away). Called without locks held, from the
   // thread that made the change (a Start/Stop caller or the monitor); may call back into the

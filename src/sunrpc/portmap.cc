@@ -99,6 +99,18 @@ bool PortMap::WaitSignin(std::string_view brick, std::chrono::steady_clock::time
   }
 }
 
+bool PortMap::WaitPort(std::string_view brick, int port,
+                       std::chrono::steady_clock::time_point deadline) const {
+  MutexLock lock(mu_);
+  bool waiting = true;  // false once the deadline passed: one last look
+  while (true) {
+    auto it = entries_.find(brick);
+    if (it != entries_.end() && it->second.port == port) return true;
+    if (!waiting) return false;
+    waiting = cv_.WaitUntil(mu_, deadline);
+  }
+}
+
 std::map<std::string, PortMapEntry, std::less<>> PortMap::Snapshot() const {
   MutexLock lock(mu_);
   return entries_;

@@ -70,6 +70,11 @@ class PortMap {
   bool WaitSignin(std::string_view brick, std::chrono::steady_clock::time_point deadline,
                   uint64_t after_generation = 0) const;
 
+  // Blocks until `brick` is registered with `port` by a SIGNIN, or `deadline` passes. Returns
+  // whether it is. Safe to call from any thread except an RPC connection's.
+  bool WaitPort(std::string_view brick, int port,
+                std::chrono::steady_clock::time_point deadline) const;
+
   // A copy of all entries.
   std::map<std::string, PortMapEntry, std::less<>> Snapshot() const;
 

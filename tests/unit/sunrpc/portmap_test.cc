@@ -61,6 +61,24 @@ TEST(PortMapTest, WaitSigninIgnoresOlderEntries) {
   EXPECT_FALSE(pm.WaitSignin("/other", steady_clock::now() + std::chrono::milliseconds(5)));
 }
 
+TEST(PortMapTest, WaitPortWakesOnTheSigninOfThatPort) {
+  PortMap pm;
+  pm.Signin("/b1", 49152, 1);  // a previous run of the brick, on another port
+  EXPECT_FALSE(pm.WaitPort("/b1", 49153, steady_clock::now() + std::chrono::milliseconds(20)));
+  // The waiter is woken by the sign-in itself: a 60 s deadline would fail the test's timeout.
+  std::thread brick([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    pm.Signin("/other", 49154, 3);
+    pm.Signin("/b1", 49153, 2);
+  });
+  EXPECT_TRUE(pm.WaitPort("/b1", 49153, steady_clock::now() + std::chrono::seconds(60)));
+  brick.join();
+  // Already there: true at once, even with a deadline in the past.
+  EXPECT_TRUE(pm.WaitPort("/b1", 49153, steady_clock::now() - std::chrono::seconds(1)));
+  pm.Remove("/b1");
+  EXPECT_FALSE(pm.WaitPort("/b1", 49153, steady_clock::now()));
+}
+
 TEST(PortMapTest, RefusesNewNamesWhenFull) {
   PortMap pm;
   for (size_t i = 0; i < PortMap::kMaxEntries; ++i) {
