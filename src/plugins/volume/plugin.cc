@@ -130,6 +130,11 @@ void VolumePlugin::Register(Registrar& r) {
 Status VolumePlugin::Start() {
   peers_ = services_.apis.Find<peer::PeerApi>();
   if (peers_ == nullptr) return FailedPreconditionError("the volume plugin needs the peer plugin");
+  if (!brick_states_) {
+    store::Session* session = services_.session;
+    brick_states_ = std::make_unique<store::StatePublisher>(
+        *services_.store, [session] { return session != nullptr ? session->lease_id() : 0; });
+  }
 
   // Every peer tells its own volfile clients when a volume record changes.
   watcher_ = std::make_unique<store::Watcher>(*services_.store);
@@ -163,13 +168,12 @@ void VolumePlugin::PublishBrickState(const std::string& brick_path, bool running
   // Other peers answer volume status for this peer's bricks from these keys; they vanish with
   // the session lease when this daemon dies.
   auto key = keys_.BrickState(services_.peer_id, brick_path);
-  if (!key.ok()) return;
-  Status s = running ? services_.store
-                           ->Put(*key, nlohmann::json{{"pid", pid}, {"port", port}}.dump(),
-                                 services_.session->lease_id())
-                           .status()
-                     : services_.store->Delete(*key).status();
-  if (!s.ok()) log::Root().Warn("cannot publish brick state", {{"brick", brick_path}, {"error", s}});
+  if (!key.ok() || !brick_states_) return;
+  if (running) {
+    brick_states_->Put(*key, nlohmann::json{{"pid", pid}, {"port", port}}.dump());
+  } else {
+    brick_states_->Delete(*key);
+  }
 }
 
 void VolumePlugin::OnServing() {
@@ -334,6 +338,8 @@ void VolumePlugin::Stop() {
   }
   // Bricks outlive the daemon: only stop watching them.
   runtime_->Shutdown();
+  // What the bricks last reported still goes out (it dies with the lease anyway).
+  if (brick_states_) brick_states_->Stop();
 }
 
 namespace {

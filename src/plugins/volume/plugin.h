@@ -17,6 +17,7 @@
 #include "plugins/plugin.h"
 #include "plugins/volume/step_args.h"
 #include "plugins/volume/volume_store.h"
+#include "store/state_publisher.h"
 #include "store/store.h"
 #include "sunrpc/volfile_provider.h"
 
@@ -146,6 +147,9 @@ class VolumePlugin : public Plugin {
   // Register() on) and the steps always find it.
   std::unique_ptr<brick::BrickRuntime> runtime_;
   std::unique_ptr<store::Watcher> watcher_;
+  // Brick process state for other peers (brickstate keys), written in the background so that a
+  // brick start or stop never waits on etcd for it. Set in Start().
+  std::unique_ptr<store::StatePublisher> brick_states_;
   // The reconcile worker: runs Reconcile() at OnServing and again whenever asked.
   void ReconcileLoop();
   std::thread reconcile_;
