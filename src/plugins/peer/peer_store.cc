@@ -159,12 +159,25 @@ StatusOr<std::vector<api::Peer>> StoredPeers::ListPeers() const {
 
 StatusOr<std::set<std::string>> StoredPeers::OnlinePeers(
     const std::vector<std::string>& peer_ids) const {
-  std::set<std::string> out;
-  for (const auto& id : peer_ids) {
+  // One read of every liveness key, in as few etcd requests as a transaction's op limit allows.
+  constexpr size_t kKeysPerRequest = 64;
+  std::vector<std::string> ids;
+  std::vector<store::Op> reads;
+  for (const auto& id : std::set<std::string>(peer_ids.begin(), peer_ids.end())) {
     auto key = keys_.Alive(id);
     if (!key.ok()) continue;  // not a peer id, so not an online peer
-    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> kv, store_.Get(*key));
-    if (kv) out.insert(id);
+    ids.push_back(id);
+    reads.push_back(store::Op::Get(*key));
+  }
+  std::set<std::string> out;
+  for (size_t first = 0; first < reads.size(); first += kKeysPerRequest) {
+    size_t last = std::min(reads.size(), first + kKeysPerRequest);
+    GD2_ASSIGN_OR_RETURN(
+        store::TxnResult r,
+        store_.Txn({}, std::vector<store::Op>(reads.begin() + first, reads.begin() + last)));
+    for (size_t i = first; i < last; ++i) {
+      if (!r.results.at(i - first).kvs.empty()) out.insert(ids[i]);
+    }
   }
   return out;
 }
