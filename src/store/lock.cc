@@ -56,6 +56,12 @@ Compare LockGuard::FenceCompare() const {
   return Compare::CreateRevisionEquals(key_, create_revision_);
 }
 
+Op LockGuard::ReleaseOp() const { return Op::Delete(key_); }
+
+void LockGuard::ReleasedBy(const TxnResult& result) {
+  if (result.succeeded) store_ = nullptr;
+}
+
 Status LockGuard::Release() {
   if (store_ == nullptr) return OkStatus();
   StatusOr<int64_t> deleted = store_->Delete(key_);
@@ -74,18 +80,24 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
     return UnavailableError("no etcd session lease for cluster lock: name=" + std::string(name));
   }
   std::string key = dir + HexUint(static_cast<uint64_t>(lease)) + "-" + HexUint(next_sequence++);
-  GD2_ASSIGN_OR_RETURN(int64_t my_revision, store.Put(key, "", lease));
-  // The key is new, so the put's revision is its create_revision.
+  // The waiter key and the first look at the other waiters in one request: the listing, taken
+  // after the put in the same transaction, includes the new key.
+  GD2_ASSIGN_OR_RETURN(TxnResult listing,
+                       store.Txn({}, {Op::Put(key, "", lease), Op::GetPrefix(dir)}));
+  // The key is new, so the transaction's revision is its create_revision.
+  const int64_t my_revision = listing.revision;
   LockGuard guard(store, std::string(name), key, my_revision);
 
   auto state = std::make_shared<WaitState>();
   Watcher watcher(store);
   bool watching = false;
-  while (true) {
-    GD2_ASSIGN_OR_RETURN(TxnResult listing, store.Txn({}, {Op::GetPrefix(dir)}));
+  for (bool first = true;; first = false) {
+    if (!first) {
+      GD2_ASSIGN_OR_RETURN(listing, store.Txn({}, {Op::GetPrefix(dir)}));
+    }
     bool mine_present = false;
     const KeyValue* holder = nullptr;
-    for (const KeyValue& kv : listing.results.at(0).kvs) {
+    for (const KeyValue& kv : listing.results.back().kvs) {
       if (kv.key == key) mine_present = true;
       if (kv.create_revision < my_revision &&
           (holder == nullptr || kv.create_revision < holder->create_revision)) {

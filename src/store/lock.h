@@ -40,6 +40,12 @@ class LockGuard {
   // Deletes the key. OK if the key is already gone or the guard holds nothing. On an etcd error
   // the guard stays held so the caller may retry (the session lease bounds the damage).
   Status Release();
+  // The same delete, to run inside a transaction of the caller's (a commit guarded by
+  // FenceCompare releases the lock in the same request). After that transaction ran, pass its
+  // result to ReleasedBy: when its compares held, the lock is released and the guard holds
+  // nothing; otherwise the guard still holds it and Release() deletes it.
+  Op ReleaseOp() const;
+  void ReleasedBy(const TxnResult& result);
 
  private:
   friend class Lock;

@@ -200,7 +200,12 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       for (const auto& g : guards) compares.push_back(g.FenceCompare());
       std::vector<store::Op> ops = commit->ops;
       ops.push_back(store::Op::Delete(record_key));
+      // The locks go in the same request as the commit.
+      for (const auto& g : guards) ops.push_back(g.ReleaseOp());
       auto r = store_.Txn(compares, ops, {});
+      if (r.ok()) {
+        for (auto& g : guards) g.ReleasedBy(*r);
+      }
       if (!r.ok()) {
         failure = r.status();
       } else if (!r->succeeded) {

@@ -174,5 +174,32 @@ TEST_F(LockTest, MovedGuardReleasesOnce) {
   EXPECT_FALSE(kv.has_value());
 }
 
+TEST_F(LockTest, ACommitReleasesTheLockInItsOwnTransaction) {
+  ASSERT_OK_AND_ASSIGN(LockGuard held, Lock::Acquire(*store_, *a_, keys_, "vol2", seconds(2)));
+  // A commit whose compares hold: the lock goes with it.
+  ASSERT_OK_AND_ASSIGN(TxnResult done, store_->Txn({held.FenceCompare()},
+                                                   {Op::Put("committed", "1"), held.ReleaseOp()}));
+  ASSERT_TRUE(done.succeeded);
+  held.ReleasedBy(done);
+  EXPECT_FALSE(held.held());
+  ASSERT_OK_AND_ASSIGN(auto waiters, store_->List(*keys_.Lock("vol2")));
+  EXPECT_TRUE(waiters.empty());
+  ASSERT_OK(Lock::Acquire(*store_, *b_, keys_, "vol2", milliseconds(500)).status());
+
+  // A commit whose compares fail: the guard still holds the lock until Release().
+  ASSERT_OK_AND_ASSIGN(LockGuard again, Lock::Acquire(*store_, *a_, keys_, "vol3", seconds(2)));
+  ASSERT_OK_AND_ASSIGN(TxnResult refused, store_->Txn({Compare::ValueEquals("committed", "other"),
+                                                       again.FenceCompare()},
+                                                      {again.ReleaseOp()}));
+  ASSERT_FALSE(refused.succeeded);
+  again.ReleasedBy(refused);
+  EXPECT_TRUE(again.held());
+  EXPECT_THAT(Lock::Acquire(*store_, *b_, keys_, "vol3", milliseconds(200)),
+              StatusIs(StatusCode::kAborted));
+  ASSERT_OK(again.Release());
+  EXPECT_FALSE(again.held());
+  ASSERT_OK(Lock::Acquire(*store_, *b_, keys_, "vol3", milliseconds(500)).status());
+}
+
 }  // namespace
 }  // namespace gd2::store
