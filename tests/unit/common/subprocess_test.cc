@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
@@ -79,6 +82,42 @@ TEST(SubprocessTest, SignalDeathIsNamedAndItsCoreIsFound) {
   }
   EXPECT_EQ(SignalName(SIGABRT), "SIGABRT");
   EXPECT_EQ(SignalName(77), "signal 77");
+}
+
+TEST(SubprocessTest, ADetachedChildHasItsOwnSessionAndNoneOfOurDescriptors) {
+  // Bricks are started this way (no parent death signal, a new session): posix_spawn's path.
+  gd2::testing::TempDir dir("gd2detach");
+  int leaked = ::open("/dev/null", O_RDONLY);  // not close-on-exec
+  ASSERT_GE(leaked, 3);
+  SpawnOptions so;
+  so.argv = {"sh", "-c",
+             "[ -e /proc/self/fd/" + std::to_string(leaked) +
+                 " ] && echo open > fd || echo closed > fd; "
+                 "cut -d' ' -f6 /proc/self/stat > sid; echo $$ > pid; echo to-the-log"};
+  so.parent_death_signal = 0;
+  so.new_session = true;
+  so.working_dir = dir.path();
+  so.output_file = dir.path() + "/out.log";
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  ::close(leaked);
+  auto e = WaitExit(pid, std::chrono::seconds(5));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, 0);
+  auto read = [&](const std::string& name) {
+    std::ifstream in(dir.path() + "/" + name);
+    std::string text;
+    std::getline(in, text);
+    return text;
+  };
+  EXPECT_EQ(read("fd"), "closed");
+  EXPECT_EQ(read("sid"), read("pid")) << "the child leads its own session";
+  EXPECT_EQ(read("out.log"), "to-the-log");
+
+  so.argv = {"/nonexistent/binary"};
+  EXPECT_EQ(Spawn(so).status().code(), StatusCode::kNotFound);
+  so.argv = {"true"};
+  so.working_dir = dir.path() + "/missing";
+  EXPECT_FALSE(Spawn(so).ok()) << "a working directory that cannot be entered fails the spawn";
 }
 
 }  // namespace
