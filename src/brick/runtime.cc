@@ -1,6 +1,7 @@
 #include "brick/runtime.h"
 
 #include <future>
+#include <map>
 #include <utility>
 
 #include "brick/prepare.h"
@@ -120,21 +121,6 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
   return s;
 }
 
-Status BrickRuntime::StopBrick(const BrickGroup& group, const GroupBrick& brick,
-                               Clock::time_point deadline) {
-  const std::string& key = brick.path;
-  if (bricks_->State(key).pid == 0) {
-    // Not supervised by this runtime (left running by an earlier daemon): adopt it first so
-    // that Stop finds it.
-    bricks_->Adopt(BrickSpecFor(group, brick, 0)).status().IgnoreError();
-  }
-  int port = bricks_->State(key).port;
-  GD2_RETURN_IF_ERROR(bricks_->Stop(key, deadline));
-  options_.portmap->Remove(brick.path);
-  if (port > 0) ports_.Release(port);
-  return OkStatus();
-}
-
 Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) {
   // Every brick at once: each waits for its own SIGNIN.
   std::vector<std::future<Status>> started;
@@ -159,27 +145,31 @@ Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) 
 }
 
 Status BrickRuntime::Stop(const BrickGroup& group, Clock::time_point deadline) {
-  // The self-heal daemon and every brick at once: each waits for its own exit.
-  std::vector<std::future<Status>> stopped;
-  stopped.reserve(group.bricks.size() + 1);
-  if (group.self_heal) {
-    stopped.push_back(std::async(std::launch::async, [this, &group, deadline] {
-      BrickSpec shd = ShdSpecFor(group);
-      shd_->Adopt(shd).status().IgnoreError();
-      return shd_->Stop(shd_->Key(shd), deadline);
-    }));
-  }
+  // Processes left running by an earlier daemon are adopted first, so that the stop finds them.
+  std::vector<std::string> brick_keys;
+  std::map<std::string, int> ports;
   for (const GroupBrick& b : group.bricks) {
-    stopped.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
-      return StopBrick(group, b, deadline);
-    }));
+    if (bricks_->State(b.path).pid == 0) {
+      bricks_->Adopt(BrickSpecFor(group, b, 0)).status().IgnoreError();
+    }
+    ports[b.path] = bricks_->State(b.path).port;
+    brick_keys.push_back(b.path);
   }
-  Status first;
-  for (auto& f : stopped) {
-    Status s = f.get();
-    if (!s.ok() && first.ok()) first = s;
+  std::vector<std::string> shd_keys;
+  if (group.self_heal) {
+    BrickSpec shd = ShdSpecFor(group);
+    shd_->Adopt(shd).status().IgnoreError();
+    shd_keys.push_back(shd_->Key(shd));
   }
-  return first;
+  // The self-heal daemon and every brick are signalled at once, then waited for together.
+  Status s =
+      Supervisor::StopTogether({{bricks_.get(), brick_keys}, {shd_.get(), shd_keys}}, deadline);
+  for (const auto& [path, port] : ports) {
+    if (bricks_->State(path).pid != 0) continue;  // not stopped (an error above says why)
+    options_.portmap->Remove(path);
+    if (port > 0) ports_.Release(port);
+  }
+  return s;
 }
 
 ProcessState BrickRuntime::BrickState(const std::string& brick_path) const {

@@ -131,7 +131,6 @@ class BrickRuntime {
   BrickSpec BrickSpecFor(const BrickGroup& group, const GroupBrick& brick, int port) const;
   BrickSpec ShdSpecFor(const BrickGroup& group) const;
   Status StartBrick(const BrickGroup& group, const GroupBrick& brick, Clock::time_point deadline);
-  Status StopBrick(const BrickGroup& group, const GroupBrick& brick, Clock::time_point deadline);
 
   const BrickRuntimeOptions options_;
   PortAllocator ports_;

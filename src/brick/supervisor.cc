@@ -94,11 +94,13 @@ struct PidFd {
 // SIGTERM to all, wait until `deadline`, SIGKILL the rest and wait up to 5 s more. Returns the
 // pids that are still alive after that.
 // A process that died of anything but the SIGTERM/SIGKILL sent to stop it (a crash during
-// shutdown) is logged with its signal and where its core went. `cwd` is the processes' working
-// directory.
+// shutdown) is logged with its signal and where its core went. `cwds[i]` is pids[i]'s working
+// directory (one entry: all of them).
 std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_point deadline,
-                               const std::string& cwd) {
-  auto gone = [&cwd](pid_t p) {
+                               std::vector<std::string> cwds) {
+  GD2_CHECK(cwds.size() == 1 || cwds.size() == pids.size());
+  if (cwds.size() == 1) cwds.assign(pids.size(), cwds.front());
+  auto gone = [](pid_t p, const std::string& cwd) {
     std::optional<std::string> exit = ExitOf(p, cwd);
     if (!exit) return false;
     if (exit->starts_with("killed by signal") && !exit->starts_with("killed by signal 15 ") &&
@@ -114,12 +116,13 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
   // (pidfd_open refused), the process is checked every 5 ms.
   std::vector<PidFd> fds;
   for (pid_t p : pids) fds.push_back(PidFd(p));
-  auto wait_all = [&pids, &fds, &gone](Supervisor::Clock::time_point until) {
+  auto wait_all = [&pids, &fds, &cwds, &gone](Supervisor::Clock::time_point until) {
     while (true) {
       for (size_t i = 0; i < pids.size();) {
-        if (gone(pids[i])) {
+        if (gone(pids[i], cwds[i])) {
           pids.erase(pids.begin() + static_cast<std::ptrdiff_t>(i));
           fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
+          cwds.erase(cwds.begin() + static_cast<std::ptrdiff_t>(i));
         } else {
           ++i;
         }
@@ -291,7 +294,7 @@ StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& fil
   GD2_ASSIGN_OR_RETURN(pid_t pid, gd2::Spawn(so));
   Status s = WritePidFile(files.pid_file, pid);
   if (!s.ok()) {
-    KillAndWait({pid}, Clock::now(), options_.run_dir);
+    KillAndWait({pid}, Clock::now(), {options_.run_dir});
     return s;
   }
   return pid;
@@ -322,7 +325,7 @@ pid_t Supervisor::FindLive(const BrickSpec& spec, const ProcessFiles& files, int
     // version's TCP one): stop it, so that the caller starts it afresh.
     options_.logger.Info("stopping a process started with an older command line",
                          {{"kind", options_.kind.name}, {"key", Key(spec)}, {"pid", pid}});
-    KillAndWait({pid}, Clock::now() + std::chrono::seconds(10), options_.run_dir);
+    KillAndWait({pid}, Clock::now() + std::chrono::seconds(10), {options_.run_dir});
     return 0;
   }
   if (port != nullptr && *port == 0) {
@@ -400,7 +403,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised
   if (!keep) {
-    if (!exit) KillAndWait({pid}, Clock::now() + std::chrono::seconds(2), options_.run_dir);
+    if (!exit) KillAndWait({pid}, Clock::now() + std::chrono::seconds(2), {options_.run_dir});
     RemoveFiles(files);
     std::string what = exit ? options_.kind.name + " exited during start (" + *exit + ")"
                             : options_.kind.name + " not ready before the deadline";
@@ -474,25 +477,54 @@ Status Supervisor::Stop(const std::string& key, Clock::time_point deadline) {
 Status Supervisor::StopAll(Clock::time_point deadline) { return StopKeys(Keys(), deadline); }
 
 Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline) {
-  Status result;
-  std::vector<std::shared_ptr<Entry>> held;
+  return StopTogether({{this, keys}}, deadline);
+}
+
+Supervisor::StopBatch Supervisor::BeginStop(const std::vector<std::string>& keys,
+                                            Clock::time_point deadline) {
+  StopBatch batch;
   for (const auto& key : keys) {
     auto e = Acquire(key, false, deadline);
     if (!e.ok()) {
-      result = e.status();
+      batch.result = e.status();
       continue;
     }
-    if (*e) held.push_back(*e);
+    if (*e) batch.held.push_back(*e);
   }
+  return batch;
+}
+
+Status Supervisor::StopTogether(
+    const std::vector<std::pair<Supervisor*, std::vector<std::string>>>& sets,
+    Clock::time_point deadline) {
+  std::vector<StopBatch> batches;
   std::vector<pid_t> pids;
-  for (const auto& e : held) {
-    if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
-      pids.push_back(e->pid);
+  std::vector<std::string> cwds;
+  for (const auto& [s, keys] : sets) {
+    batches.push_back(s->BeginStop(keys, deadline));
+    for (const auto& e : batches.back().held) {
+      if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
+        pids.push_back(e->pid);
+        cwds.push_back(s->options_.run_dir);
+      }
     }
   }
-  std::vector<pid_t> survivors = KillAndWait(pids, deadline, options_.run_dir);
+  std::vector<pid_t> survivors = pids.empty() ? pids : KillAndWait(pids, deadline, cwds);
+  Status first;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    Status s = sets[i].first->FinishStop(batches[i], survivors);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors) {
   std::vector<Event> events;
-  for (const auto& e : held) {
+  std::optional<pid_t> survivor;
+  for (const auto& e : batch.held) {
+    if (std::find(survivors.begin(), survivors.end(), e->pid) != survivors.end()) survivor = e->pid;
+  }
+  for (const auto& e : batch.held) {
     RemoveFiles(e->files);
     bool had_process = e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting;
     if (had_process) {
@@ -508,11 +540,11 @@ Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_po
     Release(e);
   }
   Notify(events);
-  if (!survivors.empty()) {
+  if (survivor) {
     return InternalError(options_.kind.name +
-                         " process survived SIGKILL: pid=" + std::to_string(survivors.front()));
+                         " process survived SIGKILL: pid=" + std::to_string(*survivor));
   }
-  return result;
+  return batch.result;
 }
 
 ProcessState Supervisor::State(const std::string& key) const {
@@ -601,7 +633,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
         MutexLock lock(mu_);
         e->phase = Entry::Phase::kRunning;
       } else if (now >= e->ready_deadline) {
-        KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2), options_.run_dir);
+        KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2), {options_.run_dir});
         schedule_restart("not ready in time\n" + LogTail(e->files.log_file, 5));
       }
       return;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "brick/process_kind.h"
@@ -88,6 +89,11 @@ class Supervisor {
   Status Stop(const std::string& key, Clock::time_point deadline);
   // Stop() for every key, signalling all processes at once.
   Status StopAll(Clock::time_point deadline);
+  // Stop() for the keys of several supervisors together: every process is signalled before any
+  // is waited for, from the calling thread (no thread per process). The first error of any set.
+  static Status StopTogether(
+      const std::vector<std::pair<Supervisor*, std::vector<std::string>>>& sets,
+      Clock::time_point deadline);
 
   // After a daemon restart: if the pid file names a live process whose /proc/<pid>/cmdline is
   // kind.binary with "-p <pid file>" and kind.identity(spec) (for bricks "--brick-name <path>"),
@@ -125,6 +131,14 @@ class Supervisor {
                                            Clock::time_point deadline) GD2_EXCLUDES(mu_);
   void Release(const std::shared_ptr<Entry>& entry) GD2_EXCLUDES(mu_);
   Status StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline);
+  // A stop in two halves around the signalling, so that StopTogether can signal the processes of
+  // several supervisors at once: the entries taken (busy) for the keys, then their release.
+  struct StopBatch {
+    std::vector<std::shared_ptr<Entry>> held;
+    Status result;  // an entry that could not be taken
+  };
+  StopBatch BeginStop(const std::vector<std::string>& keys, Clock::time_point deadline);
+  Status FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors);
   StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
   // pid of a live process matching the spec's pid file and identity, or 0. A match whose
   // command line is not kind.current is stopped first (and 0 returned).

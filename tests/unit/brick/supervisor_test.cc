@@ -485,9 +485,20 @@ TEST_F(SupervisorTest, SupervisesSelfHealDaemon) {
         return now.running && now.pid != st.pid;
       },
       std::chrono::seconds(30)));
-  ASSERT_OK(shds.StopAll(In(10)));
+  // Bricks and the self-heal daemon stop together, as a volume stop does; a key that is not
+  // supervised is no error.
+  std::vector<pid_t> pids = {shds.State("shd/sv").pid, bricks.State(b0.brick_path).pid,
+                             bricks.State(b1.brick_path).pid};
+  ASSERT_OK(Supervisor::StopTogether(
+      {{&bricks, {b0.brick_path, b1.brick_path, "/not/supervised"}}, {&shds, {"shd/sv"}}}, In(10)));
+  for (pid_t pid : pids) EXPECT_TRUE(Gone(pid)) << pid;
   EXPECT_FALSE(shds.State("shd/sv").running);
-  ASSERT_OK(bricks.StopAll(In(10)));
+  EXPECT_FALSE(bricks.State(b0.brick_path).running);
+  EXPECT_FALSE(bricks.State(b1.brick_path).running);
+  EXPECT_FALSE(ReadFile(shds.Files(shd).pid_file).ok());
+  EXPECT_FALSE(ReadFile(bricks.Files(b0).pid_file).ok());
+  EXPECT_TRUE(bricks.Keys().empty());
+  EXPECT_TRUE(shds.Keys().empty());
 }
 
 }  // namespace
