@@ -82,10 +82,20 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
   std::string key = dir + HexUint(static_cast<uint64_t>(lease)) + "-" + HexUint(next_sequence++);
   // The waiter key and the first look at the other waiters in one request: the listing, taken
   // after the put in the same transaction, includes the new key.
-  GD2_ASSIGN_OR_RETURN(TxnResult listing,
-                       store.Txn({}, {Op::Put(key, "", lease), Op::GetPrefix(dir)}));
-  // The key is new, so the transaction's revision is its create_revision.
-  const int64_t my_revision = listing.revision;
+  // (The transaction is retried like a Put; when it fails it may still have been applied, so
+  // the key is deleted then.)
+  StatusOr<TxnResult> first = store.Txn({}, {Op::Put(key, "", lease), Op::GetPrefix(dir)});
+  if (!first.ok()) {
+    store.Delete(key).status().IgnoreError();
+    return first.status();
+  }
+  TxnResult listing = *std::move(first);
+  // The key's create_revision from the listing: after a retry that applied twice it is the
+  // first put's, not the transaction's revision.
+  int64_t my_revision = listing.revision;
+  for (const KeyValue& kv : listing.results.back().kvs) {
+    if (kv.key == key) my_revision = kv.create_revision;
+  }
   LockGuard guard(store, std::string(name), key, my_revision);
 
   auto state = std::make_shared<WaitState>();

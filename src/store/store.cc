@@ -632,8 +632,25 @@ StatusOr<TxnResult> Store::Txn(std::vector<Compare> compares, std::vector<Op> th
   for (const Compare& c : compares) *req.add_compare() = ToProto(c);
   for (const Op& op : then_ops) ToProto(op, req.add_success());
   for (const Op& op : else_ops) ToProto(op, req.add_failure());
+  // Without compares the transaction always runs then_ops: only reads is retried as a read, only
+  // puts, deletes and reads as a Put (applying it twice has the same effect). A conditional one
+  // is retried only when etcd refused it before proposing it.
+  auto is_read = [](const Op& op) {
+    return op.type == Op::Type::kGet || op.type == Op::Type::kGetPrefix;
+  };
+  auto is_plain = [&is_read](const Op& op) {
+    return is_read(op) || op.type == Op::Type::kPut || op.type == Op::Type::kDelete;
+  };
+  Impl::Retry retry = Impl::Retry::kNotApplied;
+  if (compares.empty() && else_ops.empty()) {
+    if (std::all_of(then_ops.begin(), then_ops.end(), is_read)) {
+      retry = Impl::Retry::kRead;
+    } else if (std::all_of(then_ops.begin(), then_ops.end(), is_plain)) {
+      retry = Impl::Retry::kIdempotent;
+    }
+  }
   etcdserverpb::TxnResponse resp;
-  grpc::Status s = impl_->Call("txn", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
+  grpc::Status s = impl_->Call("txn", retry, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
     return c.kv->Txn(&ctx, req, &resp);
   });
   if (!s.ok()) return impl_->Error(s, "txn");

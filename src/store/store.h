@@ -191,7 +191,9 @@ class Store {
   StatusOr<int64_t> Delete(std::string_view key);
   StatusOr<int64_t> DeletePrefix(std::string_view prefix);
   // Runs then_ops if every compare holds, else else_ops, atomically. A key may be written at
-  // most once per branch (kInvalidArgument otherwise).
+  // most once per branch (kInvalidArgument otherwise). Without compares (and else_ops), one whose
+  // ops are all reads is retried like Get, one of puts, deletes and reads like Put; any other
+  // only when etcd refused it before proposing it (it may have been applied when it fails).
   StatusOr<TxnResult> Txn(std::vector<Compare> compares, std::vector<Op> then_ops,
                           std::vector<Op> else_ops = {});
 
