@@ -122,6 +122,12 @@ std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_
   return failed;
 }
 
+bool Engine::CommitApplied(const std::string& record_key) {
+  // Only the commit deletes the record while its initiator lives (takeover needs it dead).
+  StatusOr<std::optional<store::KeyValue>> record = store_.Get(record_key);
+  return record.ok() && !record->has_value();
+}
+
 Status Engine::Run(Txn txn, const log::Logger& log) {
   auto start = std::chrono::steady_clock::now();
   StepContext ctx;
@@ -206,7 +212,11 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       if (r.ok()) {
         for (auto& g : guards) g.ReleasedBy(*r);
       }
-      if (!r.ok()) {
+      if (!r.ok() && CommitApplied(record_key)) {
+        // Its answer was lost, but the commit (and the release of its locks) took effect: undoing
+        // the steps now would contradict the store, without the locks.
+        ctx.log.Warn("commit applied though its answer was lost", {{"error", r.status()}});
+      } else if (!r.ok()) {
         failure = r.status();
       } else if (!r->succeeded) {
         failure = AbortedError("transaction not committed: its cluster lock was lost or the " +

@@ -100,6 +100,9 @@ class Engine {
   static constexpr size_t kMaxParallelPeers = 16;
 
  private:
+  // After a commit that failed without an answer: whether it was applied all the same (its
+  // transaction record, which only the commit deletes, is gone).
+  bool CommitApplied(const std::string& record_key);
   // Runs `step` on one peer: this one through the registry, another through the StepRunner.
   Status RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step);
   // Runs (or undoes) `step` on each of `peers` at once, each with its own copy of `ctx` and the
