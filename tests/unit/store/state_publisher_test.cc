@@ -1,5 +1,5 @@
 // StatePublisher against a real etcd: last value wins, batches beyond one transaction, lease
-// binding, a failed write dropped without stopping later ones, and Stop() writing what is queued.
+// binding, failed writes tried again, and Stop() writing what is queued.
 #include "store/state_publisher.h"
 
 #include <gtest/gtest.h>
@@ -62,16 +62,36 @@ TEST_F(StatePublisherTest, PutsAreBoundToTheLeaseOfTheMoment) {
   EXPECT_EQ(ValueOf("leased/brick"), std::nullopt);
 }
 
-TEST_F(StatePublisherTest, AFailedWriteIsDroppedAndLaterOnesStillGoOut) {
-  std::atomic<int64_t> lease{0x7777};  // no such lease: the Put is refused
+TEST_F(StatePublisherTest, AFailedWriteIsTriedAgainUntilItWorks) {
+  // Between two session leases (0) nothing lease-bound is written; a lease etcd does not know
+  // fails the write; both are tried again until a real lease is there.
+  std::atomic<int64_t> lease{0};
   StatePublisher p(*store_, [&lease] { return lease.load(); });
-  p.Put("dropped/key", "x");
+  p.Put("retried/key", "x");
+  auto brief = [] { return std::chrono::steady_clock::now() + std::chrono::milliseconds(300); };
+  EXPECT_FALSE(p.WaitWritten(brief()));
+  EXPECT_EQ(ValueOf("retried/key"), std::nullopt);
+  lease = 0x7777;  // no such lease: etcd refuses the put
+  EXPECT_FALSE(p.WaitWritten(brief()));
+  EXPECT_EQ(ValueOf("retried/key"), std::nullopt);
+  p.Put("retried/key", "y");  // a newer value replaces the one being retried
+  ASSERT_OK_AND_ASSIGN(Lease real, store_->GrantLease(60));
+  lease = real.id;
   ASSERT_TRUE(p.WaitWritten(Soon()));
-  EXPECT_EQ(ValueOf("dropped/key"), std::nullopt);
-  lease = 0;
-  p.Put("kept/key", "y");
-  ASSERT_TRUE(p.WaitWritten(Soon()));
-  EXPECT_EQ(ValueOf("kept/key"), "y");
+  ASSERT_OK_AND_ASSIGN(auto kv, store_->Get("retried/key"));
+  ASSERT_TRUE(kv.has_value());
+  EXPECT_EQ(kv->value, "y");
+  EXPECT_EQ(kv->lease, real.id);
+}
+
+TEST_F(StatePublisherTest, StopGivesUpOnWritesThatFail) {
+  StatePublisher p(*store_, [] { return int64_t{0}; });  // never a lease
+  p.Put("never/key", "x");
+  auto start = std::chrono::steady_clock::now();
+  p.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_TRUE(p.WaitWritten(Soon())) << "what Stop() dropped is not waited for";
+  EXPECT_EQ(ValueOf("never/key"), std::nullopt);
 }
 
 TEST_F(StatePublisherTest, StopWritesWhatIsQueuedAndIgnoresLaterChanges) {
