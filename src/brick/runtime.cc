@@ -2,6 +2,7 @@
 
 #include <future>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "brick/prepare.h"
@@ -162,10 +163,12 @@ Status BrickRuntime::Stop(const BrickGroup& group, Clock::time_point deadline) {
     shd_keys.push_back(shd_->Key(shd));
   }
   // The self-heal daemon and every brick are signalled at once, then waited for together.
-  Status s =
-      Supervisor::StopTogether({{bricks_.get(), brick_keys}, {shd_.get(), shd_keys}}, deadline);
+  std::set<std::string> stopped;
+  Status s = Supervisor::StopTogether({{bricks_.get(), brick_keys}, {shd_.get(), shd_keys}},
+                                      deadline, &stopped);
   for (const auto& [path, port] : ports) {
-    if (bricks_->State(path).pid != 0) continue;  // not stopped (an error above says why)
+    // A brick whose process survives keeps its port and port map entry (the error says why).
+    if (stopped.count(path) == 0) continue;
     options_.portmap->Remove(path);
     if (port > 0) ports_.Release(port);
   }

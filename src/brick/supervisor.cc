@@ -100,9 +100,16 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
                                std::vector<std::string> cwds) {
   GD2_CHECK(cwds.size() == 1 || cwds.size() == pids.size());
   if (cwds.size() == 1) cwds.assign(pids.size(), cwds.front());
-  auto gone = [](pid_t p, const std::string& cwd) {
+  // With a pidfd, it alone says whether the process ended (its pid may be reused once an
+  // adopted process is reaped by init); ExitOf then reaps a child and describes the end.
+  auto gone = [](pid_t p, const std::string& cwd, int fd) {
+    if (fd >= 0) {
+      pollfd pf{fd, POLLIN, 0};
+      if (::poll(&pf, 1, 0) <= 0 || pf.revents == 0) return false;
+    }
     std::optional<std::string> exit = ExitOf(p, cwd);
-    if (!exit) return false;
+    if (!exit && fd < 0) return false;
+    if (!exit) exit = "exited";
     if (exit->starts_with("killed by signal") && !exit->starts_with("killed by signal 15 ") &&
         !exit->starts_with("killed by signal 9 ")) {
       log::Root().Warn("process died of a signal while being stopped",
@@ -119,7 +126,7 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
   auto wait_all = [&pids, &fds, &cwds, &gone](Supervisor::Clock::time_point until) {
     while (true) {
       for (size_t i = 0; i < pids.size();) {
-        if (gone(pids[i], cwds[i])) {
+        if (gone(pids[i], cwds[i], fds[i].fd)) {
           pids.erase(pids.begin() + static_cast<std::ptrdiff_t>(i));
           fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
           cwds.erase(cwds.begin() + static_cast<std::ptrdiff_t>(i));
@@ -142,9 +149,19 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
       ::ppoll(watch.data(), watch.size(), &ts, nullptr);
     }
   };
-  for (pid_t p : pids) ::kill(p, SIGTERM);
+  // Signalled through the pidfd where there is one: never a process that took over the pid.
+  auto signal_all = [&pids, &fds](int sig) {
+    for (size_t i = 0; i < pids.size(); ++i) {
+      if (fds[i].fd >= 0) {
+        ::syscall(SYS_pidfd_send_signal, fds[i].fd, sig, nullptr, 0);
+      } else {
+        ::kill(pids[i], sig);
+      }
+    }
+  };
+  signal_all(SIGTERM);
   wait_all(deadline);
-  for (pid_t p : pids) ::kill(p, SIGKILL);
+  signal_all(SIGKILL);
   wait_all(Supervisor::Clock::now() + std::chrono::seconds(5));
   return pids;
 }
@@ -477,7 +494,7 @@ Status Supervisor::Stop(const std::string& key, Clock::time_point deadline) {
 Status Supervisor::StopAll(Clock::time_point deadline) { return StopKeys(Keys(), deadline); }
 
 Status Supervisor::StopKeys(const std::vector<std::string>& keys, Clock::time_point deadline) {
-  return StopTogether({{this, keys}}, deadline);
+  return StopTogether({{this, keys}}, deadline, nullptr);
 }
 
 Supervisor::StopBatch Supervisor::BeginStop(const std::vector<std::string>& keys,
@@ -496,7 +513,7 @@ Supervisor::StopBatch Supervisor::BeginStop(const std::vector<std::string>& keys
 
 Status Supervisor::StopTogether(
     const std::vector<std::pair<Supervisor*, std::vector<std::string>>>& sets,
-    Clock::time_point deadline) {
+    Clock::time_point deadline, std::set<std::string>* stopped) {
   std::vector<StopBatch> batches;
   std::vector<pid_t> pids;
   std::vector<std::string> cwds;
@@ -512,17 +529,20 @@ Status Supervisor::StopTogether(
   std::vector<pid_t> survivors = pids.empty() ? pids : KillAndWait(pids, deadline, cwds);
   Status first;
   for (size_t i = 0; i < sets.size(); ++i) {
-    Status s = sets[i].first->FinishStop(batches[i], survivors);
+    Status s = sets[i].first->FinishStop(batches[i], survivors, stopped);
     if (!s.ok() && first.ok()) first = s;
   }
   return first;
 }
 
-Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors) {
+Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors,
+                              std::set<std::string>* stopped) {
   std::vector<Event> events;
   std::optional<pid_t> survivor;
   for (const auto& e : batch.held) {
-    if (std::find(survivors.begin(), survivors.end(), e->pid) != survivors.end()) survivor = e->pid;
+    bool survived = std::find(survivors.begin(), survivors.end(), e->pid) != survivors.end();
+    if (survived) survivor = e->pid;
+    if (!survived && stopped != nullptr) stopped->insert(e->key);
   }
   for (const auto& e : batch.held) {
     RemoveFiles(e->files);

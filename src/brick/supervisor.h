@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -91,9 +92,11 @@ class Supervisor {
   Status StopAll(Clock::time_point deadline);
   // Stop() for the keys of several supervisors together: every process is signalled before any
   // is waited for, from the calling thread (no thread per process). The first error of any set.
+  // `stopped`, if given, receives the keys whose process is gone (or that had none): not those
+  // another call held past the deadline, nor those whose process survived SIGKILL.
   static Status StopTogether(
       const std::vector<std::pair<Supervisor*, std::vector<std::string>>>& sets,
-      Clock::time_point deadline);
+      Clock::time_point deadline, std::set<std::string>* stopped = nullptr);
 
   // After a daemon restart: if the pid file names a live process whose /proc/<pid>/cmdline is
   // kind.binary with "-p <pid file>" and kind.identity(spec) (for bricks "--brick-name <path>"),
@@ -138,7 +141,8 @@ class Supervisor {
     Status result;  // an entry that could not be taken
   };
   StopBatch BeginStop(const std::vector<std::string>& keys, Clock::time_point deadline);
-  Status FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors);
+  Status FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors,
+                    std::set<std::string>* stopped);
   StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
   // pid of a live process matching the spec's pid file and identity, or 0. A match whose
   // command line is not kind.current is stopped first (and 0 returned).

@@ -50,31 +50,41 @@ StatusOr<pid_t> PosixSpawn(const SpawnOptions& opts, int out_fd) {
   std::vector<char*> envp = Pointers(env_store);
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawnattr_init(&attr);
+  if (int err = posix_spawn_file_actions_init(&fa); err != 0) return ErrnoError("spawn setup", err);
+  if (int err = posix_spawnattr_init(&attr); err != 0) {
+    posix_spawn_file_actions_destroy(&fa);
+    return ErrnoError("spawn setup", err);
+  }
+  // Each setup call returns 0 or an error number (ENOMEM); the first error wins.
+  int setup = 0;
+  auto check = [&setup](int err) {
+    if (setup == 0) setup = err;
+  };
   short flags = POSIX_SPAWN_SETSIGMASK;
   sigset_t none;
   sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
+  check(posix_spawnattr_setsigmask(&attr, &none));
   if (opts.new_session) {
     flags |= POSIX_SPAWN_SETSID;
   } else if (opts.new_process_group) {
     flags |= POSIX_SPAWN_SETPGROUP;
-    posix_spawnattr_setpgroup(&attr, 0);
+    check(posix_spawnattr_setpgroup(&attr, 0));
   }
-  posix_spawnattr_setflags(&attr, flags);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 2);
+  check(posix_spawnattr_setflags(&attr, flags));
+  check(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0));
+  check(posix_spawn_file_actions_adddup2(&fa, out_fd, 1));
+  check(posix_spawn_file_actions_adddup2(&fa, out_fd, 2));
   // As ForkExec: a new session keeps none of the daemon's descriptors above 2.
-  if (opts.new_session) posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (opts.new_session) check(posix_spawn_file_actions_addclosefrom_np(&fa, 3));
   if (!opts.working_dir.empty()) {
-    posix_spawn_file_actions_addchdir_np(&fa, opts.working_dir.c_str());
+    check(posix_spawn_file_actions_addchdir_np(&fa, opts.working_dir.c_str()));
   }
   pid_t pid = 0;
-  int err = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
+  int err = setup;
+  if (err == 0) err = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
+  if (setup != 0) return ErrnoError("spawn setup", setup);
   if (err != 0) return ErrnoError("exec " + opts.argv[0], err);
   return pid;
 }

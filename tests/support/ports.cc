@@ -17,6 +17,7 @@ namespace {
 
 // Ports below the kernel's ephemeral range are never handed to outgoing connections, so a port
 // picked here cannot be taken by some client's connect() before the child process binds it.
+// (When that range starts at 11000 or lower, the ports go up to 32768 and may overlap it.)
 constexpr int kLowestPort = 10000;
 constexpr int kFallbackEphemeralLow = 32768;
 
