@@ -70,6 +70,7 @@ void StatePublisher::Run() {
   bool failing = false;  // the last write failed: wait `backoff` before the next
   while (true) {
     bool last = false;
+    Batch batch;  // this write's changes; in_flight_ holds a copy for WaitWritten
     {
       MutexLock lock(mu_);
       if (failing) {
@@ -83,15 +84,16 @@ void StatePublisher::Run() {
         cv_.NotifyAll();
         return;
       }
-      while (!pending_.empty() && in_flight_.size() < kMaxBatch) {
-        in_flight_.insert(pending_.extract(pending_.begin()));
+      while (!pending_.empty() && batch.size() < kMaxBatch) {
+        batch.insert(pending_.extract(pending_.begin()));
       }
+      in_flight_ = batch;
     }
-    Status s = Write(in_flight_);
+    Status s = Write(batch);
     if (!s.ok() && !failing) {
       log::Root().Warn("cannot publish state; trying again until it works",
-                       {{"keys", static_cast<int64_t>(in_flight_.size())},
-                        {"first_key", in_flight_.begin()->first},
+                       {{"keys", static_cast<int64_t>(batch.size())},
+                        {"first_key", batch.begin()->first},
                         {"error", s}});
     } else if (s.ok() && failing) {
       log::Root().Info("state published again");
@@ -100,7 +102,7 @@ void StatePublisher::Run() {
       MutexLock lock(mu_);
       if (!s.ok() && !last) {
         // Tried again later, unless a newer value was queued meanwhile.
-        for (auto& [key, change] : in_flight_) pending_.try_emplace(key, std::move(change));
+        for (auto& [key, change] : batch) pending_.try_emplace(key, std::move(change));
       }
       in_flight_.clear();
       if (last && !s.ok()) pending_.clear();  // stopping: one try only, the rest is dropped
