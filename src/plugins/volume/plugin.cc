@@ -146,21 +146,39 @@ Status VolumePlugin::Start() {
         for (const auto& e : events) {
           if (e.kv.key.size() <= prefix.size()) continue;
           std::string name = e.kv.key.substr(prefix.size());
+          bool volfiles_may_change = true;
           if (e.type == store::WatchEvent::Type::kPut) {
             auto v = api::ParseVolume(e.kv.value);
             if (v.ok()) {
-              MutexLock lock(mu_);
-              cache_[name] = *v;
+              {
+                MutexLock lock(mu_);
+                cache_[name] = *v;
+              }
+              // A change of state only (start, stop) changes no volfile: processes that fetched
+              // one are not told to fetch it again, as glusterd does not tell them.
+              auto seen = watched_.find(name);
+              volfiles_may_change = seen == watched_.end() || VolfileInputsDiffer(seen->second, *v);
+              watched_[name] = *v;
             }
           } else {
             MutexLock lock(mu_);
             cache_.erase(name);
+            watched_.erase(name);
           }
+          if (!volfiles_may_change) continue;
           size_t n = rpc->NotifyVolfileChanged(name);
           if (n > 0) log::Root().Info("volfile change sent", {{"volume", name}, {"connections", n}});
         }
       },
       [](const Status& err) { log::Root().Error("volume watch ended", {{"error", err}}); });
+}
+
+bool VolfileInputsDiffer(const api::Volume& before, const api::Volume& after) {
+  // Everything in the record but its state and its change counter goes into some volfile.
+  api::Volume a = before;
+  a.state = after.state;
+  a.version = after.version;
+  return !(a == after);
 }
 
 void VolumePlugin::PublishBrickState(const std::string& brick_path, bool running, pid_t pid,

@@ -27,6 +27,10 @@ class Watcher;
 
 namespace gd2::plugins::volume {
 
+// Whether a change of a volume record from `before` to `after` can change any of its volfiles
+// (anything but the state and the change counter).
+bool VolfileInputsDiffer(const api::Volume& before, const api::Volume& after);
+
 class VolumePlugin : public Plugin {
  public:
   explicit VolumePlugin(Services& services);
@@ -160,6 +164,8 @@ class VolumePlugin : public Plugin {
   mutable Mutex mu_;
   // The last volumes read, for GETSPEC.
   std::map<std::string, api::Volume> cache_ GD2_GUARDED_BY(mu_);
+  // The last record of each volume the watch delivered; used by the watch callback only.
+  std::map<std::string, api::Volume> watched_;
 };
 
 }  // namespace gd2::plugins::volume
