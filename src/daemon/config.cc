@@ -51,12 +51,16 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
+// The host and port of "http(s)://host:port" (port 0 when it has none).
+StatusOr<HostPort> UrlHostPort(const std::string& url) {
+  return ParseHostPort(url.substr(url.find("//") + 2), 0);
+}
+
 Status CheckUrl(const std::string& key, const std::string& url) {
   if (!(url.starts_with("http://") || url.starts_with("https://"))) {
     return InvalidArgumentError(key + ": want http://host:port or https://host:port, got: " + url);
   }
-  std::string rest = url.substr(url.find("//") + 2);
-  GD2_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(rest, 0));
+  GD2_ASSIGN_OR_RETURN(HostPort hp, UrlHostPort(url));
   if (hp.port == 0 || hp.host.empty()) return InvalidArgumentError(key + ": URL needs host and port: " + url);
   return OkStatus();
 }
@@ -224,11 +228,6 @@ Status CheckEtcdTls(const Config& c) {
   return OkStatus();
 }
 
-HostPort UrlHostPort(const std::string& url) {
-  auto hp = ParseHostPort(url.substr(url.find("//") + 2), 0);
-  return hp.ok() ? *hp : HostPort{};
-}
-
 bool IsWildcard(const std::string& host) {
   return host.empty() || host == "0.0.0.0" || host == "::";
 }
@@ -240,8 +239,9 @@ Status CheckDistinctPorts(const Config& c) {
       {"client-address", c.client_address},
       {"peer-address", HostPort{c.PeerListenHost(), c.peer_address.port}}};
   if (c.embedded_etcd()) {
-    listeners.push_back({"etcd-client-url", UrlHostPort(c.etcd_client_url)});
-    listeners.push_back({"etcd-peer-url", UrlHostPort(c.etcd_peer_url)});
+    // Both URLs passed CheckUrl already.
+    listeners.push_back({"etcd-client-url", UrlHostPort(c.etcd_client_url).value_or(HostPort{})});
+    listeners.push_back({"etcd-peer-url", UrlHostPort(c.etcd_peer_url).value_or(HostPort{})});
   }
   for (size_t i = 0; i < listeners.size(); ++i) {
     for (size_t j = i + 1; j < listeners.size(); ++j) {

@@ -84,12 +84,12 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
   // after the put in the same transaction, includes the new key.
   // (The transaction is retried like a Put; when it fails it may still have been applied, so
   // the key is deleted then.)
-  StatusOr<TxnResult> first = store.Txn({}, {Op::Put(key, "", lease), Op::GetPrefix(dir)});
-  if (!first.ok()) {
+  StatusOr<TxnResult> put = store.Txn({}, {Op::Put(key, "", lease), Op::GetPrefix(dir)});
+  if (!put.ok()) {
     store.Delete(key).status().IgnoreError();
-    return first.status();
+    return put.status();
   }
-  TxnResult listing = *std::move(first);
+  TxnResult listing = *std::move(put);
   // The key's create_revision from the listing: after a retry that applied twice it is the
   // first put's, not the transaction's revision.
   int64_t my_revision = listing.revision;

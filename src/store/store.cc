@@ -632,9 +632,9 @@ StatusOr<TxnResult> Store::Txn(std::vector<Compare> compares, std::vector<Op> th
   for (const Compare& c : compares) *req.add_compare() = ToProto(c);
   for (const Op& op : then_ops) ToProto(op, req.add_success());
   for (const Op& op : else_ops) ToProto(op, req.add_failure());
-  // Without compares the transaction always runs then_ops: only reads is retried as a read, only
-  // puts, deletes and reads as a Put (applying it twice has the same effect). A conditional one
-  // is retried only when etcd refused it before proposing it.
+  // Without compares the transaction always runs then_ops: one of reads only is retried like a
+  // Get, one of puts, deletes and reads like a Put (applying it twice has the same effect). A
+  // conditional one is retried only when etcd refused it before proposing it.
   auto is_read = [](const Op& op) {
     return op.type == Op::Type::kGet || op.type == Op::Type::kGetPrefix;
   };

@@ -209,18 +209,21 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       // The locks go in the same request as the commit.
       for (const auto& g : guards) ops.push_back(g.ReleaseOp());
       auto r = store_.Txn(compares, ops, {});
-      if (r.ok()) {
+      if (!r.ok()) {
+        if (CommitApplied(record_key)) {
+          // Its answer was lost, but the commit (and the release of its locks) took effect:
+          // undoing the steps now would contradict the store, without the locks.
+          ctx.log.Warn("commit applied though its answer was lost", {{"error", r.status()}});
+        } else {
+          failure = r.status();
+        }
+      } else {
         for (auto& g : guards) g.ReleasedBy(*r);
-      }
-      if (!r.ok() && CommitApplied(record_key)) {
-        // Its answer was lost, but the commit (and the release of its locks) took effect: undoing
-        // the steps now would contradict the store, without the locks.
-        ctx.log.Warn("commit applied though its answer was lost", {{"error", r.status()}});
-      } else if (!r.ok()) {
-        failure = r.status();
-      } else if (!r->succeeded) {
-        failure = AbortedError("transaction not committed: its cluster lock was lost or the " +
-                               std::string("object changed concurrently (") + txn.description + ")");
+        if (!r->succeeded) {
+          failure = AbortedError("transaction not committed: its cluster lock was lost or the " +
+                                 std::string("object changed concurrently (") + txn.description +
+                                 ")");
+        }
       }
     }
   }

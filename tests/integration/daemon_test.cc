@@ -57,6 +57,16 @@ store::Options StoreOptionsOf(const EtcdProcess& etcd) {
   return so;
 }
 
+// Daemon options for a daemon on the external `etcd`, with its TLS files.
+DaemonOptions ExternalEtcdOptionsOf(const EtcdProcess& etcd) {
+  DaemonOptions o;
+  o.etcd_endpoints = {etcd.endpoint()};
+  o.etcd_ca_file = etcd.ca_file();
+  o.etcd_cert_file = etcd.cert_file();
+  o.etcd_key_file = etcd.key_file();
+  return o;
+}
+
 TEST(DaemonTest, EmbeddedEtcdComesUpAndStopsWithDaemon) {
   DaemonProcess d;
   ASSERT_TRUE(d.Start());
@@ -128,11 +138,7 @@ TEST(DaemonTest, SecondDaemonOnSameWorkdirIsRefused) {
 TEST(DaemonTest, WithExternalEtcdPeersJoinOnlyAsClients) {
   EtcdProcess etcd;
   etcd.Start();
-  DaemonOptions o;
-  o.etcd_endpoints = {etcd.endpoint()};
-  o.etcd_ca_file = etcd.ca_file();
-  o.etcd_cert_file = etcd.cert_file();
-  o.etcd_key_file = etcd.key_file();
+  DaemonOptions o = ExternalEtcdOptionsOf(etcd);
   DaemonProcess a(o), b(o);
   ASSERT_TRUE(a.Start());
   ASSERT_TRUE(b.Start());
@@ -176,11 +182,7 @@ TEST(DaemonTest, StartIsTriedAgainWhileTheStoreIsUnreachable) {
     ASSERT_OK(st->Put("probe", "1"));
   }
   etcd.Kill();  // data and ports kept: Start() brings the same member back
-  DaemonOptions o;
-  o.etcd_endpoints = {etcd.endpoint()};
-  o.etcd_ca_file = etcd.ca_file();
-  o.etcd_cert_file = etcd.cert_file();
-  o.etcd_key_file = etcd.key_file();
+  DaemonOptions o = ExternalEtcdOptionsOf(etcd);
   DaemonProcess d(o);
   // etcd comes back 7 s later (after the first attempt's 5 s dial timeout), started by a thread
   // that lives until etcd is stopped (a spawned process ends with the thread that spawned it).
@@ -207,11 +209,7 @@ TEST(DaemonTest, StartIsTriedAgainWhileTheStoreIsUnreachable) {
 TEST(DaemonTest, SurvivesExternalEtcdRestartAndLeaseLoss) {
   EtcdProcess etcd;
   etcd.Start();
-  DaemonOptions o;
-  o.etcd_endpoints = {etcd.endpoint()};
-  o.etcd_ca_file = etcd.ca_file();
-  o.etcd_cert_file = etcd.cert_file();
-  o.etcd_key_file = etcd.key_file();
+  DaemonOptions o = ExternalEtcdOptionsOf(etcd);
   DaemonProcess d(o);
   ASSERT_TRUE(d.Start());
   auto c = d.NewClient();

@@ -418,6 +418,11 @@ api::BrickStatus VolumePlugin::LocalBrickStatus(const api::Volume& v, const api:
   return st;
 }
 
+bool VolumePlugin::BrickOnline(const api::Volume& v, const api::Brick& b) const {
+  if (b.peer_id != services_.peer_id) return PublishedBrickStatus(v, b).online;
+  return v.state == api::VolumeState::kStarted && runtime_->BrickState(b.path).running;
+}
+
 api::BrickStatus VolumePlugin::PublishedBrickStatus(const api::Volume& v,
                                                     const api::Brick& b) const {
   api::BrickStatus st;
@@ -448,10 +453,10 @@ StatusOr<std::vector<api::BrickStatus>> VolumePlugin::LocalBrickStatuses(
 }
 
 std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v,
-                                                          const rest::RequestContext* ask) const {
+                                                          const rest::RequestContext& ctx) const {
   // Other peers' bricks, as each of those peers measured them, by (peer, brick path).
   std::map<std::pair<std::string, std::string>, api::BrickStatus> answered;
-  if (ask != nullptr && v.state == api::VolumeState::kStarted) {
+  if (v.state == api::VolumeState::kStarted) {
     std::set<std::string> peers;
     for (const auto& s : v.subvols) {
       for (const auto& b : s.bricks) {
@@ -459,10 +464,10 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v,
       }
     }
     auto answers = AskPeers({peers.begin(), peers.end()}, kBrickStatusQuery,
-                            VolumeQueryArgs{v.name}, ask->req_id);
+                            VolumeQueryArgs{v.name}, ctx.req_id);
     for (auto& [peer, r] : answers) {
       if (!r.ok()) {
-        ask->log.Warn("brick status not answered by peer; showing its published state",
+        ctx.log.Warn("brick status not answered by peer; showing its published state",
                       {{"peer", peer}, {"error", r.status()}});
         continue;
       }
@@ -497,7 +502,7 @@ StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
   api::VolumeStatusResp resp;
   resp.info = api::VolumeToJson(sv.volume);
-  resp.bricks = BrickStatuses(sv.volume, &ctx);
+  resp.bricks = BrickStatuses(sv.volume, ctx);
   resp.online = !resp.bricks.empty();
   for (const auto& b : resp.bricks) resp.online = resp.online && b.online;
   // Capacity as a client sees it: the sum over distribute subvolumes of the smallest brick.
@@ -524,7 +529,7 @@ StatusOr<rest::Response> VolumePlugin::VolumeStatus(rest::RequestContext& ctx) {
 
 StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, ReadVolume(services_, keys_, ctx, ctx.params["volname"]));
-  return rest::Response::Ok(BrickStatuses(sv.volume, &ctx));
+  return rest::Response::Ok(BrickStatuses(sv.volume, ctx));
 }
 
 StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
@@ -677,13 +682,10 @@ StatusOr<std::vector<api::BrickHealInfo>> VolumePlugin::LocalHealInfo(
   GD2_ASSIGN_OR_RETURN(StoredVolume sv, GetVolume(*services_.store, keys_, args.volume));
   const api::Volume& v = sv.volume;
   GD2_RETURN_IF_ERROR(RequireHealable(v));
-  std::vector<api::BrickStatus> statuses = BrickStatuses(v, nullptr);
   std::vector<api::BrickHealInfo> out;
-  size_t i = 0;
   for (const auto& s : v.subvols) {
     for (const auto& b : s.bricks) {
-      bool online = statuses[i++].online;
-      if (b.peer_id == services_.peer_id) out.push_back(BrickHeal(b, online, true));
+      if (b.peer_id == services_.peer_id) out.push_back(BrickHeal(b, BrickOnline(v, b), true));
     }
   }
   return out;
@@ -695,7 +697,14 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   GD2_RETURN_IF_ERROR(RequireHealable(v));
   // ?local=true: only this peer's bricks.
   bool local_only = ctx.Query("local") == "true";
-  std::vector<api::BrickStatus> statuses = BrickStatuses(v, nullptr);
+  // Whether each brick is online, in the volume's order; another peer's brick only when it is
+  // shown (not with ?local=true).
+  std::vector<bool> online;
+  for (const auto& s : v.subvols) {
+    for (const auto& b : s.bricks) {
+      online.push_back((!local_only || b.peer_id == services_.peer_id) && BrickOnline(v, b));
+    }
+  }
   // Each other peer with an online brick is asked once, for all its bricks, all at once.
   std::map<std::string, StatusOr<std::map<std::string, api::BrickHealInfo>>> remote;
   if (!local_only) {
@@ -703,7 +712,7 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
     size_t i = 0;
     for (const auto& s : v.subvols) {
       for (const auto& b : s.bricks) {
-        if (statuses[i++].online && b.peer_id != services_.peer_id) peers.insert(b.peer_id);
+        if (online[i++] && b.peer_id != services_.peer_id) peers.insert(b.peer_id);
       }
     }
     auto answers =
@@ -726,11 +735,11 @@ StatusOr<rest::Response> VolumePlugin::HealInfo(rest::RequestContext& ctx) {
   size_t i = 0;
   for (const auto& s : v.subvols) {
     for (const auto& b : s.bricks) {
-      bool online = statuses[i++].online;
+      bool brick_online = online[i++];
       bool mine = b.peer_id == services_.peer_id;
       if (local_only && !mine) continue;
-      api::BrickHealInfo hi = BrickHeal(b, online, mine);
-      if (online && !mine) {
+      api::BrickHealInfo hi = BrickHeal(b, brick_online, mine);
+      if (brick_online && !mine) {
         const auto& r = remote.at(b.peer_id);
         if (!r.ok()) {
           hi.status = "heal info unavailable: " + r.status().message();

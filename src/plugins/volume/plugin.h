@@ -124,13 +124,15 @@ class VolumePlugin : public Plugin {
   void PublishBrickState(const std::string& brick_path, bool running, pid_t pid, int port);
   // Brings local processes in line with the stored volumes (after a daemon restart).
   void Reconcile();
-  // Every brick's status. This peer's bricks are measured here; another peer's come from the
-  // state it published (online, pid, port) or, with `ask`, from that peer itself over the peer
-  // RPC (every such peer asked at once; one that does not answer in time is shown with its
-  // published state, and a warning is logged).
+  // Every brick's status. This peer's bricks are measured here; another peer's come from that
+  // peer itself over the peer RPC (every such peer asked at once; one that does not answer in
+  // time is shown with the state it published, online, pid and port, and a warning is logged).
   std::vector<api::BrickStatus> BrickStatuses(const api::Volume& v,
-                                              const rest::RequestContext* ask) const;
+                                              const rest::RequestContext& ctx) const;
   api::BrickStatus LocalBrickStatus(const api::Volume& v, const api::Brick& b) const;
+  // Whether a brick runs: this peer's from its process, another peer's from the state that
+  // peer published (no call to it).
+  bool BrickOnline(const api::Volume& v, const api::Brick& b) const;
   api::BrickStatus PublishedBrickStatus(const api::Volume& v, const api::Brick& b) const;
   // The brick status query: this peer's bricks of args.volume, measured here.
   StatusOr<std::vector<api::BrickStatus>> LocalBrickStatuses(const peer_rpc::QueryContext& ctx,
