@@ -3,7 +3,8 @@
 # (see bench/volume_lifecycle.cc for what is timed). Builds nothing:
 #   ninja -C build/rel glusterd2 volume_lifecycle
 #   bench/volume_lifecycle.sh build/rel [iterations] [extra volume_lifecycle flags...]
-#   (--three-peers on adds a 3-peer glusterd2 cluster on 127.0.0.41-43, printed next to 1 peer)
+#   (--three-peers on adds a 3-peer glusterd2 cluster on 127.0.0.41-43, printed next to 1 peer;
+#   GD2_BENCH_KEEP_LOGS=DIR copies every log there before the run's directory is removed)
 # Needs root, mkfs.xfs, losetup, and glusterfs-server (glusterd, gluster, mount.glusterfs). Port
 # 24007 must be free on 127.0.0.1 and on the glusterd2 address (127.0.0.41; also .42 and .43 with
 # --three-peers on): the daemons use it one after the other. Everything made here lives under one
@@ -46,8 +47,8 @@ kill_ours() {
 cleanup() {
   set +e
   kill_ours
-  # GD2_BENCH_KEEP_LOGS=DIR keeps every daemon's log (for a look at step timings) before the
-  # directory goes.
+  # GD2_BENCH_KEEP_LOGS=DIR keeps every log (daemons, etcd, bricks, self-heal daemons; for a
+  # look at step timings) before the directory goes.
   if [ -n "${GD2_BENCH_KEEP_LOGS:-}" ]; then
     mkdir -p "$GD2_BENCH_KEEP_LOGS"
     (cd "$base" && find . -name '*.log' -print0 | xargs -0 -r cp --parents -t "$GD2_BENCH_KEEP_LOGS")
