@@ -220,9 +220,9 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       } else {
         for (auto& g : guards) g.ReleasedBy(*r);
         if (!r->succeeded) {
-          failure = AbortedError("transaction not committed: its cluster lock was lost or the " +
-                                 std::string("object changed concurrently (") + txn.description +
-                                 ")");
+          failure =
+              AbortedError("transaction not committed: its cluster lock was lost or the " +
+                           std::string("object changed concurrently (") + txn.description + ")");
         }
       }
     }

@@ -468,7 +468,7 @@ std::vector<api::BrickStatus> VolumePlugin::BrickStatuses(const api::Volume& v,
     for (auto& [peer, r] : answers) {
       if (!r.ok()) {
         ctx.log.Warn("brick status not answered by peer; showing its published state",
-                      {{"peer", peer}, {"error", r.status()}});
+                     {{"peer", peer}, {"error", r.status()}});
         continue;
       }
       for (auto& st : *r) {
