@@ -58,15 +58,14 @@ std::string Dirname(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// std::nullopt while `pid` lives; once it is gone, how it ended. Reaps it if it is our child;
-// for any other process (adopted after a daemon restart) /proc decides, where a zombie waiting
-// for a late reaper already counts as dead.
+// std::nullopt while `pid` lives; once it is gone, how it ended. Our child is reaped in the
+// background (CheckChild); for any other process (adopted after a daemon restart) /proc
+// decides, where a zombie waiting for a late reaper already counts as dead.
 std::optional<std::string> ExitOf(pid_t pid, const std::string& cwd) {
   if (pid <= 0) return std::string("no process");
-  int st = 0;
-  pid_t r = ::waitpid(pid, &st, WNOHANG);
-  if (r == pid) return DescribeExit(ExitInfoFromWaitStatus(st), pid, cwd);
-  if (r == 0 || (r < 0 && errno == EINTR)) return std::nullopt;
+  ChildState child = CheckChild(pid);
+  if (child.kind == ChildState::kExited) return DescribeExit(child.exit, pid, cwd);
+  if (child.kind == ChildState::kRunning) return std::nullopt;
   if (ProcessAlive(pid)) return std::nullopt;
   return std::string("exited");
 }

@@ -6,15 +6,19 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "common/poll.h"
+#include "common/thread_annotations.h"
 
 namespace gd2 {
 namespace {
@@ -258,6 +262,87 @@ StatusOr<pid_t> Spawn(const SpawnOptions& opts) {
   }
   return pid;
 }
+
+namespace {
+
+// The thread behind CheckChild: reaps the zombies handed to it, one pidfd each.
+class Reaper {
+ public:
+  static Reaper& Get() {
+    // Never destroyed: CheckChild may run on any thread until the process exits, and a zombie
+    // left when it does is reaped by init.
+    static Reaper* reaper = new Reaper();
+    return *reaper;
+  }
+
+  ChildState Check(pid_t pid) GD2_EXCLUDES(mu_) {
+    ChildState state;
+    // Under mu_, so that the zombie seen here cannot be reaped (and its pid reused) before
+    // its pidfd is open: only this thread's queue reaps, and only pids in pending_.
+    MutexLock lock(mu_);
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+      if (errno == ECHILD) state.kind = ChildState::kNotOurChild;
+      return state;
+    }
+    if (info.si_pid != pid) return state;  // still running
+    state.kind = ChildState::kExited;
+    if (info.si_code == CLD_EXITED) {
+      state.exit.code = info.si_status;
+    } else {
+      state.exit.signaled = true;
+      state.exit.code = 128 + info.si_status;
+      state.exit.core_dumped = info.si_code == CLD_DUMPED;
+    }
+    if (pending_.insert(pid).second) {
+      queue_.push_back({pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))});
+      wake_.NotifyOne();
+    }
+    return state;
+  }
+
+ private:
+  struct Zombie {
+    pid_t pid;
+    int pidfd;  // -1 when the kernel gives none: then by pid, which stays reserved until reaped
+  };
+
+  Reaper() {
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void Run() GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    while (true) {
+      while (queue_.empty()) wake_.Wait(mu_);
+      Zombie z = queue_.front();
+      queue_.pop_front();
+      lock.Unlock();
+      if (z.pidfd >= 0) {
+        siginfo_t info{};
+        while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(z.pidfd), &info,
+                        WEXITED) != 0 &&
+               errno == EINTR) {
+        }
+        ::close(z.pidfd);
+      } else {
+        while (::waitpid(z.pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+      }
+      lock.Lock();
+      pending_.erase(z.pid);
+    }
+  }
+
+  Mutex mu_;
+  CondVar wake_;
+  std::deque<Zombie> queue_ GD2_GUARDED_BY(mu_);
+  std::set<pid_t> pending_ GD2_GUARDED_BY(mu_);  // queued or being reaped
+};
+
+}  // namespace
+
+ChildState CheckChild(pid_t pid) { return Reaper::Get().Check(pid); }
 
 std::optional<ExitInfo> PollExit(pid_t pid) {
   int st = 0;

@@ -65,6 +65,24 @@ std::string DescribeExit(const ExitInfo& e, pid_t pid, const std::string& cwd);
 // ExitInfo from a waitpid(2) status.
 ExitInfo ExitInfoFromWaitStatus(int wait_status);
 
+// Whether child `pid` has ended, without waiting and without reaping it on the calling thread.
+// Once it has ended, its status is read with WNOWAIT and the zombie is handed to one background
+// thread that reaps it: the kernel prunes a process's /proc entries when it is reaped, which
+// took 2-10 ms for a glusterfsd on a busy 2-core host (more with many threads or /proc readers),
+// and a stop should not wait for that. Until that thread has reaped it the pid stays reserved,
+// and asking again gives the same status. Only that thread reaps a child handed to it, through
+// a pidfd, so it never takes another process that reuses the pid later.
+struct ChildState {
+  enum Kind {
+    kRunning,
+    kExited,      // `exit` says how
+    kNotOurChild  // never our child, or already reaped (ECHILD): the caller asks /proc
+  };
+  Kind kind = kRunning;
+  ExitInfo exit;
+};
+ChildState CheckChild(pid_t pid);
+
 // Waits up to `timeout` for child `pid` to exit. Returns std::nullopt on timeout.
 std::optional<ExitInfo> WaitExit(pid_t pid, std::chrono::milliseconds timeout);
 // Non-blocking check.

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/poll.h"
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
@@ -42,6 +43,58 @@ TEST(SubprocessTest, StopProcessTerminates) {
   ExitInfo e = StopProcess(pid, std::chrono::seconds(2));
   EXPECT_TRUE(e.signaled);
   EXPECT_FALSE(ProcessAlive(pid));
+}
+
+// CheckChild reads an exit without reaping on the caller's thread; the zombie is reaped in the
+// background, and until then asking again gives the same answer.
+TEST(SubprocessTest, CheckChildReportsTheExitAndReapsInTheBackground) {
+  // The child runs until the pipe's write end (which it does not inherit) closes.
+  int in[2];
+  ASSERT_EQ(::pipe(in), 0);
+  ASSERT_EQ(::fcntl(in[1], F_SETFD, FD_CLOEXEC), 0);
+  SpawnOptions so;
+  so.argv = {"sh", "-c", "read line <&" + std::to_string(in[0]) + "; exit 7"};
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  ::close(in[0]);
+  EXPECT_EQ(CheckChild(pid).kind, ChildState::kRunning);
+  ::close(in[1]);
+
+  ChildState state;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  EXPECT_TRUE(PollUntil(deadline, {std::chrono::microseconds(200), std::chrono::milliseconds(20)},
+                        [&] { return (state = CheckChild(pid)).kind != ChildState::kRunning; }));
+  ASSERT_EQ(state.kind, ChildState::kExited);
+  EXPECT_EQ(state.exit.code, 7);
+  EXPECT_FALSE(state.exit.signaled);
+  EXPECT_FALSE(ProcessAlive(pid)) << "a zombie does not count as alive";
+
+  // The background thread reaps it: then the pid is no child of ours any more.
+  EXPECT_TRUE(
+      PollUntil(deadline, {std::chrono::microseconds(200), std::chrono::milliseconds(20)}, [&] {
+        state = CheckChild(pid);
+        EXPECT_NE(state.kind, ChildState::kRunning);
+        if (state.kind == ChildState::kExited) {
+          EXPECT_EQ(state.exit.code, 7);
+        }
+        return state.kind == ChildState::kNotOurChild;
+      }));
+  EXPECT_EQ(::kill(pid, 0), -1) << "reaped: the pid is gone";
+}
+
+TEST(SubprocessTest, CheckChildNamesTheSignalAndKnowsStrangers) {
+  SpawnOptions so;
+  so.argv = {"sleep", "30"};
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  ChildState state;
+  EXPECT_TRUE(PollUntil(std::chrono::steady_clock::now() + std::chrono::seconds(10),
+                        {std::chrono::microseconds(200), std::chrono::milliseconds(20)},
+                        [&] { return (state = CheckChild(pid)).kind != ChildState::kRunning; }));
+  ASSERT_EQ(state.kind, ChildState::kExited);
+  EXPECT_TRUE(state.exit.signaled);
+  EXPECT_EQ(state.exit.code, 128 + SIGKILL);
+
+  EXPECT_EQ(CheckChild(1).kind, ChildState::kNotOurChild) << "init is not our child";
 }
 
 TEST(SubprocessTest, ChildRunsInItsWorkingDirectory) {
