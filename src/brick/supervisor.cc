@@ -502,7 +502,8 @@ Supervisor::StopBatch Supervisor::BeginStop(const std::vector<std::string>& keys
   for (const auto& key : keys) {
     auto e = Acquire(key, false, deadline);
     if (!e.ok()) {
-      batch.result = e.status();
+      batch.busy.push_back(key);
+      if (batch.result.ok()) batch.result = e.status();
       continue;
     }
     if (*e) batch.held.push_back(*e);
@@ -513,23 +514,40 @@ Supervisor::StopBatch Supervisor::BeginStop(const std::vector<std::string>& keys
 Status Supervisor::StopTogether(
     const std::vector<std::pair<Supervisor*, std::vector<std::string>>>& sets,
     Clock::time_point deadline, std::set<std::string>* stopped) {
-  std::vector<StopBatch> batches;
-  std::vector<pid_t> pids;
-  std::vector<std::string> cwds;
-  for (const auto& [s, keys] : sets) {
-    batches.push_back(s->BeginStop(keys, deadline));
-    for (const auto& e : batches.back().held) {
-      if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
-        pids.push_back(e->pid);
-        cwds.push_back(s->options_.run_dir);
+  using Sets = std::vector<std::pair<Supervisor*, std::vector<std::string>>>;
+  // Two rounds: first the entries that are free now, so that their processes get the whole
+  // time until `deadline` between SIGTERM and SIGKILL; then the entries another operation held
+  // (a start waiting for its brick, a restart), waited for up to `deadline`, with what is left.
+  Status first;
+  Sets busy;
+  for (int round = 0; round < 2; ++round) {
+    const Sets& now = round == 0 ? sets : busy;
+    Clock::time_point take_until = round == 0 ? Clock::now() : deadline;
+    Sets next;
+    std::vector<StopBatch> batches;
+    std::vector<pid_t> pids;
+    std::vector<std::string> cwds;
+    for (const auto& [s, keys] : now) {
+      batches.push_back(s->BeginStop(keys, take_until));
+      StopBatch& batch = batches.back();
+      if (round == 0 && !batch.busy.empty()) {
+        next.emplace_back(s, batch.busy);
+        batch.result = OkStatus();  // taken in the next round
+      }
+      for (const auto& e : batch.held) {
+        if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
+          pids.push_back(e->pid);
+          cwds.push_back(s->options_.run_dir);
+        }
       }
     }
-  }
-  std::vector<pid_t> survivors = pids.empty() ? pids : KillAndWait(pids, deadline, cwds);
-  Status first;
-  for (size_t i = 0; i < sets.size(); ++i) {
-    Status s = sets[i].first->FinishStop(batches[i], survivors, stopped);
-    if (!s.ok() && first.ok()) first = s;
+    std::vector<pid_t> survivors = pids.empty() ? pids : KillAndWait(pids, deadline, cwds);
+    for (size_t i = 0; i < now.size(); ++i) {
+      Status s = now[i].first->FinishStop(batches[i], survivors, stopped);
+      if (!s.ok() && first.ok()) first = s;
+    }
+    if (round == 0) busy = std::move(next);
+    if (busy.empty()) break;
   }
   return first;
 }

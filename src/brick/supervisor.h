@@ -91,7 +91,9 @@ class Supervisor {
   // Stop() for every key, signalling all processes at once.
   Status StopAll(Clock::time_point deadline);
   // Stop() for the keys of several supervisors together: every process is signalled before any
-  // is waited for, from the calling thread (no thread per process). The first error of any set.
+  // is waited for, from the calling thread (no thread per process). Keys that another
+  // operation (a start, a restart) holds are stopped after the others, so that those get the
+  // whole time until `deadline` to exit on SIGTERM. The first error of any set.
   // `stopped`, if given, receives the keys whose process is gone (or that had none): not those
   // another call held past the deadline, nor those whose process survived SIGKILL.
   static Status StopTogether(
@@ -138,7 +140,8 @@ class Supervisor {
   // several supervisors at once: the entries taken (busy) for the keys, then their release.
   struct StopBatch {
     std::vector<std::shared_ptr<Entry>> held;
-    Status result;  // an entry that could not be taken
+    std::vector<std::string> busy;  // keys whose entry could not be taken by the deadline
+    Status result;                  // why the first of them could not
   };
   StopBatch BeginStop(const std::vector<std::string>& keys, Clock::time_point deadline);
   Status FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors,

@@ -426,6 +426,43 @@ TEST_F(SupervisorTest, StartTimesOutAndKillsBrickThatNeverGetsReady) {
 
 // The same supervisor code runs the self-heal daemon with ShdKind(): glusterfs with a local
 // replicate volfile whose clients point at two supervised bricks.
+// A key held by a start that has not finished does not hold up the others: they are signalled
+// at once and get the whole deadline; the held one is stopped when its start lets go.
+TEST_F(SupervisorTest, StopDoesNotWaitForABusyKeyBeforeSignallingTheOthers) {
+  std::atomic<bool> let_b2_be_ready = false;
+  BrickSpec b1 = MakeBrick("b1");
+  BrickSpec b2 = MakeBrick("b2");
+  Supervisor& sup = NewSupervisor(
+      [&](const BrickSpec& s) { return s.brick_path != b2.brick_path || let_b2_be_ready.load(); });
+  ASSERT_OK(sup.Start(b1, In(30)));
+  pid_t p1 = sup.State(b1.brick_path).pid;
+  Status b2_start;
+  std::thread starter([&] { b2_start = sup.Start(b2, In(30)); });
+  // b2's start holds its entry once its process runs.
+  ASSERT_TRUE(
+      WaitFor([&] { return !PidsMentioning(b2.brick_path).empty(); }, std::chrono::seconds(10)));
+
+  Status stop;
+  std::atomic<bool> stop_done = false;
+  std::thread stopper([&] {
+    stop = Supervisor::StopTogether({{&sup, {b2.brick_path, b1.brick_path}}}, In(20));
+    stop_done = true;
+  });
+  EXPECT_TRUE(WaitFor([&] { return Gone(p1) && !sup.State(b1.brick_path).running; },
+                      std::chrono::seconds(10)))
+      << "b1 is stopped while b2's start still holds b2";
+  EXPECT_FALSE(stop_done.load());
+
+  let_b2_be_ready = true;
+  starter.join();
+  stopper.join();
+  EXPECT_OK(b2_start);
+  EXPECT_OK(stop);
+  EXPECT_FALSE(sup.State(b2.brick_path).running);
+  EXPECT_TRUE(PidsMentioning(b2.brick_path).empty());
+  EXPECT_TRUE(sup.Keys().empty());
+}
+
 TEST_F(SupervisorTest, SupervisesSelfHealDaemon) {
   Supervisor& bricks = NewSupervisor();
   BrickSpec b0 = MakeBrick("r0");
