@@ -295,16 +295,21 @@ class Reaper {
       state.exit.core_dumped = info.si_code == CLD_DUMPED;
     }
     if (pending_.insert(pid).second) {
-      queue_.push_back({pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))});
+      queue_.push_back({pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)),
+                        std::chrono::steady_clock::now() + kReapDelay});
       wake_.NotifyOne();
     }
     return state;
   }
 
  private:
+  // How long a zombie waits before it is reaped (see CheckChild in the header): long enough for
+  // its threads to have left the kernel's exit path even on a loaded host.
+  static constexpr std::chrono::milliseconds kReapDelay{100};
   struct Zombie {
     pid_t pid;
     int pidfd;  // -1 when the kernel gives none: then by pid, which stays reserved until reaped
+    std::chrono::steady_clock::time_point not_before;
   };
 
   Reaper() {
@@ -315,6 +320,9 @@ class Reaper {
     MutexLock lock(mu_);
     while (true) {
       while (queue_.empty()) wake_.Wait(mu_);
+      while (std::chrono::steady_clock::now() < queue_.front().not_before) {
+        wake_.WaitUntil(mu_, queue_.front().not_before);
+      }
       Zombie z = queue_.front();
       queue_.pop_front();
       lock.Unlock();

@@ -67,9 +67,10 @@ ExitInfo ExitInfoFromWaitStatus(int wait_status);
 
 // Whether child `pid` has ended, without waiting and without reaping it on the calling thread.
 // Once it has ended, its status is read with WNOWAIT and the zombie is handed to one background
-// thread that reaps it: the kernel prunes a process's /proc entries when it is reaped, which
-// took 2-10 ms for a glusterfsd on a busy 2-core host (more with many threads or /proc readers),
-// and a stop should not wait for that. Until that thread has reaped it the pid stays reserved,
+// thread that reaps it 100 ms later. Reaping prunes the process's /proc dentries; done the
+// moment the exit is seen, it raced the exiting threads' own pruning and spun on the dentry
+// locks: 2-10 ms per glusterfsd (p90) on a busy 2-core host, inside the stop, and with three
+// peers on one host it was half of the daemons' CPU. Until it is reaped the pid stays reserved,
 // and asking again gives the same status. Only that thread reaps a child handed to it, through
 // a pidfd, so it never takes another process that reuses the pid later.
 struct ChildState {
