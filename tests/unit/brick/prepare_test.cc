@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -277,6 +278,22 @@ TEST_F(PrepareBrickTest, UnprepareDoesNotFollowLinksInsideTheInternalDir) {
   ASSERT_EQ(::mkdir((b + "/.glusterfs/ab").c_str(), 0700), 0);
   ASSERT_EQ(::symlink(outside.c_str(), (b + "/.glusterfs/ab/link").c_str()), 0);
   std::ofstream(b + "/.glusterfs/ab/file") << "x";
+  // The shape glusterfsd leaves: 256 fan-out directories, most of them empty (removed without
+  // being listed), some holding a level more.
+  for (int i = 0; i < 256; ++i) {
+    char name[3];
+    std::snprintf(name, sizeof(name), "%02x", i);
+    std::string d = b + "/.glusterfs/" + name;
+    if (i != 0xab) {
+      ASSERT_EQ(::mkdir(d.c_str(), 0700), 0) << d;
+    }
+    if (i % 64 == 1) {
+      ASSERT_EQ(::mkdir((d + "/cd").c_str(), 0700), 0);
+      std::ofstream(d + "/cd/gfid-link") << "x";
+      ASSERT_EQ(::mkdir((d + "/empty").c_str(), 0700), 0);
+      ASSERT_EQ(::symlink(outside.c_str(), (d + "/dirlink").c_str()), 0);
+    }
+  }
   ASSERT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true}));
   EXPECT_FALSE(Exists(b + "/.glusterfs"));
   EXPECT_TRUE(Exists(outside + "/precious"));
