@@ -219,7 +219,57 @@ class Driver {
   virtual StepResult Start(const std::string& vol) = 0;
   virtual StepResult Stop(const std::string& vol) = 0;
   virtual StepResult Delete(const std::string& vol) = 0;
+  // The daemons whose CPU use (and their children's) is reported; none: not reported.
+  virtual std::vector<pid_t> DaemonPids() const { return {}; }
 };
+
+// CPU time from /proc, in ms: the daemons themselves, their children still running (etcd), and
+// the children they reaped (bricks, self-heal daemons: their time is added to the parent's
+// cutime/cstime when it reaps them).
+struct CpuUse {
+  double daemon = 0, etcd = 0, reaped = 0;
+  CpuUse operator-(const CpuUse& o) const {
+    return {daemon - o.daemon, etcd - o.etcd, reaped - o.reaped};
+  }
+};
+
+// utime+stime and cutime+cstime of `pid` in ms (zeros when it cannot be read).
+std::pair<double, double> ProcessCpuMs(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return {0, 0};
+  // Fields after the command (which may hold spaces): state is field 3, utime 14 .. cstime 17.
+  size_t rp = line.rfind(')');
+  if (rp == std::string::npos) return {0, 0};
+  std::vector<std::string> f;
+  size_t pos = rp + 2;
+  while (pos < line.size()) {
+    size_t sp = line.find(' ', pos);
+    if (sp == std::string::npos) sp = line.size();
+    f.push_back(line.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  if (f.size() < 15) return {0, 0};
+  double tick_ms = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  auto num = [&](size_t field) { return std::strtod(f[field - 3].c_str(), nullptr) * tick_ms; };
+  return {num(14) + num(15), num(16) + num(17)};
+}
+
+CpuUse MeasureCpu(const std::vector<pid_t>& daemons) {
+  CpuUse u;
+  for (pid_t d : daemons) {
+    auto [self, reaped] = ProcessCpuMs(d);
+    u.daemon += self;
+    u.reaped += reaped;
+    std::error_code ec;
+    for (const auto& t : fs::directory_iterator("/proc/" + std::to_string(d) + "/task", ec)) {
+      std::ifstream children(t.path() / "children");
+      pid_t c = 0;
+      while (children >> c) u.etcd += ProcessCpuMs(c).first;
+    }
+  }
+  return u;
+}
 
 StepResult TimeCommand(const std::vector<std::string>& argv) {
   auto t0 = Clock::now();
@@ -295,6 +345,9 @@ class Glusterd2Driver : public Driver {
   }
 
   std::string Name() const override { return "glusterd2"; }
+  std::vector<pid_t> DaemonPids() const override {
+    return pid_ > 0 ? std::vector<pid_t>{pid_} : std::vector<pid_t>{};
+  }
   std::string Host() const override { return host_; }
   const std::string& peer_address() const { return peer_address_; }
   gd2::client::Client& client() { return *client_; }
@@ -414,6 +467,14 @@ class Glusterd2ClusterDriver : public Driver {
   }
 
   std::string Name() const override { return "glusterd2 x3"; }
+  std::vector<pid_t> DaemonPids() const override {
+    std::vector<pid_t> pids;
+    for (const auto& d : daemons_) {
+      auto p = d->DaemonPids();
+      pids.insert(pids.end(), p.begin(), p.end());
+    }
+    return pids;
+  }
   std::string Host() const override { return daemons_.front()->Host(); }
   StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) override {
     return daemons_.front()->Create(vol, bricks);
@@ -545,8 +606,13 @@ using Samples = std::map<std::string, std::map<std::string, std::vector<double>>
 
 // Runs every layout `iterations` times through `d`. Returns false after the first failed step
 // (having tried to stop and delete that volume); the samples gathered so far stay.
-bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out) {
+std::string FormatMs(double ms);
+
+// cpu[layout]: the CPU the daemons used over all iterations of the layout (when they say).
+bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out,
+             std::map<std::string, CpuUse>* cpu = nullptr) {
   for (const auto& layout : kLayouts) {
+    CpuUse before = MeasureCpu(d.DaemonPids());
     for (int it = 1; it <= a.iterations; ++it) {
       std::string vol = "vb" + tag + layout.name + "i" + std::to_string(it);
       std::vector<std::string> bricks;
@@ -602,8 +668,36 @@ bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out) {
       std::fprintf(stderr, "%s %s iteration %d: %.1f ms\n", d.Name().c_str(), layout.name.c_str(),
                    it, total);
     }
+    if (cpu != nullptr && !d.DaemonPids().empty()) {
+      (*cpu)[layout.name] = MeasureCpu(d.DaemonPids()) - before;
+    }
   }
   return true;
+}
+
+// CPU per lifecycle of the 1-peer and 3-peer runs, side by side.
+void PrintCpu(const std::map<std::string, CpuUse>& one, const std::map<std::string, CpuUse>& three,
+              int iterations) {
+  std::printf(
+      "\nCPU per lifecycle (create+start+stop+delete), from /proc: the daemons, their running "
+      "children (etcd), the children they reaped (bricks, self-heal daemons); clock ticks of "
+      "%ld ms, over %d iterations\n",
+      1000 / ::sysconf(_SC_CLK_TCK), iterations);
+  std::printf("%-7s %-20s %12s %12s %14s %12s\n", "layout", "side", "glusterd2", "etcd",
+              "bricks+shd", "all");
+  for (const auto& layout : kLayouts) {
+    for (const auto& [name, m] :
+         {std::pair{"glusterd2, 1 peer", &one}, std::pair{"glusterd2, 3 peers", &three}}) {
+      auto it = m->find(layout.name);
+      if (it == m->end()) continue;
+      const CpuUse& u = it->second;
+      double n = iterations;
+      std::printf("%-7s %-20s %12s %12s %14s %12s\n", layout.name.c_str(), name,
+                  FormatMs(u.daemon / n).c_str(), FormatMs(u.etcd / n).c_str(),
+                  FormatMs(u.reaped / n).c_str(),
+                  FormatMs((u.daemon + u.etcd + u.reaped) / n).c_str());
+    }
+  }
 }
 
 struct Summary {
@@ -694,6 +788,7 @@ int main(int argc, char** argv) {
   if (args->gd_host.empty()) args->gd_host = HostName();
 
   Samples gd2_samples, gd_samples, gd2x3_samples;
+  std::map<std::string, CpuUse> gd2_cpu, gd2x3_cpu;
   bool ok = true;
   if (args->run_gd2) {
     Glusterd2Driver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2");
@@ -702,7 +797,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "glusterd2: %s\n", s.ToString().c_str());
       ok = false;
     } else {
-      ok = RunSide(d, *args, "g2", gd2_samples) && ok;
+      ok = RunSide(d, *args, "g2", gd2_samples, &gd2_cpu) && ok;
     }
   }  // glusterd2 stopped here, before glusterd wants the port
   if (args->run_gd2 && args->three_peers) {
@@ -713,7 +808,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "glusterd2 x3: %s\n", s.ToString().c_str());
       ok = false;
     } else {
-      ok = RunSide(d, *args, "g3", gd2x3_samples) && ok;
+      ok = RunSide(d, *args, "g3", gd2x3_samples, &gd2x3_cpu) && ok;
     }
   }
   if (args->run_gd) {
@@ -731,6 +826,7 @@ int main(int argc, char** argv) {
     std::printf("\n");
     PrintTable(gd2_samples, gd2x3_samples, args->iterations, "glusterd2, 1 peer",
                "glusterd2, 3 peers", "ratio 1/3 peers");
+    PrintCpu(gd2_cpu, gd2x3_cpu, args->iterations);
   }
   return ok ? 0 : 1;
 }
