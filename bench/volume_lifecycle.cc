@@ -31,7 +31,11 @@
 // step that runs on every brick peer runs on them at once, so a 3-peer start or stop should take
 // about as long as a 1-peer one. By default the cluster keeps three etcd members (on this one
 // host and disk), so every store write is replicated; --etcd-members 1 keeps one, so that only
-// the fan-out differs from the 1-peer run.
+// the fan-out differs from the 1-peer run. With --three-peers on it also prints the CPU time one
+// lifecycle cost, read from /proc of the daemons: their own, their etcd's, and that of the
+// bricks and self-heal daemons they ran (added to a parent's cutime/cstime when it reaps them).
+// All three peers share this host's cores, so the 3-peer figures include work that separate
+// hosts would do at the same time (three self-heal daemons instead of one, three daemons).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
