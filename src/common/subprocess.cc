@@ -302,6 +302,16 @@ class Reaper {
     return state;
   }
 
+  void ReapAllNow() GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    while (!queue_.empty()) {
+      Zombie z = queue_.front();
+      queue_.pop_front();
+      Reap(z);
+      pending_.erase(z.pid);
+    }
+  }
+
  private:
   // How long a zombie waits before it is reaped (see CheckChild in the header): long enough for
   // its threads to have left the kernel's exit path even on a loaded host.
@@ -326,19 +336,23 @@ class Reaper {
       Zombie z = queue_.front();
       queue_.pop_front();
       lock.Unlock();
-      if (z.pidfd >= 0) {
-        siginfo_t info{};
-        while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(z.pidfd), &info,
-                        WEXITED) != 0 &&
-               errno == EINTR) {
-        }
-        ::close(z.pidfd);
-      } else {
-        while (::waitpid(z.pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
-      }
+      Reap(z);
       lock.Lock();
       pending_.erase(z.pid);
+    }
+  }
+
+  static void Reap(const Zombie& z) {
+    if (z.pidfd >= 0) {
+      siginfo_t info{};
+      while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(z.pidfd), &info, WEXITED) !=
+                 0 &&
+             errno == EINTR) {
+      }
+      ::close(z.pidfd);
+    } else {
+      while (::waitpid(z.pid, nullptr, 0) < 0 && errno == EINTR) {
+      }
     }
   }
 
@@ -351,6 +365,8 @@ class Reaper {
 }  // namespace
 
 ChildState CheckChild(pid_t pid) { return Reaper::Get().Check(pid); }
+
+void ReapPendingChildren() { Reaper::Get().ReapAllNow(); }
 
 std::optional<ExitInfo> PollExit(pid_t pid) {
   int st = 0;

@@ -83,6 +83,9 @@ struct ChildState {
   ExitInfo exit;
 };
 ChildState CheckChild(pid_t pid);
+// Reaps now the children CheckChild handed to the background thread and that are still waiting
+// for it. Before an exec of this process: the new image would never reap them.
+void ReapPendingChildren();
 
 // Waits up to `timeout` for child `pid` to exit. Returns std::nullopt on timeout.
 std::optional<ExitInfo> WaitExit(pid_t pid, std::chrono::milliseconds timeout);

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "common/log.h"
+#include "common/subprocess.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
 
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
       // Joined or left a cluster: start again in place on the new identity and store.
       log::Root().Info("restarting on the new cluster configuration");
       d.Stop();
+      ReapPendingChildren();  // stopped processes the new image would never reap
       sigprocmask(SIG_UNBLOCK, &set, nullptr);
       // Exec the binary by its real path so the process keeps its name (pkill, ps).
       char self[4096] = {0};

@@ -81,6 +81,19 @@ TEST(SubprocessTest, CheckChildReportsTheExitAndReapsInTheBackground) {
   EXPECT_EQ(::kill(pid, 0), -1) << "reaped: the pid is gone";
 }
 
+TEST(SubprocessTest, ReapPendingChildrenReapsWithoutTheDelay) {
+  SpawnOptions so;
+  so.argv = {"true"};
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  ChildState state;
+  EXPECT_TRUE(PollUntil(std::chrono::steady_clock::now() + std::chrono::seconds(10),
+                        {std::chrono::microseconds(200), std::chrono::milliseconds(20)},
+                        [&] { return (state = CheckChild(pid)).kind != ChildState::kRunning; }));
+  ASSERT_EQ(state.kind, ChildState::kExited);
+  ReapPendingChildren();
+  EXPECT_EQ(CheckChild(pid).kind, ChildState::kNotOurChild) << "reaped before returning";
+}
+
 TEST(SubprocessTest, CheckChildNamesTheSignalAndKnowsStrangers) {
   SpawnOptions so;
   so.argv = {"sleep", "30"};
