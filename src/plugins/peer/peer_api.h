@@ -4,6 +4,7 @@
 // themselves. Every call reads the store as it is now (no cache) and is safe from any thread.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ class PeerApi {
   // "peer not found: <who>" when no peer matches. An id or an indexed address costs one or two
   // reads; only a name reads the whole peer list.
   virtual StatusOr<api::Peer> FindPeer(const std::string& who) const = 0;
+
+  // FindPeer for each of `whos` at once: two store requests however many peers they name (plus
+  // one list read if some name no id or indexed address). The answer maps each of `whos` to its
+  // peer; kNotFound "peer not found: <who>" for the first that matches none.
+  virtual StatusOr<std::map<std::string, api::Peer>> FindPeers(
+      const std::vector<std::string>& whos) const = 0;
 
   // Every peer, with online state (two range reads).
   virtual StatusOr<std::vector<api::Peer>> ListPeers() const = 0;

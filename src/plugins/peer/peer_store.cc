@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <map>
+#include <optional>
 
 #include "api/json.h"
 #include "common/uuid.h"
@@ -151,6 +152,102 @@ StatusOr<api::Peer> StoredPeers::FindPeer(const std::string& who) const {
     if (p.status().code() != StatusCode::kNotFound) return p;
   }
   return peer::FindPeer(store_, keys_, who, self_id_);
+}
+
+StatusOr<std::map<std::string, api::Peer>> StoredPeers::FindPeers(
+    const std::vector<std::string>& whos) const {
+  // Reads of many keys, in as few etcd requests as a transaction's op limit allows.
+  constexpr size_t kOpsPerRequest = 64;
+  auto read_all = [this](const std::vector<std::string>& keys)
+      -> StatusOr<std::vector<std::optional<store::KeyValue>>> {
+    std::vector<std::optional<store::KeyValue>> out;
+    for (size_t first = 0; first < keys.size(); first += kOpsPerRequest) {
+      size_t last = std::min(keys.size(), first + kOpsPerRequest);
+      std::vector<store::Op> ops;
+      for (size_t i = first; i < last; ++i) ops.push_back(store::Op::Get(keys[i]));
+      GD2_ASSIGN_OR_RETURN(store::TxnResult r, store_.Txn({}, std::move(ops)));
+      for (size_t i = first; i < last; ++i) {
+        const auto& kvs = r.results.at(i - first).kvs;
+        out.push_back(kvs.empty() ? std::nullopt : std::optional<store::KeyValue>(kvs.front()));
+      }
+    }
+    return out;
+  };
+
+  // 1. The id each one names: itself, this peer's, or from the address index.
+  std::vector<std::string> distinct;
+  for (const auto& who : whos) {
+    if (std::find(distinct.begin(), distinct.end(), who) == distinct.end()) distinct.push_back(who);
+  }
+  std::map<std::string, std::string> id_of;
+  std::vector<std::string> indexed, index_keys;
+  for (const auto& who : distinct) {
+    if (who == "localhost") {
+      id_of[who] = self_id_;
+    } else if (IsUuid(who)) {
+      id_of[who] = who;
+    } else if (auto k = keys_.PeerAddress(who); k.ok()) {
+      indexed.push_back(who);
+      index_keys.push_back(*k);
+    }
+  }
+  GD2_ASSIGN_OR_RETURN(auto index, read_all(index_keys));
+  for (size_t i = 0; i < indexed.size(); ++i) {
+    if (index[i]) id_of[indexed[i]] = index[i]->value;
+  }
+
+  // 2. Those peers' records and liveness keys, in one more request.
+  std::vector<std::string> ids, record_keys;
+  for (const auto& [who, id] : id_of) {
+    auto record = keys_.Peer(id);
+    auto alive = keys_.Alive(id);
+    if (!record.ok() || !alive.ok()) continue;
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) continue;
+    ids.push_back(id);
+    record_keys.push_back(*record);
+    record_keys.push_back(*alive);
+  }
+  GD2_ASSIGN_OR_RETURN(auto records, read_all(record_keys));
+  std::map<std::string, api::Peer> by_id;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto& record = records[2 * i];
+    if (!record) continue;
+    GD2_ASSIGN_OR_RETURN(api::Peer p, ParsePeer(record->value));
+    const auto& alive = records[2 * i + 1];
+    p.online = alive.has_value();
+    p.pid = alive ? ParseAlivePid(alive->value) : 0;
+    by_id[ids[i]] = std::move(p);
+  }
+
+  // 3. As FindPeer: an id's record answers for it; an address only for the peer that has it;
+  // anything else (a name, an address registered before the index) from the peer list.
+  std::map<std::string, api::Peer> out;
+  std::vector<std::string> rest;
+  for (const auto& who : distinct) {
+    auto id = id_of.find(who);
+    auto p = id == id_of.end() ? by_id.end() : by_id.find(id->second);
+    bool direct = who == "localhost" || IsUuid(who);
+    if (p != by_id.end() && (direct || PeerMatches(p->second, who))) {
+      out[who] = p->second;
+    } else if (who != "localhost") {
+      rest.push_back(who);
+    }
+  }
+  if (!rest.empty()) {
+    GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> all, peer::ListPeers(store_, keys_));
+    for (const auto& who : rest) {
+      for (const auto& p : all) {
+        if (PeerMatches(p, who)) {
+          out[who] = p;
+          break;
+        }
+      }
+    }
+  }
+  for (const auto& who : whos) {
+    if (out.count(who) == 0) return NotFoundError("peer not found: " + who);
+  }
+  return out;
 }
 
 StatusOr<std::vector<api::Peer>> StoredPeers::ListPeers() const {

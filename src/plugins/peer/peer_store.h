@@ -50,6 +50,8 @@ class StoredPeers : public PeerApi {
 
   StatusOr<api::Peer> GetPeer(const std::string& peer_id) const override;
   StatusOr<api::Peer> FindPeer(const std::string& who) const override;
+  StatusOr<std::map<std::string, api::Peer>> FindPeers(
+      const std::vector<std::string>& whos) const override;
   StatusOr<std::vector<api::Peer>> ListPeers() const override;
   StatusOr<std::set<std::string>> OnlinePeers(
       const std::vector<std::string>& peer_ids) const override;

@@ -100,15 +100,12 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
 
-  // Resolve each brick's peer to a peer record: a peer id is one read, an address two (the
-  // address index); only a peer name needs the peer list.
-  std::map<std::string, api::Peer> resolved;
-  auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
-    auto it = resolved.find(who);
-    if (it != resolved.end()) return &it->second;
-    GD2_ASSIGN_OR_RETURN(api::Peer p, peers_->FindPeer(who));
-    return &(resolved[who] = std::move(p));
-  };
+  // Each brick's peer as a peer record, all resolved together: two store requests however many
+  // peers the bricks name (a peer name also needs the peer list).
+  std::vector<std::string> whos;
+  for (const auto& sv : req.subvols) {
+    for (const auto& br : sv.bricks) whos.push_back(br.peer_id);
+  }
 
   const api::SubvolReq& first = req.subvols.front();
   api::LayoutRequest layout;
@@ -123,13 +120,21 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   if (first.type == "disperse" && layout.disperse_count == 0 && layout.disperse_data_count == 0) {
     layout.disperse_count = static_cast<int>(first.bricks.size());
   }
-  std::vector<api::Brick> flat;
   for (const auto& sv : req.subvols) {
     if (sv.type != first.type || sv.replica != first.replica || sv.arbiter != first.arbiter ||
         sv.disperse_count != first.disperse_count || sv.disperse_data != first.disperse_data ||
         sv.disperse_redundancy != first.disperse_redundancy) {
       return InvalidArgumentError("all subvolumes must have the same type and counts");
     }
+  }
+  GD2_ASSIGN_OR_RETURN(auto resolved, peers_->FindPeers(whos));
+  auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
+    auto it = resolved.find(who);
+    if (it == resolved.end()) return NotFoundError("peer not found: " + who);
+    return &it->second;
+  };
+  std::vector<api::Brick> flat;
+  for (const auto& sv : req.subvols) {
     for (const auto& br : sv.bricks) {
       GD2_ASSIGN_OR_RETURN(const api::Peer* p, resolve(br.peer_id));
       api::Brick b;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -77,6 +78,38 @@ TEST_F(PeerApiTest, FindPeerByIdNameAddressAndLocalhost) {
   StatusOr<api::Peer> none = api.FindPeer("10.9.9.9");
   EXPECT_THAT(none, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(none.status().message(), "peer not found: 10.9.9.9");
+}
+
+TEST_F(PeerApiTest, FindPeersAnswersForEachAsFindPeerDoes) {
+  StoredPeers peers(*store_, keys_, kSelf);
+  const PeerApi& api = peers;
+  const std::vector<std::string> whos = {
+      kOther, "other",          "10.0.0.2", "10.0.0.2:24007", "10.0.0.2:24008", "localhost",
+      "self", "10.0.0.1:24008", kSelf,      "10.0.0.2"};
+  ASSERT_OK_AND_ASSIGN(auto found, api.FindPeers(whos));
+  EXPECT_EQ(found.size(), 9u) << "one entry per distinct name";
+  for (const auto& who : whos) {
+    SCOPED_TRACE(who);
+    ASSERT_EQ(found.count(who), 1u);
+    ASSERT_OK_AND_ASSIGN(api::Peer one, api.FindPeer(who));
+    EXPECT_EQ(found.at(who).id, one.id);
+    EXPECT_EQ(found.at(who).online, one.online);
+    EXPECT_EQ(found.at(who).pid, one.pid);
+    EXPECT_EQ(found.at(who).client_addresses, one.client_addresses);
+  }
+  EXPECT_TRUE(found.at("localhost").online);
+  EXPECT_EQ(found.at("localhost").pid, 4242);
+  EXPECT_FALSE(found.at("other").online);
+
+  // An address the index names for a peer that no longer has it is not that peer's.
+  ASSERT_OK(store_->Put(*keys_.PeerAddress("10.0.0.7"), kOther).status());
+  StatusOr<std::map<std::string, api::Peer>> none =
+      api.FindPeers({"other", "10.0.0.7", "aaaaaaaa-0000-4000-8000-000000000009", "nobody"});
+  EXPECT_THAT(none, StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(none.status().message(), "peer not found: 10.0.0.7");
+  EXPECT_EQ(api.FindPeers({"nobody", "other"}).status().message(), "peer not found: nobody");
+  ASSERT_OK_AND_ASSIGN(found, api.FindPeers({}));
+  EXPECT_TRUE(found.empty());
 }
 
 TEST_F(PeerApiTest, ListAndOnlinePeersFollowTheStore) {
