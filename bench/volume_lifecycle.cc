@@ -6,7 +6,7 @@
 //   volume_lifecycle --bricks DIR1,...,DIR6 --workdir DIR --glusterd2 PATH
 //                    [--iterations N] [--gd2-host IP] [--gd-host NAME] [--mount on|off]
 //                    [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]
-//                    [--three-peers on|off] [--etcd-members N]
+//                    [--three-peers on|off] [--etcd-members N] [--settle-ms N]
 //
 // --bricks are six mounted filesystems (bench/volume_lifecycle.sh makes one loop XFS each); every
 // iteration makes new brick directories on them, so nothing a delete leaves behind (the
@@ -36,6 +36,9 @@
 // bricks and self-heal daemons they ran (added to a parent's cutime/cstime when it reaps them).
 // All three peers share this host's cores, so the 3-peer figures include work that separate
 // hosts would do at the same time (three self-heal daemons instead of one, three daemons).
+// --settle-ms N waits N ms (untimed) between the start (or the mount) and the stop, so that the
+// stop does not meet the bricks and self-heal daemons still starting up; the default, 0, stops
+// at once, as a script would.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -55,6 +58,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "api/peer.h"
@@ -87,6 +91,7 @@ struct Args {
   bool gd_hooks = true;
   bool three_peers = false;
   int etcd_members = 0;  // 0: the daemon's default
+  int settle_ms = 0;     // pause between a start (or mount) and the stop; not timed
 };
 
 bool ParseInt(std::string_view s, int& out) {
@@ -129,6 +134,8 @@ std::optional<Args> ParseArgs(int argc, char** argv) {
       a.three_peers = value == "on";
     } else if (flag == "--etcd-members") {
       if (!ParseInt(value, a.etcd_members)) return std::nullopt;
+    } else if (flag == "--settle-ms") {
+      if (!ParseInt(value, a.settle_ms) || a.settle_ms < 0) return std::nullopt;
     } else if (flag == "--glusterd-hooks") {
       a.gd_hooks = value == "on";
     } else if (flag == "--sides") {
@@ -660,6 +667,7 @@ bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out,
           gd2::RunCommand({"umount", "-l", mnt}, milliseconds(30000)).status().IgnoreError();
         }
       }
+      if (a.settle_ms > 0) std::this_thread::sleep_for(milliseconds(a.settle_ms));
       r = d.Stop(vol);
       if (!r.ok) return fail("stop", r);
       out[layout.name]["stop"].push_back(r.ms);
@@ -785,7 +793,7 @@ int main(int argc, char** argv) {
                  "usage: %s --bricks D1,..,D6 --workdir DIR --glusterd2 PATH [--iterations N]\n"
                  "       [--gd2-host IP] [--gd-host NAME] [--mount on|off]\n"
                  "       [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]\n"
-                 "       [--three-peers on|off] [--etcd-members N]\n",
+                 "       [--three-peers on|off] [--etcd-members N] [--settle-ms N]\n",
                  argv[0]);
     return 2;
   }
