@@ -3,7 +3,8 @@
 # (see bench/volume_lifecycle.cc for what is timed). Builds nothing:
 #   ninja -C build/rel glusterd2 volume_lifecycle
 #   bench/volume_lifecycle.sh build/rel [iterations] [extra volume_lifecycle flags...]
-#   (--three-peers on adds a 3-peer glusterd2 cluster on 127.0.0.41-43, printed next to 1 peer;
+#   (--three-peers on adds a 3-peer glusterd2 cluster on 127.0.0.41-43, printed next to 1 peer
+#   with the CPU one lifecycle cost on each; --settle-ms N pauses between start and stop;
 #   GD2_BENCH_KEEP_LOGS=DIR copies every log there before the run's directory is removed)
 # Needs root, mkfs.xfs, losetup, and glusterfs-server (glusterd, gluster, mount.glusterfs). Port
 # 24007 must be free on 127.0.0.1 and on the glusterd2 address (127.0.0.41; also .42 and .43 with
