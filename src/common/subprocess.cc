@@ -277,8 +277,10 @@ class Reaper {
 
   ChildState Check(pid_t pid) GD2_EXCLUDES(mu_) {
     ChildState state;
-    // Under mu_, so that the zombie seen here cannot be reaped (and its pid reused) before
-    // its pidfd is open: only this thread's queue reaps, and only pids in pending_.
+    // Under mu_, so that a zombie seen here is not reaped by this class (and its pid reused)
+    // before its pidfd is open: this class reaps only pids in pending_. (A child some other
+    // code waits for, such as one RunCommand runs, is that code's to reap; it never reaches
+    // here.)
     MutexLock lock(mu_);
     siginfo_t info{};
     if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
@@ -297,11 +299,12 @@ class Reaper {
     if (pending_.insert(pid).second) {
       queue_.push_back({pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)),
                         std::chrono::steady_clock::now() + kReapDelay});
-      wake_.NotifyOne();
+      changed_.NotifyAll();
     }
     return state;
   }
 
+  // Reaps what is queued, and waits for a reap the thread has begun.
   void ReapAllNow() GD2_EXCLUDES(mu_) {
     MutexLock lock(mu_);
     while (!queue_.empty()) {
@@ -310,6 +313,8 @@ class Reaper {
       Reap(z);
       pending_.erase(z.pid);
     }
+    while (!pending_.empty()) changed_.Wait(mu_);
+    changed_.NotifyAll();  // the thread may be waiting for the time of a zombie reaped here
   }
 
  private:
@@ -329,9 +334,15 @@ class Reaper {
   void Run() GD2_EXCLUDES(mu_) {
     MutexLock lock(mu_);
     while (true) {
-      while (queue_.empty()) wake_.Wait(mu_);
-      while (std::chrono::steady_clock::now() < queue_.front().not_before) {
-        wake_.WaitUntil(mu_, queue_.front().not_before);
+      // Every wait gives up mu_, and ReapAllNow may empty the queue meanwhile: look again.
+      if (queue_.empty()) {
+        changed_.Wait(mu_);
+        continue;
+      }
+      auto not_before = queue_.front().not_before;
+      if (std::chrono::steady_clock::now() < not_before) {
+        changed_.WaitUntil(mu_, not_before);
+        continue;
       }
       Zombie z = queue_.front();
       queue_.pop_front();
@@ -339,25 +350,32 @@ class Reaper {
       Reap(z);
       lock.Lock();
       pending_.erase(z.pid);
+      changed_.NotifyAll();
     }
   }
 
+  // Never blocks: the zombie has exited. Through its pidfd, so never another process that took
+  // the pid; by pid where there is no pidfd, or where the kernel knows no P_PIDFD (EINVAL).
   static void Reap(const Zombie& z) {
+    bool by_pid = z.pidfd < 0;
     if (z.pidfd >= 0) {
       siginfo_t info{};
-      while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(z.pidfd), &info, WEXITED) !=
-                 0 &&
+      int r;
+      while ((r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(z.pidfd), &info,
+                           WEXITED | WNOHANG)) != 0 &&
              errno == EINTR) {
       }
+      by_pid = r != 0 && errno == EINVAL;
       ::close(z.pidfd);
-    } else {
-      while (::waitpid(z.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (by_pid) {
+      while (::waitpid(z.pid, nullptr, WNOHANG) < 0 && errno == EINTR) {
       }
     }
   }
 
   Mutex mu_;
-  CondVar wake_;
+  CondVar changed_;  // the queue or pending_ changed
   std::deque<Zombie> queue_ GD2_GUARDED_BY(mu_);
   std::set<pid_t> pending_ GD2_GUARDED_BY(mu_);  // queued or being reaped
 };

@@ -71,8 +71,8 @@ ExitInfo ExitInfoFromWaitStatus(int wait_status);
 // moment the exit is seen, it raced the exiting threads' own pruning and spun on the dentry
 // locks: 2-10 ms per glusterfsd (p90) on a busy 2-core host, inside the stop, and with three
 // peers on one host it was half of the daemons' CPU. Until it is reaped the pid stays reserved,
-// and asking again gives the same status. Only that thread reaps a child handed to it, through
-// a pidfd, so it never takes another process that reuses the pid later.
+// and asking again gives the same status. A child handed over is reaped only there (or by
+// ReapPendingChildren), through a pidfd, so never another process that reuses the pid later.
 struct ChildState {
   enum Kind {
     kRunning,
