@@ -515,39 +515,42 @@ Status Supervisor::StopTogether(
     const std::vector<std::pair<Supervisor*, std::vector<std::string>>>& sets,
     Clock::time_point deadline, std::set<std::string>* stopped) {
   using Sets = std::vector<std::pair<Supervisor*, std::vector<std::string>>>;
-  // Two rounds: first the entries that are free now, so that their processes get the whole
-  // time until `deadline` between SIGTERM and SIGKILL; then the entries another operation held
-  // (a start waiting for its brick, a restart), waited for up to `deadline`, with what is left.
+  // In rounds until every key is stopped or the deadline has passed. Each round takes the
+  // entries that are free, waiting at most kTakeGrace (the monitor holds each entry for a
+  // moment while it checks it), signals their processes together and waits for them: they get
+  // the time until `deadline` between SIGTERM and SIGKILL. An entry another operation holds
+  // longer (a start waiting for its brick, a restart) is taken by a later round, once free.
+  constexpr auto kTakeGrace = std::chrono::milliseconds(20);
   Status first;
-  Sets busy;
-  for (int round = 0; round < 2; ++round) {
-    const Sets& now = round == 0 ? sets : busy;
-    Clock::time_point take_until = round == 0 ? Clock::now() : deadline;
-    Sets next;
+  Sets remaining = sets;
+  while (!remaining.empty()) {
+    Clock::time_point take_until = std::min(deadline, Clock::now() + kTakeGrace);
     std::vector<StopBatch> batches;
     std::vector<pid_t> pids;
     std::vector<std::string> cwds;
-    for (const auto& [s, keys] : now) {
+    for (const auto& [s, keys] : remaining) {
       batches.push_back(s->BeginStop(keys, take_until));
-      StopBatch& batch = batches.back();
-      if (round == 0 && !batch.busy.empty()) {
-        next.emplace_back(s, batch.busy);
-        batch.result = OkStatus();  // taken in the next round
-      }
-      for (const auto& e : batch.held) {
+      for (const auto& e : batches.back().held) {
         if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
           pids.push_back(e->pid);
           cwds.push_back(s->options_.run_dir);
         }
       }
     }
+    // Keys still busy at the deadline are the round's errors; before it, the next round's keys.
+    bool last = Clock::now() >= deadline;
+    Sets busy;
+    for (size_t i = 0; i < remaining.size(); ++i) {
+      if (last || batches[i].busy.empty()) continue;
+      busy.emplace_back(remaining[i].first, batches[i].busy);
+      batches[i].result = OkStatus();
+    }
     std::vector<pid_t> survivors = pids.empty() ? pids : KillAndWait(pids, deadline, cwds);
-    for (size_t i = 0; i < now.size(); ++i) {
-      Status s = now[i].first->FinishStop(batches[i], survivors, stopped);
+    for (size_t i = 0; i < remaining.size(); ++i) {
+      Status s = remaining[i].first->FinishStop(batches[i], survivors, stopped);
       if (!s.ok() && first.ok()) first = s;
     }
-    if (round == 0) busy = std::move(next);
-    if (busy.empty()) break;
+    remaining = std::move(busy);
   }
   return first;
 }

@@ -92,8 +92,9 @@ class Supervisor {
   Status StopAll(Clock::time_point deadline);
   // Stop() for the keys of several supervisors together: every process is signalled before any
   // is waited for, from the calling thread (no thread per process). Keys that another
-  // operation (a start, a restart) holds are stopped after the others, so that those get the
-  // whole time until `deadline` to exit on SIGTERM. The first error of any set.
+  // operation (a start, a restart) holds are stopped once it lets go, after the others, so that
+  // those do not wait for it and get the time until `deadline` to exit on SIGTERM. The first
+  // error of any set.
   // `stopped`, if given, receives the keys whose process is gone (or that had none): not those
   // another call held past the deadline, nor those whose process survived SIGKILL.
   static Status StopTogether(
