@@ -244,7 +244,8 @@ struct CpuUse {
   }
 };
 
-// utime+stime and cutime+cstime of `pid` in ms (zeros when it cannot be read).
+// utime+stime and cutime+cstime of `pid` in ms (zeros when it cannot be read, or when it is a
+// zombie: its time reaches its parent's cutime when it is reaped).
 std::pair<double, double> ProcessCpuMs(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string line;
@@ -260,7 +261,7 @@ std::pair<double, double> ProcessCpuMs(pid_t pid) {
     f.push_back(line.substr(pos, sp - pos));
     pos = sp + 1;
   }
-  if (f.size() < 15) return {0, 0};
+  if (f.size() < 15 || f[0] == "Z") return {0, 0};
   double tick_ms = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
   auto num = [&](size_t field) { return std::strtod(f[field - 3].c_str(), nullptr) * tick_ms; };
   return {num(14) + num(15), num(16) + num(17)};
@@ -681,6 +682,8 @@ bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out,
                    it, total);
     }
     if (cpu != nullptr && !d.DaemonPids().empty()) {
+      // The daemons reap a stopped process 100 ms after it exits: wait for the last ones.
+      std::this_thread::sleep_for(milliseconds(300));
       (*cpu)[layout.name] = MeasureCpu(d.DaemonPids()) - before;
     }
   }
@@ -689,12 +692,13 @@ bool RunSide(Driver& d, const Args& a, const std::string& tag, Samples& out,
 
 // CPU per lifecycle of the 1-peer and 3-peer runs, side by side.
 void PrintCpu(const std::map<std::string, CpuUse>& one, const std::map<std::string, CpuUse>& three,
-              int iterations) {
+              int iterations, int settle_ms) {
   std::printf(
       "\nCPU per lifecycle (create+start+stop+delete), from /proc: the daemons, their running "
       "children (etcd), the children they reaped (bricks, self-heal daemons); clock ticks of "
-      "%ld ms, over %d iterations\n",
-      1000 / ::sysconf(_SC_CLK_TCK), iterations);
+      "%ld ms, over %d iterations%s\n",
+      1000 / ::sysconf(_SC_CLK_TCK), iterations,
+      settle_ms > 0 ? "; the --settle-ms pause between start and stop is included" : "");
   std::printf("%-7s %-20s %12s %12s %14s %12s\n", "layout", "side", "glusterd2", "etcd",
               "bricks+shd", "all");
   for (const auto& layout : kLayouts) {
@@ -838,7 +842,7 @@ int main(int argc, char** argv) {
     std::printf("\n");
     PrintTable(gd2_samples, gd2x3_samples, args->iterations, "glusterd2, 1 peer",
                "glusterd2, 3 peers", "ratio 1/3 peers");
-    PrintCpu(gd2_cpu, gd2x3_cpu, args->iterations);
+    PrintCpu(gd2_cpu, gd2x3_cpu, args->iterations, args->settle_ms);
   }
   return ok ? 0 : 1;
 }
