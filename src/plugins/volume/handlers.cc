@@ -204,23 +204,21 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
-    std::vector<txn::Step> steps;
-    for (const auto& peer : BrickPeers(v)) {
-      BrickSetArgs a;
-      a.volume = v.name;
-      a.volume_id = v.id;
-      for (const auto& sv : v.subvols) {
-        for (const auto& b : sv.bricks) {
-          if (b.peer_id == peer) a.paths.push_back(b.path);
-        }
+    // One step on every brick peer at once; each prepares the paths marked as its own.
+    BrickSetArgs a;
+    a.volume = v.name;
+    a.volume_id = v.id;
+    for (const auto& sv : v.subvols) {
+      for (const auto& b : sv.bricks) {
+        a.paths.push_back(b.path);
+        a.path_peers.push_back(b.peer_id);
       }
-      a.create_dir = flag("create-brick-dir");
-      a.reuse = flag("reuse-bricks");
-      a.allow_root_dir = flag("allow-root-dir") || req.force;
-      a.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
-      steps.push_back(txn::MakeStep(kPrepareBricks, a, {peer}));
     }
-    return steps;
+    a.create_dir = flag("create-brick-dir");
+    a.reuse = flag("reuse-bricks");
+    a.allow_root_dir = flag("allow-root-dir") || req.force;
+    a.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
+    return std::vector<txn::Step>{txn::MakeStep(kPrepareBricks, a, BrickPeers(v))};
   };
   t.commit = [&]() { return ToCommit(PutCommit(keys_, v, 0)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));

@@ -58,6 +58,19 @@ Status DecodeBrickSet(const nlohmann::json& args, const std::string& workdir, Br
     GD2_RETURN_IF_ERROR(BrickPathOk(p.get<std::string>(), workdir).WithContext(where));
     a->paths.push_back(p.get<std::string>());
   }
+  if (auto peers = args.find("path_peers"); peers != args.end()) {
+    if (!peers->is_array()) return InvalidArgumentError("path_peers: expected array");
+    if (peers->size() != a->paths.size()) {
+      return InvalidArgumentError("path_peers: expected one peer id per path");
+    }
+    for (size_t i = 0; i < peers->size(); ++i) {
+      const auto& p = (*peers)[i];
+      if (!p.is_string() || !IsUuid(p.get<std::string>())) {
+        return InvalidArgumentError("path_peers[" + std::to_string(i) + "]: not a peer id");
+      }
+      a->path_peers.push_back(p.get<std::string>());
+    }
+  }
   GD2_RETURN_IF_ERROR(Field<std::string>(args, "host", &a->host, false, ""));
   if (!a->host.empty()) GD2_RETURN_IF_ERROR(ValidateHost(a->host).WithContext("host"));
   GD2_RETURN_IF_ERROR(Field<bool>(args, "create_dir", &a->create_dir, false, false));
@@ -131,6 +144,17 @@ StatusOr<std::string> VolumeWorkDir(const std::string& workdir, std::string_view
   return dir;
 }
 
+BrickSetArgs OwnBricks(const BrickSetArgs& a, const std::string& self) {
+  if (a.path_peers.empty()) return a;
+  BrickSetArgs own = a;
+  own.paths.clear();
+  own.path_peers.clear();
+  for (size_t i = 0; i < a.paths.size() && i < a.path_peers.size(); ++i) {
+    if (a.path_peers[i] == self) own.paths.push_back(a.paths[i]);
+  }
+  return own;
+}
+
 nlohmann::json EncodeStepArgs(const BrickSetArgs& a) { return EncodeBrickSetArgs(a); }
 
 Status DecodeStepArgs(const nlohmann::json& json, BrickSetArgs* a) {
@@ -168,6 +192,7 @@ nlohmann::json EncodeBrickSetArgs(const BrickSetArgs& a) {
                    {"allow_root_dir", a.allow_root_dir},
                    {"allow_mount_as_brick", a.allow_mount_as_brick}};
   if (!a.host.empty()) j["host"] = a.host;
+  if (!a.path_peers.empty()) j["path_peers"] = a.path_peers;
   return j;
 }
 

@@ -27,6 +27,33 @@ TEST(StepArgsTest, BrickSetArgumentsRoundTrip) {
   EXPECT_EQ(b.host, a.host);
 }
 
+// One step for every brick peer: each path names its peer, and each peer takes its own.
+TEST(StepArgsTest, PathPeersRoundTripAndEachPeerTakesItsOwn) {
+  const std::string p1 = "aaaaaaaa-0000-4000-8000-000000000001";
+  const std::string p2 = "aaaaaaaa-0000-4000-8000-000000000002";
+  nlohmann::json j = Good();
+  j["paths"] = {"/bricks/b1", "/bricks/b2", "/bricks/b3"};
+  j["path_peers"] = {p1, p2, p1};
+  ASSERT_OK_AND_ASSIGN(BrickSetArgs a, DecodeBrickSetArgs(kPrepareBricksStep, j, kWorkdir));
+  EXPECT_EQ(a.path_peers, (std::vector<std::string>{p1, p2, p1}));
+  ASSERT_OK_AND_ASSIGN(BrickSetArgs b,
+                       DecodeBrickSetArgs(kPrepareBricksStep, EncodeBrickSetArgs(a), kWorkdir));
+  EXPECT_EQ(b.paths, a.paths);
+  EXPECT_EQ(b.path_peers, a.path_peers);
+
+  BrickSetArgs own = OwnBricks(a, p1);
+  EXPECT_EQ(own.paths, (std::vector<std::string>{"/bricks/b1", "/bricks/b3"}));
+  EXPECT_TRUE(own.path_peers.empty());
+  EXPECT_EQ(own.volume, "v1");
+  EXPECT_TRUE(own.reuse);
+  EXPECT_EQ(OwnBricks(a, p2).paths, (std::vector<std::string>{"/bricks/b2"}));
+  EXPECT_TRUE(OwnBricks(a, "aaaaaaaa-0000-4000-8000-000000000009").paths.empty());
+  // Without path_peers (every record written before them): all paths are this peer's.
+  ASSERT_OK_AND_ASSIGN(BrickSetArgs old, DecodeBrickSetArgs(kPrepareBricksStep, Good(), kWorkdir));
+  EXPECT_FALSE(EncodeBrickSetArgs(old).contains("path_peers"));
+  EXPECT_EQ(OwnBricks(old, p1).paths, old.paths);
+}
+
 TEST(StepArgsTest, BadBrickSetArgumentsAreRefusedNamingTheField) {
   struct Case {
     const char* field;
@@ -46,6 +73,10 @@ TEST(StepArgsTest, BadBrickSetArgumentsAreRefusedNamingTheField) {
       {"paths", {1}, "paths[0]: expected string"},
       {"host", "a b", "host"},
       {"reuse", "yes", "reuse: expected boolean"},
+      {"path_peers", "x", "path_peers: expected array"},
+      {"path_peers", nlohmann::json::array(), "path_peers: expected one peer id per path"},
+      {"path_peers", {"not-a-peer"}, "path_peers[0]: not a peer id"},
+      {"path_peers", {7}, "path_peers[0]: not a peer id"},
   };
   for (const auto& c : cases) {
     nlohmann::json j = Good();
