@@ -267,31 +267,39 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
       return FailedPreconditionError("volume is started; stop it before deleting: " + name);
     }
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(sv.volume)));
-    std::vector<txn::Step> steps;
     pending.clear();
+    // One step on every online brick peer at once, each deleting the paths marked as its own;
+    // an offline peer's part waits for it as pending work.
+    BrickSetArgs all;
+    all.volume = name;
+    all.volume_id = sv.volume.id;
+    all.allow_root_dir = true;
+    all.allow_mount_as_brick = true;
+    all.reuse = true;
+    std::vector<std::string> online_peers;
     for (const auto& peer : BrickPeers(sv.volume)) {
-      BrickSetArgs a;
-      a.volume = name;
-      a.volume_id = sv.volume.id;
+      BrickSetArgs a = all;
       for (const auto& s : sv.volume.subvols) {
         for (const auto& b : s.bricks) {
-          if (b.peer_id == peer) {
-            a.paths.push_back(b.path);
-            a.host = b.host;
-          }
+          if (b.peer_id != peer) continue;
+          a.paths.push_back(b.path);
+          a.host = b.host;
+          if (online.count(peer) == 0) continue;
+          all.paths.push_back(b.path);
+          all.path_peers.push_back(b.peer_id);
+          all.path_hosts.push_back(b.host);
         }
       }
-      a.allow_root_dir = true;
-      a.allow_mount_as_brick = true;
-      a.reuse = true;
       if (online.count(peer) != 0) {
-        steps.push_back(txn::MakeStep(kDeleteBricks, a, {peer}));
+        online_peers.push_back(peer);
       } else {
         GD2_ASSIGN_OR_RETURN(std::string key, keys_.Pending(peer, "volume-delete." + name));
         pending.push_back(store::Op::Put(key, EncodePendingWork(PendingWork{kDeleteBricksStep, a})));
         ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
       }
     }
+    std::vector<txn::Step> steps;
+    if (!online_peers.empty()) steps.push_back(txn::MakeStep(kDeleteBricks, all, online_peers));
     return steps;
   };
   t.commit = [&]() -> StatusOr<txn::Commit> {

@@ -71,6 +71,19 @@ Status DecodeBrickSet(const nlohmann::json& args, const std::string& workdir, Br
       a->path_peers.push_back(p.get<std::string>());
     }
   }
+  if (auto hosts = args.find("path_hosts"); hosts != args.end()) {
+    if (!hosts->is_array()) return InvalidArgumentError("path_hosts: expected array");
+    if (a->path_peers.empty() || hosts->size() != a->paths.size()) {
+      return InvalidArgumentError("path_hosts: expected one host per path, with path_peers");
+    }
+    for (size_t i = 0; i < hosts->size(); ++i) {
+      const auto& h = (*hosts)[i];
+      std::string where = "path_hosts[" + std::to_string(i) + "]";
+      if (!h.is_string()) return InvalidArgumentError(where + ": expected string");
+      GD2_RETURN_IF_ERROR(ValidateHost(h.get<std::string>()).WithContext(where));
+      a->path_hosts.push_back(h.get<std::string>());
+    }
+  }
   GD2_RETURN_IF_ERROR(Field<std::string>(args, "host", &a->host, false, ""));
   if (!a->host.empty()) GD2_RETURN_IF_ERROR(ValidateHost(a->host).WithContext("host"));
   GD2_RETURN_IF_ERROR(Field<bool>(args, "create_dir", &a->create_dir, false, false));
@@ -149,8 +162,11 @@ BrickSetArgs OwnBricks(const BrickSetArgs& a, const std::string& self) {
   BrickSetArgs own = a;
   own.paths.clear();
   own.path_peers.clear();
+  own.path_hosts.clear();
   for (size_t i = 0; i < a.paths.size() && i < a.path_peers.size(); ++i) {
-    if (a.path_peers[i] == self) own.paths.push_back(a.paths[i]);
+    if (a.path_peers[i] != self) continue;
+    own.paths.push_back(a.paths[i]);
+    if (i < a.path_hosts.size()) own.host = a.path_hosts[i];
   }
   return own;
 }
@@ -193,6 +209,7 @@ nlohmann::json EncodeBrickSetArgs(const BrickSetArgs& a) {
                    {"allow_mount_as_brick", a.allow_mount_as_brick}};
   if (!a.host.empty()) j["host"] = a.host;
   if (!a.path_peers.empty()) j["path_peers"] = a.path_peers;
+  if (!a.path_hosts.empty()) j["path_hosts"] = a.path_hosts;
   return j;
 }
 

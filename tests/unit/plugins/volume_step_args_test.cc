@@ -48,6 +48,14 @@ TEST(StepArgsTest, PathPeersRoundTripAndEachPeerTakesItsOwn) {
   EXPECT_TRUE(own.reuse);
   EXPECT_EQ(OwnBricks(a, p2).paths, (std::vector<std::string>{"/bricks/b2"}));
   EXPECT_TRUE(OwnBricks(a, "aaaaaaaa-0000-4000-8000-000000000009").paths.empty());
+  // A delete names each path's host too; each peer takes the host of its own.
+  j["path_hosts"] = {"node1", "node2", "node1"};
+  ASSERT_OK_AND_ASSIGN(a, DecodeBrickSetArgs(kDeleteBricksStep, j, kWorkdir));
+  ASSERT_OK_AND_ASSIGN(b, DecodeBrickSetArgs(kDeleteBricksStep, EncodeBrickSetArgs(a), kWorkdir));
+  EXPECT_EQ(b.path_hosts, a.path_hosts);
+  EXPECT_EQ(OwnBricks(a, p2).host, "node2");
+  EXPECT_EQ(OwnBricks(a, p1).host, "node1");
+  EXPECT_TRUE(OwnBricks(a, p1).path_hosts.empty());
   // Without path_peers (every record written before them): all paths are this peer's.
   ASSERT_OK_AND_ASSIGN(BrickSetArgs old, DecodeBrickSetArgs(kPrepareBricksStep, Good(), kWorkdir));
   EXPECT_FALSE(EncodeBrickSetArgs(old).contains("path_peers"));
@@ -77,6 +85,7 @@ TEST(StepArgsTest, BadBrickSetArgumentsAreRefusedNamingTheField) {
       {"path_peers", nlohmann::json::array(), "path_peers: expected one peer id per path"},
       {"path_peers", {"not-a-peer"}, "path_peers[0]: not a peer id"},
       {"path_peers", {7}, "path_peers[0]: not a peer id"},
+      {"path_hosts", {"node1"}, "path_hosts: expected one host per path, with path_peers"},
   };
   for (const auto& c : cases) {
     nlohmann::json j = Good();
@@ -88,6 +97,15 @@ TEST(StepArgsTest, BadBrickSetArgumentsAreRefusedNamingTheField) {
     EXPECT_THAT(a.status().message(), HasSubstr(kDeleteBricksStep));
   }
   EXPECT_FALSE(DecodeBrickSetArgs(kPrepareBricksStep, nlohmann::json::array(), kWorkdir).ok());
+  nlohmann::json j = Good();
+  j["path_peers"] = {"aaaaaaaa-0000-4000-8000-000000000001"};
+  for (const nlohmann::json& hosts : {nlohmann::json("node1"), nlohmann::json::array({"a b"}),
+                                      nlohmann::json::array({5}), nlohmann::json::array()}) {
+    j["path_hosts"] = hosts;
+    auto a = DecodeBrickSetArgs(kDeleteBricksStep, j, kWorkdir);
+    ASSERT_FALSE(a.ok()) << hosts.dump();
+    EXPECT_THAT(a.status().message(), HasSubstr("path_hosts"));
+  }
 }
 
 TEST(StepArgsTest, VolumeWorkDirStaysUnderVols) {
