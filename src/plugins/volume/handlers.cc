@@ -270,15 +270,16 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     pending.clear();
     // One step on every online brick peer at once, each deleting the paths marked as its own;
     // an offline peer's part waits for it as pending work.
-    BrickSetArgs all;
-    all.volume = name;
-    all.volume_id = sv.volume.id;
-    all.allow_root_dir = true;
-    all.allow_mount_as_brick = true;
-    all.reuse = true;
+    BrickSetArgs base;
+    base.volume = name;
+    base.volume_id = sv.volume.id;
+    base.allow_root_dir = true;
+    base.allow_mount_as_brick = true;
+    base.reuse = true;
+    BrickSetArgs all = base;
     std::vector<std::string> online_peers;
     for (const auto& peer : BrickPeers(sv.volume)) {
-      BrickSetArgs a = all;
+      BrickSetArgs a = base;  // this peer's paths only: its pending work if it is offline
       for (const auto& s : sv.volume.subvols) {
         for (const auto& b : s.bricks) {
           if (b.peer_id != peer) continue;
