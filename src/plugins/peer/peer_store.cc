@@ -19,6 +19,25 @@ StatusOr<api::Peer> ParsePeer(const std::string& value) {
   return p;
 }
 
+// The value of each of `keys` (nullopt where there is none), in as few etcd requests as a
+// transaction's op limit allows.
+StatusOr<std::vector<std::optional<store::KeyValue>>> GetMany(
+    store::Store& store, const std::vector<std::string>& keys) {
+  constexpr size_t kOpsPerRequest = 64;
+  std::vector<std::optional<store::KeyValue>> out;
+  for (size_t first = 0; first < keys.size(); first += kOpsPerRequest) {
+    size_t last = std::min(keys.size(), first + kOpsPerRequest);
+    std::vector<store::Op> ops;
+    for (size_t i = first; i < last; ++i) ops.push_back(store::Op::Get(keys[i]));
+    GD2_ASSIGN_OR_RETURN(store::TxnResult r, store.Txn({}, std::move(ops)));
+    for (size_t i = first; i < last; ++i) {
+      const auto& kvs = r.results.at(i - first).kvs;
+      out.push_back(kvs.empty() ? std::nullopt : std::optional<store::KeyValue>(kvs.front()));
+    }
+  }
+  return out;
+}
+
 int64_t ParseAlivePid(const std::string& value) {
   nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
   if (j.is_object() && j.contains("pid") && j["pid"].is_number_integer()) return j["pid"].get<int64_t>();
@@ -156,24 +175,6 @@ StatusOr<api::Peer> StoredPeers::FindPeer(const std::string& who) const {
 
 StatusOr<std::map<std::string, api::Peer>> StoredPeers::FindPeers(
     const std::vector<std::string>& whos) const {
-  // Reads of many keys, in as few etcd requests as a transaction's op limit allows.
-  constexpr size_t kOpsPerRequest = 64;
-  auto read_all = [this](const std::vector<std::string>& keys)
-      -> StatusOr<std::vector<std::optional<store::KeyValue>>> {
-    std::vector<std::optional<store::KeyValue>> out;
-    for (size_t first = 0; first < keys.size(); first += kOpsPerRequest) {
-      size_t last = std::min(keys.size(), first + kOpsPerRequest);
-      std::vector<store::Op> ops;
-      for (size_t i = first; i < last; ++i) ops.push_back(store::Op::Get(keys[i]));
-      GD2_ASSIGN_OR_RETURN(store::TxnResult r, store_.Txn({}, std::move(ops)));
-      for (size_t i = first; i < last; ++i) {
-        const auto& kvs = r.results.at(i - first).kvs;
-        out.push_back(kvs.empty() ? std::nullopt : std::optional<store::KeyValue>(kvs.front()));
-      }
-    }
-    return out;
-  };
-
   // 1. The id each one names: itself, this peer's, or from the address index.
   std::vector<std::string> distinct;
   for (const auto& who : whos) {
@@ -191,7 +192,7 @@ StatusOr<std::map<std::string, api::Peer>> StoredPeers::FindPeers(
       index_keys.push_back(*k);
     }
   }
-  GD2_ASSIGN_OR_RETURN(auto index, read_all(index_keys));
+  GD2_ASSIGN_OR_RETURN(auto index, GetMany(store_, index_keys));
   for (size_t i = 0; i < indexed.size(); ++i) {
     if (index[i]) id_of[indexed[i]] = index[i]->value;
   }
@@ -207,7 +208,7 @@ StatusOr<std::map<std::string, api::Peer>> StoredPeers::FindPeers(
     record_keys.push_back(*record);
     record_keys.push_back(*alive);
   }
-  GD2_ASSIGN_OR_RETURN(auto records, read_all(record_keys));
+  GD2_ASSIGN_OR_RETURN(auto records, GetMany(store_, record_keys));
   std::map<std::string, api::Peer> by_id;
   for (size_t i = 0; i < ids.size(); ++i) {
     const auto& record = records[2 * i];
@@ -256,25 +257,18 @@ StatusOr<std::vector<api::Peer>> StoredPeers::ListPeers() const {
 
 StatusOr<std::set<std::string>> StoredPeers::OnlinePeers(
     const std::vector<std::string>& peer_ids) const {
-  // One read of every liveness key, in as few etcd requests as a transaction's op limit allows.
-  constexpr size_t kKeysPerRequest = 64;
-  std::vector<std::string> ids;
-  std::vector<store::Op> reads;
+  // One read of every liveness key.
+  std::vector<std::string> ids, alive_keys;
   for (const auto& id : std::set<std::string>(peer_ids.begin(), peer_ids.end())) {
     auto key = keys_.Alive(id);
     if (!key.ok()) continue;  // not a peer id, so not an online peer
     ids.push_back(id);
-    reads.push_back(store::Op::Get(*key));
+    alive_keys.push_back(*key);
   }
+  GD2_ASSIGN_OR_RETURN(auto alive, GetMany(store_, alive_keys));
   std::set<std::string> out;
-  for (size_t first = 0; first < reads.size(); first += kKeysPerRequest) {
-    size_t last = std::min(reads.size(), first + kKeysPerRequest);
-    GD2_ASSIGN_OR_RETURN(
-        store::TxnResult r,
-        store_.Txn({}, std::vector<store::Op>(reads.begin() + first, reads.begin() + last)));
-    for (size_t i = first; i < last; ++i) {
-      if (!r.results.at(i - first).kvs.empty()) out.insert(ids[i]);
-    }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (alive[i]) out.insert(ids[i]);
   }
   return out;
 }

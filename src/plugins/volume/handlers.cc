@@ -100,13 +100,6 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   if (existing.ok()) return AlreadyExistsError("volume already exists: " + req.name);
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
 
-  // Each brick's peer as a peer record, all resolved together: two store requests however many
-  // peers the bricks name (a peer name also needs the peer list).
-  std::vector<std::string> whos;
-  for (const auto& sv : req.subvols) {
-    for (const auto& br : sv.bricks) whos.push_back(br.peer_id);
-  }
-
   const api::SubvolReq& first = req.subvols.front();
   api::LayoutRequest layout;
   layout.replica_count = first.replica;
@@ -120,23 +113,22 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
   if (first.type == "disperse" && layout.disperse_count == 0 && layout.disperse_data_count == 0) {
     layout.disperse_count = static_cast<int>(first.bricks.size());
   }
+  std::vector<std::string> whos;
   for (const auto& sv : req.subvols) {
     if (sv.type != first.type || sv.replica != first.replica || sv.arbiter != first.arbiter ||
         sv.disperse_count != first.disperse_count || sv.disperse_data != first.disperse_data ||
         sv.disperse_redundancy != first.disperse_redundancy) {
       return InvalidArgumentError("all subvolumes must have the same type and counts");
     }
+    for (const auto& br : sv.bricks) whos.push_back(br.peer_id);
   }
+  // Each brick's peer as a peer record, all resolved together: two store requests however many
+  // peers the bricks name (a peer name also needs the peer list). Every one is in the answer.
   GD2_ASSIGN_OR_RETURN(auto resolved, peers_->FindPeers(whos));
-  auto resolve = [&](const std::string& who) -> StatusOr<const api::Peer*> {
-    auto it = resolved.find(who);
-    if (it == resolved.end()) return NotFoundError("peer not found: " + who);
-    return &it->second;
-  };
   std::vector<api::Brick> flat;
   for (const auto& sv : req.subvols) {
     for (const auto& br : sv.bricks) {
-      GD2_ASSIGN_OR_RETURN(const api::Peer* p, resolve(br.peer_id));
+      const api::Peer* p = &resolved.at(br.peer_id);
       api::Brick b;
       b.id = NewUuid();
       b.peer_id = p->id;
