@@ -8,6 +8,7 @@
 
 #include "api/json.h"
 #include "common/jwt.h"
+#include "common/sigpipe.h"
 #include "common/thread_annotations.h"
 
 namespace gd2::client {
@@ -140,7 +141,11 @@ struct Client::Attempt {
 };
 
 Client::Client(ClientOptions opts) : opts_(std::move(opts)) {}
-Client::~Client() = default;
+Client::~Client() {
+  // Dropping an idle TLS connection sends close_notify, on a socket the daemon may have closed.
+  SigpipeShield shield;
+  endpoints_.clear();
+}
 
 StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
   if (opts.endpoints.empty()) return InvalidArgumentError("no glusterd2 endpoint given");
@@ -166,6 +171,9 @@ StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions opts) {
 Client::Attempt Client::Send(size_t i, std::string_view method, const std::string& target,
                              const std::string& payload, bool has_body,
                              const std::string& authorization) {
+  // Every write below, and the close_notify of a TLS connection dropped on failure, may meet a
+  // connection the daemon has closed: an error for this call, never a signal for the process.
+  SigpipeShield shield;
   Endpoint& ep = *endpoints_[i];
   std::unique_ptr<httplib::Client> http;
   {

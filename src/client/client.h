@@ -68,6 +68,8 @@ struct CallInfo {
 // error, is never failed over.
 //
 // Thread-safe: every method may be called from any number of threads at once.
+// A connection closed by the daemon while the client still writes to it is an error for that
+// call, never a SIGPIPE for the process; the process's signal dispositions are left alone.
 class Client {
  public:
   // kInvalidArgument for no endpoints, too many, or a malformed one.

@@ -3,6 +3,8 @@
 // threads at once. The stand-in endpoint that answers with errors and revisions is a plain
 // HTTP server in this process (cpp-httplib), so what the client sends can be checked.
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -80,6 +82,79 @@ class StandIn {
   std::mutex mu_;
   std::vector<std::string> min_revisions_;
 };
+
+// A loopback listener that hangs up on its first connection, in one of two ways. kMidRequest: it
+// reads the request's header, sends FIN, and then closes with the body unread (RST), so a client
+// still writing the body meets a connection closed in both directions. kNotTls: it answers a TLS
+// client's hello with plain text, then FIN, then RST (the hello unread), so the client's TLS
+// alert is written to a connection closed in both directions. Either write raises SIGPIPE in the
+// writing thread.
+class HangUp {
+ public:
+  enum Mode { kMidRequest, kNotTls };
+  explicit HangUp(Mode mode) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        ::listen(fd_, 4) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+      return;
+    }
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, mode] {
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      if (mode == kMidRequest) {
+        std::string got;
+        char buf[4096];
+        while (got.find("\r\n\r\n") == std::string::npos) {
+          ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+          if (n <= 0) break;
+          got.append(buf, static_cast<size_t>(n));
+        }
+      } else {
+        char b;
+        ::recv(c, &b, 1, MSG_PEEK);  // the hello has arrived; it stays unread
+        static constexpr char kPlain[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+        ::send(c, kPlain, sizeof(kPlain) - 1, MSG_NOSIGNAL);
+      }
+      ::shutdown(c, SHUT_WR);
+      if (mode == kMidRequest) std::this_thread::sleep_for(50ms);
+      ::close(c);
+    });
+  }
+  ~HangUp() {
+    // Unblocks an accept() that never got its connection.
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string endpoint(const char* scheme = "http") const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_);
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+bool SigpipeBlocked() {
+  sigset_t now;
+  sigemptyset(&now);
+  pthread_sigmask(SIG_BLOCK, nullptr, &now);
+  return sigismember(&now, SIGPIPE) == 1;
+}
+
+bool SigpipePending() {
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  return sigismember(&pending, SIGPIPE) == 1;
+}
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -231,6 +306,43 @@ TEST_F(ClientTest, OneClientServesManyThreadsAtOnce) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(ok.load(), kThreads * kCallsPerThread);
   EXPECT_EQ(wrong.load(), 0) << first_error;
+}
+
+// A daemon that drops a connection while the client still writes to it (an idle keep-alive
+// connection closed under a request, a restart, a port that is not the TLS endpoint) is an error
+// for that call, never a signal that ends the calling process: the client runs in glustercli and
+// the CSI driver, which keep SIGPIPE's default action. The thread's signal mask is left as it was.
+class ClientSigpipeTest : public ClientTest {
+ protected:
+  void SetUp() override {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ASSERT_EQ(::sigaction(SIGPIPE, &dfl, &old_), 0);
+    ASSERT_FALSE(SigpipeBlocked());
+  }
+  void TearDown() override {
+    EXPECT_FALSE(SigpipeBlocked());
+    EXPECT_FALSE(SigpipePending());
+    ::sigaction(SIGPIPE, &old_, nullptr);
+  }
+  struct sigaction old_ {};
+};
+
+TEST_F(ClientSigpipeTest, AConnectionClosedWhileTheBodyIsSentIsAnError) {
+  HangUp server(HangUp::kMidRequest);
+  auto c = NewClient({server.endpoint()});
+  ASSERT_NE(c, nullptr);
+  // Far more than the socket buffers hold, so the client is still writing when the server hangs up.
+  nlohmann::json body = {{"name", "v"}, {"pad", std::string(32 << 20, 'x')}};
+  EXPECT_THAT(c->Do("POST", "/v1/volumes", body), StatusIs(StatusCode::kUnavailable));
+}
+
+TEST_F(ClientSigpipeTest, AnHttpsEndpointThatAnswersInPlainTextAndHangsUpIsAnError) {
+  HangUp server(HangUp::kNotTls);
+  auto c = NewClient({server.endpoint("https")});
+  ASSERT_NE(c, nullptr);
+  EXPECT_THAT(c->Ping(), StatusIs(StatusCode::kUnavailable));
 }
 
 }  // namespace
