@@ -23,7 +23,7 @@ Status RemoteStepRunner::Run(const std::string& peer_id, bool undo, txn::StepCon
   StepCall call;
   call.txn_id = ctx.txn_id;
   call.step = step.name;
-  call.args = step.args;
+  call.args = step.ArgsFor(peer_id);
   call.undo = undo;
   call.initiator = self_;
   call.req_id = ctx.req_id;

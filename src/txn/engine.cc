@@ -19,13 +19,13 @@ namespace {
 
 std::vector<RecordStep> RecordSteps(const std::vector<Step>& steps) {
   std::vector<RecordStep> out;
-  for (const auto& s : steps) out.push_back(RecordStep{s.name, s.args, s.peers});
+  for (const auto& s : steps) out.push_back(RecordStep{s.name, s.args, s.peers, s.peer_args});
   return out;
 }
 
 std::vector<Step> StepsOf(const Record& r) {
   std::vector<Step> out;
-  for (const auto& s : r.steps) out.push_back(Step{s.name, s.args, s.peers});
+  for (const auto& s : r.steps) out.push_back(Step{s.name, s.args, s.peers, s.peer_args});
   return out;
 }
 
@@ -60,7 +60,7 @@ Status Engine::RunStep(const std::string& peer, bool undo, StepContext& ctx, con
     if (remote_ == nullptr) return UnavailableError("no peer RPC to run step on peer " + peer);
     return remote_->Run(peer, undo, ctx, step);
   }
-  return registry_.Run(step.name, undo, ctx, step.args);
+  return registry_.Run(step.name, undo, ctx, step.ArgsFor(peer));
 }
 
 std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,

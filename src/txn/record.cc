@@ -113,6 +113,21 @@ StatusOr<Record> ParseRecord(std::string_view text) {
     auto peers = s.find("peers");
     if (peers == s.end()) return InvalidArgumentError("transaction record: " + where + ".peers missing");
     GD2_ASSIGN_OR_RETURN(step.peers, StringList(*peers, where + ".peers", kMaxStepPeers, ValidatePeerId));
+    if (auto per = s.find("peer_args"); per != s.end()) {
+      if (!per->is_object()) {
+        return InvalidArgumentError("transaction record: " + where + ".peer_args: expected object");
+      }
+      for (const auto& [peer, peer_args] : per->items()) {
+        GD2_RETURN_IF_ERROR(
+            ValidatePeerId(peer).WithContext("transaction record: " + where + ".peer_args"));
+        std::string at = "transaction record: " + where + ".peer_args[" + peer + "]";
+        if (std::find(step.peers.begin(), step.peers.end(), peer) == step.peers.end()) {
+          return InvalidArgumentError(at + ": not a peer of the step");
+        }
+        if (!peer_args.is_object()) return InvalidArgumentError(at + ": expected object");
+        step.peer_args.emplace(peer, peer_args);
+      }
+    }
     out.steps.push_back(std::move(step));
   }
   out.started = out.steps.size();
@@ -131,7 +146,11 @@ StatusOr<Record> ParseRecord(std::string_view text) {
 
 std::string SerializeRecord(const Record& r) {
   nlohmann::json steps = nlohmann::json::array();
-  for (const auto& s : r.steps) steps.push_back({{"name", s.name}, {"args", s.args}, {"peers", s.peers}});
+  for (const auto& s : r.steps) {
+    nlohmann::json step{{"name", s.name}, {"args", s.args}, {"peers", s.peers}};
+    if (!s.peer_args.empty()) step["peer_args"] = s.peer_args;
+    steps.push_back(std::move(step));
+  }
   nlohmann::json j{{"id", r.id},       {"initiator", r.initiator}, {"description", r.description},
                    {"locks", r.locks}, {"steps", steps},           {"started", r.started}};
   if (!r.undo_peers.empty()) j["undo_peers"] = r.undo_peers;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,8 @@ struct RecordStep {
   std::string name;  // "volume.prepare-bricks": [a-z0-9.-]+, at most 64 characters
   nlohmann::json args;  // an object; each step decodes and validates its own arguments
   std::vector<std::string> peers;  // canonical UUIDs
+  // Arguments of particular peers (each one of `peers`; objects), used instead of `args` there.
+  std::map<std::string, nlohmann::json> peer_args = {};
 };
 
 struct Record {
@@ -47,7 +50,7 @@ Status ValidateLockName(std::string_view name);
 
 // Parses and validates a record. kInvalidArgument naming the field for anything the engine
 // would not have written: not JSON, wrong types, unknown-shaped ids, too many steps or peers,
-// `started` out of range.
+// peer arguments for a peer the step does not run on, `started` out of range.
 StatusOr<Record> ParseRecord(std::string_view text);
 // The record as the engine stores it; ParseRecord(SerializeRecord(r)) gives r back.
 std::string SerializeRecord(const Record& r);

@@ -62,16 +62,39 @@ class StepId {
 };
 
 // One step of a transaction: its name, its encoded arguments (as recorded in the store and sent
-// to peers) and the peers it runs on. Built with MakeStep; the engine rebuilds it from records.
+// to peers) and the peers it runs on. Built with MakeStep or MakePerPeerStep; the engine rebuilds
+// it from records.
 struct Step {
   std::string name;  // "volume.prepare-bricks"
-  nlohmann::json args;
+  nlohmann::json args;             // for every peer without its own entry in peer_args
   std::vector<std::string> peers;  // peer ids to run it on
+  // The arguments of particular peers (peer id -> encoded arguments): a step whose peers each
+  // work on their own part (their own bricks) runs on all of them at once, and each is sent, and
+  // undoes after a crash, its own part only.
+  std::map<std::string, nlohmann::json> peer_args = {};
+
+  // What `peer` runs the step with.
+  const nlohmann::json& ArgsFor(const std::string& peer) const {
+    auto it = peer_args.find(peer);
+    return it == peer_args.end() ? args : it->second;
+  }
 };
 
+// The same arguments on every peer in `peers`.
 template <typename Args>
 Step MakeStep(const StepId<Args>& id, const Args& args, std::vector<std::string> peers) {
-  return Step{std::string(id.name()), EncodeStepArgs(args), std::move(peers)};
+  return Step{std::string(id.name()), EncodeStepArgs(args), std::move(peers), {}};
+}
+
+// Each peer its own arguments; the step runs on the peers of `per_peer`, in its order.
+template <typename Args>
+Step MakePerPeerStep(const StepId<Args>& id, const std::map<std::string, Args>& per_peer) {
+  Step s{std::string(id.name()), nlohmann::json::object(), {}, {}};
+  for (const auto& [peer, args] : per_peer) {
+    s.peers.push_back(peer);
+    s.peer_args.emplace(peer, EncodeStepArgs(args));
+  }
+  return s;
 }
 
 // Arguments of a step that takes none: encoded as {}, decoded from {} or null.

@@ -196,21 +196,21 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     GD2_RETURN_IF_ERROR(api::CheckBrickConflicts(v, others));
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(v)));
     GD2_RETURN_IF_ERROR(RequireOnline(BrickPeers(v), online));
-    // One step on every brick peer at once; each prepares the paths marked as its own.
-    BrickSetArgs a;
-    a.volume = v.name;
-    a.volume_id = v.id;
+    // One step on every brick peer at once, each with its own paths.
+    BrickSetArgs base;
+    base.volume = v.name;
+    base.volume_id = v.id;
+    base.create_dir = flag("create-brick-dir");
+    base.reuse = flag("reuse-bricks");
+    base.allow_root_dir = flag("allow-root-dir") || req.force;
+    base.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
+    std::map<std::string, BrickSetArgs> per_peer;
     for (const auto& sv : v.subvols) {
       for (const auto& b : sv.bricks) {
-        a.paths.push_back(b.path);
-        a.path_peers.push_back(b.peer_id);
+        per_peer.try_emplace(b.peer_id, base).first->second.paths.push_back(b.path);
       }
     }
-    a.create_dir = flag("create-brick-dir");
-    a.reuse = flag("reuse-bricks");
-    a.allow_root_dir = flag("allow-root-dir") || req.force;
-    a.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
-    return std::vector<txn::Step>{txn::MakeStep(kPrepareBricks, a, BrickPeers(v))};
+    return std::vector<txn::Step>{txn::MakePerPeerStep(kPrepareBricks, per_peer)};
   };
   t.commit = [&]() { return ToCommit(PutCommit(keys_, v, 0)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
@@ -260,39 +260,34 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     }
     GD2_ASSIGN_OR_RETURN(std::set<std::string> online, peers_->OnlinePeers(BrickPeers(sv.volume)));
     pending.clear();
-    // One step on every online brick peer at once, each deleting the paths marked as its own;
-    // an offline peer's part waits for it as pending work.
+    // One step on every online brick peer at once, each deleting its own paths; an offline
+    // peer's part waits for it as pending work.
     BrickSetArgs base;
     base.volume = name;
     base.volume_id = sv.volume.id;
     base.allow_root_dir = true;
     base.allow_mount_as_brick = true;
     base.reuse = true;
-    BrickSetArgs all = base;
-    std::vector<std::string> online_peers;
-    for (const auto& peer : BrickPeers(sv.volume)) {
-      BrickSetArgs a = base;  // this peer's paths only: its pending work if it is offline
-      for (const auto& s : sv.volume.subvols) {
-        for (const auto& b : s.bricks) {
-          if (b.peer_id != peer) continue;
-          a.paths.push_back(b.path);
-          a.host = b.host;
-          if (online.count(peer) == 0) continue;
-          all.paths.push_back(b.path);
-          all.path_peers.push_back(b.peer_id);
-          all.path_hosts.push_back(b.host);
-        }
-      }
-      if (online.count(peer) != 0) {
-        online_peers.push_back(peer);
-      } else {
-        GD2_ASSIGN_OR_RETURN(std::string key, keys_.Pending(peer, "volume-delete." + name));
-        pending.push_back(store::Op::Put(key, EncodePendingWork(PendingWork{kDeleteBricksStep, a})));
-        ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
+    std::map<std::string, BrickSetArgs> per_peer;
+    for (const auto& s : sv.volume.subvols) {
+      for (const auto& b : s.bricks) {
+        BrickSetArgs& a = per_peer.try_emplace(b.peer_id, base).first->second;
+        a.paths.push_back(b.path);
+        a.host = b.host;
       }
     }
+    std::map<std::string, BrickSetArgs> online_part;
+    for (auto& [peer, a] : per_peer) {
+      if (online.count(peer) != 0) {
+        online_part.emplace(peer, std::move(a));
+        continue;
+      }
+      GD2_ASSIGN_OR_RETURN(std::string key, keys_.Pending(peer, "volume-delete." + name));
+      pending.push_back(store::Op::Put(key, EncodePendingWork(PendingWork{kDeleteBricksStep, a})));
+      ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
+    }
     std::vector<txn::Step> steps;
-    if (!online_peers.empty()) steps.push_back(txn::MakeStep(kDeleteBricks, all, online_peers));
+    if (!online_part.empty()) steps.push_back(txn::MakePerPeerStep(kDeleteBricks, online_part));
     return steps;
   };
   t.commit = [&]() -> StatusOr<txn::Commit> {

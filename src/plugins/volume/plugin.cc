@@ -1,7 +1,5 @@
 #include "plugins/volume/plugin.h"
 
-#include <type_traits>
-
 #include "common/log.h"
 #include "common/volfile_text.h"
 #include "plugins/volume/options.h"
@@ -52,18 +50,12 @@ void VolumePlugin::Register(Registrar& r) {
   r.ProvideApi<VolumeApi>(volumes_);
 
   auto step = [this]<typename Args>(Status (VolumePlugin::*fn)(txn::StepContext&, const Args&)) {
-    return txn::StepAction<Args>([this, fn](txn::StepContext& ctx, const Args& a) {
-      // A brick-set step may run on all brick peers with one argument: each takes its paths.
-      if constexpr (std::is_same_v<Args, BrickSetArgs>) {
-        return (this->*fn)(ctx, OwnBricks(a, services_.peer_id));
-      } else {
-        return (this->*fn)(ctx, a);
-      }
-    });
+    return txn::StepAction<Args>(
+        [this, fn](txn::StepContext& ctx, const Args& a) { return (this->*fn)(ctx, a); });
   };
-  // Arguments come from the store or another peer: none of this peer's bricks inside its workdir.
+  // Arguments come from the store or another peer: no brick inside this daemon's workdir.
   auto bricks_ok = [this](const BrickSetArgs& a) {
-    return CheckBrickSetArgs(OwnBricks(a, services_.peer_id), services_.workdir);
+    return CheckBrickSetArgs(a, services_.workdir);
   };
   auto volume_ok = [this](const VolumeArgs& a) { return CheckVolumeArgs(a, services_.workdir); };
   r.AddStep(kPrepareBricks, step(&VolumePlugin::PrepareBricks),

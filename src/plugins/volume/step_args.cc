@@ -58,32 +58,6 @@ Status DecodeBrickSet(const nlohmann::json& args, const std::string& workdir, Br
     GD2_RETURN_IF_ERROR(BrickPathOk(p.get<std::string>(), workdir).WithContext(where));
     a->paths.push_back(p.get<std::string>());
   }
-  if (auto peers = args.find("path_peers"); peers != args.end()) {
-    if (!peers->is_array()) return InvalidArgumentError("path_peers: expected array");
-    if (peers->size() != a->paths.size()) {
-      return InvalidArgumentError("path_peers: expected one peer id per path");
-    }
-    for (size_t i = 0; i < peers->size(); ++i) {
-      const auto& p = (*peers)[i];
-      if (!p.is_string() || !IsUuid(p.get<std::string>())) {
-        return InvalidArgumentError("path_peers[" + std::to_string(i) + "]: not a peer id");
-      }
-      a->path_peers.push_back(p.get<std::string>());
-    }
-  }
-  if (auto hosts = args.find("path_hosts"); hosts != args.end()) {
-    if (!hosts->is_array()) return InvalidArgumentError("path_hosts: expected array");
-    if (a->path_peers.empty() || hosts->size() != a->paths.size()) {
-      return InvalidArgumentError("path_hosts: expected one host per path, with path_peers");
-    }
-    for (size_t i = 0; i < hosts->size(); ++i) {
-      const auto& h = (*hosts)[i];
-      std::string where = "path_hosts[" + std::to_string(i) + "]";
-      if (!h.is_string()) return InvalidArgumentError(where + ": expected string");
-      GD2_RETURN_IF_ERROR(ValidateHost(h.get<std::string>()).WithContext(where));
-      a->path_hosts.push_back(h.get<std::string>());
-    }
-  }
   GD2_RETURN_IF_ERROR(Field<std::string>(args, "host", &a->host, false, ""));
   if (!a->host.empty()) GD2_RETURN_IF_ERROR(ValidateHost(a->host).WithContext("host"));
   GD2_RETURN_IF_ERROR(Field<bool>(args, "create_dir", &a->create_dir, false, false));
@@ -157,20 +131,6 @@ StatusOr<std::string> VolumeWorkDir(const std::string& workdir, std::string_view
   return dir;
 }
 
-BrickSetArgs OwnBricks(const BrickSetArgs& a, const std::string& self) {
-  if (a.path_peers.empty()) return a;
-  BrickSetArgs own = a;
-  own.paths.clear();
-  own.path_peers.clear();
-  own.path_hosts.clear();
-  for (size_t i = 0; i < a.paths.size() && i < a.path_peers.size(); ++i) {
-    if (a.path_peers[i] != self) continue;
-    own.paths.push_back(a.paths[i]);
-    if (i < a.path_hosts.size()) own.host = a.path_hosts[i];
-  }
-  return own;
-}
-
 nlohmann::json EncodeStepArgs(const BrickSetArgs& a) { return EncodeBrickSetArgs(a); }
 
 Status DecodeStepArgs(const nlohmann::json& json, BrickSetArgs* a) {
@@ -208,8 +168,6 @@ nlohmann::json EncodeBrickSetArgs(const BrickSetArgs& a) {
                    {"allow_root_dir", a.allow_root_dir},
                    {"allow_mount_as_brick", a.allow_mount_as_brick}};
   if (!a.host.empty()) j["host"] = a.host;
-  if (!a.path_peers.empty()) j["path_peers"] = a.path_peers;
-  if (!a.path_hosts.empty()) j["path_hosts"] = a.path_hosts;
   return j;
 }
 

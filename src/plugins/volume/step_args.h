@@ -43,21 +43,12 @@ struct BrickSetArgs {
   std::string volume;     // api::ValidateVolumeName
   std::string volume_id;  // canonical UUID
   std::vector<std::string> paths;  // api::ValidateBrickPath each, none inside or above the workdir
-  // Optional: the peer id of each of `paths` (same length), so that one step runs on all brick
-  // peers at once and each acts on its own paths only (OwnBricks). Empty: all are this peer's.
-  std::vector<std::string> path_peers;
-  // Optional, with path_peers: the host each path's brick is known by (as `host`, per path).
-  std::vector<std::string> path_hosts;
   std::string host;       // optional; the bricks' host name as written in their volfile ids
   bool create_dir = false;
   bool reuse = false;
   bool allow_root_dir = false;
   bool allow_mount_as_brick = false;
 };
-
-// `a` with only the paths on peer `self` (no path_peers or path_hosts; `host` from path_hosts
-// when given); `a` itself when it has no path_peers.
-BrickSetArgs OwnBricks(const BrickSetArgs& a, const std::string& self);
 
 // The step argument mapping (txn/step.h): every field's type and syntax; DecodeStepArgs does not
 // know the workdir, CheckBrickSetArgs adds that check (the registry runs both).

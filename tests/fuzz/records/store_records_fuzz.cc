@@ -3,6 +3,7 @@
 // record, a volume record, a peer record and a brickstate record. Store content is input that
 // other processes write: reading must only ever return a Status (never throw, never crash),
 // and whatever is accepted must be valid as the API defines it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -81,7 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& s : r->steps) {
       for (const auto& p : s.peers) Check(gd2::txn::ValidatePeerId(p).ok());
       DecodeStepArgs(s.name, s.args);
+      for (const auto& [peer, args] : s.peer_args) {
+        Check(std::find(s.peers.begin(), s.peers.end(), peer) != s.peers.end());
+        DecodeStepArgs(s.name, args);
+      }
     }
+    for (size_t i = 0; i < r->steps.size(); ++i)
+      Check(again->steps[i].peer_args == r->steps[i].peer_args);
   } else {
     Check(r.status().code() == gd2::StatusCode::kInvalidArgument);
   }

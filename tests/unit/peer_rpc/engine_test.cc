@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -374,6 +375,44 @@ TEST_F(RemoteEngineTest, ATypedStepRoundTripsThroughThePeerRpc) {
   EXPECT_THAT(journal_a_.entries(),
               ElementsAre("bricks:v1:/b/1,/b/2,3:force:req=req-typed-1:deadline"));
   EXPECT_EQ(journal_a_.txn_ids(), journal_b_.txn_ids());
+}
+
+TEST_F(RemoteEngineTest, APerPeerStepSendsEachPeerItsOwnArgumentsAndUndoesEachPart) {
+  // Each peer its own bricks, in one step that runs on both at once; the next step fails, so
+  // each undoes its own part.
+  txn::Txn t;
+  t.req_id = "req-own";
+  t.steps = {txn::MakePerPeerStep(kRecordStep,
+                                  std::map<std::string, NameArgs>{{kPeerA, NameArgs{"a-part"}},
+                                                                  {kPeerB, NameArgs{"b-part"}}}),
+             Fail({kPeerB})};
+  EXPECT_THAT(engine_->Run(std::move(t), log::Root()), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:a-part", "undo:a-part"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:b-part", "undo:b-part"));
+}
+
+TEST_F(RemoteEngineTest, TakeOverUndoesEachPeersOwnPartOfAPerPeerStep) {
+  // A dead initiator's record with a per-peer step: peer B's entry replaces the shared `args`,
+  // peer A (no entry) undoes with them.
+  ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn("own1"));
+  ASSERT_OK(store_
+                ->Put(key, nlohmann::json{{"id", "own1"},
+                                          {"initiator", kPeerX},
+                                          {"locks", {"volume.own"}},
+                                          {"steps",
+                                           {{{"name", "test.record"},
+                                             {"args", {{"name", "shared"}}},
+                                             {"peers", {kPeerA, kPeerB}},
+                                             {"peer_args", {{kPeerB, {{"name", "b-only"}}}}}}}},
+                                          {"started", 1}}
+                               .dump())
+                .status());
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("undo:shared"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("undo:b-only"));
+  ASSERT_OK_AND_ASSIGN(std::optional<store::KeyValue> gone, store_->Get(key));
+  EXPECT_FALSE(gone.has_value());
 }
 
 TEST_F(RemoteEngineTest, AStepThatThrowsFailsCleanlyLocallyAndRemotely) {

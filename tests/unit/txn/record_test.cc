@@ -13,6 +13,7 @@ using ::gd2::testing::StatusIs;
 using ::testing::HasSubstr;
 
 const std::string kPeer = "aaaaaaaa-0000-4000-8000-000000000001";
+const std::string kPeer2 = "aaaaaaaa-0000-4000-8000-000000000002";
 
 nlohmann::json Good() {
   return {{"id", "0a1b2c3d"},
@@ -30,6 +31,21 @@ TEST(RecordTest, ReadsWhatTheEngineWritesAndRoundTrips) {
   EXPECT_EQ(r.started, 1u);
   ASSERT_OK_AND_ASSIGN(Record again, ParseRecord(SerializeRecord(r)));
   EXPECT_EQ(SerializeRecord(again), SerializeRecord(r));
+  // A step without per-peer arguments is written without the field, as before it existed.
+  EXPECT_EQ(SerializeRecord(r).find("peer_args"), std::string::npos);
+}
+
+TEST(RecordTest, PerPeerArgumentsRoundTrip) {
+  nlohmann::json j = Good();
+  j["steps"][0]["peers"] = {kPeer, kPeer2};
+  j["steps"][0]["peer_args"] = {{kPeer2, {{"volume", "v1"}, {"paths", {"/b2"}}}}};
+  ASSERT_OK_AND_ASSIGN(Record r, ParseRecord(j.dump()));
+  ASSERT_EQ(r.steps.size(), 1u);
+  ASSERT_EQ(r.steps[0].peer_args.size(), 1u);
+  EXPECT_EQ(r.steps[0].peer_args.at(kPeer2)["paths"][0], "/b2");
+  ASSERT_OK_AND_ASSIGN(Record again, ParseRecord(SerializeRecord(r)));
+  EXPECT_EQ(again.steps[0].peer_args, r.steps[0].peer_args);
+  EXPECT_EQ(SerializeRecord(again), SerializeRecord(r));
 }
 
 TEST(RecordTest, RefusesEveryFieldOfTheWrongShape) {
@@ -39,20 +55,44 @@ TEST(RecordTest, RefusesEveryFieldOfTheWrongShape) {
     const char* message;
   };
   std::vector<Case> cases = {
-      {"not an object", [](nlohmann::json& j) { j = nlohmann::json::array(); }, "not a JSON object"},
-      {"initiator type", [](nlohmann::json& j) { j["initiator"] = 5; }, "initiator: expected string"},
+      {"not an object", [](nlohmann::json& j) { j = nlohmann::json::array(); },
+       "not a JSON object"},
+      {"initiator type", [](nlohmann::json& j) { j["initiator"] = 5; },
+       "initiator: expected string"},
       {"initiator traversal", [](nlohmann::json& j) { j["initiator"] = "../x"; }, "not a UUID"},
       {"id with slash", [](nlohmann::json& j) { j["id"] = "a/b"; }, "invalid transaction id"},
       {"lock type", [](nlohmann::json& j) { j["locks"] = {1}; }, "locks[0]: expected string"},
       {"lock chars", [](nlohmann::json& j) { j["locks"] = {"a/../b"}; }, "invalid lock name"},
       {"steps type", [](nlohmann::json& j) { j["steps"] = "x"; }, "steps: expected array"},
-      {"step name", [](nlohmann::json& j) { j["steps"][0]["name"] = "Volume/x"; }, "invalid step name"},
-      {"args type", [](nlohmann::json& j) { j["steps"][0]["args"] = "x"; }, "args: expected object"},
+      {"step name", [](nlohmann::json& j) { j["steps"][0]["name"] = "Volume/x"; },
+       "invalid step name"},
+      {"args type", [](nlohmann::json& j) { j["steps"][0]["args"] = "x"; },
+       "args: expected object"},
       {"peer id", [](nlohmann::json& j) { j["steps"][0]["peers"] = {"peer-1"}; }, "not a UUID"},
       {"started type", [](nlohmann::json& j) { j["started"] = "1"; }, "started"},
       {"started range", [](nlohmann::json& j) { j["started"] = 2; }, "started"},
       {"negative started", [](nlohmann::json& j) { j["started"] = -1; }, "started"},
       {"undo peers", [](nlohmann::json& j) { j["undo_peers"] = {7}; }, "undo_peers[0]"},
+      {"peer args type",
+       [](nlohmann::json& j) {
+         j["steps"][0]["peer_args"] = {1, 2};
+       },
+       "peer_args: expected object"},
+      {"peer args key",
+       [](nlohmann::json& j) {
+         j["steps"][0]["peer_args"] = {{"../x", nlohmann::json::object()}};
+       },
+       "not a UUID"},
+      {"peer args for another peer",
+       [](nlohmann::json& j) {
+         j["steps"][0]["peer_args"] = {{kPeer2, nlohmann::json::object()}};
+       },
+       "not a peer of the step"},
+      {"peer args value",
+       [](nlohmann::json& j) {
+         j["steps"][0]["peer_args"] = {{kPeer, "x"}};
+       },
+       "expected object"},
   };
   for (const auto& c : cases) {
     nlohmann::json j = Good();
