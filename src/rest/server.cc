@@ -124,6 +124,14 @@ std::string SafeHeaderValue(std::string_view v) {
 
 }  // namespace
 
+FirstByte ClassifyFirstByte(long n, int err, unsigned char first, bool tls_only) {
+  if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK)) return FirstByte::kWaitAgain;
+  if (n <= 0) return FirstByte::kClose;
+  if ((first & 0x80) != 0) return FirstByte::kRpc;
+  if (tls_only) return first == 0x16 ? FirstByte::kTls : FirstByte::kClose;
+  return FirstByte::kHttp;
+}
+
 class Server::Impl {
  public:
   Impl(const ServerOptions& opts, const Router& router)
@@ -214,9 +222,7 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
 
   void Start() {
     ArmTimer(srv_.opts_.first_byte_timeout, "first byte");
-    socket_.async_wait(
-        tcp::socket::wait_read,
-        [self = shared_from_this()](boost::system::error_code ec) { self->OnFirstByte(ec); });
+    WaitFirstByte();
   }
 
   // Closes the socket at once (Stop(), timeouts).
@@ -245,36 +251,48 @@ class Server::Impl::Conn : public std::enable_shared_from_this<Conn> {
     });
   }
 
+  void WaitFirstByte() {
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](boost::system::error_code ec) { self->OnFirstByte(ec); });
+  }
+
   void OnFirstByte(boost::system::error_code ec) {
     if (ec || closed_) return CloseNow();
     unsigned char first = 0;
     ssize_t n;
+    int err = 0;
     do {
       n = ::recv(socket_.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return CloseNow();
-    if ((first & 0x80) != 0) {
-      CancelTimer();
-      closed_ = true;
-      if (!srv_.opts_.rpc_handler) return CloseNow();
-      boost::system::error_code rec;
-      int fd = socket_.release(rec);
-      if (rec) return CloseNow();
-      srv_.opts_.rpc_handler(fd, peer_);
-      return;
+      err = n < 0 ? errno : 0;
+    } while (n < 0 && err == EINTR);
+    switch (ClassifyFirstByte(n, err, first, srv_.tls_ != nullptr)) {
+      case FirstByte::kWaitAgain:
+        return WaitFirstByte();
+      case FirstByte::kClose:
+        return CloseNow();
+      case FirstByte::kRpc: {
+        CancelTimer();
+        closed_ = true;
+        if (!srv_.opts_.rpc_handler) return CloseNow();
+        boost::system::error_code rec;
+        int fd = socket_.release(rec);
+        if (rec) return CloseNow();
+        srv_.opts_.rpc_handler(fd, peer_);
+        return;
+      }
+      case FirstByte::kHttp:
+        return NextRequest(/*first=*/true);
+      case FirstByte::kTls:
+        break;
     }
-    if (srv_.tls_) {
-      if (first != 0x16) return CloseNow();  // plain HTTP on a TLS-only port
-      tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *srv_.tls_);
-      ArmTimer(srv_.opts_.header_timeout, "tls handshake");
-      tls_->async_handshake(asio::ssl::stream_base::server,
-                            [self = shared_from_this()](boost::system::error_code hec) {
-                              if (hec || self->closed_) return self->CloseNow();
-                              self->NextRequest(/*first=*/true);
-                            });
-      return;
-    }
-    NextRequest(/*first=*/true);
+    tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *srv_.tls_);
+    ArmTimer(srv_.opts_.header_timeout, "tls handshake");
+    tls_->async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this()](boost::system::error_code hec) {
+                            if (hec || self->closed_) return self->CloseNow();
+                            self->NextRequest(/*first=*/true);
+                          });
   }
 
   void NextRequest(bool first) {

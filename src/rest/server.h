@@ -64,6 +64,19 @@ struct ServerOptions {
   std::function<void(int64_t revision)> await_revision;
 };
 
+// What a connection's first byte, peeked without being consumed, says it is. `n` and `err` are
+// recv(MSG_PEEK)'s result and errno (EINTR already retried); `tls_only` when the port serves
+// HTTPS only. A wait for readability may end before anything can be read: kWaitAgain, under the
+// same first-byte deadline, not a close.
+enum class FirstByte {
+  kWaitAgain,  // nothing to read yet
+  kClose,      // closed or failed before a byte arrived, or plain HTTP on an HTTPS-only port
+  kRpc,        // a Gluster RPC record marker (top bit set)
+  kTls,        // a TLS handshake record (0x16) on an HTTPS port
+  kHttp,
+};
+FirstByte ClassifyFirstByte(long n, int err, unsigned char first, bool tls_only);
+
 class Server {
  public:
   // `router` must outlive the server and not change once Start() was called.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <string>
@@ -250,6 +251,21 @@ TEST_F(ServerTest, RecordMarkerHandsTheSocketOverUnread) {
   EXPECT_EQ(std::string(buf, 4), std::string("\x80\x00\x00\x04", 4));
   ::close(got.load());
   ::close(fd);
+}
+
+// A wait for the first byte that ends with nothing to read yet (EAGAIN) waits again: closing
+// there dropped TLS clients whose hello was still on its way (they read EOF in their handshake,
+// and answered with an alert into the closed socket).
+TEST(FirstByteTest, NothingToReadYetWaitsAgainAndEachFirstByteGoesItsWay) {
+  EXPECT_EQ(ClassifyFirstByte(-1, EAGAIN, 0, false), FirstByte::kWaitAgain);
+  EXPECT_EQ(ClassifyFirstByte(-1, EWOULDBLOCK, 0, true), FirstByte::kWaitAgain);
+  EXPECT_EQ(ClassifyFirstByte(0, 0, 0, false), FirstByte::kClose);  // closed before a byte
+  EXPECT_EQ(ClassifyFirstByte(-1, ECONNRESET, 0, true), FirstByte::kClose);
+  EXPECT_EQ(ClassifyFirstByte(1, 0, 0x80, false), FirstByte::kRpc);
+  EXPECT_EQ(ClassifyFirstByte(1, 0, 0x80, true), FirstByte::kRpc);
+  EXPECT_EQ(ClassifyFirstByte(1, 0, 0x16, true), FirstByte::kTls);
+  EXPECT_EQ(ClassifyFirstByte(1, 0, 'G', true), FirstByte::kClose);  // plain HTTP, HTTPS only
+  EXPECT_EQ(ClassifyFirstByte(1, 0, 'G', false), FirstByte::kHttp);
 }
 
 }  // namespace
