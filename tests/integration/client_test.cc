@@ -3,8 +3,6 @@
 // threads at once. The stand-in endpoint that answers with errors and revisions is a plain
 // HTTP server in this process (cpp-httplib), so what the client sends can be checked.
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 
 #include "client/client.h"
 #include "support/daemon_process.h"
+#include "support/sigpipe_state.h"
 #include "support/status_matchers.h"
 
 namespace gd2::testing {
@@ -141,20 +140,6 @@ class HangUp {
   int port_ = 0;
   std::thread thread_;
 };
-
-bool SigpipeBlocked() {
-  sigset_t now;
-  sigemptyset(&now);
-  pthread_sigmask(SIG_BLOCK, nullptr, &now);
-  return sigismember(&now, SIGPIPE) == 1;
-}
-
-bool SigpipePending() {
-  sigset_t pending;
-  sigemptyset(&pending);
-  sigpending(&pending);
-  return sigismember(&pending, SIGPIPE) == 1;
-}
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -315,18 +300,14 @@ TEST_F(ClientTest, OneClientServesManyThreadsAtOnce) {
 class ClientSigpipeTest : public ClientTest {
  protected:
   void SetUp() override {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    ASSERT_EQ(::sigaction(SIGPIPE, &dfl, &old_), 0);
+    ASSERT_TRUE(default_action_.ok());
     ASSERT_FALSE(SigpipeBlocked());
   }
   void TearDown() override {
     EXPECT_FALSE(SigpipeBlocked());
     EXPECT_FALSE(SigpipePending());
-    ::sigaction(SIGPIPE, &old_, nullptr);
   }
-  struct sigaction old_ {};
+  DefaultSigpipeAction default_action_;
 };
 
 TEST_F(ClientSigpipeTest, AConnectionClosedWhileTheBodyIsSentIsAnError) {

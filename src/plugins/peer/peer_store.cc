@@ -105,24 +105,6 @@ bool PeerMatches(const api::Peer& p, const std::string& who) {
   return false;
 }
 
-StatusOr<api::Peer> FindPeer(store::Store& store, const store::KeySpace& keys,
-                             const std::string& who, const std::string& self_id) {
-  if (who == "localhost") return GetPeer(store, keys, self_id);
-  if (auto k = keys.PeerAddress(who); k.ok()) {
-    GD2_ASSIGN_OR_RETURN(std::optional<store::KeyValue> idx, store.Get(*k));
-    if (idx.has_value()) {
-      auto p = GetPeer(store, keys, idx->value);
-      if (p.ok() && PeerMatches(*p, who)) return p;
-    }
-  }
-  // A name, or an address registered before the index existed.
-  GD2_ASSIGN_OR_RETURN(std::vector<api::Peer> peers, ListPeers(store, keys));
-  for (const auto& p : peers) {
-    if (PeerMatches(p, who)) return p;
-  }
-  return NotFoundError("peer not found: " + who);
-}
-
 Status PutAlive(store::Store& store, const store::KeySpace& keys, const std::string& peer_id,
                 int64_t pid, int64_t lease) {
   GD2_ASSIGN_OR_RETURN(std::string key, keys.Alive(peer_id));
@@ -165,12 +147,8 @@ StatusOr<api::Peer> StoredPeers::GetPeer(const std::string& peer_id) const {
 }
 
 StatusOr<api::Peer> StoredPeers::FindPeer(const std::string& who) const {
-  // An id is not in the address index: read its record before anything else.
-  if (IsUuid(who)) {
-    auto p = peer::GetPeer(store_, keys_, who);
-    if (p.status().code() != StatusCode::kNotFound) return p;
-  }
-  return peer::FindPeer(store_, keys_, who, self_id_);
+  GD2_ASSIGN_OR_RETURN(auto found, FindPeers({who}));
+  return std::move(found.at(who));
 }
 
 StatusOr<std::map<std::string, api::Peer>> StoredPeers::FindPeers(
@@ -220,8 +198,8 @@ StatusOr<std::map<std::string, api::Peer>> StoredPeers::FindPeers(
     by_id[ids[i]] = std::move(p);
   }
 
-  // 3. As FindPeer: an id's record answers for it; an address only for the peer that has it;
-  // anything else (a name, an address registered before the index) from the peer list.
+  // 3. An id's record answers for it; an address only for the peer that has it; anything else
+  // (a name, an address registered before the index) from the peer list.
   std::map<std::string, api::Peer> out;
   std::vector<std::string> rest;
   for (const auto& who : distinct) {

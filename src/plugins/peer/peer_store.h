@@ -28,10 +28,6 @@ Status PutPeer(store::Store& store, const store::KeySpace& keys, const api::Peer
 Status DeletePeer(store::Store& store, const store::KeySpace& keys, const api::Peer& peer);
 // True if `who` names `p`: its id, name, or one of its addresses with or without the port.
 bool PeerMatches(const api::Peer& p, const std::string& who);
-// The peer an address or name refers to: one index read and one record read when the address
-// is indexed, the whole peer list otherwise. "localhost" is `self_id`. kNotFound if none.
-StatusOr<api::Peer> FindPeer(store::Store& store, const store::KeySpace& keys,
-                             const std::string& who, const std::string& self_id);
 // Writes alive/<id> = {"pid": pid} bound to `lease`.
 Status PutAlive(store::Store& store, const store::KeySpace& keys, const std::string& peer_id,
                 int64_t pid, int64_t lease);

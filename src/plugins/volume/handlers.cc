@@ -39,6 +39,20 @@ std::vector<std::string> BrickPeers(const api::Volume& v) {
   return peers;
 }
 
+// `base` for each brick peer of `v`, with that peer's brick paths and host, by peer id.
+std::map<std::string, BrickSetArgs> BrickArgsByPeer(const api::Volume& v,
+                                                    const BrickSetArgs& base) {
+  std::map<std::string, BrickSetArgs> out;
+  for (const auto& sv : v.subvols) {
+    for (const auto& b : sv.bricks) {
+      BrickSetArgs& a = out.try_emplace(b.peer_id, base).first->second;
+      a.paths.push_back(b.path);
+      a.host = b.host;
+    }
+  }
+  return out;
+}
+
 // kUnavailable naming the first brick peer that is offline.
 Status RequireOnline(const std::vector<std::string>& peers, const std::set<std::string>& online) {
   for (const auto& p : peers) {
@@ -204,13 +218,7 @@ StatusOr<rest::Response> VolumePlugin::Create(rest::RequestContext& ctx) {
     base.reuse = flag("reuse-bricks");
     base.allow_root_dir = flag("allow-root-dir") || req.force;
     base.allow_mount_as_brick = flag("allow-mount-as-brick") || req.force;
-    std::map<std::string, BrickSetArgs> per_peer;
-    for (const auto& sv : v.subvols) {
-      for (const auto& b : sv.bricks) {
-        per_peer.try_emplace(b.peer_id, base).first->second.paths.push_back(b.path);
-      }
-    }
-    return std::vector<txn::Step>{txn::MakePerPeerStep(kPrepareBricks, per_peer)};
+    return std::vector<txn::Step>{txn::MakePerPeerStep(kPrepareBricks, BrickArgsByPeer(v, base))};
   };
   t.commit = [&]() { return ToCommit(PutCommit(keys_, v, 0)); };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
@@ -268,16 +276,8 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     base.allow_root_dir = true;
     base.allow_mount_as_brick = true;
     base.reuse = true;
-    std::map<std::string, BrickSetArgs> per_peer;
-    for (const auto& s : sv.volume.subvols) {
-      for (const auto& b : s.bricks) {
-        BrickSetArgs& a = per_peer.try_emplace(b.peer_id, base).first->second;
-        a.paths.push_back(b.path);
-        a.host = b.host;
-      }
-    }
     std::map<std::string, BrickSetArgs> online_part;
-    for (auto& [peer, a] : per_peer) {
+    for (auto& [peer, a] : BrickArgsByPeer(sv.volume, base)) {
       if (online.count(peer) != 0) {
         online_part.emplace(peer, std::move(a));
         continue;

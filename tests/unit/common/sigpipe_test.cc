@@ -14,22 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/sigpipe_state.h"
+
 namespace gd2 {
 namespace {
 
-bool Blocked() {
-  sigset_t now;
-  sigemptyset(&now);
-  pthread_sigmask(SIG_BLOCK, nullptr, &now);
-  return sigismember(&now, SIGPIPE) == 1;
-}
-
-bool Pending() {
-  sigset_t pending;
-  sigemptyset(&pending);
-  sigpending(&pending);
-  return sigismember(&pending, SIGPIPE) == 1;
-}
+using testing::SigpipeBlocked;
+using testing::SigpipePending;
 
 void Consume() {
   sigset_t pipe;
@@ -61,29 +52,23 @@ int WriteToClosedSocket() {
 class SigpipeShieldTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    ASSERT_EQ(::sigaction(SIGPIPE, &dfl, &old_), 0);
-    ASSERT_FALSE(Blocked());
-    ASSERT_FALSE(Pending());
+    ASSERT_TRUE(default_action_.ok());
+    ASSERT_FALSE(SigpipeBlocked());
+    ASSERT_FALSE(SigpipePending());
   }
-  void TearDown() override {
-    SetBlocked(false);
-    ::sigaction(SIGPIPE, &old_, nullptr);
-  }
-  struct sigaction old_ {};
+  void TearDown() override { SetBlocked(false); }
+  testing::DefaultSigpipeAction default_action_;
 };
 
 TEST_F(SigpipeShieldTest, AWriteToAClosedSocketFailsWithEpipeAndTheProcessGoesOn) {
   {
     SigpipeShield shield;
-    EXPECT_TRUE(Blocked());
+    EXPECT_TRUE(SigpipeBlocked());
     EXPECT_EQ(WriteToClosedSocket(), EPIPE);
-    EXPECT_TRUE(Pending());
+    EXPECT_TRUE(SigpipePending());
   }
-  EXPECT_FALSE(Pending());
-  EXPECT_FALSE(Blocked());
+  EXPECT_FALSE(SigpipePending());
+  EXPECT_FALSE(SigpipeBlocked());
   // Nested shields, and a second write under the outer one after the inner ended.
   {
     SigpipeShield outer;
@@ -91,25 +76,25 @@ TEST_F(SigpipeShieldTest, AWriteToAClosedSocketFailsWithEpipeAndTheProcessGoesOn
       SigpipeShield inner;
       EXPECT_EQ(WriteToClosedSocket(), EPIPE);
     }
-    EXPECT_TRUE(Blocked());
+    EXPECT_TRUE(SigpipeBlocked());
     EXPECT_EQ(WriteToClosedSocket(), EPIPE);
   }
-  EXPECT_FALSE(Pending());
-  EXPECT_FALSE(Blocked());
+  EXPECT_FALSE(SigpipePending());
+  EXPECT_FALSE(SigpipeBlocked());
 }
 
 TEST_F(SigpipeShieldTest, ASigpipePendingBeforeIsLeftPending) {
   SetBlocked(true);
   ASSERT_EQ(pthread_kill(pthread_self(), SIGPIPE), 0);
-  ASSERT_TRUE(Pending());
+  ASSERT_TRUE(SigpipePending());
   {
     SigpipeShield shield;
     EXPECT_EQ(WriteToClosedSocket(), EPIPE);
   }
-  EXPECT_TRUE(Pending());
-  EXPECT_TRUE(Blocked());
+  EXPECT_TRUE(SigpipePending());
+  EXPECT_TRUE(SigpipeBlocked());
   Consume();
-  EXPECT_FALSE(Pending());
+  EXPECT_FALSE(SigpipePending());
 }
 
 TEST_F(SigpipeShieldTest, AThreadThatBlocksSigpipeItselfKeepsWhatIsRaised) {
@@ -118,17 +103,17 @@ TEST_F(SigpipeShieldTest, AThreadThatBlocksSigpipeItselfKeepsWhatIsRaised) {
     SigpipeShield shield;
     EXPECT_EQ(WriteToClosedSocket(), EPIPE);
   }
-  EXPECT_TRUE(Blocked());
-  EXPECT_TRUE(Pending());
+  EXPECT_TRUE(SigpipeBlocked());
+  EXPECT_TRUE(SigpipePending());
   Consume();
-  EXPECT_FALSE(Pending());
+  EXPECT_FALSE(SigpipePending());
 }
 
 TEST_F(SigpipeShieldTest, WithoutTheShieldTheWriteRaisesSigpipe) {
   // The premise of the other tests, shown with SIGPIPE blocked so that it stays pending.
   SetBlocked(true);
   EXPECT_EQ(WriteToClosedSocket(), EPIPE);
-  EXPECT_TRUE(Pending());
+  EXPECT_TRUE(SigpipePending());
   Consume();
 }
 
