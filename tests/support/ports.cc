@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <string>
 
 #include "common/status.h"
 
@@ -41,6 +45,28 @@ bool CanBind(const std::string& host, int port) {
   return ok;
 }
 
+// Test processes run in parallel (ctest -j) and each picks its own ports, so a port is also
+// claimed across processes: by binding the abstract unix socket "gd2-test-port-<port>", which
+// only one process can hold and which goes away with the process that holds it (nothing is left
+// on disk). Returns the socket (kept open for the rest of the process) or -1 if another process
+// holds the claim.
+int ClaimAcrossProcesses(int port) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  GD2_CHECK(fd >= 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::string name = "gd2-test-port-" + std::to_string(port);
+  GD2_CHECK(name.size() + 1 < sizeof(a.sun_path));
+  // sun_path[0] stays '\0': the abstract namespace.
+  std::copy(name.begin(), name.end(), a.sun_path + 1);
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
 
 int FreePort(const std::string& host) {
@@ -62,8 +88,13 @@ int FreePort(const std::string& host) {
     int port = next;
     next = next + 1 >= high ? kLowestPort : next + 1;
     if (handed_out.count(port) != 0) continue;
-    if (!CanBind(host, port)) continue;
-    handed_out.insert(port);
+    int claim = ClaimAcrossProcesses(port);
+    if (claim < 0) continue;
+    if (!CanBind(host, port)) {
+      ::close(claim);
+      continue;
+    }
+    handed_out.insert(port);  // the claim's socket stays open until the process ends
     return port;
   }
   GD2_CHECK(false && "no free TCP port below the ephemeral range");
