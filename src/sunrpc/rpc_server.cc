@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -79,12 +80,21 @@ class RpcServer::Impl {
   struct Entry {
     std::weak_ptr<Conn> conn;
     Subscriptions subscriptions;
+    // Between BeginConsume and SetSubscriptions the connection's calls are being answered: a
+    // GETSPEC among them may read a volume that changes meanwhile, before the connection is
+    // subscribed to it. Notifications for volumes it is not subscribed to are kept for then.
+    bool consuming = false;
+    std::set<std::string> missed;
   };
 
   void AcceptLocal() GD2_EXCLUDES(mu_);
   bool Register(const std::shared_ptr<Conn>& c) GD2_EXCLUDES(mu_);
   void Unregister(Conn* c) GD2_EXCLUDES(mu_);
-  void SetSubscriptions(Conn* c, Subscriptions subscriptions) GD2_EXCLUDES(mu_);
+  void BeginConsume(Conn* c) GD2_EXCLUDES(mu_);
+  // Replaces c's subscriptions after its calls were answered. Returns whether a notification
+  // for one of the new subscriptions' volumes came while they were answered (BeginConsume on),
+  // which c then still needs.
+  bool SetSubscriptions(Conn* c, Subscriptions subscriptions) GD2_EXCLUDES(mu_);
 
   const VolfileRegistry& volfiles_;
   PortMap& portmap_;
@@ -194,6 +204,7 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
 
   void Consume() {
     consuming_ = true;
+    srv_.BeginConsume(this);
     std::string data;
     data.swap(inbox_);
     auto self = shared_from_this();
@@ -216,14 +227,16 @@ class RpcServer::Impl::Conn : public std::enable_shared_from_this<Conn> {
     bool answered = !replies.empty();
     answered_any_ = answered_any_ || answered;
     out_ += replies;
-    if (fetchspec_pending_) {
+    bool subscribed =
+        !session_.fetched_volfile_ids().empty() || !session_.signed_in_bricks().empty();
+    bool missed = srv_.SetSubscriptions(
+        this,
+        {session_.fetched_volumes(), session_.fetched_volfile_ids(), session_.signed_in_bricks()});
+    // A change announced while these calls were answered: the volfile just sent may predate it.
+    if (fetchspec_pending_ || missed) {
       fetchspec_pending_ = false;
       out_ += session_.MakeFetchspecCall();
     }
-    bool subscribed =
-        !session_.fetched_volfile_ids().empty() || !session_.signed_in_bricks().empty();
-    srv_.SetSubscriptions(this, {session_.fetched_volumes(), session_.fetched_volfile_ids(),
-                                 session_.signed_in_bricks()});
     if (subscribed && !keepalive_set_) SetKeepalive();
     if (!s.ok()) {
       // Replies to the calls before the bad one still go out.
@@ -405,14 +418,30 @@ bool RpcServer::Impl::Register(const std::shared_ptr<Conn>& c) {
   if (!started_ || stopped_) return false;
   ConnectionLimits& limits = c->trust() == PeerTrust::kLocalProcess ? local_ : remote_;
   if (!limits.TryAdd(c->address())) return false;
-  connections_[c.get()] = Entry{c, {}};
+  Entry e;
+  e.conn = c;
+  connections_[c.get()] = std::move(e);
   return true;
 }
 
-void RpcServer::Impl::SetSubscriptions(Conn* c, Subscriptions subscriptions) {
+void RpcServer::Impl::BeginConsume(Conn* c) {
   MutexLock lock(mu_);
   auto it = connections_.find(c);
-  if (it != connections_.end()) it->second.subscriptions = std::move(subscriptions);
+  if (it != connections_.end()) it->second.consuming = true;
+}
+
+bool RpcServer::Impl::SetSubscriptions(Conn* c, Subscriptions subscriptions) {
+  MutexLock lock(mu_);
+  auto it = connections_.find(c);
+  if (it == connections_.end()) return false;
+  Entry& e = it->second;
+  bool missed = std::any_of(e.missed.begin(), e.missed.end(), [&](const std::string& v) {
+    return subscriptions.volumes.contains(v);
+  });
+  e.subscriptions = std::move(subscriptions);
+  e.consuming = false;
+  e.missed.clear();
+  return missed;
 }
 
 void RpcServer::Impl::Unregister(Conn* c) {
@@ -452,7 +481,10 @@ size_t RpcServer::Impl::Notify(const std::string* volume) {
   {
     MutexLock lock(mu_);
     for (auto& [raw, entry] : connections_) {
-      if (volume != nullptr && !entry.subscriptions.volumes.contains(*volume)) continue;
+      if (volume != nullptr && !entry.subscriptions.volumes.contains(*volume)) {
+        if (entry.consuming) entry.missed.insert(*volume);
+        continue;
+      }
       if (auto c = entry.conn.lock()) targets.push_back(std::move(c));
     }
   }

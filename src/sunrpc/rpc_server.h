@@ -96,7 +96,10 @@ class RpcServer {
   // Sends a FETCHSPEC callback on every open connection that fetched a volfile of `volume`
   // (see VolfileGroupOf in volfile_id.h for how ids map to volumes; "snaps/<snap>" names a
   // snapshot's volfiles): clients, bricks and daemons of the volume then re-run GETSPEC. Does
-  // not wait for the sends. Returns the number of connections notified.
+  // not wait for the sends. A connection whose calls are being answered when this is called
+  // (its GETSPEC for `volume` may have read the volume before the change) gets the callback
+  // after its replies if they made it fetch a volfile of `volume`. Returns the number of
+  // connections notified (those counted now).
   size_t NotifyVolfileChanged(std::string_view volume);
   // Sends FETCHSPEC on every open connection (what glusterd does). Returns the count.
   size_t NotifyAll();

@@ -293,6 +293,28 @@ TEST_F(RpcServerTest, FetchspecGoesToConnectionsOfTheVolume) {
   ASSERT_OK(idle->WaitCallback(10s).status());
 }
 
+TEST_F(RpcServerTest, AChangeAnnouncedWhileAGetspecIsAnsweredReachesThatClientAfterItsReply) {
+  // The provider is reading "slow" (as a volume record is read from the store) when the change
+  // is announced: the connection is not subscribed yet, so it is not counted now, but it gets
+  // the FETCHSPEC after its reply, since what it was sent may predate the change.
+  auto slow = Connect();
+  auto bystander = Connect();
+  ASSERT_OK(Ping(*bystander));  // answered, subscribed to nothing
+  std::thread t([&] { EXPECT_OK(Getspec(*slow, "slow")); });
+  ASSERT_TRUE(provider_.WaitEntered(10s));
+  EXPECT_EQ(server_.NotifyVolfileChanged("slow"), 0u);
+  EXPECT_EQ(server_.NotifyVolfileChanged("rep3"), 0u);  // not its volume: nothing later either
+  provider_.Release();
+  t.join();
+  ASSERT_OK_AND_ASSIGN(CallHeader cb, slow->WaitCallback(10s));
+  EXPECT_EQ(cb.procedure, kCallbackFetchspec);
+  ASSERT_OK(Getspec(*slow, "slow"));
+  ASSERT_OK(Ping(*slow));
+  EXPECT_EQ(slow->callbacks(), 0);  // one callback, for "slow" only
+  ASSERT_OK(Ping(*bystander));
+  EXPECT_EQ(bystander->callbacks(), 0);
+}
+
 TEST_F(RpcServerTest, SlowProviderDoesNotBlockOtherConnections) {
   auto slow = Connect();
   std::thread t([&] { EXPECT_OK(Getspec(*slow, "slow")); });
