@@ -252,7 +252,8 @@ StatusOr<rest::Response> VolumePlugin::Info(rest::RequestContext& ctx) {
 
 StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
+  GD2_RETURN_IF_ERROR(
+      VolumeExists(services_.view, *services_.store, keys_, name, ctx.min_revision));
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume delete " + name;
@@ -303,7 +304,8 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
 StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_ASSIGN_OR_RETURN(api::VolStartReq req, api::DecodeJson<api::VolStartReq>(ctx.body));
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
+  GD2_RETURN_IF_ERROR(
+      VolumeExists(services_.view, *services_.store, keys_, name, ctx.min_revision));
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume start " + name;
@@ -332,7 +334,8 @@ StatusOr<rest::Response> VolumePlugin::StartVolume(rest::RequestContext& ctx) {
 StatusOr<rest::Response> VolumePlugin::StopVolume(rest::RequestContext& ctx) {
   std::string name = ctx.params["volname"];
   GD2_ASSIGN_OR_RETURN(api::VolStopReq req, api::DecodeJson<api::VolStopReq>(ctx.body));
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
+  GD2_RETURN_IF_ERROR(
+      VolumeExists(services_.view, *services_.store, keys_, name, ctx.min_revision));
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume stop " + name;
@@ -531,13 +534,15 @@ StatusOr<rest::Response> VolumePlugin::Bricks(rest::RequestContext& ctx) {
   return rest::Response::Ok(BrickStatuses(sv.volume, ctx));
 }
 
-StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
-                                                  const std::function<Status(api::Volume&)>& change,
-                                                  const log::Logger& log) {
-  GD2_RETURN_IF_ERROR(GetVolume(*services_.store, keys_, name).status());
+StatusOr<api::Volume> VolumePlugin::CommitOptions(
+    rest::RequestContext& ctx, const std::function<Status(api::Volume&)>& change) {
+  std::string name = ctx.params["volname"];
+  GD2_RETURN_IF_ERROR(
+      VolumeExists(services_.view, *services_.store, keys_, name, ctx.min_revision));
   // Volfiles are generated on demand from the record, so the commit is the whole change; the
   // volume watch on every peer then sends FETCHSPEC to the processes using this volume.
   txn::Txn t;
+  t.req_id = ctx.req_id;
   t.description = "volume options " + name;
   t.locks = {VolumeLockName(name)};
   StoredVolume sv;
@@ -552,7 +557,7 @@ StatusOr<api::Volume> VolumePlugin::CommitOptions(const std::string& name,
     return std::vector<txn::Step>{};
   };
   t.commit = [&]() { return ToCommit(PutCommit(keys_, v, sv.mod_revision)); };
-  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), log));
+  GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));
   return v;
 }
 
@@ -566,13 +571,10 @@ StatusOr<rest::Response> VolumePlugin::SetOptions(rest::RequestContext& ctx) {
         volgen::CheckOptionLevel(*services_.options.Find(k), req.allow_advanced_options,
                                  req.allow_experimental_options, req.allow_deprecated_options));
   }
-  GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(
-                                          ctx.params["volname"],
-                                          [&](api::Volume& vol) {
-                                            for (const auto& [k, val] : opts) vol.options[k] = val;
-                                            return OkStatus();
-                                          },
-                                          ctx.log));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(ctx, [&](api::Volume& vol) {
+                         for (const auto& [k, val] : opts) vol.options[k] = val;
+                         return OkStatus();
+                       }));
   for (const auto& [k, val] : opts) {
     ctx.log.Info("volume option set", {{"volume", v.name}, {"option", k}, {"value", val}});
   }
@@ -587,23 +589,20 @@ StatusOr<rest::Response> VolumePlugin::ResetOptions(rest::RequestContext& ctx) {
     GD2_ASSIGN_OR_RETURN(std::string key, services_.options.ResolveKey(k));
     keys.push_back(key);
   }
-  GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(
-                                          ctx.params["volname"],
-                                          [&](api::Volume& vol) {
-                                            if (req.all) {
-                                              vol.options = volgen::CreateTimeOptions(vol.type);
-                                            }
-                                            for (const auto& k : keys) {
-                                              auto defaults = volgen::CreateTimeOptions(vol.type);
-                                              if (defaults.count(k) != 0 && !req.force) {
-                                                vol.options[k] = defaults[k];
-                                              } else {
-                                                vol.options.erase(k);
-                                              }
-                                            }
-                                            return OkStatus();
-                                          },
-                                          ctx.log));
+  GD2_ASSIGN_OR_RETURN(api::Volume v, CommitOptions(ctx, [&](api::Volume& vol) {
+                         if (req.all) {
+                           vol.options = volgen::CreateTimeOptions(vol.type);
+                         }
+                         for (const auto& k : keys) {
+                           auto defaults = volgen::CreateTimeOptions(vol.type);
+                           if (defaults.count(k) != 0 && !req.force) {
+                             vol.options[k] = defaults[k];
+                           } else {
+                             vol.options.erase(k);
+                           }
+                         }
+                         return OkStatus();
+                       }));
   ctx.log.Info("volume options reset", {{"volume", v.name}, {"all", req.all}});
   return rest::Response::Ok(api::VolumeToJson(v));
 }

@@ -153,6 +153,7 @@ Status VolumePlugin::Start() {
               {
                 MutexLock lock(mu_);
                 cache_[name] = *v;
+                seen_revision_[name] = e.kv.mod_revision;
               }
               // A change of state only (start, stop) changes no volfile: processes that fetched
               // one are not told to fetch it again, as glusterd does not tell them.
@@ -163,6 +164,7 @@ Status VolumePlugin::Start() {
           } else {
             MutexLock lock(mu_);
             cache_.erase(name);
+            seen_revision_[name] = e.kv.mod_revision;
             watched_.erase(name);
           }
           if (!volfiles_may_change) continue;
@@ -387,7 +389,17 @@ sunrpc::Dict VolumePlugin::ShdReplyXdata(std::string_view volfile_id) {
 StatusOr<api::Volume> VolumePlugin::ServableVolume(const sunrpc::VolfileId& id,
                                                    std::string_view volfile_id) {
   api::Volume v;
-  auto stored = GetVolume(*services_.store, keys_, id.volume);
+  // From the store view when it has applied every change this peer's volume watch has
+  // delivered for the volume: the watch tells the volume's processes to fetch again after each
+  // change (above), so what they fetch then is never older than that change. Otherwise, and for
+  // a volume the view does not have yet, from etcd.
+  int64_t seen = 0;
+  {
+    MutexLock lock(mu_);
+    auto it = seen_revision_.find(id.volume);
+    if (it != seen_revision_.end()) seen = it->second;
+  }
+  auto stored = ReadVolumeAtLeast(services_.view, *services_.store, keys_, id.volume, seen);
   if (stored.ok()) {
     v = stored->volume;
     MutexLock lock(mu_);

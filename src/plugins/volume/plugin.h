@@ -138,9 +138,9 @@ class VolumePlugin : public Plugin {
   StatusOr<std::vector<api::BrickStatus>> LocalBrickStatuses(const peer_rpc::QueryContext& ctx,
                                                              const VolumeQueryArgs& args) const;
   // Changes the stored options through a transaction and notifies volfile users.
-  StatusOr<api::Volume> CommitOptions(const std::string& name,
-                                      const std::function<Status(api::Volume&)>& change,
-                                      const log::Logger& log);
+  // The volume is the request's "volname".
+  StatusOr<api::Volume> CommitOptions(rest::RequestContext& ctx,
+                                      const std::function<Status(api::Volume&)>& change);
 
   Services& services_;
   const VolumeKeys keys_;
@@ -166,6 +166,9 @@ class VolumePlugin : public Plugin {
   mutable Mutex mu_;
   // The last volumes read, for GETSPEC.
   std::map<std::string, api::Volume> cache_ GD2_GUARDED_BY(mu_);
+  // Per volume, the revision of the newest change to its record the volume watch delivered
+  // (a delete included): volfiles are served from a view that has reached it.
+  std::map<std::string, int64_t> seen_revision_ GD2_GUARDED_BY(mu_);
   // The last record of each volume the watch delivered; used by the watch callback only.
   std::map<std::string, api::Volume> watched_;
 };

@@ -91,6 +91,24 @@ StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view,
   return out;
 }
 
+StatusOr<StoredVolume> ReadVolumeAtLeast(const store::View* view, store::Store& store,
+                                         const VolumeKeys& keys, const std::string& name,
+                                         int64_t min_revision) {
+  if (view != nullptr) {
+    std::shared_ptr<const store::ViewSnapshot> snap = view->TryForRead(min_revision);
+    if (snap != nullptr) {
+      StatusOr<StoredVolume> sv = GetVolume(*snap, keys, name);
+      if (sv.ok()) return sv;
+    }
+  }
+  return GetVolume(store, keys, name);
+}
+
+Status VolumeExists(const store::View* view, store::Store& store, const VolumeKeys& keys,
+                    const std::string& name, int64_t min_revision) {
+  return ReadVolumeAtLeast(view, store, keys, name, min_revision).status();
+}
+
 StatusOr<VolumeCommit> PutCommit(const VolumeKeys& keys, const api::Volume& v,
                                  int64_t read_revision) {
   GD2_ASSIGN_OR_RETURN(std::string key, keys.Volume(v.name));

@@ -71,6 +71,18 @@ StatusOr<StoredVolume> GetVolume(const store::ViewSnapshot& view, const VolumeKe
 StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view,
                                                 const VolumeKeys& keys);
 
+// Volume `name` from `view` (may be null; kept with KeepVolumes) when it serves, has reached
+// `min_revision` and has the volume, which saves a round trip to etcd; from etcd otherwise (the
+// view may not have seen a create yet), so a volume etcd has is never reported missing. The
+// answer reflects at least `min_revision`; GetVolume's errors (kNotFound "volume not found").
+StatusOr<StoredVolume> ReadVolumeAtLeast(const store::View* view, store::Store& store,
+                                         const VolumeKeys& keys, const std::string& name,
+                                         int64_t min_revision);
+// Whether it exists, for the check before a transaction on it (whose plan reads the volume
+// again under its lock, from etcd).
+Status VolumeExists(const store::View* view, store::Store& store, const VolumeKeys& keys,
+                    const std::string& name, int64_t min_revision);
+
 // The commit of a changed volume: fenced on the revision it was read at.
 struct VolumeCommit {
   std::vector<store::Compare> compares;

@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/metrics.h"
 #include "plugins/volume/volume_store.h"
+#include "store/view.h"
 #include "support/status_matchers.h"
 #include "unit/store/etcd_fixture.h"
 
@@ -115,6 +119,66 @@ TEST_F(VolumeApiTest, DamagedRecordsAreErrorsForReadsAndSkippedForBrickLists) {
   ASSERT_OK_AND_ASSIGN(std::vector<HostedBrick> a, api.BricksOnPeer(kPeerA));
   ASSERT_EQ(a.size(), 1u);
   EXPECT_EQ(a[0].volume, "good");
+}
+
+// etcd get requests this process has made so far (the store's own request histogram).
+uint64_t EtcdGets() {
+  return metrics::Default()
+      .GetHistogram("gd2_etcd_request_duration_seconds", "Round-trip time of etcd requests.",
+                    {{"op", "get"}})
+      .Take()
+      .count;
+}
+
+TEST_F(VolumeApiTest, ReadsBeforeATransactionAskTheViewFirstAndEtcdWhereTheViewHasNoAnswer) {
+  store::ViewOptions vo;
+  vo.watch_prefix = space_.Prefix();
+  store::View view(*store_, vo);
+  ASSERT_OK(KeepVolumes(view, keys_));
+  ASSERT_OK(view.Start());
+
+  // Nowhere: the view's "no" is checked with etcd, whose answer is the error.
+  uint64_t gets = EtcdGets();
+  Status none = VolumeExists(&view, *store_, keys_, "none", 0);
+  EXPECT_THAT(none, StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(none.message(), "volume not found");
+  EXPECT_EQ(EtcdGets(), gets + 1);
+  EXPECT_THAT(VolumeExists(nullptr, *store_, keys_, "none", 0), StatusIs(StatusCode::kNotFound));
+
+  ASSERT_OK_AND_ASSIGN(VolumeCommit c,
+                       PutCommit(keys_, MakeVolume("one", {{kPeerA, "/b/one"}}), 0));
+  ASSERT_OK_AND_ASSIGN(store::TxnResult r, store_->Txn(c.compares, c.ops, {}));
+  ASSERT_TRUE(r.succeeded);
+  // Whether or not the view has seen the create yet, the volume exists (etcd answers if not).
+  EXPECT_OK(VolumeExists(&view, *store_, keys_, "one", 0));
+  ASSERT_OK(
+      view.Await(r.revision, std::chrono::steady_clock::now() + std::chrono::seconds(10)).status());
+
+  // The view has it: no etcd request.
+  gets = EtcdGets();
+  EXPECT_OK(VolumeExists(&view, *store_, keys_, "one", r.revision));
+  EXPECT_EQ(EtcdGets(), gets);
+  // A revision the view has not reached (a write it has not seen): etcd answers.
+  EXPECT_OK(VolumeExists(&view, *store_, keys_, "one", r.revision + 1000));
+  EXPECT_EQ(EtcdGets(), gets + 1);
+  // A change the caller knows of (its revision) is in the answer, from whichever side has it.
+  api::Volume changed = MakeVolume("one", {{kPeerA, "/b/one"}});
+  changed.options["performance.cache-size"] = "128MB";
+  changed.version = 2;
+  ASSERT_OK_AND_ASSIGN(VolumeCommit c2, PutCommit(keys_, changed, r.revision));
+  ASSERT_OK_AND_ASSIGN(store::TxnResult r2, store_->Txn(c2.compares, c2.ops, {}));
+  ASSERT_TRUE(r2.succeeded);
+  ASSERT_OK_AND_ASSIGN(StoredVolume read,
+                       ReadVolumeAtLeast(&view, *store_, keys_, "one", r2.revision));
+  EXPECT_EQ(read.volume.options["performance.cache-size"], "128MB");
+  EXPECT_EQ(read.mod_revision, r2.revision);
+  gets = EtcdGets();
+
+  // Without a view, or with one that does not serve: etcd.
+  EXPECT_OK(VolumeExists(nullptr, *store_, keys_, "one", 0));
+  view.Stop();
+  EXPECT_OK(VolumeExists(&view, *store_, keys_, "one", 0));
+  EXPECT_EQ(EtcdGets(), gets + 2);
 }
 
 }  // namespace
