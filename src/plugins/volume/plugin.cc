@@ -147,13 +147,21 @@ Status VolumePlugin::Start() {
           if (e.kv.key.size() <= prefix.size()) continue;
           std::string name = e.kv.key.substr(prefix.size());
           bool volfiles_may_change = true;
+          {
+            MutexLock lock(mu_);
+            seen_revision_[name] = e.kv.mod_revision;
+            if (e.type == store::WatchEvent::Type::kPut) {
+              deleted_.erase(name);
+            } else {
+              deleted_.insert(name);
+            }
+          }
           if (e.type == store::WatchEvent::Type::kPut) {
             auto v = api::ParseVolume(e.kv.value);
             if (v.ok()) {
               {
                 MutexLock lock(mu_);
                 cache_[name] = *v;
-                seen_revision_[name] = e.kv.mod_revision;
               }
               // A change of state only (start, stop) changes no volfile: processes that fetched
               // one are not told to fetch it again, as glusterd does not tell them.
@@ -164,15 +172,35 @@ Status VolumePlugin::Start() {
           } else {
             MutexLock lock(mu_);
             cache_.erase(name);
-            seen_revision_[name] = e.kv.mod_revision;
             watched_.erase(name);
           }
           if (!volfiles_may_change) continue;
           size_t n = rpc->NotifyVolfileChanged(name);
-          if (n > 0) log::Root().Info("volfile change sent", {{"volume", name}, {"connections", n}});
+          if (n > 0)
+            log::Root().Info("volfile change sent", {{"volume", name}, {"connections", n}});
         }
+        ForgetDeletedOnceViewed();
       },
-      [](const Status& err) { log::Root().Error("volume watch ended", {{"error", err}}); });
+      [](const Status& err) {
+        log::Root().Error("volume watch ended", {{"error", err}});
+      });
+}
+
+void VolumePlugin::ForgetDeletedOnceViewed() {
+  // Once the view has applied a volume's delete, it answers "not found" (and the read goes to
+  // etcd) without being told the revision; the entry can go, so that the map holds only the
+  // volumes there are.
+  int64_t viewed = services_.view != nullptr ? services_.view->revision() : 0;
+  MutexLock lock(mu_);
+  for (auto it = deleted_.begin(); it != deleted_.end();) {
+    auto seen = seen_revision_.find(*it);
+    if (seen == seen_revision_.end() || seen->second <= viewed) {
+      if (seen != seen_revision_.end()) seen_revision_.erase(seen);
+      it = deleted_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 bool VolfileInputsDiffer(const api::Volume& before, const api::Volume& after) {
