@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/files.h"
+#include "common/hex.h"
 #include "common/metrics.h"
 #include "store/store_impl.h"
 
@@ -26,19 +27,6 @@ std::string JoinEndpoints(const std::vector<std::string>& endpoints) {
     out += e;
   }
   return out;
-}
-
-std::string LeaseHex(int64_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
-  return buf;
-}
-
-// etcd prints member ids in hex too (etcdctl member list).
-std::string MemberHex(uint64_t id) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(id));
-  return buf;
 }
 
 std::vector<Member> MembersFromProto(
@@ -703,7 +691,7 @@ Status Store::RevokeLease(int64_t lease_id) {
     return c.lease->LeaseRevoke(&ctx, req, &resp);
   });
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return NotFoundError("lease not found: lease=" + LeaseHex(lease_id));
+    return NotFoundError("lease not found: lease=" + HexUint(static_cast<uint64_t>(lease_id)));
   }
   if (!s.ok()) return impl_->Error(s, "lease_revoke");
   WriteRevisionScope::Record(resp.header().revision());
@@ -724,7 +712,8 @@ StatusOr<int64_t> Store::KeepAliveOnce(int64_t lease_id) {
     return got ? grpc::Status::OK : st;
   });
   if (!s.ok()) return impl_->Error(s, "lease_keepalive");
-  if (resp.ttl() <= 0) return NotFoundError("lease not found: lease=" + LeaseHex(lease_id));
+  if (resp.ttl() <= 0)
+    return NotFoundError("lease not found: lease=" + HexUint(static_cast<uint64_t>(lease_id)));
   return resp.ttl();
 }
 
@@ -759,49 +748,49 @@ StatusOr<MemberAddResult> Store::MemberAdd(std::vector<std::string> peer_urls, b
   return out;
 }
 
+template <typename Response, typename Rpc>
+Status Store::Impl::CallForMember(const char* op, Retry retry, uint64_t id, Rpc rpc) {
+  Response resp;
+  grpc::Status s = Call(op, retry, resp, [&](grpc::ClientContext& ctx, Conn& c) {
+    return rpc(*c.cluster, &ctx, &resp);
+  });
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return NotFoundError("etcd member not found: member_id=" + HexUint(id));
+  }
+  if (!s.ok()) return Error(s, op);
+  return OkStatus();
+}
+
 Status Store::MemberUpdate(uint64_t id, std::vector<std::string> peer_urls) {
   if (peer_urls.empty()) return InvalidArgumentError("etcd member update needs a peer url");
   etcdserverpb::MemberUpdateRequest req;
   req.set_id(id);
   for (std::string& url : peer_urls) req.add_peerurls(std::move(url));
-  etcdserverpb::MemberUpdateResponse resp;
-  grpc::Status s = impl_->Call("member_update", Impl::Retry::kIdempotent, resp,
-                               [&](grpc::ClientContext& ctx, Impl::Conn& c) {
-                                 return c.cluster->MemberUpdate(&ctx, req, &resp);
-                               });
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
-  }
-  if (!s.ok()) return impl_->Error(s, "member_update");
-  return OkStatus();
+  return impl_->CallForMember<etcdserverpb::MemberUpdateResponse>(
+      "member_update", Impl::Retry::kIdempotent, id,
+      [&](auto& cluster, grpc::ClientContext* ctx, auto* resp) {
+        return cluster.MemberUpdate(ctx, req, resp);
+      });
 }
 
 Status Store::MemberRemove(uint64_t id) {
   etcdserverpb::MemberRemoveRequest req;
   req.set_id(id);
-  etcdserverpb::MemberRemoveResponse resp;
-  grpc::Status s = impl_->Call("member_remove", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
-    return c.cluster->MemberRemove(&ctx, req, &resp);
-  });
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
-  }
-  if (!s.ok()) return impl_->Error(s, "member_remove");
-  return OkStatus();
+  return impl_->CallForMember<etcdserverpb::MemberRemoveResponse>(
+      "member_remove", Impl::Retry::kNotApplied, id,
+      [&](auto& cluster, grpc::ClientContext* ctx, auto* resp) {
+        return cluster.MemberRemove(ctx, req, resp);
+      });
 }
 
 Status Store::MemberPromote(uint64_t id) {
   etcdserverpb::MemberPromoteRequest req;
   req.set_id(id);
-  etcdserverpb::MemberPromoteResponse resp;
-  grpc::Status s = impl_->Call("member_promote", Impl::Retry::kNotApplied, resp, [&](grpc::ClientContext& ctx, Impl::Conn& c) {
-    return c.cluster->MemberPromote(&ctx, req, &resp);
-  });
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
-    return NotFoundError("etcd member not found: member_id=" + MemberHex(id));
-  }
-  if (!s.ok()) return impl_->Error(s, "member_promote");
-  return OkStatus();
+  return impl_->CallForMember<etcdserverpb::MemberPromoteResponse>(
+      "member_promote", Impl::Retry::kNotApplied, id,
+      [&](auto& cluster, grpc::ClientContext* ctx, auto* resp) {
+        return cluster.MemberPromote(ctx, req, resp);
+      });
 }
 
 StatusOr<EndpointStatus> Store::EndpointStatus(std::string_view endpoint) {

@@ -113,13 +113,17 @@ struct Store::Impl {
   }
   std::atomic<uint64_t> cluster_id{0};
 
-  // Runs `call(ctx, conn)` (a gRPC call on `ctx` through `conn`'s stubs, returning its status) with the store's deadline,
-  // retrying as `retry` allows until that deadline. kRead and kIdempotent attempts get a third of
-  // the deadline each (at least 500 ms), so that one silent member costs one attempt, not the
-  // whole deadline. Each attempt is timed as `op`.
-  // `resp` is the call's response: an answer whose header names another etcd cluster (the
-  // address of a removed member now serves a cluster of its own) is not taken; the call is
-  // sent again (it did not reach this cluster).
+  // Runs `call(ctx, conn)` (a gRPC call on `ctx` through `conn`'s stubs, returning its status) with
+  // the store's deadline, retrying as `retry` allows until that deadline. kRead and kIdempotent
+  // attempts get a third of the deadline each (at least 500 ms), so that one silent member costs
+  // one attempt, not the whole deadline. Each attempt is timed as `op`. `resp` is the call's
+  // response: an answer whose header names another etcd cluster (the address of a removed member
+  // now serves a cluster of its own) is not taken; the call is sent again (it did not reach this
+  // cluster). A cluster call about one member, named by id (defined in store.cc, its only user):
+  // NOT_FOUND is kNotFound "etcd member not found"; other failures are Error(s, op).
+  template <typename Response, typename Rpc>
+  Status CallForMember(const char* op, Retry retry, uint64_t id, Rpc rpc);
+
   template <typename Resp, typename F>
   grpc::Status Call(const char* op, Retry retry, const Resp& resp, F&& call) {
     using Clock = std::chrono::system_clock;
