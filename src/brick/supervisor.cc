@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,26 +69,6 @@ std::optional<std::string> ExitOf(pid_t pid, const std::string& cwd) {
   return std::string("exited");
 }
 
-// A pidfd for one process (-1 when the kernel refuses one), closed with the object.
-struct PidFd {
-  // The system call itself: glibc 2.36's <sys/pidfd.h> declares pidfd_open without C linkage.
-  explicit PidFd(pid_t pid) : fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))) {}
-  ~PidFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  PidFd(PidFd&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
-  PidFd& operator=(PidFd&& other) noexcept {
-    if (this != &other) {
-      if (fd >= 0) ::close(fd);
-      fd = std::exchange(other.fd, -1);
-    }
-    return *this;
-  }
-  PidFd(const PidFd&) = delete;
-  PidFd& operator=(const PidFd&) = delete;
-  int fd;
-};
-
 // SIGTERM to all, wait until `deadline`, SIGKILL the rest and wait up to 5 s more. Returns the
 // pids that are still alive after that.
 // A process that died of anything but the SIGTERM/SIGKILL sent to stop it (a crash during
@@ -152,7 +131,7 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
   auto signal_all = [&pids, &fds](int sig) {
     for (size_t i = 0; i < pids.size(); ++i) {
       if (fds[i].fd >= 0) {
-        ::syscall(SYS_pidfd_send_signal, fds[i].fd, sig, nullptr, 0);
+        SignalPidFd(fds[i].fd, sig);
       } else {
         ::kill(pids[i], sig);
       }

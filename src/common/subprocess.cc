@@ -297,8 +297,7 @@ class Reaper {
       state.exit.core_dumped = info.si_code == CLD_DUMPED;
     }
     if (pending_.insert(pid).second) {
-      queue_.push_back({pid, static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)),
-                        std::chrono::steady_clock::now() + kReapDelay});
+      queue_.push_back({pid, OpenPidFd(pid), std::chrono::steady_clock::now() + kReapDelay});
       changed_.NotifyAll();
     }
     return state;
@@ -465,6 +464,27 @@ bool ProcessAlive(pid_t pid) {
   if (rp == std::string::npos || rp + 2 >= line.size()) return false;
   char state = line[rp + 2];
   return state != 'Z' && state != 'X';
+}
+
+// The system calls themselves: glibc 2.36's <sys/pidfd.h> declares pidfd_open without C
+// linkage.
+int OpenPidFd(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int SignalPidFd(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+PidFd::~PidFd() {
+  if (fd >= 0) ::close(fd);
+}
+
+PidFd& PidFd::operator=(PidFd&& other) noexcept {
+  if (this != &other) {
+    if (fd >= 0) ::close(fd);
+    fd = other.fd;
+    other.fd = -1;
+  }
+  return *this;
 }
 
 }  // namespace gd2

@@ -106,4 +106,21 @@ StatusOr<RunResult> RunCommand(const std::vector<std::string>& argv,
 // True if a process with this pid exists and is not a zombie.
 bool ProcessAlive(pid_t pid);
 
+// A pidfd (pidfd_open(2)) for `pid`: it names that process for good, even once its pid is
+// reused; it becomes readable when the process ends. -1 (errno set) if the kernel refuses one.
+int OpenPidFd(pid_t pid);
+// pidfd_send_signal(2): `sig` to the process behind `pidfd`, never to one that took its pid.
+int SignalPidFd(int pidfd, int sig);
+
+// Owns a pidfd from OpenPidFd (fd -1 when the kernel refused one); closed with the object.
+struct PidFd {
+  explicit PidFd(pid_t pid) : fd(OpenPidFd(pid)) {}
+  ~PidFd();
+  PidFd(PidFd&& other) noexcept : fd(other.fd) { other.fd = -1; }
+  PidFd& operator=(PidFd&& other) noexcept;
+  PidFd(const PidFd&) = delete;
+  PidFd& operator=(const PidFd&) = delete;
+  int fd;
+};
+
 }  // namespace gd2

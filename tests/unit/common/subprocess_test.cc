@@ -2,13 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fcntl.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "common/poll.h"
 #include "support/status_matchers.h"
@@ -43,6 +46,30 @@ TEST(SubprocessTest, StopProcessTerminates) {
   ExitInfo e = StopProcess(pid, std::chrono::seconds(2));
   EXPECT_TRUE(e.signaled);
   EXPECT_FALSE(ProcessAlive(pid));
+}
+
+TEST(SubprocessTest, APidFdSignalsItsProcessAndBecomesReadableWhenItEnds) {
+  SpawnOptions so;
+  so.argv = {"sleep", "30"};
+  ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(so));
+  PidFd pidfd(pid);
+  ASSERT_GE(pidfd.fd, 0) << "pidfd_open refused";
+  pollfd pf{pidfd.fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&pf, 1, 0), 0);  // running: not readable
+  PidFd moved(std::move(pidfd));
+  EXPECT_EQ(pidfd.fd, -1);  // NOLINT(bugprone-use-after-move): the moved-from state is the point
+  ASSERT_EQ(SignalPidFd(moved.fd, SIGTERM), 0);
+  pf.fd = moved.fd;
+  EXPECT_EQ(::poll(&pf, 1, 10'000), 1);  // ended
+  ChildState st = CheckChild(pid);
+  EXPECT_EQ(st.kind, ChildState::kExited);
+  EXPECT_TRUE(st.exit.signaled);
+  EXPECT_EQ(st.exit.code, 128 + SIGTERM);
+  ReapPendingChildren();
+  // Still names the ended (and now reaped) process only: signalling it is ESRCH, not a
+  // stranger's signal.
+  EXPECT_EQ(SignalPidFd(moved.fd, SIGTERM), -1);
+  EXPECT_EQ(errno, ESRCH);
 }
 
 // CheckChild reads an exit without reaping on the caller's thread; the zombie is reaped in the
