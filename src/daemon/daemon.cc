@@ -425,14 +425,15 @@ void Daemon::Stop() {
   }
   // No session renewal reaches a plugin from here on (PluginHost::Stop).
   if (plugins_) plugins_->Stop();
+  // The RPC server before the view: its workers read the view for GETSPEC answers.
+  if (rpc_) {
+    rpc_->Stop();
+    rpc_.reset();
+  }
   if (view_) {
     services_.view = nullptr;
     view_->Stop();
     view_.reset();
-  }
-  if (rpc_) {
-    rpc_->Stop();
-    rpc_.reset();
   }
   if (membership_) membership_->Stop();
   engine_.reset();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <fstream>
@@ -61,7 +62,10 @@ int ClaimAcrossProcesses(int port) {
   std::copy(name.begin(), name.end(), a.sun_path + 1);
   auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
+    int err = errno;
     ::close(fd);
+    // Only "in use" is another process's claim; anything else would make every port look taken.
+    GD2_CHECK(err == EADDRINUSE && "cannot bind an abstract unix socket to claim a test port");
     return -1;
   }
   return fd;

@@ -1,5 +1,7 @@
 #include "plugins/volume/plugin.h"
 
+#include <limits>
+
 #include "common/log.h"
 #include "common/volfile_text.h"
 #include "plugins/volume/options.h"
@@ -136,26 +138,23 @@ Status VolumePlugin::Start() {
         *services_.store, [session] { return session != nullptr ? session->lease_id() : 0; });
   }
 
-  // Every peer tells its own volfile clients when a volume record changes.
+  // Every peer tells its own volfile clients when a volume record changes. From just after the
+  // store view's revision: a change the view has not applied is then always delivered here, so
+  // a process that fetched its volfile from the view before it (at start-up, when no change was
+  // delivered yet) is still told to fetch again.
   watcher_ = std::make_unique<store::Watcher>(*services_.store);
   std::string prefix = keys_.VolumesPrefix();
   sunrpc::RpcServer* rpc = services_.rpc;
+  int64_t viewed = services_.view != nullptr ? services_.view->revision() : 0;
   return watcher_->Watch(
-      prefix, 0,
+      prefix, viewed > 0 ? viewed + 1 : 0,
       [this, prefix, rpc](const std::vector<store::WatchEvent>& events) {
         for (const auto& e : events) {
           if (e.kv.key.size() <= prefix.size()) continue;
           std::string name = e.kv.key.substr(prefix.size());
           bool volfiles_may_change = true;
-          {
-            MutexLock lock(mu_);
-            seen_revision_[name] = e.kv.mod_revision;
-            if (e.type == store::WatchEvent::Type::kPut) {
-              deleted_.erase(name);
-            } else {
-              deleted_.insert(name);
-            }
-          }
+          // Before FETCHSPEC goes out below: the fetches it causes read at least this change.
+          delivered_.Delivered(name, e.kv.mod_revision, e.type == store::WatchEvent::Type::kDelete);
           if (e.type == store::WatchEvent::Type::kPut) {
             auto v = api::ParseVolume(e.kv.value);
             if (v.ok()) {
@@ -179,28 +178,14 @@ Status VolumePlugin::Start() {
           if (n > 0)
             log::Root().Info("volfile change sent", {{"volume", name}, {"connections", n}});
         }
-        ForgetDeletedOnceViewed();
+        // Without a view, reads go to etcd and need no revision.
+        store::View* view = services_.view;
+        delivered_.ForgetDeletedUpTo(view != nullptr ? view->revision()
+                                                     : std::numeric_limits<int64_t>::max());
       },
       [](const Status& err) {
         log::Root().Error("volume watch ended", {{"error", err}});
       });
-}
-
-void VolumePlugin::ForgetDeletedOnceViewed() {
-  // Once the view has applied a volume's delete, it answers "not found" (and the read goes to
-  // etcd) without being told the revision; the entry can go, so that the map holds only the
-  // volumes there are.
-  int64_t viewed = services_.view != nullptr ? services_.view->revision() : 0;
-  MutexLock lock(mu_);
-  for (auto it = deleted_.begin(); it != deleted_.end();) {
-    auto seen = seen_revision_.find(*it);
-    if (seen == seen_revision_.end() || seen->second <= viewed) {
-      if (seen != seen_revision_.end()) seen_revision_.erase(seen);
-      it = deleted_.erase(it);
-    } else {
-      ++it;
-    }
-  }
 }
 
 bool VolfileInputsDiffer(const api::Volume& before, const api::Volume& after) {
@@ -421,13 +406,8 @@ StatusOr<api::Volume> VolumePlugin::ServableVolume(const sunrpc::VolfileId& id,
   // delivered for the volume: the watch tells the volume's processes to fetch again after each
   // change (above), so what they fetch then is never older than that change. Otherwise, and for
   // a volume the view does not have yet, from etcd.
-  int64_t seen = 0;
-  {
-    MutexLock lock(mu_);
-    auto it = seen_revision_.find(id.volume);
-    if (it != seen_revision_.end()) seen = it->second;
-  }
-  auto stored = ReadVolumeAtLeast(services_.view, *services_.store, keys_, id.volume, seen);
+  auto stored = ReadVolumeAtLeast(services_.view, *services_.store, keys_, id.volume,
+                                  delivered_.For(id.volume));
   if (stored.ok()) {
     v = stored->volume;
     MutexLock lock(mu_);

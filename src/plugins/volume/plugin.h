@@ -6,7 +6,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <thread>
 
@@ -55,8 +54,6 @@ class VolumePlugin : public Plugin {
   // The stored (or, with the store unreachable, last known) record of the volume `id` names,
   // once it passed validation; kDataLoss for a record that does not.
   StatusOr<api::Volume> ServableVolume(const sunrpc::VolfileId& id, std::string_view volfile_id);
-  // Drops seen_revision_'s entries of deleted volumes whose delete the store view has applied.
-  void ForgetDeletedOnceViewed() GD2_EXCLUDES(mu_);
 
   // Steps (run on each peer that hosts bricks of the volume); the registry decoded and checked
   // their arguments (step_args.h).
@@ -169,11 +166,8 @@ class VolumePlugin : public Plugin {
   mutable Mutex mu_;
   // The last volumes read, for GETSPEC.
   std::map<std::string, api::Volume> cache_ GD2_GUARDED_BY(mu_);
-  // Per volume, the revision of the newest change to its record the volume watch delivered
-  // (a delete included): volfiles are served from a view that has reached it.
-  std::map<std::string, int64_t> seen_revision_ GD2_GUARDED_BY(mu_);
-  // Volumes whose last change seen was a delete, until the view has applied it.
-  std::set<std::string> deleted_ GD2_GUARDED_BY(mu_);
+  // What the volume watch delivered, for the GETSPEC reads (ServableVolume).
+  DeliveredRevisions delivered_;
   // The last record of each volume the watch delivered; used by the watch callback only.
   std::map<std::string, api::Volume> watched_;
 };

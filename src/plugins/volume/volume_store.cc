@@ -1,5 +1,7 @@
 #include "plugins/volume/volume_store.h"
 
+#include <algorithm>
+
 #include <utility>
 
 namespace gd2::plugins::volume {
@@ -102,6 +104,41 @@ StatusOr<StoredVolume> ReadVolumeAtLeast(const store::View* view, store::Store& 
     }
   }
   return GetVolume(store, keys, name);
+}
+
+void DeliveredRevisions::Delivered(const std::string& volume, int64_t revision, bool deleted) {
+  MutexLock lock(mu_);
+  int64_t& r = revision_[volume];
+  r = std::max(r, revision);
+  if (deleted) {
+    deleted_.insert(volume);
+  } else {
+    deleted_.erase(volume);
+  }
+}
+
+int64_t DeliveredRevisions::For(const std::string& volume) const {
+  MutexLock lock(mu_);
+  auto it = revision_.find(volume);
+  return it == revision_.end() ? 0 : it->second;
+}
+
+void DeliveredRevisions::ForgetDeletedUpTo(int64_t applied) {
+  MutexLock lock(mu_);
+  for (auto it = deleted_.begin(); it != deleted_.end();) {
+    auto r = revision_.find(*it);
+    if (r != revision_.end() && r->second > applied) {
+      ++it;
+      continue;
+    }
+    if (r != revision_.end()) revision_.erase(r);
+    it = deleted_.erase(it);
+  }
+}
+
+size_t DeliveredRevisions::size() const {
+  MutexLock lock(mu_);
+  return revision_.size();
 }
 
 Status VolumeExists(const store::View* view, store::Store& store, const VolumeKeys& keys,

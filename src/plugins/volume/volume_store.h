@@ -9,13 +9,17 @@
 // Internal to the volume plugin; other plugins use plugins/volume/volume_api.h.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "api/volume.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "plugins/volume/volume_api.h"
 #include "store/keys.h"
 #include "store/store.h"
@@ -78,6 +82,27 @@ StatusOr<std::vector<StoredVolume>> ListVolumes(const store::ViewSnapshot& view,
 StatusOr<StoredVolume> ReadVolumeAtLeast(const store::View* view, store::Store& store,
                                          const VolumeKeys& keys, const std::string& name,
                                          int64_t min_revision);
+// Per volume, the revision of the newest change to its record that the volume plugin's watch
+// delivered (a delete included). A read for a volfile asks the store view to have applied it
+// (ReadVolumeAtLeast), since the watch tells the volume's processes to fetch their volfiles
+// again after a change and what they fetch then must not predate it. Thread-safe.
+class DeliveredRevisions {
+ public:
+  void Delivered(const std::string& volume, int64_t revision, bool deleted) GD2_EXCLUDES(mu_);
+  // The revision a read of `volume` must reflect; 0 when none was delivered (or forgotten).
+  int64_t For(const std::string& volume) const GD2_EXCLUDES(mu_);
+  // Forgets the deleted volumes whose delete is at or below `applied` (the store view's
+  // revision; a view that has applied the delete answers "not found" without being told the
+  // revision), so that deleted volumes do not pile up.
+  void ForgetDeletedUpTo(int64_t applied) GD2_EXCLUDES(mu_);
+  size_t size() const GD2_EXCLUDES(mu_);
+
+ private:
+  mutable Mutex mu_;
+  std::map<std::string, int64_t> revision_ GD2_GUARDED_BY(mu_);
+  std::set<std::string> deleted_ GD2_GUARDED_BY(mu_);
+};
+
 // Whether it exists, for the check before a transaction on it (whose plan reads the volume
 // again under its lock, from etcd).
 Status VolumeExists(const store::View* view, store::Store& store, const VolumeKeys& keys,

@@ -181,5 +181,33 @@ TEST_F(VolumeApiTest, ReadsBeforeATransactionAskTheViewFirstAndEtcdWhereTheViewH
   EXPECT_EQ(EtcdGets(), gets + 2);
 }
 
+TEST(DeliveredRevisionsTest, KeepsTheNewestChangeOfEachVolumeAndForgetsDeletesOnceViewed) {
+  DeliveredRevisions d;
+  EXPECT_EQ(d.For("a"), 0);  // nothing delivered: any view will do
+  d.Delivered("a", 10, false);
+  d.Delivered("b", 12, false);
+  d.Delivered("a", 15, false);
+  d.Delivered("a", 14, false);  // never goes back
+  EXPECT_EQ(d.For("a"), 15);
+  EXPECT_EQ(d.For("b"), 12);
+
+  d.Delivered("b", 20, true);
+  EXPECT_EQ(d.For("b"), 20);  // a read must see the delete too
+  d.ForgetDeletedUpTo(19);    // the view has not applied the delete yet
+  EXPECT_EQ(d.For("b"), 20);
+  d.ForgetDeletedUpTo(20);
+  EXPECT_EQ(d.For("b"), 0);
+  EXPECT_EQ(d.size(), 1u);  // only "a", which exists
+  d.ForgetDeletedUpTo(1000);
+  EXPECT_EQ(d.For("a"), 15);  // live volumes are kept
+
+  // Deleted and created again before the view caught up: the new record is what counts.
+  d.Delivered("c", 30, true);
+  d.Delivered("c", 31, false);
+  d.ForgetDeletedUpTo(1000);
+  EXPECT_EQ(d.For("c"), 31);
+  EXPECT_EQ(d.size(), 2u);
+}
+
 }  // namespace
 }  // namespace gd2::plugins::volume
