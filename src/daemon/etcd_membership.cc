@@ -55,6 +55,15 @@ Status EtcdMembership::Start(store::Store& store) {
   // Moves the store off a removed member's address before it can serve a cluster of its own.
   watcher_ = std::make_unique<store::Watcher>(store);
   const std::string key = options_.members_key;
+  // A change of the members lost from etcd's history: the members as they are now.
+  watcher_->OnGap([this](int64_t) {
+    auto now = store_->MemberList();
+    if (now.ok()) {
+      Follow(store::VotingClientUrls(*now));
+    } else {
+      log::Root().Warn("cannot list the etcd members", {{"error", now.status()}});
+    }
+  });
   return watcher_->Watch(key, 0, [this, key](const std::vector<store::WatchEvent>& events) {
     for (const auto& e : events) {
       if (e.type != store::WatchEvent::Type::kPut || e.kv.key != key) continue;

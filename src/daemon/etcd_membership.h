@@ -54,7 +54,8 @@ class EtcdMembership {
       GD2_EXCLUDES(mu_);
 
   // Moves `store` to the current voting members (a failed member list is logged and skipped),
-  // then follows the members key with Follow(). Errors of store::Watcher::Watch. `store` must
+  // then follows the members key with Follow() (and, after changes lost from etcd's history,
+  // the member list again). Errors of store::Watcher::Watch. `store` must
   // outlive Stop(). Call once.
   Status Start(store::Store& store) GD2_EXCLUDES(mu_);
   // Stops following (joins the watch thread). Idempotent.

@@ -96,6 +96,17 @@ void Watcher::Run() {
       continue;
     }
     if (end.status.code() == StatusCode::kOutOfRange) {
+      if (on_gap_ && end.compact_revision > 0) {
+        log::Root().Warn("etcd watch lost history; going on from the oldest revision etcd has",
+                         {{"prefix", prefix_},
+                          {"revision", last_revision_.load()},
+                          {"compact_revision", end.compact_revision}});
+        last_revision_ = end.compact_revision - 1;
+        know_revision_ = true;
+        on_gap_(end.compact_revision);
+        backoff = kMinBackoff;
+        continue;
+      }
       log::Root().Warn("etcd watch compacted", {{"prefix", prefix_}, {"error", end.status}});
       if (on_error_) on_error_(end.status);
       break;
@@ -145,6 +156,7 @@ Watcher::StreamEnd Watcher::RunStream() {
 
   Status result = UnavailableError("etcd watch stream closed: endpoints=" + conn->endpoints_text);
   bool created = false;
+  int64_t compact_revision = 0;
   etcdserverpb::WatchResponse resp;
   if (stream->Write(req)) {
     while (stream->Read(&resp)) {
@@ -155,6 +167,7 @@ Watcher::StreamEnd Watcher::RunStream() {
         break;
       }
       if (resp.compact_revision() > 0) {
+        compact_revision = resp.compact_revision();
         result = OutOfRangeError("watch compacted: prefix=" + prefix_ +
                                  " revision=" + std::to_string(resume_from) +
                                  " compact_revision=" + std::to_string(resp.compact_revision()));
@@ -205,7 +218,7 @@ Watcher::StreamEnd Watcher::RunStream() {
       finish.error_code() != grpc::StatusCode::CANCELLED) {
     result = impl.Error(finish, "watch");
   }
-  return {std::move(result), created};
+  return {std::move(result), created, compact_revision};
 }
 
 }  // namespace gd2::store

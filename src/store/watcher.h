@@ -58,8 +58,19 @@ class Watcher {
   // A compacted start_revision is reported through on_error (etcd confirms such a watch first).
   Status Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
                ErrorCallback on_error = nullptr) GD2_EXCLUDES(mu_);
+  // Called on the watcher thread when etcd has compacted changes the watch had not delivered
+  // yet (a stream resumed after an outage longer than etcd keeps history), with the oldest
+  // revision etcd still has. Changes between the last delivered one and that revision are
+  // lost: the callback rebuilds what its caller derives from them (reads the prefix again, or
+  // tells its clients to). The watch then goes on from that revision, so every later change is
+  // delivered (some may repeat what a read in the callback saw).
+  using GapCallback = std::function<void(int64_t compact_revision)>;
+
   // Sets the stream callback; call before Watch().
   void OnStream(StreamCallback on_stream) { on_stream_ = std::move(on_stream); }
+  // Sets the gap callback; call before Watch(). Without one, a compaction ends the watch
+  // (on_error, kOutOfRange).
+  void OnGap(GapCallback on_gap) { on_gap_ = std::move(on_gap); }
   // Cancels the stream and joins the thread (unless called from a callback). Idempotent.
   void Stop() GD2_EXCLUDES(mu_);
 
@@ -68,8 +79,9 @@ class Watcher {
 
  private:
   struct StreamEnd {
-    Status status;  // why the stream ended
-    bool created;   // whether etcd had confirmed the watch on it
+    Status status;                 // why the stream ended
+    bool created;                  // whether etcd had confirmed the watch on it
+    int64_t compact_revision = 0;  // with kOutOfRange: the oldest revision etcd has
   };
   void Run() GD2_EXCLUDES(mu_);
   // Runs one Watch stream until it ends.
@@ -81,6 +93,7 @@ class Watcher {
   EventsCallback on_events_;
   ErrorCallback on_error_;
   StreamCallback on_stream_;
+  GapCallback on_gap_;
   std::atomic<int64_t> last_revision_{0};
   // Whether last_revision_ is meaningful yet: false while a "from now" watch awaits its first
   // confirmation. Set by Watch() before the thread starts, then used only by the thread.

@@ -27,6 +27,9 @@ PeerPlugin::~PeerPlugin() { Stop(); }
 Status PeerPlugin::StartWatch() {
   auto watcher = std::make_unique<store::Watcher>(*services_.store);
   std::string prefix = services_.keys.AlivePrefix();
+  // Peers that went offline while changes were lost from etcd's history: their transactions are
+  // looked for now rather than at the next periodic pass.
+  watcher->OnGap([this](int64_t) { WakeTakeOver(); });
   Status s = watcher->Watch(
       prefix, 0,
       [this, prefix](const std::vector<store::WatchEvent>& events) {

@@ -146,6 +146,18 @@ Status VolumePlugin::Start() {
   std::string prefix = keys_.VolumesPrefix();
   sunrpc::RpcServer* rpc = services_.rpc;
   int64_t viewed = services_.view != nullptr ? services_.view->revision() : 0;
+  // Changes etcd compacted before they were delivered (an outage longer than etcd keeps history,
+  // with an external etcd that compacts): every volfile client fetches again, and this peer's
+  // bricks are reconciled with the volumes as they are now.
+  watcher_->OnGap([this, rpc](int64_t) {
+    watched_.clear();
+    size_t n = rpc->NotifyAll();
+    log::Root().Warn("volume changes lost from etcd's history; volfile clients told to fetch again",
+                     {{"connections", n}});
+    MutexLock lock(reconcile_mu_);
+    reconcile_wanted_ = true;
+    reconcile_cv_.NotifyAll();
+  });
   return watcher_->Watch(
       prefix, viewed > 0 ? viewed + 1 : 0,
       [this, prefix, rpc](const std::vector<store::WatchEvent>& events) {

@@ -139,6 +139,37 @@ TEST_F(WatcherTest, ReportsCompaction) {
   EXPECT_EQ(rec.count(), 0u);
 }
 
+TEST_F(WatcherTest, WithAGapCallbackGoesOnFromTheOldestRevisionEtcdHas) {
+  ASSERT_OK_AND_ASSIGN(int64_t first, store_->Put("g/a", "1"));
+  ASSERT_OK(store_->Put("g/a", "2"));
+  ASSERT_OK_AND_ASSIGN(int64_t last, store_->Put("g/a", "3"));
+  ASSERT_OK(store_->Compact(last));
+
+  Recorder rec;
+  std::mutex mu;
+  std::vector<int64_t> gaps;
+  size_t events_at_gap = 0;
+  Watcher watcher(*store_);
+  watcher.OnGap([&](int64_t compact_revision) {
+    std::lock_guard<std::mutex> lock(mu);
+    gaps.push_back(compact_revision);
+    events_at_gap = rec.count();
+  });
+  ASSERT_OK(watcher.Watch("g/", first, rec.OnEvents(), rec.OnError()));
+  ASSERT_TRUE(WaitFor([&] { return rec.count() >= 1; }));
+  ASSERT_OK(store_->Put("g/b", "4"));
+  ASSERT_TRUE(WaitFor([&] { return rec.count() >= 2; }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(gaps, std::vector<int64_t>{last});  // told once, with what etcd still has
+    EXPECT_EQ(events_at_gap, 0u);                 // before anything after the gap
+  }
+  // The changes from the oldest revision etcd kept on, and nothing from before it.
+  EXPECT_EQ(rec.Summary(), (std::vector<std::string>{"put:g/a=3", "put:g/b=4"}));
+  EXPECT_EQ(rec.error_count(), 0u);
+  EXPECT_GE(watcher.last_revision(), last + 1);
+}
+
 TEST_F(WatcherTest, FailsWhenEtcdDownAndStopsPromptly) {
   etcd_.Kill();
   Recorder rec;
