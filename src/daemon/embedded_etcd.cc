@@ -165,7 +165,12 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
              "--initial-cluster", initial_cluster,
              "--initial-cluster-state", opts_.initial_cluster_state,
              "--logger", "zap",
-             "--log-outputs", opts_.log_file};
+             "--log-outputs", opts_.log_file,
+             // Old revisions go (every 5 minutes, all but the last kCompactionRetention), so the
+             // store does not grow with every write until it reaches etcd's space quota; watches
+             // that fall further behind are told of the gap (store::Watcher::OnGap).
+             "--auto-compaction-mode", "revision",
+             "--auto-compaction-retention", std::to_string(kCompactionRetention)};
   if (!opts_.cert_file.empty()) {
     // Clients and peers alike must present a certificate of the cluster CA. Peers are not
     // also held to connecting from an address their certificate names (etcd's default): every

@@ -73,6 +73,10 @@ StatusOr<EtcdTlsFiles> PrepareEtcdTls(const std::string& workdir, const std::str
 // The host of "scheme://host:port" ("[v6]" without the brackets); "" if there is none.
 std::string UrlHost(std::string_view url);
 
+// Revisions the embedded etcd keeps when it compacts its history (a stop and a start of a
+// volume write about ten).
+inline constexpr int kCompactionRetention = 10000;
+
 class EmbeddedEtcd {
  public:
   explicit EmbeddedEtcd(EmbeddedEtcdOptions opts);

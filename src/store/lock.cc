@@ -122,7 +122,13 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
     if (holder == nullptr) return guard;
 
     if (!watching) {
-      // Everything after the listing; any deletion may make us the owner.
+      // Everything after the listing; any deletion may make us the owner. Changes etcd
+      // compacted before they reached us may have held one: look again.
+      watcher.OnGap([state](int64_t) {
+        MutexLock lock(state->mu);
+        state->deleted = true;
+        state->cv.NotifyAll();
+      });
       GD2_RETURN_IF_ERROR(watcher.Watch(
           dir, listing.revision + 1,
           [state](const std::vector<WatchEvent>& events) {
