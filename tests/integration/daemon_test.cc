@@ -2,6 +2,7 @@
 // external etcd restarts, auth on every route, request ids, errors and metrics.
 #include <signal.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <future>
@@ -72,6 +73,12 @@ TEST(DaemonTest, EmbeddedEtcdComesUpAndStopsWithDaemon) {
   ASSERT_TRUE(d.Start());
   pid_t etcd = d.EtcdPid();
   ASSERT_GT(etcd, 0) << "embedded etcd not running";
+  // It compacts its history, so that the store does not grow with every write.
+  std::string cmdline = ReadFile("/proc/" + std::to_string(etcd) + "/cmdline").value_or("");
+  std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+  EXPECT_NE(cmdline.find("--auto-compaction-mode revision --auto-compaction-retention 10000 "),
+            std::string::npos)
+      << cmdline;
 
   auto c = d.NewClient();
   ASSERT_OK_AND_ASSIGN(api::HealthResp h, c->Health());
