@@ -96,11 +96,14 @@ void Watcher::Run() {
       continue;
     }
     if (end.status.code() == StatusCode::kOutOfRange) {
-      if (on_gap_ && end.compact_revision > 0) {
+      // Only forward: a compact revision at or below where the watch resumed (which etcd does
+      // not send) would repeat forever.
+      if (on_gap_ && end.compact_revision > last_revision_.load() + 1) {
         log::Root().Warn("etcd watch lost history; going on from the oldest revision etcd has",
                          {{"prefix", prefix_},
                           {"revision", last_revision_.load()},
                           {"compact_revision", end.compact_revision}});
+        if (on_stream_) on_stream_(false);
         last_revision_ = end.compact_revision - 1;
         know_revision_ = true;
         on_gap_(end.compact_revision);

@@ -1,8 +1,9 @@
 // store::Watcher follows the changes under one key prefix over etcd's Watch stream, on its own
 // thread. When the stream breaks (etcd restart, network) it reconnects and resumes right after
 // the last revision it delivered, so no event is lost or delivered twice. If etcd has compacted
-// the revisions it needs, it reports that once through the error callback and stops; the owner
-// then re-lists the prefix and starts a new watch from the list's revision.
+// the revisions it needs, it reports that once through the error callback and stops (the owner
+// then re-lists the prefix and starts a new watch from the list's revision), unless it has a gap
+// callback (OnGap): then it tells that and goes on from the oldest revision etcd kept.
 #pragma once
 
 #include <atomic>
@@ -37,7 +38,8 @@ class Watcher {
   // order. May call Stop() but must not destroy the Watcher.
   using EventsCallback = std::function<void(const std::vector<WatchEvent>&)>;
   // Called at most once, on the watcher thread, when the watch ends for good: kOutOfRange
-  // ("watch compacted: ...") if etcd compacted revisions the watch still needed.
+  // ("watch compacted: ...") if etcd compacted revisions the watch still needed (and there is
+  // no gap callback).
   using ErrorCallback = std::function<void(const Status&)>;
   // Called on the watcher thread with false when a stream breaks (changes may be missed until a
   // new one resumes) and true when etcd confirms a stream.
@@ -55,15 +57,18 @@ class Watcher {
   // made after Watch() returns are delivered. Errors: kFailedPrecondition if called twice;
   // kUnavailable/kDeadlineExceeded if etcd did not confirm within the store's request_timeout (a
   // stream that closes before etcd confirmed it is opened again within that time).
-  // A compacted start_revision is reported through on_error (etcd confirms such a watch first).
+  // A compacted start_revision is reported through on_error, or on_gap when set (etcd confirms
+  // such a watch first, so either may run before or while Watch() returns).
   Status Watch(std::string prefix, int64_t start_revision, EventsCallback on_events,
                ErrorCallback on_error = nullptr) GD2_EXCLUDES(mu_);
   // Called on the watcher thread when etcd has compacted changes the watch had not delivered
-  // yet (a stream resumed after an outage longer than etcd keeps history), with the oldest
-  // revision etcd still has. Changes between the last delivered one and that revision are
-  // lost: the callback rebuilds what its caller derives from them (reads the prefix again, or
-  // tells its clients to). The watch then goes on from that revision, so every later change is
-  // delivered (some may repeat what a read in the callback saw).
+  // yet (a start revision already compacted, a stream resumed or catching up after an outage
+  // longer than etcd keeps history), with the oldest revision etcd still has; the stream
+  // callback has been told false first. Changes after the last delivered one and before that
+  // revision are lost (a delete there is not replayed): the callback rebuilds what its caller
+  // derives from them (reads the prefix again, or tells its clients to). The watch then goes on
+  // from that revision, so every change from it on is delivered (some may repeat what a read in
+  // the callback saw). Runs one at a time with the other callbacks.
   using GapCallback = std::function<void(int64_t compact_revision)>;
 
   // Sets the stream callback; call before Watch().

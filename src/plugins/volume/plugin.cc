@@ -146,11 +146,18 @@ Status VolumePlugin::Start() {
   std::string prefix = keys_.VolumesPrefix();
   sunrpc::RpcServer* rpc = services_.rpc;
   int64_t viewed = services_.view != nullptr ? services_.view->revision() : 0;
-  // Changes etcd compacted before they were delivered (an outage longer than etcd keeps history,
-  // with an external etcd that compacts): every volfile client fetches again, and this peer's
-  // bricks are reconciled with the volumes as they are now.
-  watcher_->OnGap([this, rpc](int64_t) {
+  // Changes etcd compacted before they were delivered (this peer cut off or down for longer
+  // than etcd keeps history): reads for volfiles reflect at least the revision the watch goes
+  // on from (etcd until the store view has it), every volfile client fetches again, the
+  // fallback copies go (deleted volumes among them), and this peer's bricks are reconciled
+  // with the volumes as they are now.
+  watcher_->OnGap([this, rpc](int64_t compact_revision) {
+    delivered_.RaiseFloor(compact_revision);
     watched_.clear();
+    {
+      MutexLock lock(mu_);
+      cache_.clear();
+    }
     size_t n = rpc->NotifyAll();
     log::Root().Warn("volume changes lost from etcd's history; volfile clients told to fetch again",
                      {{"connections", n}});

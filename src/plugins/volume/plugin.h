@@ -168,7 +168,7 @@ class VolumePlugin : public Plugin {
   std::map<std::string, api::Volume> cache_ GD2_GUARDED_BY(mu_);
   // What the volume watch delivered, for the GETSPEC reads (ServableVolume).
   DeliveredRevisions delivered_;
-  // The last record of each volume the watch delivered; used by the watch callback only.
+  // The last record of each volume the watch delivered; used by the watch's callbacks only.
   std::map<std::string, api::Volume> watched_;
 };
 

@@ -117,10 +117,24 @@ void DeliveredRevisions::Delivered(const std::string& volume, int64_t revision, 
   }
 }
 
+void DeliveredRevisions::RaiseFloor(int64_t revision) {
+  MutexLock lock(mu_);
+  floor_ = std::max(floor_, revision);
+  // Entries at or below the floor add nothing (and may be of volumes whose delete was lost).
+  for (auto it = revision_.begin(); it != revision_.end();) {
+    if (it->second > floor_) {
+      ++it;
+      continue;
+    }
+    deleted_.erase(it->first);
+    it = revision_.erase(it);
+  }
+}
+
 int64_t DeliveredRevisions::For(const std::string& volume) const {
   MutexLock lock(mu_);
   auto it = revision_.find(volume);
-  return it == revision_.end() ? 0 : it->second;
+  return std::max(floor_, it == revision_.end() ? int64_t{0} : it->second);
 }
 
 void DeliveredRevisions::ForgetDeletedUpTo(int64_t applied) {

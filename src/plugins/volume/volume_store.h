@@ -89,7 +89,11 @@ StatusOr<StoredVolume> ReadVolumeAtLeast(const store::View* view, store::Store& 
 class DeliveredRevisions {
  public:
   void Delivered(const std::string& volume, int64_t revision, bool deleted) GD2_EXCLUDES(mu_);
-  // The revision a read of `volume` must reflect; 0 when none was delivered (or forgotten).
+  // Changes up to `revision` were lost from etcd's history before the watch delivered them
+  // (store::Watcher::OnGap): every read must reflect at least `revision` from now on.
+  void RaiseFloor(int64_t revision) GD2_EXCLUDES(mu_);
+  // The revision a read of `volume` must reflect: the newest change delivered for it, or the
+  // floor if that is higher; 0 when neither is known.
   int64_t For(const std::string& volume) const GD2_EXCLUDES(mu_);
   // Forgets the deleted volumes whose delete is at or below `applied` (the store view's
   // revision; a view that has applied the delete answers "not found" without being told the
@@ -101,6 +105,7 @@ class DeliveredRevisions {
   mutable Mutex mu_;
   std::map<std::string, int64_t> revision_ GD2_GUARDED_BY(mu_);
   std::set<std::string> deleted_ GD2_GUARDED_BY(mu_);
+  int64_t floor_ GD2_GUARDED_BY(mu_) = 0;
 };
 
 // Whether it exists, for the check before a transaction on it (whose plan reads the volume

@@ -207,6 +207,17 @@ TEST(DeliveredRevisionsTest, KeepsTheNewestChangeOfEachVolumeAndForgetsDeletesOn
   d.ForgetDeletedUpTo(1000);
   EXPECT_EQ(d.For("c"), 31);
   EXPECT_EQ(d.size(), 2u);
+
+  // Changes up to 40 lost from etcd's history: every read reflects at least 40, and what was
+  // delivered before adds nothing (a volume deleted in the gap is not kept either).
+  d.Delivered("d", 45, false);
+  d.RaiseFloor(40);
+  EXPECT_EQ(d.For("a"), 40);
+  EXPECT_EQ(d.For("never-seen"), 40);
+  EXPECT_EQ(d.For("d"), 45);
+  EXPECT_EQ(d.size(), 1u);
+  d.RaiseFloor(30);  // never goes back
+  EXPECT_EQ(d.For("a"), 40);
 }
 
 }  // namespace
