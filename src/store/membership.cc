@@ -190,6 +190,7 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
 
 Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool removed = false;
   while (true) {
     GD2_ASSIGN_OR_RETURN(std::vector<Member> members, store.MemberList());
     uint64_t id = 0;
@@ -197,8 +198,19 @@ Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milli
       if (m.name == name) id = m.id;
     }
     if (id == 0) return OkStatus();
+    if (removed) {
+      // The member answering still lists it: etcd 3.4's member list is that member's own view,
+      // which applies the removal a moment after the leader. Waited for, so that what is read
+      // next through `store` (the list PublishMembers publishes) does not name it.
+      if (std::chrono::steady_clock::now() >= deadline) return OkStatus();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     Status s = store.MemberRemove(id);
-    if (s.ok() || s.code() == StatusCode::kNotFound) return OkStatus();
+    if (s.ok() || s.code() == StatusCode::kNotFound) {
+      removed = true;
+      continue;
+    }
     if (std::chrono::steady_clock::now() >= deadline) return s;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }

@@ -54,6 +54,8 @@ Status PromoteWhenReady(Store& store, uint64_t member_id, std::chrono::milliseco
 
 // Removes the member named `name` (a peer id), retrying while etcd refuses membership changes
 // (it does so until every voter has been connected for 5 s). OK if no member has that name.
+// Returns once the member list read through `store` no longer names it (or, the removal done,
+// at `timeout`), so that a list read next (PublishMembers) leaves it out.
 Status RemoveMemberNamed(Store& store, std::string_view name, std::chrono::milliseconds timeout);
 
 // Makes the member named `name` (a peer id) advertise exactly `peer_url`: a member whose data
