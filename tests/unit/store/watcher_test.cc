@@ -120,11 +120,19 @@ TEST_F(WatcherTest, ResumesAfterEtcdRestartWithoutLossOrDuplicates) {
   EXPECT_EQ(rec.error_count(), 0u);
 }
 
+// Writes `key` three times ("1", "2", "3") and has etcd compact all history before the last
+// write: *first and *last are the revisions of the first and the last write.
+void WriteThenCompact(Store& store, const std::string& key, int64_t* first, int64_t* last) {
+  ASSERT_OK_AND_ASSIGN(*first, store.Put(key, "1"));
+  ASSERT_OK(store.Put(key, "2"));
+  ASSERT_OK_AND_ASSIGN(*last, store.Put(key, "3"));
+  ASSERT_OK(store.Compact(*last));
+}
+
 TEST_F(WatcherTest, ReportsCompaction) {
-  ASSERT_OK_AND_ASSIGN(int64_t first, store_->Put("c/a", "1"));
-  ASSERT_OK(store_->Put("c/a", "2"));
-  ASSERT_OK_AND_ASSIGN(int64_t last, store_->Put("c/a", "3"));
-  ASSERT_OK(store_->Compact(last));
+  int64_t first = 0;
+  int64_t last = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteThenCompact(*store_, "c/a", &first, &last));
 
   Recorder rec;
   Watcher watcher(*store_);
@@ -140,10 +148,9 @@ TEST_F(WatcherTest, ReportsCompaction) {
 }
 
 TEST_F(WatcherTest, WithAGapCallbackGoesOnFromTheOldestRevisionEtcdHas) {
-  ASSERT_OK_AND_ASSIGN(int64_t first, store_->Put("g/a", "1"));
-  ASSERT_OK(store_->Put("g/a", "2"));
-  ASSERT_OK_AND_ASSIGN(int64_t last, store_->Put("g/a", "3"));
-  ASSERT_OK(store_->Compact(last));
+  int64_t first = 0;
+  int64_t last = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteThenCompact(*store_, "g/a", &first, &last));
 
   Recorder rec;
   std::mutex mu;
