@@ -148,6 +148,7 @@ ProcessKind ShdKind(std::string binary) {
   ProcessKind k;
   k.name = "glustershd";
   k.binary = std::move(binary);
+  k.stop_signal = SIGKILL;
   k.key = [](const BrickSpec& s) { return "shd/" + s.volume; };
   k.validate = &ValidateShdSpec;
   k.files = [](const BrickSpec& s, const std::string& run_dir, const std::string& log_dir) {

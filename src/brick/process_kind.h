@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <string>
 #include <vector>
@@ -71,6 +72,13 @@ struct ProcessKind {
       current;
   // Readiness used when the supervisor is given none.
   std::function<bool(const BrickSpec&)> default_ready;
+  // The signal a stop sends first; a process still alive after the supervisor's stop_grace (or
+  // at the stop's deadline, if sooner) gets SIGKILL. Bricks get SIGTERM: they sign out of the
+  // port map on it. The self-heal daemon gets SIGKILL at once: it keeps nothing a clean exit
+  // would save, and glusterfs 10.3 crashes on about one in 150 SIGTERMs that reach it
+  // while it is still connecting to its bricks (in cleanup_and_exit, or in OpenSSL's exit
+  // handlers), dumps core, and has been seen to spin in its crash handler until killed.
+  int stop_signal = SIGTERM;
 };
 
 // glusterfsd bricks, command line as glusterd 10.3 builds it, but with the volfile server on the

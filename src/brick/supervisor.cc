@@ -69,29 +69,37 @@ std::optional<std::string> ExitOf(pid_t pid, const std::string& cwd) {
   return std::string("exited");
 }
 
-// SIGTERM to all, wait until `deadline`, SIGKILL the rest and wait up to 5 s more. Returns the
-// pids that are still alive after that.
-// A process that died of anything but the SIGTERM/SIGKILL sent to stop it (a crash during
-// shutdown) is logged with its signal and where its core went. `cwds[i]` is pids[i]'s working
-// directory (one entry: all of them).
-std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_point deadline,
-                               std::vector<std::string> cwds) {
-  GD2_CHECK(cwds.size() == 1 || cwds.size() == pids.size());
-  if (cwds.size() == 1) cwds.assign(pids.size(), cwds.front());
+// One process a stop ends: sent `signal` first and SIGKILL at `kill_at` if it is still alive.
+// `cwd` is its working directory (where its core goes).
+struct Victim {
+  pid_t pid = 0;
+  std::string cwd;
+  int signal = SIGTERM;
+  Supervisor::Clock::time_point kill_at;
+};
+
+// Signals every victim, SIGKILLs each one still alive at its kill_at and waits up to 5 s more
+// for it. Returns the pids still alive after that.
+// A process that died of anything but the signals sent to stop it (a crash during shutdown) is
+// logged with its signal and where its core went.
+std::vector<pid_t> SignalAndWait(std::vector<Victim> victims) {
+  using Clock = Supervisor::Clock;
+  constexpr auto kAfterKill = std::chrono::seconds(5);
   // With a pidfd, it alone says whether the process ended (its pid may be reused once an
   // adopted process is reaped by init); ExitOf then reaps a child and describes the end.
-  auto gone = [](pid_t p, const std::string& cwd, int fd) {
+  auto gone = [](const Victim& v, int fd) {
     if (fd >= 0) {
       pollfd pf{fd, POLLIN, 0};
       if (::poll(&pf, 1, 0) <= 0 || pf.revents == 0) return false;
     }
-    std::optional<std::string> exit = ExitOf(p, cwd);
+    std::optional<std::string> exit = ExitOf(v.pid, v.cwd);
     if (!exit && fd < 0) return false;
     if (!exit) exit = "exited";
-    if (exit->starts_with("killed by signal") && !exit->starts_with("killed by signal 15 ") &&
+    if (exit->starts_with("killed by signal") &&
+        !exit->starts_with("killed by signal " + std::to_string(v.signal) + " ") &&
         !exit->starts_with("killed by signal 9 ")) {
       log::Root().Warn("process died of a signal while being stopped",
-                       {{"pid", p}, {"exit", *exit}});
+                       {{"pid", v.pid}, {"exit", *exit}});
     }
     return true;
   };
@@ -99,49 +107,61 @@ std::vector<pid_t> KillAndWait(std::vector<pid_t> pids, Supervisor::Clock::time_
   // moment it happens: a pidfd becomes readable when its process ends. The pidfds are opened
   // before any signal, so they name these processes even if a pid is reused later. Without one
   // (pidfd_open refused), the process is checked every 5 ms.
-  std::vector<PidFd> fds;
-  for (pid_t p : pids) fds.push_back(PidFd(p));
-  auto wait_all = [&pids, &fds, &cwds, &gone](Supervisor::Clock::time_point until) {
-    while (true) {
-      for (size_t i = 0; i < pids.size();) {
-        if (gone(pids[i], cwds[i], fds[i].fd)) {
-          pids.erase(pids.begin() + static_cast<std::ptrdiff_t>(i));
-          fds.erase(fds.begin() + static_cast<std::ptrdiff_t>(i));
-          cwds.erase(cwds.begin() + static_cast<std::ptrdiff_t>(i));
-        } else {
-          ++i;
-        }
-      }
-      auto now = Supervisor::Clock::now();
-      if (pids.empty() || now >= until) return;
-      std::vector<pollfd> watch;
-      bool all_have_fd = true;
-      for (const PidFd& f : fds) {
-        if (f.fd < 0) all_have_fd = false;
-        if (f.fd >= 0) watch.push_back(pollfd{f.fd, POLLIN, 0});
-      }
-      auto wait = std::min<Supervisor::Clock::duration>(
-          until - now, all_have_fd ? std::chrono::milliseconds(100) : std::chrono::milliseconds(5));
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
-      timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-      ::ppoll(watch.data(), watch.size(), &ts, nullptr);
-    }
+  struct Waiting {
+    Victim v;
+    PidFd fd;
+    bool killed = false;
+    Clock::time_point give_up{};
   };
+  std::vector<Waiting> waiting;
+  for (Victim& v : victims) {
+    PidFd fd(v.pid);
+    waiting.push_back(Waiting{std::move(v), std::move(fd)});
+  }
   // Signalled through the pidfd where there is one: never a process that took over the pid.
-  auto signal_all = [&pids, &fds](int sig) {
-    for (size_t i = 0; i < pids.size(); ++i) {
-      if (fds[i].fd >= 0) {
-        SignalPidFd(fds[i].fd, sig);
-      } else {
-        ::kill(pids[i], sig);
-      }
+  auto send = [](const Waiting& w, int sig) {
+    if (w.fd.fd >= 0) {
+      SignalPidFd(w.fd.fd, sig);
+    } else {
+      ::kill(w.v.pid, sig);
     }
   };
-  signal_all(SIGTERM);
-  wait_all(deadline);
-  signal_all(SIGKILL);
-  wait_all(Supervisor::Clock::now() + std::chrono::seconds(5));
-  return pids;
+  for (const Waiting& w : waiting) send(w, w.v.signal);
+  std::vector<pid_t> survivors;
+  while (true) {
+    auto now = Clock::now();
+    Clock::time_point next = now + std::chrono::milliseconds(100);
+    bool all_have_fd = true;
+    std::vector<pollfd> watch;
+    for (size_t i = 0; i < waiting.size();) {
+      Waiting& w = waiting[i];
+      if (gone(w.v, w.fd.fd)) {
+        waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      if (!w.killed && now >= w.v.kill_at) {
+        send(w, SIGKILL);
+        w.killed = true;
+        w.give_up = now + kAfterKill;
+      }
+      if (w.killed && now >= w.give_up) {
+        survivors.push_back(w.v.pid);
+        waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      next = std::min(next, w.killed ? w.give_up : w.v.kill_at);
+      if (w.fd.fd < 0) all_have_fd = false;
+      if (w.fd.fd >= 0) watch.push_back(pollfd{w.fd.fd, POLLIN, 0});
+      ++i;
+    }
+    if (waiting.empty()) return survivors;
+    if (!all_have_fd) next = std::min(next, now + std::chrono::milliseconds(5));
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::max<Clock::duration>(next - now, Clock::duration::zero()))
+                  .count();
+    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    ::ppoll(watch.data(), watch.size(), &ts, nullptr);
+  }
 }
 
 // The last `lines` lines of a log file, for error messages.
@@ -263,6 +283,12 @@ void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
   cv_.NotifyAll();
 }
 
+bool Supervisor::KillAndWait(pid_t pid, Clock::time_point deadline) const {
+  Victim v{pid, options_.run_dir, options_.kind.stop_signal,
+           std::min(deadline, Clock::now() + options_.stop_grace)};
+  return SignalAndWait({std::move(v)}).empty();
+}
+
 StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& files) const {
   for (const auto* f : {&files.pid_file, &files.socket_file, &files.log_file}) {
     GD2_RETURN_IF_ERROR(MakeDirs(Dirname(*f)));
@@ -289,7 +315,7 @@ StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& fil
   GD2_ASSIGN_OR_RETURN(pid_t pid, gd2::Spawn(so));
   Status s = WritePidFile(files.pid_file, pid);
   if (!s.ok()) {
-    KillAndWait({pid}, Clock::now(), {options_.run_dir});
+    KillAndWait(pid, Clock::now());
     return s;
   }
   return pid;
@@ -320,7 +346,7 @@ pid_t Supervisor::FindLive(const BrickSpec& spec, const ProcessFiles& files, int
     // version's TCP one): stop it, so that the caller starts it afresh.
     options_.logger.Info("stopping a process started with an older command line",
                          {{"kind", options_.kind.name}, {"key", Key(spec)}, {"pid", pid}});
-    KillAndWait({pid}, Clock::now() + std::chrono::seconds(10), {options_.run_dir});
+    KillAndWait(pid, Clock::now() + std::chrono::seconds(10));
     return 0;
   }
   if (port != nullptr && *port == 0) {
@@ -398,7 +424,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised
   if (!keep) {
-    if (!exit) KillAndWait({pid}, Clock::now() + std::chrono::seconds(2), {options_.run_dir});
+    if (!exit) KillAndWait(pid, Clock::now() + std::chrono::seconds(2));
     RemoveFiles(files);
     std::string what = exit ? options_.kind.name + " exited during start (" + *exit + ")"
                             : options_.kind.name + " not ready before the deadline";
@@ -496,23 +522,24 @@ Status Supervisor::StopTogether(
   using Sets = std::vector<std::pair<Supervisor*, std::vector<std::string>>>;
   // In rounds until every key is stopped or the deadline has passed. Each round takes the
   // entries that are free, waiting at most kTakeGrace (the monitor holds each entry for a
-  // moment while it checks it), signals their processes together and waits for them: they get
-  // the time until `deadline` between SIGTERM and SIGKILL. An entry another operation holds
-  // longer (a start waiting for its brick, a restart) is taken by a later round, once free.
+  // moment while it checks it), signals their processes together and waits for them: each gets
+  // its supervisor's stop_grace (at most until `deadline`) between its first signal and SIGKILL. An
+  // entry another operation holds longer (a start waiting for its brick, a restart) is taken by a
+  // later round, once free.
   constexpr auto kTakeGrace = std::chrono::milliseconds(20);
   Status first;
   Sets remaining = sets;
   while (!remaining.empty()) {
     Clock::time_point take_until = std::min(deadline, Clock::now() + kTakeGrace);
     std::vector<StopBatch> batches;
-    std::vector<pid_t> pids;
-    std::vector<std::string> cwds;
+    std::vector<Victim> victims;
     for (const auto& [s, keys] : remaining) {
       batches.push_back(s->BeginStop(keys, take_until));
+      Clock::time_point kill_at = std::min(deadline, Clock::now() + s->options_.stop_grace);
       for (const auto& e : batches.back().held) {
         if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
-          pids.push_back(e->pid);
-          cwds.push_back(s->options_.run_dir);
+          victims.push_back(
+              Victim{e->pid, s->options_.run_dir, s->options_.kind.stop_signal, kill_at});
         }
       }
     }
@@ -524,7 +551,7 @@ Status Supervisor::StopTogether(
       busy.emplace_back(remaining[i].first, batches[i].busy);
       batches[i].result = OkStatus();
     }
-    std::vector<pid_t> survivors = pids.empty() ? pids : KillAndWait(pids, deadline, cwds);
+    std::vector<pid_t> survivors = SignalAndWait(std::move(victims));
     for (size_t i = 0; i < remaining.size(); ++i) {
       Status s = remaining[i].first->FinishStop(batches[i], survivors, stopped);
       if (!s.ok() && first.ok()) first = s;
@@ -652,7 +679,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
         MutexLock lock(mu_);
         e->phase = Entry::Phase::kRunning;
       } else if (now >= e->ready_deadline) {
-        KillAndWait({e->pid}, Clock::now() + std::chrono::seconds(2), {options_.run_dir});
+        KillAndWait(e->pid, Clock::now() + std::chrono::seconds(2));
         schedule_restart("not ready in time\n" + LogTail(e->files.log_file, 5));
       }
       return;

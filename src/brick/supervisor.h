@@ -46,6 +46,10 @@ struct SupervisorOptions {
   std::chrono::milliseconds stable_after{60000};
   // How long a restarted process gets to become ready before it is killed and retried.
   std::chrono::milliseconds restart_ready_timeout{30000};
+  // How long a stopped process gets to exit on kind.stop_signal before it gets SIGKILL (sooner if
+  // the stop's deadline comes first). glusterfsd exits on SIGTERM in 10-40 ms; one that has
+  // not in seconds is stuck (a crash handler that spins), not finishing work.
+  std::chrono::milliseconds stop_grace{3000};
   log::Logger logger;
 };
 
@@ -84,17 +88,18 @@ class Supervisor {
   // From then on the monitor restarts the process whenever it dies, until Stop().
   Status Start(const BrickSpec& spec, Clock::time_point deadline);
 
-  // SIGTERM, wait until `deadline`, then SIGKILL; removes pid file and socket and forgets the
-  // key. Idempotent: OK for unknown keys. kDeadlineExceeded if another call on the key holds it
-  // past the deadline, kInternal if the process survives SIGKILL.
+  // kind.stop_signal (SIGTERM for bricks), wait until `deadline` or stop_grace, whichever comes
+  // first, then SIGKILL; removes pid file and socket and forgets the key. Idempotent: OK for
+  // unknown keys. kDeadlineExceeded if another call on the key holds it past the deadline,
+  // kInternal if the process survives SIGKILL.
   Status Stop(const std::string& key, Clock::time_point deadline);
   // Stop() for every key, signalling all processes at once.
   Status StopAll(Clock::time_point deadline);
   // Stop() for the keys of several supervisors together: every process is signalled before any
   // is waited for, from the calling thread (no thread per process). Keys that another
   // operation (a start, a restart) holds are stopped once it lets go, after the others, so that
-  // those do not wait for it and get the time until `deadline` to exit on SIGTERM. The first
-  // error of any set.
+  // those do not wait for it and get their stop_grace (at most until `deadline`) to exit on
+  // their kind's stop_signal. The first error of any set.
   // `stopped`, if given, receives the keys whose process is gone (or that had none): not those
   // another call held past the deadline, nor those whose process survived SIGKILL.
   static Status StopTogether(
@@ -147,6 +152,9 @@ class Supervisor {
   StopBatch BeginStop(const std::vector<std::string>& keys, Clock::time_point deadline);
   Status FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors,
                     std::set<std::string>* stopped);
+  // Stops `pid` (kind.stop_signal, SIGKILL after stop_grace or at `deadline`) and waits for it;
+  // false if it survived SIGKILL.
+  bool KillAndWait(pid_t pid, Clock::time_point deadline) const;
   StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
   // pid of a live process matching the spec's pid file and identity, or 0. A match whose
   // command line is not kind.current is stopped first (and 0 returned).

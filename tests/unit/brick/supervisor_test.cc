@@ -537,6 +537,75 @@ TEST_F(SupervisorTest, SupervisesSelfHealDaemon) {
   EXPECT_FALSE(ReadFile(bricks.Files(b0).pid_file).ok());
   EXPECT_TRUE(bricks.Keys().empty());
   EXPECT_TRUE(shds.Keys().empty());
+  // The bricks were asked to stop (SIGTERM: they sign out and say so in their log); the
+  // self-heal daemon was killed, so its crash-prone exit path never ran.
+  ASSERT_OK_AND_ASSIGN(std::string brick_log, ReadFile(bricks.Files(b0).log_file));
+  EXPECT_THAT(brick_log, HasSubstr("received signum (15), shutting down"));
+  ASSERT_OK_AND_ASSIGN(std::string shd_log, ReadFile(log_file));
+  EXPECT_THAT(shd_log, ::testing::Not(HasSubstr("shutting down")));
+}
+
+// A process that ignores its stop signal: a shell that ignores SIGTERM, says so with a file and
+// becomes `sleep` (an ignored signal stays ignored across exec).
+class StopGraceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dirs_ = std::make_unique<gd2::testing::TempDir>("gd2grace"); }
+
+  std::unique_ptr<Supervisor> NewSupervisor(std::chrono::milliseconds grace) {
+    SupervisorOptions o;
+    o.run_dir = dirs_->path() + "/run";
+    o.log_dir = dirs_->path() + "/log";
+    o.kind = BrickKind("/bin/sh");
+    std::string ready_file = dirs_->path() + "/ignoring";
+    o.kind.argv = [ready_file](const BrickSpec&, const ProcessFiles&) {
+      return std::vector<std::string>{"/bin/sh", "-c",
+                                      "trap '' TERM; : >" + ready_file + "; exec sleep 600"};
+    };
+    // Ready once the shell ignores SIGTERM.
+    o.ready = [ready_file](const BrickSpec&) { return ::access(ready_file.c_str(), F_OK) == 0; };
+    o.stop_grace = grace;
+    return std::make_unique<Supervisor>(std::move(o));
+  }
+
+  BrickSpec Spec() {
+    BrickSpec s;
+    s.volume = "sv";
+    s.volume_id = kVolumeId;
+    s.brick_path = dirs_->path() + "/b";
+    s.host = "127.0.0.1";
+    s.port = 49152;
+    s.peer_id = kPeerId;
+    return s;
+  }
+
+  std::unique_ptr<gd2::testing::TempDir> dirs_;
+};
+
+TEST_F(StopGraceTest, AProcessThatIgnoresItsStopSignalIsKilledAfterTheGraceNotAtTheDeadline) {
+  auto sup = NewSupervisor(std::chrono::milliseconds(200));
+  BrickSpec spec = Spec();
+  ASSERT_OK(sup->Start(spec, Clock::now() + std::chrono::seconds(10)));
+  pid_t pid = sup->State(spec.brick_path).pid;
+  ASSERT_GT(pid, 0);
+  auto begun = Clock::now();
+  ASSERT_OK(sup->Stop(spec.brick_path, Clock::now() + std::chrono::seconds(300)));
+  // SIGKILL came after the 200 ms grace, not at the deadline five minutes away.
+  EXPECT_LT(Clock::now() - begun, std::chrono::seconds(60));
+  EXPECT_GE(Clock::now() - begun, std::chrono::milliseconds(200));
+  EXPECT_TRUE(Gone(pid));
+  EXPECT_FALSE(sup->State(spec.brick_path).running);
+}
+
+TEST_F(StopGraceTest, AStopDeadlineSoonerThanTheGraceKillsAtTheDeadline) {
+  auto sup = NewSupervisor(std::chrono::minutes(5));
+  BrickSpec spec = Spec();
+  ASSERT_OK(sup->Start(spec, Clock::now() + std::chrono::seconds(10)));
+  pid_t pid = sup->State(spec.brick_path).pid;
+  ASSERT_GT(pid, 0);
+  auto begun = Clock::now();
+  ASSERT_OK(sup->Stop(spec.brick_path, Clock::now() + std::chrono::milliseconds(200)));
+  EXPECT_LT(Clock::now() - begun, std::chrono::seconds(60));
+  EXPECT_TRUE(Gone(pid));
 }
 
 }  // namespace
