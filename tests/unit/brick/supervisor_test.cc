@@ -567,44 +567,46 @@ class StopGraceTest : public ::testing::Test {
     return std::make_unique<Supervisor>(std::move(o));
   }
 
-  BrickSpec Spec() {
-    BrickSpec s;
-    s.volume = "sv";
-    s.volume_id = kVolumeId;
-    s.brick_path = dirs_->path() + "/b";
-    s.host = "127.0.0.1";
-    s.port = 49152;
-    s.peer_id = kPeerId;
-    return s;
+  // Starts the process under a supervisor with `grace`; returns its pid.
+  pid_t StartIgnoring(std::chrono::milliseconds grace) {
+    sup_ = NewSupervisor(grace);
+    spec_.volume = "sv";
+    spec_.volume_id = kVolumeId;
+    spec_.brick_path = dirs_->path() + "/b";
+    spec_.host = "127.0.0.1";
+    spec_.port = 49152;
+    spec_.peer_id = kPeerId;
+    EXPECT_OK(sup_->Start(spec_, Clock::now() + std::chrono::seconds(10)));
+    return sup_->State(spec_.brick_path).pid;
+  }
+
+  // Stops it with a deadline `in` from now; how long the stop took.
+  Clock::duration TimeStop(Clock::duration in) {
+    auto begun = Clock::now();
+    EXPECT_OK(sup_->Stop(spec_.brick_path, begun + in));
+    EXPECT_FALSE(sup_->State(spec_.brick_path).running);
+    return Clock::now() - begun;
   }
 
   std::unique_ptr<gd2::testing::TempDir> dirs_;
+  std::unique_ptr<Supervisor> sup_;
+  BrickSpec spec_;
 };
 
 TEST_F(StopGraceTest, AProcessThatIgnoresItsStopSignalIsKilledAfterTheGraceNotAtTheDeadline) {
-  auto sup = NewSupervisor(std::chrono::milliseconds(200));
-  BrickSpec spec = Spec();
-  ASSERT_OK(sup->Start(spec, Clock::now() + std::chrono::seconds(10)));
-  pid_t pid = sup->State(spec.brick_path).pid;
+  pid_t pid = StartIgnoring(std::chrono::milliseconds(200));
   ASSERT_GT(pid, 0);
-  auto begun = Clock::now();
-  ASSERT_OK(sup->Stop(spec.brick_path, Clock::now() + std::chrono::seconds(300)));
   // SIGKILL came after the 200 ms grace, not at the deadline five minutes away.
-  EXPECT_LT(Clock::now() - begun, std::chrono::seconds(60));
-  EXPECT_GE(Clock::now() - begun, std::chrono::milliseconds(200));
+  Clock::duration took = TimeStop(std::chrono::minutes(5));
+  EXPECT_LT(took, std::chrono::seconds(60));
+  EXPECT_GE(took, std::chrono::milliseconds(200));
   EXPECT_TRUE(Gone(pid));
-  EXPECT_FALSE(sup->State(spec.brick_path).running);
 }
 
 TEST_F(StopGraceTest, AStopDeadlineSoonerThanTheGraceKillsAtTheDeadline) {
-  auto sup = NewSupervisor(std::chrono::minutes(5));
-  BrickSpec spec = Spec();
-  ASSERT_OK(sup->Start(spec, Clock::now() + std::chrono::seconds(10)));
-  pid_t pid = sup->State(spec.brick_path).pid;
+  pid_t pid = StartIgnoring(std::chrono::minutes(5));
   ASSERT_GT(pid, 0);
-  auto begun = Clock::now();
-  ASSERT_OK(sup->Stop(spec.brick_path, Clock::now() + std::chrono::milliseconds(200)));
-  EXPECT_LT(Clock::now() - begun, std::chrono::seconds(60));
+  EXPECT_LT(TimeStop(std::chrono::milliseconds(200)), std::chrono::seconds(60));
   EXPECT_TRUE(Gone(pid));
 }
 
