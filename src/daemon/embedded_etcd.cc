@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,13 +18,15 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/poll.h"
+#include "common/sigpipe.h"
 #include "common/subprocess.h"
 #include "common/tls_ca.h"
 
 namespace gd2::daemon {
 namespace {
 
-bool CanConnect(const std::string& url) {
+// A TCP connection to the host and port of `url` (http[s]://host:port), or -1.
+int ConnectTo(const std::string& url) {
   std::string rest = url.substr(url.find("//") + 2);
   auto colon = rest.rfind(':');
   std::string host = rest.substr(0, colon);
@@ -30,13 +35,68 @@ bool CanConnect(const std::string& url) {
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) return false;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) return -1;
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  bool ok = fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) == 0;
-  if (fd >= 0) ::close(fd);
+  if (fd >= 0 && ::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    ::close(fd);
+    fd = -1;
+  }
   ::freeaddrinfo(res);
-  return ok;
+  return fd;
 }
+
+// Asks whether etcd serves its client URL. With TLS, a connection counts once its handshake
+// (with this node's client certificate) completed: etcd logs every connection that closes
+// before that as a "rejected connection" warning, which a bare connect would add to its log
+// at every start. Without TLS files, a TCP connect.
+class ClientUrlProbe {
+ public:
+  explicit ClientUrlProbe(const EmbeddedEtcdOptions& o) : url_(o.client_url) {
+    if (o.ca_file.empty()) return;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) return;
+    // Files etcd was started with; if one cannot be read, the handshake fails and the wait
+    // ends in its timeout with etcd's own log.
+    SSL_CTX_use_certificate_chain_file(ctx_, o.cert_file.c_str());
+    SSL_CTX_use_PrivateKey_file(ctx_, o.key_file.c_str(), SSL_FILETYPE_PEM);
+    SSL_CTX_load_verify_locations(ctx_, o.ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    tls_ = true;
+  }
+  ~ClientUrlProbe() { SSL_CTX_free(ctx_); }
+  ClientUrlProbe(const ClientUrlProbe&) = delete;
+  ClientUrlProbe& operator=(const ClientUrlProbe&) = delete;
+
+  bool Answers() const {
+    int fd = ConnectTo(url_);
+    if (fd < 0) return false;
+    bool ok = !tls_ || Handshake(fd);
+    ::close(fd);
+    return ok;
+  }
+
+ private:
+  bool Handshake(int fd) const {
+    if (ctx_ == nullptr) return false;
+    // A server that accepted but never answers must not hold the wait past its deadline.
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    SigpipeShield shield;  // etcd may close first; the close_notify must not end the daemon
+    SSL* ssl = SSL_new(ctx_);
+    if (ssl == nullptr) return false;
+    SSL_set_fd(ssl, fd);
+    bool ok = SSL_connect(ssl) == 1;
+    if (ok) SSL_shutdown(ssl);
+    SSL_free(ssl);
+    ERR_clear_error();
+    return ok;
+  }
+
+  std::string url_;
+  SSL_CTX* ctx_ = nullptr;
+  bool tls_ = false;
+};
 
 std::string Tail(const std::string& path, size_t bytes) {
   auto text = ReadFile(path);
@@ -196,11 +256,12 @@ StatusOr<pid_t> EmbeddedEtcd::SpawnOnce() {
 
 Status EmbeddedEtcd::WaitReady(pid_t pid, std::chrono::milliseconds timeout) {
   std::optional<ExitInfo> exited;
+  ClientUrlProbe probe(opts_);
   bool ready = PollUntil(std::chrono::steady_clock::now() + timeout,
                          {std::chrono::milliseconds(5), std::chrono::milliseconds(5)}, [&] {
                            exited = PollExit(pid);
-                           return exited || (CanConnect(opts_.client_url) &&
-                                             (!IsJoin(opts_) || HasWal(opts_.data_dir)));
+                           return exited ||
+                                  (probe.Answers() && (!IsJoin(opts_) || HasWal(opts_.data_dir)));
                          });
   if (exited) {
     return UnavailableError("embedded etcd exited (" + exited->ToString() + "); log " +

@@ -102,6 +102,10 @@ TEST(DaemonTest, EmbeddedEtcdComesUpAndStopsWithDaemon) {
   std::string log = d.ReadLog();
   EXPECT_NE(log.find("embedded etcd stopped"), std::string::npos);
   EXPECT_NE(log.find("glusterd2 stopped"), std::string::npos);
+  // The daemon's wait for etcd completes TLS handshakes: etcd logs no connection it rejected.
+  ASSERT_OK_AND_ASSIGN(std::string etcd_log, ReadFile(d.workdir() + "/log/etcd.log"));
+  EXPECT_NE(etcd_log.find("serving client traffic securely"), std::string::npos);
+  EXPECT_EQ(etcd_log.find("rejected connection"), std::string::npos) << etcd_log;
 }
 
 TEST(DaemonTest, KillNineLeavesNoEtcdBehind) {
