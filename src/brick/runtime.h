@@ -109,10 +109,11 @@ class BrickRuntime {
   Status Start(const BrickGroup& group, Clock::time_point deadline);
 
   // Stops the group's self-heal daemon (if group.self_heal) and every brick of `group`, all at
-  // once: SIGTERM, then SIGKILL at `deadline`. Processes left running by an earlier daemon are
-  // adopted first, so they are stopped too. Ports go back to the pool and the bricks leave the port
-  // map. Idempotent: bricks that do not run are fine. Returns the first error (Supervisor::Stop's:
-  // kDeadlineExceeded, kInternal); the other bricks are still stopped.
+  // once: bricks by SIGTERM, then SIGKILL after 3 s (the supervisors' stop_grace) or at
+  // `deadline` if sooner; the self-heal daemon by SIGKILL. Processes left running by an earlier
+  // daemon are adopted first, so they are stopped too. Ports go back to the pool and the bricks
+  // leave the port map. Idempotent: bricks that do not run are fine. Returns the first error
+  // (Supervisor::Stop's: kDeadlineExceeded, kInternal); the other bricks are still stopped.
   Status Stop(const BrickGroup& group, Clock::time_point deadline);
 
   // State of the brick at `brick_path`: running=false if it is not supervised (never started

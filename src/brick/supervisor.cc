@@ -69,40 +69,24 @@ std::optional<std::string> ExitOf(pid_t pid, const std::string& cwd) {
   return std::string("exited");
 }
 
-// One process a stop ends: sent `signal` first and SIGKILL at `kill_at` if it is still alive.
-// `cwd` is its working directory (where its core goes).
+// One process a stop ends: sent `signal` first and SIGKILL once `grace` has passed since, or
+// at `deadline` if that comes sooner. `cwd` is its working directory (where its core goes).
 struct Victim {
   pid_t pid = 0;
   std::string cwd;
   int signal = SIGTERM;
-  Supervisor::Clock::time_point kill_at;
+  std::chrono::milliseconds grace{0};
+  Supervisor::Clock::time_point deadline;
 };
 
-// Signals every victim, SIGKILLs each one still alive at its kill_at and waits up to 5 s more
-// for it. Returns the pids still alive after that.
-// A process that died of anything but the signals sent to stop it (a crash during shutdown) is
-// logged with its signal and where its core went.
+// Signals every victim, SIGKILLs each one still alive when its time is up and waits up to 5 s
+// more for it. Returns the pids still alive after that.
+// A process that died of a signal other than the ones sent to stop it (a crash during shutdown)
+// is logged with its signal and where its core went; one that had to be killed after its grace
+// is logged too.
 std::vector<pid_t> SignalAndWait(std::vector<Victim> victims) {
   using Clock = Supervisor::Clock;
   constexpr auto kAfterKill = std::chrono::seconds(5);
-  // With a pidfd, it alone says whether the process ended (its pid may be reused once an
-  // adopted process is reaped by init); ExitOf then reaps a child and describes the end.
-  auto gone = [](const Victim& v, int fd) {
-    if (fd >= 0) {
-      pollfd pf{fd, POLLIN, 0};
-      if (::poll(&pf, 1, 0) <= 0 || pf.revents == 0) return false;
-    }
-    std::optional<std::string> exit = ExitOf(v.pid, v.cwd);
-    if (!exit && fd < 0) return false;
-    if (!exit) exit = "exited";
-    if (exit->starts_with("killed by signal") &&
-        !exit->starts_with("killed by signal " + std::to_string(v.signal) + " ") &&
-        !exit->starts_with("killed by signal 9 ")) {
-      log::Root().Warn("process died of a signal while being stopped",
-                       {{"pid", v.pid}, {"exit", *exit}});
-    }
-    return true;
-  };
   // A stop's answer waits for the exit (glusterfsd takes 10-40 ms on SIGTERM), so it is seen the
   // moment it happens: a pidfd becomes readable when its process ends. The pidfds are opened
   // before any signal, so they name these processes even if a pid is reused later. Without one
@@ -110,14 +94,30 @@ std::vector<pid_t> SignalAndWait(std::vector<Victim> victims) {
   struct Waiting {
     Victim v;
     PidFd fd;
-    bool killed = false;
-    Clock::time_point give_up{};
+    bool killed = false;      // SIGKILL sent
+    bool given_time = false;  // kill_at was after the first signal (a kill due at once is no news)
+    Clock::time_point kill_at{};  // when SIGKILL is due, if not sent yet
+    Clock::time_point give_up{};  // once killed: when it counts as surviving SIGKILL
   };
-  std::vector<Waiting> waiting;
-  for (Victim& v : victims) {
-    PidFd fd(v.pid);
-    waiting.push_back(Waiting{std::move(v), std::move(fd)});
-  }
+  // With a pidfd, it alone says whether the process ended (its pid may be reused once an
+  // adopted process is reaped by init); ExitOf then reaps a child and describes the end.
+  auto gone = [](const Waiting& w) {
+    if (w.fd.fd >= 0) {
+      pollfd pf{w.fd.fd, POLLIN, 0};
+      if (::poll(&pf, 1, 0) <= 0 || pf.revents == 0) return false;
+    }
+    std::optional<std::string> exit = ExitOf(w.v.pid, w.v.cwd);
+    if (!exit && w.fd.fd < 0) return false;
+    if (!exit) exit = "exited";
+    auto by = [&exit](int sig) {
+      return exit->starts_with("killed by signal " + std::to_string(sig) + " ");
+    };
+    if (exit->starts_with("killed by signal") && !by(w.v.signal) && !(w.killed && by(SIGKILL))) {
+      log::Root().Warn("process died of a signal while being stopped",
+                       {{"pid", w.v.pid}, {"exit", *exit}});
+    }
+    return true;
+  };
   // Signalled through the pidfd where there is one: never a process that took over the pid.
   auto send = [](const Waiting& w, int sig) {
     if (w.fd.fd >= 0) {
@@ -126,7 +126,20 @@ std::vector<pid_t> SignalAndWait(std::vector<Victim> victims) {
       ::kill(w.v.pid, sig);
     }
   };
-  for (const Waiting& w : waiting) send(w, w.v.signal);
+  std::vector<Waiting> waiting;
+  for (Victim& v : victims) {
+    GD2_CHECK(v.pid > 0);  // kill(0, ...) would signal the daemon's own process group
+    PidFd fd(v.pid);
+    waiting.push_back(Waiting{std::move(v), std::move(fd)});
+  }
+  for (Waiting& w : waiting) {
+    send(w, w.v.signal);
+    auto now = Clock::now();
+    w.killed = w.v.signal == SIGKILL;
+    w.kill_at = std::min(w.v.deadline, now + w.v.grace);
+    w.given_time = w.kill_at > now;
+    w.give_up = now + kAfterKill;
+  }
   std::vector<pid_t> survivors;
   while (true) {
     auto now = Clock::now();
@@ -135,11 +148,17 @@ std::vector<pid_t> SignalAndWait(std::vector<Victim> victims) {
     std::vector<pollfd> watch;
     for (size_t i = 0; i < waiting.size();) {
       Waiting& w = waiting[i];
-      if (gone(w.v, w.fd.fd)) {
+      if (gone(w)) {
         waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
         continue;
       }
-      if (!w.killed && now >= w.v.kill_at) {
+      if (!w.killed && now >= w.kill_at) {
+        if (w.given_time) {
+          log::Root().Warn("process did not exit on its stop signal in time; killing it",
+                           {{"pid", w.v.pid},
+                            {"signal", w.v.signal},
+                            {"grace_ms", static_cast<int64_t>(w.v.grace.count())}});
+        }
         send(w, SIGKILL);
         w.killed = true;
         w.give_up = now + kAfterKill;
@@ -149,7 +168,7 @@ std::vector<pid_t> SignalAndWait(std::vector<Victim> victims) {
         waiting.erase(waiting.begin() + static_cast<std::ptrdiff_t>(i));
         continue;
       }
-      next = std::min(next, w.killed ? w.give_up : w.v.kill_at);
+      next = std::min(next, w.killed ? w.give_up : w.kill_at);
       if (w.fd.fd < 0) all_have_fd = false;
       if (w.fd.fd >= 0) watch.push_back(pollfd{w.fd.fd, POLLIN, 0});
       ++i;
@@ -284,8 +303,7 @@ void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
 }
 
 bool Supervisor::KillAndWait(pid_t pid, Clock::time_point deadline) const {
-  Victim v{pid, options_.run_dir, options_.kind.stop_signal,
-           std::min(deadline, Clock::now() + options_.stop_grace)};
+  Victim v{pid, options_.run_dir, options_.kind.stop_signal, options_.stop_grace, deadline};
   return SignalAndWait({std::move(v)}).empty();
 }
 
@@ -535,11 +553,10 @@ Status Supervisor::StopTogether(
     std::vector<Victim> victims;
     for (const auto& [s, keys] : remaining) {
       batches.push_back(s->BeginStop(keys, take_until));
-      Clock::time_point kill_at = std::min(deadline, Clock::now() + s->options_.stop_grace);
       for (const auto& e : batches.back().held) {
         if (e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting) {
-          victims.push_back(
-              Victim{e->pid, s->options_.run_dir, s->options_.kind.stop_signal, kill_at});
+          victims.push_back(Victim{e->pid, s->options_.run_dir, s->options_.kind.stop_signal,
+                                   s->options_.stop_grace, deadline});
         }
       }
     }
