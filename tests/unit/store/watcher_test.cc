@@ -177,6 +177,40 @@ TEST_F(WatcherTest, WithAGapCallbackGoesOnFromTheOldestRevisionEtcdHas) {
   EXPECT_GE(watcher.last_revision(), last + 1);
 }
 
+// A live watch is not touched by a compaction; it finds the gap when it resumes. Here other keys
+// take the revisions after the watched key's last change and etcd compacts them, then restarts:
+// the watch resumes from a compacted revision, is told so once, and goes on.
+TEST_F(WatcherTest, AResumedWatchWhoseRevisionWasCompactedReportsTheGapAndGoesOn) {
+  Recorder rec;
+  std::mutex mu;
+  std::vector<int64_t> gaps;
+  Watcher watcher(*store_);
+  watcher.OnGap([&](int64_t compact_revision) {
+    std::lock_guard<std::mutex> lock(mu);
+    gaps.push_back(compact_revision);
+  });
+  ASSERT_OK(watcher.Watch("rg/", 0, rec.OnEvents(), rec.OnError()));
+  ASSERT_OK_AND_ASSIGN(int64_t seen, store_->Put("rg/1", "a"));
+  ASSERT_TRUE(WaitFor([&] { return rec.count() >= 1; }));
+  ASSERT_EQ(watcher.last_revision(), seen);
+  int64_t first = 0;
+  int64_t last = 0;
+  ASSERT_NO_FATAL_FAILURE(WriteThenCompact(*store_, "other/x", &first, &last));
+  ASSERT_EQ(first, seen + 1);
+
+  etcd_.Kill();
+  etcd_.Start();
+  ASSERT_TRUE(WaitForStore());
+  ASSERT_OK(store_->Put("rg/2", "b"));
+  ASSERT_TRUE(WaitFor([&] { return rec.count() >= 2; }, std::chrono::seconds(15)));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(gaps, std::vector<int64_t>{last});
+  }
+  EXPECT_EQ(rec.Summary(), (std::vector<std::string>{"put:rg/1=a", "put:rg/2=b"}));
+  EXPECT_EQ(rec.error_count(), 0u);
+}
+
 TEST_F(WatcherTest, FailsWhenEtcdDownAndStopsPromptly) {
   etcd_.Kill();
   Recorder rec;
