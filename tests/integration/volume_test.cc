@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -282,6 +283,18 @@ TEST_F(VolumeTest, DistributedReplicate2x3) {
   EXPECT_EQ(sets_used.size(), 2u);
   m.reset();
   StopAndDelete("drep");
+  // The six bricks of this peer were cleaned up together: each root lost .glusterfs and the
+  // volume's xattrs, and kept the files written through the mount.
+  for (const std::string& b : bricks) {
+    EXPECT_FALSE(fs::exists(b + "/.glusterfs")) << b;
+    EXPECT_LT(::getxattr(b.c_str(), "trusted.glusterfs.volume-id", nullptr, 0), 0) << b;
+    EXPECT_LT(::getxattr(b.c_str(), "trusted.gfid", nullptr, 0), 0) << b;
+  }
+  for (int i = 0; i < 20; ++i) {
+    int copies = 0;
+    for (const std::string& b : bricks) copies += fs::exists(b + "/f" + std::to_string(i)) ? 1 : 0;
+    EXPECT_EQ(copies, 3) << "f" << i;
+  }
 }
 
 TEST_F(VolumeTest, BadRequestsChangeNothing) {
