@@ -1,5 +1,6 @@
 // Transaction steps of the volume plugin: what one peer does to its own bricks.
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 
 #include "brick/prepare.h"
@@ -21,11 +22,18 @@ constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
 constexpr size_t kMaxParallelBricks = 8;
 
 // Runs fn on every path at once (at most kMaxParallelBricks at a time); the statuses in the
-// order of `paths`.
+// order of `paths`. An exception in fn is that path's kInternal status (on the step's own thread
+// the step registry would have caught it; on a helper thread it would end the daemon).
 template <typename Fn>
 std::vector<Status> ForEachBrick(const std::vector<std::string>& paths, Fn&& fn) {
   std::vector<Status> out(paths.size());
-  ParallelFor(paths.size(), kMaxParallelBricks, [&](size_t i) { out[i] = fn(paths[i]); });
+  ParallelFor(paths.size(), kMaxParallelBricks, [&](size_t i) {
+    try {
+      out[i] = fn(paths[i]);
+    } catch (const std::exception& e) {
+      out[i] = InternalError(std::string("brick step threw: path=") + paths[i] + ": " + e.what());
+    }
+  });
   return out;
 }
 }  // namespace
