@@ -7,6 +7,7 @@
 //                    [--iterations N] [--gd2-host IP] [--gd-host NAME] [--mount on|off]
 //                    [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]
 //                    [--three-peers on|off] [--etcd-members N] [--settle-ms N]
+//                    [--peer-cpu MILLICORES]
 //
 // --bricks are six mounted filesystems (bench/volume_lifecycle.sh makes one loop XFS each); every
 // iteration makes new brick directories on them, so nothing a delete leaves behind (the
@@ -39,6 +40,13 @@
 // --settle-ms N waits N ms (untimed) between the start (or the mount) and the stop, so that the
 // stop does not meet the bricks and self-heal daemons still starting up; the default, 0, stops
 // at once, as a script would.
+// --peer-cpu M (millicores, e.g. 666) runs every glusterd2 peer, the one of the 1-peer run and
+// each of the three, in a cgroup of its own whose CPU quota is M/1000 of a core (10 ms period;
+// cgroup v1 cpu or v2 cpu.max): the daemon, its etcd, its bricks and self-heal daemons, as if each
+// peer had a host of that size to itself. With 666 the three peers together get this 2-core
+// host, and the 1-peer run gets what one of them gets, so the two runs compare one host with
+// three of the same size. The groups are <cgroup root>/<workdir name>-<peer>; the script removes
+// them at exit.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -56,6 +64,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -92,6 +101,7 @@ struct Args {
   bool three_peers = false;
   int etcd_members = 0;  // 0: the daemon's default
   int settle_ms = 0;     // pause between a start (or mount) and the stop; not timed
+  int peer_cpu = 0;      // millicores per glusterd2 peer (cgroup CPU quota); 0: no limit
 };
 
 bool ParseInt(std::string_view s, int& out) {
@@ -138,6 +148,8 @@ std::optional<Args> ParseArgs(int argc, char** argv) {
       if (!ParseInt(value, a.settle_ms) || a.settle_ms < 0) return std::nullopt;
     } else if (flag == "--glusterd-hooks") {
       a.gd_hooks = value == "on";
+    } else if (flag == "--peer-cpu") {
+      if (!ParseInt(value, a.peer_cpu)) return std::nullopt;
     } else if (flag == "--sides") {
       a.run_gd2 = value == "both" || value == "glusterd2";
       a.run_gd = value == "both" || value == "glusterd";
@@ -298,6 +310,47 @@ StepResult TimeCommand(const std::vector<std::string>& argv) {
   return s;
 }
 
+// Writes `text` to a cgroup control file.
+gd2::Status WriteControl(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  if (!out) return gd2::InternalError("cannot write " + path + ": " + text);
+  return gd2::OkStatus();
+}
+
+// Makes the cgroup `name` whose processes get `millicores` of CPU (--peer-cpu) and returns its
+// directory: cgroup v2 (cpu.max) where the root offers the cpu controller, else cgroup v1's cpu
+// hierarchy (CFS quota). A 10 ms period keeps the throttling fine-grained. The script removes
+// the group at exit, once the processes in it are gone.
+gd2::StatusOr<std::string> MakeCpuGroup(const std::string& name, int millicores) {
+  constexpr int kPeriodUs = 10000;
+  const std::string quota = std::to_string(millicores * kPeriodUs / 1000);
+  const std::string period = std::to_string(kPeriodUs);
+  std::string controllers = gd2::ReadFile("/sys/fs/cgroup/cgroup.controllers").value_or("");
+  std::string word;
+  bool v2_cpu = false;
+  for (std::istringstream in(controllers); in >> word;) v2_cpu = v2_cpu || word == "cpu";
+  std::error_code ec;
+  if (v2_cpu) {
+    WriteControl("/sys/fs/cgroup/cgroup.subtree_control", "+cpu").IgnoreError();
+    std::string dir = "/sys/fs/cgroup/" + name;
+    fs::create_directory(dir, ec);
+    GD2_RETURN_IF_ERROR(WriteControl(dir + "/cpu.max", quota + " " + period));
+    return dir;
+  }
+  if (fs::exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")) {
+    std::string dir = "/sys/fs/cgroup/cpu/" + name;
+    fs::create_directory(dir, ec);
+    GD2_RETURN_IF_ERROR(WriteControl(dir + "/cpu.cfs_period_us", period));
+    GD2_RETURN_IF_ERROR(WriteControl(dir + "/cpu.cfs_quota_us", quota));
+    return dir;
+  }
+  return gd2::UnavailableError(
+      "--peer-cpu: no cgroup cpu controller (neither cgroup v2 with cpu "
+      "nor cgroup v1 at /sys/fs/cgroup/cpu)");
+}
+
 class Glusterd2Driver : public Driver {
  public:
   // `extra_args` are added to the daemon's command line.
@@ -332,6 +385,7 @@ class Glusterd2Driver : public Driver {
                dir_ + "/glusterd2.log"};
     so.argv.insert(so.argv.end(), extra_args_.begin(), extra_args_.end());
     so.output_file = dir_ + "/stderr.log";
+    so.cgroup = cgroup_;
     GD2_ASSIGN_OR_RETURN(pid_, gd2::Spawn(so));
     gd2::client::ClientOptions co;
     co.endpoints = {"http://" + host_ + ":" + std::to_string(kClientPort)};
@@ -365,6 +419,8 @@ class Glusterd2Driver : public Driver {
   gd2::client::Client& client() { return *client_; }
   // Brick k of a volume goes to brick_hosts[k mod size] (default: this daemon's host).
   void set_brick_hosts(std::vector<std::string> hosts) { brick_hosts_ = std::move(hosts); }
+  // The daemon, and everything it starts, runs in this cgroup (--peer-cpu).
+  void set_cgroup(std::string dir) { cgroup_ = std::move(dir); }
 
   StepResult Create(const std::string& vol, const std::vector<std::string>& bricks) override {
     gd2::api::VolCreateReq req;
@@ -411,6 +467,7 @@ class Glusterd2Driver : public Driver {
   std::vector<std::string> extra_args_;
   std::vector<std::string> brick_hosts_;
   std::string peer_address_;
+  std::string cgroup_;
   pid_t pid_ = -1;
   std::unique_ptr<gd2::client::Client> client_;
 };
@@ -453,6 +510,8 @@ class Glusterd2ClusterDriver : public Driver {
   ~Glusterd2ClusterDriver() override {
     for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it) (*it)->Shutdown();
   }
+  // Peer `i`'s daemon, to set up before Launch().
+  Glusterd2Driver& peer(int i) { return *daemons_[static_cast<size_t>(i)]; }
 
   gd2::Status Launch() {
     GD2_RETURN_IF_ERROR(gd2::WriteFileAtomic(dir_ + "/cluster-secret",
@@ -797,7 +856,8 @@ int main(int argc, char** argv) {
                  "usage: %s --bricks D1,..,D6 --workdir DIR --glusterd2 PATH [--iterations N]\n"
                  "       [--gd2-host IP] [--gd-host NAME] [--mount on|off]\n"
                  "       [--sides both|glusterd2|glusterd] [--glusterd-hooks on|off]\n"
-                 "       [--three-peers on|off] [--etcd-members N] [--settle-ms N]\n",
+                 "       [--three-peers on|off] [--etcd-members N] [--settle-ms N]\n"
+                 "       [--peer-cpu MILLICORES]\n",
                  argv[0]);
     return 2;
   }
@@ -806,9 +866,24 @@ int main(int argc, char** argv) {
   Samples gd2_samples, gd_samples, gd2x3_samples;
   std::map<std::string, CpuUse> gd2_cpu, gd2x3_cpu;
   bool ok = true;
+  // --peer-cpu: one CPU group per glusterd2 peer, named after the workdir (the script's).
+  const std::string group_prefix = fs::path(args->workdir).filename().string() + "-";
+  auto limit = [&](Glusterd2Driver& d, const std::string& peer) -> gd2::Status {
+    if (args->peer_cpu == 0) return gd2::OkStatus();
+    GD2_ASSIGN_OR_RETURN(std::string dir, MakeCpuGroup(group_prefix + peer, args->peer_cpu));
+    d.set_cgroup(dir);
+    return gd2::OkStatus();
+  };
+  if (args->peer_cpu > 0) {
+    std::printf(
+        "each glusterd2 peer (daemon, etcd, bricks, self-heal daemons) limited to %d "
+        "millicores, as on a host of its own\n",
+        args->peer_cpu);
+  }
   if (args->run_gd2) {
     Glusterd2Driver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2");
-    gd2::Status s = d.Launch();
+    gd2::Status s = limit(d, "gd2");
+    if (s.ok()) s = d.Launch();
     if (!s.ok()) {
       std::fprintf(stderr, "glusterd2: %s\n", s.ToString().c_str());
       ok = false;
@@ -819,7 +894,11 @@ int main(int argc, char** argv) {
   if (args->run_gd2 && args->three_peers) {
     Glusterd2ClusterDriver d(args->glusterd2, args->gd2_host, args->workdir + "/gd2x3",
                              args->etcd_members);
-    gd2::Status s = d.Launch();
+    gd2::Status s;
+    for (int i = 0; i < Glusterd2ClusterDriver::kPeers && s.ok(); ++i) {
+      s = limit(d.peer(i), "peer" + std::to_string(i));
+    }
+    if (s.ok()) s = d.Launch();
     if (!s.ok()) {
       std::fprintf(stderr, "glusterd2 x3: %s\n", s.ToString().c_str());
       ok = false;

@@ -5,7 +5,9 @@
 #   bench/volume_lifecycle.sh build/rel [iterations] [extra volume_lifecycle flags...]
 #   (--three-peers on adds a 3-peer glusterd2 cluster on 127.0.0.41-43, printed next to 1 peer
 #   with the CPU one lifecycle cost on each; --settle-ms N pauses between start and stop;
-#   GD2_BENCH_KEEP_LOGS=DIR copies every log there before the run's directory is removed)
+#   GD2_BENCH_KEEP_LOGS=DIR copies every log there before the run's directory is removed;
+#   --peer-cpu 666 runs each glusterd2 peer in a cgroup with 0.666 of a core, as on a host of
+#   its own, the 1-peer run included)
 # Needs root, mkfs.xfs, losetup, and glusterfs-server (glusterd, gluster, mount.glusterfs). Port
 # 24007 must be free on 127.0.0.1 and on the glusterd2 address (127.0.0.41; also .42 and .43 with
 # --three-peers on): the daemons use it one after the other. Everything made here lives under one
@@ -55,6 +57,12 @@ cleanup() {
     (cd "$base" && find . -name '*.log' -print0 | xargs -0 -r cp --parents -t "$GD2_BENCH_KEEP_LOGS")
   fi
   sleep 0.2
+  # The CPU groups of --peer-cpu, once the processes in them are gone.
+  local g
+  for g in /sys/fs/cgroup/cpu/"$(basename "$base")"-* /sys/fs/cgroup/"$(basename "$base")"-*; do
+    [ -d "$g" ] || continue
+    for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$g" 2>/dev/null && break; sleep 0.2; done
+  done
   for m in $(awk -v b="$base" 'index($2, b) == 1 {print $2}' /proc/mounts | sort -r); do
     umount "$m" 2>/dev/null || umount -l "$m"
   done
