@@ -302,9 +302,9 @@ void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
   cv_.NotifyAll();
 }
 
-bool Supervisor::KillAndWait(pid_t pid, Clock::time_point deadline) const {
+void Supervisor::KillAndWait(pid_t pid, Clock::time_point deadline) const {
   Victim v{pid, options_.run_dir, options_.kind.stop_signal, options_.stop_grace, deadline};
-  return SignalAndWait({std::move(v)}).empty();
+  SignalAndWait({std::move(v)});
 }
 
 StatusOr<pid_t> Supervisor::Spawn(const BrickSpec& spec, const ProcessFiles& files) const {

@@ -152,9 +152,9 @@ class Supervisor {
   StopBatch BeginStop(const std::vector<std::string>& keys, Clock::time_point deadline);
   Status FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors,
                     std::set<std::string>* stopped);
-  // Stops `pid` (kind.stop_signal, SIGKILL after stop_grace or at `deadline`) and waits for it;
-  // false if it survived SIGKILL.
-  bool KillAndWait(pid_t pid, Clock::time_point deadline) const;
+  // Stops `pid` (kind.stop_signal, SIGKILL after stop_grace or at `deadline`) and waits for it
+  // (at most 5 s after the SIGKILL).
+  void KillAndWait(pid_t pid, Clock::time_point deadline) const;
   StatusOr<pid_t> Spawn(const BrickSpec& spec, const ProcessFiles& files) const;
   // pid of a live process matching the spec's pid file and identity, or 0. A match whose
   // command line is not kind.current is stopped first (and 0 returned).
