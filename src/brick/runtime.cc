@@ -34,22 +34,19 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
   bo.wait_ready = [portmap](const BrickSpec& spec, Clock::time_point until) {
     portmap->WaitPort(spec.brick_path, spec.port, until);
   };
+  // Each change is logged once, by the supervisor: a death as a warning, a stop asked for as info.
+  bo.logger = log::Root();
   auto notify = options_.on_brick_state;
-  bo.on_state_change = [portmap, notify](const std::string& path, bool running, pid_t pid,
-                                         int port) {
-    if (!running) {
-      portmap->Remove(path);
-      log::Root().Warn("brick process down", {{"brick", path}, {"pid", pid}});
-    } else {
-      log::Root().Info("brick process up", {{"brick", path}, {"pid", pid}, {"port", port}});
-    }
-    if (notify) notify(BrickEvent{path, running, pid, port});
+  bo.on_state_change = [portmap, notify](const ProcessEvent& e) {
+    if (!e.running()) portmap->Remove(e.key);
+    if (notify) notify(BrickEvent{e.key, e.running(), e.pid, e.port, e.change});
   };
   bricks_ = std::make_unique<Supervisor>(std::move(bo));
   SupervisorOptions so;
   so.run_dir = options_.run_dir;
   so.log_dir = options_.log_dir;
   so.kind = options_.shd_kind;
+  so.logger = log::Root();
   so.poll_interval = options_.poll_interval;
   shd_ = std::make_unique<Supervisor>(std::move(so));
 }

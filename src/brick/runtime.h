@@ -49,12 +49,14 @@ struct BrickGroup {
   std::vector<std::string> extra_args;
 };
 
-// A brick process came up (running) or went away.
+// A brick process came up (running) or went away; `change` says how (a stop that was asked for,
+// or a death).
 struct BrickEvent {
   std::string brick_path;
   bool running = false;
   pid_t pid = 0;  // the process that came up or went away
   int port = 0;
+  ProcessChange change = ProcessChange::kStarted;
 };
 
 struct BrickRuntimeOptions {

@@ -262,7 +262,7 @@ bool Supervisor::Ready(const BrickSpec& spec) const {
 
 void Supervisor::Notify(const std::vector<Event>& events) const {
   if (!options_.on_state_change) return;
-  for (const auto& e : events) options_.on_state_change(e.key, e.running, e.pid, e.port);
+  for (const auto& e : events) options_.on_state_change(e);
 }
 
 StatusOr<std::shared_ptr<Supervisor::Entry>> Supervisor::Acquire(const std::string& key,
@@ -469,7 +469,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
     options_.logger.Info(
         spawned ? "process started" : "process adopted",
         {{"kind", options_.kind.name}, {"key", key}, {"pid", pid}, {"port", port}});
-    Notify({{key, true, pid, port}});
+    Notify({{key, spawned ? ProcessChange::kStarted : ProcessChange::kAdopted, pid, port}});
   }
   return result;
 }
@@ -505,7 +505,7 @@ StatusOr<bool> Supervisor::Adopt(const BrickSpec& spec) {
   Release(e);
   options_.logger.Info("process adopted",
                        {{"kind", options_.kind.name}, {"key", key}, {"pid", pid}, {"port", port}});
-  Notify({{key, true, pid, port}});
+  Notify({{key, ProcessChange::kAdopted, pid, port}});
   return true;
 }
 
@@ -591,7 +591,7 @@ Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& surviv
     RemoveFiles(e->files);
     bool had_process = e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting;
     if (had_process) {
-      events.push_back({e->key, false, e->pid, e->port});
+      events.push_back({e->key, ProcessChange::kStopped, e->pid, e->port});
       options_.logger.Info("process stopped",
                            {{"kind", options_.kind.name}, {"key", e->key}, {"pid", e->pid}});
     }
@@ -669,7 +669,9 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
                                           {"pid", e->pid},
                                           {"reason", why},
                                           {"backoff_ms", static_cast<int64_t>(backoff.count())}});
-    if (e->phase == Entry::Phase::kRunning) events.push_back({e->key, false, e->pid, e->port});
+    if (e->phase == Entry::Phase::kRunning) {
+      events.push_back({e->key, ProcessChange::kDied, e->pid, e->port});
+    }
     ::unlink(e->files.pid_file.c_str());
     MutexLock lock(mu_);
     e->phase = Entry::Phase::kBackoff;
@@ -692,7 +694,7 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
                                        {"key", e->key},
                                        {"pid", e->pid},
                                        {"restarts", e->restarts}});
-        events.push_back({e->key, true, e->pid, e->port});
+        events.push_back({e->key, ProcessChange::kRestarted, e->pid, e->port});
         MutexLock lock(mu_);
         e->phase = Entry::Phase::kRunning;
       } else if (now >= e->ready_deadline) {

@@ -22,6 +22,20 @@
 
 namespace gd2::brick {
 
+// What happened to a supervised process: it came up (a start, an adoption, a restart by the
+// monitor) or it went away (a stop that was asked for, or a death the monitor saw).
+enum class ProcessChange { kStarted, kAdopted, kRestarted, kStopped, kDied };
+
+struct ProcessEvent {
+  std::string key;
+  ProcessChange change = ProcessChange::kStarted;
+  pid_t pid = 0;  // the process that came up or went away
+  int port = 0;
+  bool running() const {
+    return change != ProcessChange::kStopped && change != ProcessChange::kDied;
+  }
+};
+
 struct SupervisorOptions {
   std::string run_dir;  // pid files and -S sockets (created as needed); keep it short (<80 chars)
   std::string log_dir;  // process logs (created as needed)
@@ -34,11 +48,9 @@ struct SupervisorOptions {
   // between its checks instead of sleeping, so that a process is seen ready the moment it is
   // (the daemon plugs in "wait for the brick's SIGNIN"). Empty: Start() sleeps between checks.
   std::function<void(const BrickSpec&, std::chrono::steady_clock::time_point until)> wait_ready;
-  // Called on every change: ready after Start/restart/Adopt (running=true), died or stopped
-  // (running=false, pid of the process that went away). Called without locks held, from the
-  // thread that made the change (a Start/Stop caller or the monitor); may call back into the
-  // Supervisor.
-  std::function<void(const std::string& key, bool running, pid_t pid, int port)> on_state_change;
+  // Called on every change (see ProcessChange). Called without locks held, from the thread that
+  // made the change (a Start/Stop caller or the monitor); may call back into the Supervisor.
+  std::function<void(const ProcessEvent&)> on_state_change;
   std::chrono::milliseconds poll_interval{100};  // monitor period
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{30000};
@@ -129,12 +141,7 @@ class Supervisor {
 
  private:
   struct Entry;
-  struct Event {
-    std::string key;
-    bool running;
-    pid_t pid;
-    int port;
-  };
+  using Event = ProcessEvent;
 
   // Waits until the entry for `key` is not busy and marks it busy. Creates it if `create`.
   // Returns nullptr (and OK) if it does not exist and !create.

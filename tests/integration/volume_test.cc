@@ -12,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +32,10 @@ namespace gd2::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 // This suite's own loopback address: clients reach the portmapper on <brick host>:24007.
@@ -131,6 +137,16 @@ class VolumeTest : public ::testing::Test {
 
   static std::string ReadAll(const std::string& path) { return ReadFile(path).value_or(""); }
 
+  // The daemon's log lines that contain `text`.
+  static std::vector<std::string> LogLinesWith(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(daemon_->ReadLog());
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(text) != std::string::npos) out.push_back(line);
+    }
+    return out;
+  }
+
   static DaemonProcess* daemon_;
   std::unique_ptr<client::Client> client_;
   std::unique_ptr<LoopXfs> fs_;
@@ -221,6 +237,14 @@ TEST_F(VolumeTest, Replica3KeepsACopyOnEveryBrick) {
   auto gone = RunCommand({"pgrep", "-f", "volfile-id shd/rep3"}, 5s);
   ASSERT_OK(gone);
   EXPECT_NE(gone->exit.code, 0) << "self-heal daemon outlived volume stop";
+  // A stop that was asked for is logged as one, not as a brick that went down.
+  for (const auto& b : bricks) {
+    std::vector<std::string> lines = LogLinesWith("=" + b);
+    EXPECT_THAT(lines,
+                Contains(AllOf(HasSubstr(" info process stopped "), HasSubstr(" kind=brick "))))
+        << b;
+    EXPECT_THAT(lines, Not(Contains(HasSubstr(" warn ")))) << b;
+  }
 }
 
 TEST_F(VolumeTest, ArbiterHoldsMetadataOnly) {
@@ -479,6 +503,11 @@ TEST_F(VolumeTest, KilledBrickRestartsAndHeals) {
         return b.ok() && (*b)[1]["online"].get<bool>() && (*b)[1]["pid"].get<pid_t>() != victim;
       },
       30s));
+  // A death is a warning, with what ended the process.
+  EXPECT_THAT(
+      LogLinesWith("pid=" + std::to_string(victim) + " "),
+      Contains(AllOf(HasSubstr(" warn process died; restarting "),
+                     HasSubstr("key=" + bricks[1] + " "), HasSubstr("killed by signal 9"))));
   ASSERT_TRUE(WaitFor([&] { return writer.written() > at_kill + 50; }, 30s));
   writer.Stop();
   EXPECT_EQ(writer.errors(), 0) << writer.first_error();

@@ -198,11 +198,9 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
   // The volume's type is not known here: stop its self-heal daemon in case it has one.
   brick::BrickGroup group = LocalGroup(v);
   group.self_heal = true;
+  // Usually nothing runs any more; a process that did is logged by the runtime ("process stopped").
   GD2_RETURN_IF_ERROR(runtime_->Stop(
       group, std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
-  for (const auto& b : group.bricks) {
-    ctx.log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
-  }
   {
     MutexLock lock(mu_);
     cache_.erase(v.name);

@@ -261,7 +261,10 @@ TEST_F(BrickRuntimeTest, StartsAdoptsAndStopsBricksOfTwoGroups) {
   for (const auto& [path, port] : ports) EXPECT_EQ(second.BrickState(path).port, port) << path;
   std::vector<BrickEvent> adopted = TakeEvents();
   EXPECT_EQ(adopted.size(), 3u);
-  for (const BrickEvent& e : adopted) EXPECT_TRUE(e.running);
+  for (const BrickEvent& e : adopted) {
+    EXPECT_TRUE(e.running);
+    EXPECT_EQ(e.change, ProcessChange::kAdopted);
+  }
 
   // Stopping one caller's group leaves the other's bricks alone.
   ASSERT_OK(second.Stop(a_, In(20)));
@@ -275,7 +278,10 @@ TEST_F(BrickRuntimeTest, StartsAdoptsAndStopsBricksOfTwoGroups) {
   ASSERT_OK(second.Stop(a_, In(5)));  // idempotent
   std::vector<BrickEvent> down = TakeEvents();
   ASSERT_EQ(down.size(), 2u);
-  for (const BrickEvent& e : down) EXPECT_FALSE(e.running);
+  for (const BrickEvent& e : down) {
+    EXPECT_FALSE(e.running);
+    EXPECT_EQ(e.change, ProcessChange::kStopped);
+  }
 
   // A runtime that never started a group still stops what an earlier daemon left running.
   second.Shutdown();

@@ -90,12 +90,7 @@ bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
   return true;
 }
 
-struct Event {
-  std::string key;
-  bool running;
-  pid_t pid;
-  int port;
-};
+using Event = ProcessEvent;
 
 class SupervisorTest : public ::testing::Test {
  protected:
@@ -146,9 +141,9 @@ class SupervisorTest : public ::testing::Test {
     o.log_dir = dirs_->path() + "/log";
     o.ready = std::move(ready);
     o.poll_interval = std::chrono::milliseconds(20);
-    o.on_state_change = [this](const std::string& key, bool running, pid_t pid, int port) {
+    o.on_state_change = [this](const ProcessEvent& e) {
       std::lock_guard<std::mutex> lock(mu_);
-      events_.push_back({key, running, pid, port});
+      events_.push_back(e);
     };
     supervisors_.push_back(std::make_unique<Supervisor>(std::move(o)));
     return *supervisors_.back();
@@ -197,10 +192,13 @@ TEST_F(SupervisorTest, StartsBrickUntilReadyAndStopsIt) {
 
   std::vector<Event> ev = Events();
   ASSERT_EQ(ev.size(), 2u);
-  EXPECT_TRUE(ev[0].running);
+  EXPECT_EQ(ev[0].change, ProcessChange::kStarted);
+  EXPECT_TRUE(ev[0].running());
   EXPECT_EQ(ev[0].pid, st.pid);
   EXPECT_EQ(ev[0].port, spec.port);
-  EXPECT_FALSE(ev[1].running);
+  EXPECT_EQ(ev[1].change, ProcessChange::kStopped);  // asked for: not a death
+  EXPECT_FALSE(ev[1].running());
+  EXPECT_EQ(ev[1].pid, st.pid);
 }
 
 TEST_F(SupervisorTest, RestartsBrickKilledWithSigkill) {
@@ -226,10 +224,12 @@ TEST_F(SupervisorTest, RestartsBrickKilledWithSigkill) {
 
   std::vector<Event> ev = Events();
   ASSERT_EQ(ev.size(), 3u);
-  EXPECT_TRUE(ev[0].running);
-  EXPECT_FALSE(ev[1].running);
+  EXPECT_EQ(ev[0].change, ProcessChange::kStarted);
+  EXPECT_EQ(ev[1].change, ProcessChange::kDied);
+  EXPECT_FALSE(ev[1].running());
   EXPECT_EQ(ev[1].pid, first);
-  EXPECT_TRUE(ev[2].running);
+  EXPECT_EQ(ev[2].change, ProcessChange::kRestarted);
+  EXPECT_TRUE(ev[2].running());
   EXPECT_EQ(ev[2].pid, st.pid);
 
   // Again: the restart count goes on.
