@@ -75,7 +75,8 @@ struct BrickRuntimeOptions {
   // in with its port; an adopted brick is entered here, a stopped or dead one removed. Not
   // owned; must outlive the runtime. Required.
   sunrpc::PortMap* portmap = nullptr;
-  std::chrono::milliseconds poll_interval{100};  // how often processes are checked
+  // SupervisorOptions::poll_interval: running processes are watched through pidfds, not polled.
+  std::chrono::milliseconds poll_interval{100};
   // Called on every brick (not self-heal daemon) change: up after a start, an adoption or a
   // restart, down after a stop or a death. Called from the thread that saw the change (a
   // Start/Stop caller or the monitor) with no lock of the runtime held; must be thread-safe and

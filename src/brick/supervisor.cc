@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -235,13 +236,17 @@ void RemoveFiles(const ProcessFiles& files) {
 
 }  // namespace
 
-Supervisor::Supervisor(SupervisorOptions options) : options_(std::move(options)) {
+Supervisor::Supervisor(SupervisorOptions options)
+    : options_(std::move(options)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   const ProcessKind& k = options_.kind;
   GD2_CHECK(k.key && k.validate && k.files && k.argv && k.identity && k.default_ready);
   monitor_ = std::thread(&Supervisor::MonitorLoop, this);
 }
 
-Supervisor::~Supervisor() { Shutdown(); }
+Supervisor::~Supervisor() {
+  Shutdown();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
 void Supervisor::Shutdown() {
   {
@@ -249,6 +254,7 @@ void Supervisor::Shutdown() {
     stopping_ = true;
   }
   cv_.NotifyAll();
+  WakeMonitor();
   if (monitor_.joinable()) monitor_.join();
 }
 
@@ -300,6 +306,14 @@ void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
     }
   }
   cv_.NotifyAll();
+  WakeMonitor();
+}
+
+void Supervisor::WakeMonitor() const {
+  if (wake_fd_ < 0) return;
+  uint64_t one = 1;
+  ssize_t r = ::write(wake_fd_, &one, sizeof(one));
+  (void)r;  // a full counter already wakes it
 }
 
 void Supervisor::KillAndWait(pid_t pid, Clock::time_point deadline) const {
@@ -633,27 +647,120 @@ std::vector<std::string> Supervisor::Keys() const {
 }
 
 void Supervisor::MonitorLoop() {
-  MutexLock lock(mu_);
+  // A process is watched through a pidfd, which becomes readable when it ends: a death is seen
+  // at once, and a host with hundreds of processes costs nothing while they run. Only what has a
+  // time attached is looked at every poll_interval: a restarted process until it is ready, a
+  // restart that is due, a process the kernel gave no pidfd for, and one whose entry was busy
+  // when its pidfd fired. The watches are this thread's own; a Release() wakes it to look again.
+  struct Watch {
+    pid_t pid = 0;
+    PidFd fd;
+    bool fired = false;  // readable, but not yet looked at (the entry was busy)
+  };
+  std::map<std::string, Watch> watches;
+  auto next_tick = Clock::now() + options_.poll_interval;
+  std::set<std::string> check;  // keys to look at in this round
   while (true) {
-    auto wake = Clock::now() + options_.poll_interval;
-    while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+    // What runs now, and what needs time-based looks.
+    bool timed = false;
+    std::optional<Clock::time_point> next_restart;
+    {
+      MutexLock lock(mu_);
+      if (stopping_) return;
+      for (auto it = watches.begin(); it != watches.end();) {
+        auto e = entries_.find(it->first);
+        bool keep = e != entries_.end() && e->second->pid == it->second.pid &&
+                    (e->second->phase == Entry::Phase::kRunning ||
+                     e->second->phase == Entry::Phase::kRestarting);
+        it = keep ? std::next(it) : watches.erase(it);
+      }
+      for (const auto& [key, e] : entries_) {
+        if (e->phase == Entry::Phase::kBackoff) {
+          next_restart = next_restart ? std::min(*next_restart, e->next_restart) : e->next_restart;
+        }
+        if (e->phase == Entry::Phase::kRestarting) timed = true;
+        if (e->pid <= 0 || watches.count(key) != 0 ||
+            (e->phase != Entry::Phase::kRunning && e->phase != Entry::Phase::kRestarting)) {
+          continue;
+        }
+        // A new process to watch. Looked at once now too: it may have ended before its pidfd
+        // was open (a child stays a zombie until it has been looked at, so the pid still names
+        // it).
+        Watch& w = watches[key];
+        w.pid = e->pid;
+        w.fd = PidFd(e->pid);
+        check.insert(key);
+      }
     }
-    if (stopping_) return;
+    std::vector<pollfd> fds;
+    std::vector<std::string> fd_keys;
+    if (wake_fd_ >= 0) fds.push_back({wake_fd_, POLLIN, 0});
+    for (auto& [key, w] : watches) {
+      if (w.fd.fd < 0 || w.fired) {
+        timed = true;
+        continue;
+      }
+      fds.push_back({w.fd.fd, POLLIN, 0});
+      fd_keys.push_back(key);
+    }
+    if (wake_fd_ < 0) timed = true;
+    // Sleep until a pidfd or the wake-up fd is readable, the next tick if anything is timed,
+    // or the next due restart.
+    int timeout_ms = -1;
+    if (check.empty()) {
+      std::optional<Clock::time_point> until;
+      if (timed) until = next_tick;
+      if (next_restart) until = until ? std::min(*until, *next_restart) : *next_restart;
+      if (until) {
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - Clock::now()).count();
+        timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
+      }
+      int n = ::poll(fds.data(), fds.size(), timeout_ms);
+      if (n < 0 && errno != EINTR) std::this_thread::sleep_for(options_.poll_interval);
+    }
+    auto now = Clock::now();
+    size_t first_watch = wake_fd_ >= 0 ? 1 : 0;
+    if (wake_fd_ >= 0 && (fds[0].revents & POLLIN) != 0) {
+      uint64_t count = 0;
+      ssize_t r = ::read(wake_fd_, &count, sizeof(count));
+      (void)r;
+    }
+    for (size_t i = first_watch; i < fds.size(); ++i) {
+      if (fds[i].revents != 0) {
+        watches[fd_keys[i - first_watch]].fired = true;
+        check.insert(fd_keys[i - first_watch]);
+      }
+    }
+    bool tick = now >= next_tick;
+    if (tick) next_tick = now + options_.poll_interval;
     std::vector<std::shared_ptr<Entry>> work;
-    for (auto& [key, e] : entries_) {
-      if (!e->busy && e->phase != Entry::Phase::kIdle) {
+    {
+      MutexLock lock(mu_);
+      if (stopping_) return;
+      for (auto& [key, e] : entries_) {
+        if (e->busy || e->phase == Entry::Phase::kIdle) continue;
+        auto w = watches.find(key);
+        bool unwatched = w == watches.end() || w->second.fd.fd < 0;
+        bool look = check.count(key) != 0 || (w != watches.end() && w->second.fired) ||
+                    (e->phase == Entry::Phase::kBackoff && now >= e->next_restart) ||
+                    (tick && (e->phase == Entry::Phase::kRestarting || unwatched));
+        if (!look) continue;
         e->busy = true;
         work.push_back(e);
       }
     }
-    lock.Unlock();
+    check.clear();
     std::vector<Event> events;
     for (const auto& e : work) {
       MonitorEntry(e, events);
+      // Still the same process after a look: its pidfd fired without an exit (not expected), so
+      // it is looked at every tick from now on rather than in a busy loop.
+      auto w = watches.find(e->key);
+      if (w != watches.end() && w->second.fired && w->second.pid == e->pid) w->second.fd = PidFd();
+      if (w != watches.end()) w->second.fired = false;
       Release(e);
     }
     Notify(events);
-    lock.Lock();
   }
 }
 

@@ -51,7 +51,10 @@ struct SupervisorOptions {
   // Called on every change (see ProcessChange). Called without locks held, from the thread that
   // made the change (a Start/Stop caller or the monitor); may call back into the Supervisor.
   std::function<void(const ProcessEvent&)> on_state_change;
-  std::chrono::milliseconds poll_interval{100};  // monitor period
+  // How often the monitor looks at a process it has no pidfd for, at a restarted one until it is
+  // ready, and at one whose pidfd fired while another call held it. A running process is watched
+  // through its pidfd, so its death is seen at once, without polling.
+  std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{30000};
   // A process that stayed up this long has its restart backoff reset to backoff_initial.
@@ -171,8 +174,11 @@ class Supervisor {
   void MonitorEntry(const std::shared_ptr<Entry>& entry, std::vector<Event>& events)
       GD2_EXCLUDES(mu_);
   void Notify(const std::vector<Event>& events) const;
+  // Makes the monitor look at the entries again (one was released, or the supervisor stops).
+  void WakeMonitor() const;
 
   const SupervisorOptions options_;
+  const int wake_fd_;  // eventfd the monitor waits on with the pidfds; -1: it polls instead
   // Guards the map and each entry's `busy` flag; an entry's other fields are changed only by
   // the caller that set `busy`, under mu_, and read by it without (see Entry).
   mutable Mutex mu_;

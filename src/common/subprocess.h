@@ -114,6 +114,7 @@ int SignalPidFd(int pidfd, int sig);
 
 // Owns a pidfd from OpenPidFd (fd -1 when the kernel refused one); closed with the object.
 struct PidFd {
+  PidFd() : fd(-1) {}
   explicit PidFd(pid_t pid) : fd(OpenPidFd(pid)) {}
   ~PidFd();
   PidFd(PidFd&& other) noexcept : fd(other.fd) { other.fd = -1; }

@@ -135,12 +135,14 @@ class SupervisorTest : public ::testing::Test {
     return s;
   }
 
-  Supervisor& NewSupervisor(std::function<bool(const BrickSpec&)> ready = nullptr) {
+  Supervisor& NewSupervisor(
+      std::function<bool(const BrickSpec&)> ready = nullptr,
+      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20)) {
     SupervisorOptions o;
     o.run_dir = dirs_->path() + "/run";
     o.log_dir = dirs_->path() + "/log";
     o.ready = std::move(ready);
-    o.poll_interval = std::chrono::milliseconds(20);
+    o.poll_interval = poll_interval;
     o.on_state_change = [this](const ProcessEvent& e) {
       std::lock_guard<std::mutex> lock(mu_);
       events_.push_back(e);
@@ -199,6 +201,45 @@ TEST_F(SupervisorTest, StartsBrickUntilReadyAndStopsIt) {
   EXPECT_EQ(ev[1].change, ProcessChange::kStopped);  // asked for: not a death
   EXPECT_FALSE(ev[1].running());
   EXPECT_EQ(ev[1].pid, st.pid);
+}
+
+// A running process is watched through its pidfd: its death is seen at once, with no poll
+// (the interval here is an hour), and its restart follows after the backoff.
+TEST_F(SupervisorTest, ADeathIsSeenAtOnceWithoutPolling) {
+  Supervisor& sup = NewSupervisor(nullptr, std::chrono::hours(1));
+  BrickSpec spec = MakeBrick("b1");
+  ASSERT_OK(sup.Start(spec, In(30)));
+  BrickSpec other = MakeBrick("b2");
+  ASSERT_OK(sup.Start(other, In(30)));  // a second process whose watch stays quiet
+  pid_t first = sup.State(spec.brick_path).pid;
+  pid_t quiet = sup.State(other.brick_path).pid;
+  auto killed_at = Clock::now();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const Event& e : Events()) {
+          if (e.change == ProcessChange::kDied && e.pid == first) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20)))
+      << "the death was not seen";
+  EXPECT_LT(Clock::now() - killed_at, std::chrono::seconds(5));
+  // Respawned after the first backoff (100 ms), not at the next poll.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        pid_t now = sup.State(spec.brick_path).pid;
+        return now != 0 && now != first;
+      },
+      std::chrono::seconds(20)))
+      << "no restart";
+  EXPECT_EQ(sup.State(other.brick_path).pid, quiet);
+  EXPECT_TRUE(sup.State(other.brick_path).running);
+  for (const Event& e : Events()) {
+    if (e.pid == quiet) {
+      EXPECT_EQ(e.change, ProcessChange::kStarted);
+    }
+  }
 }
 
 TEST_F(SupervisorTest, RestartsBrickKilledWithSigkill) {
