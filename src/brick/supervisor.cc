@@ -675,7 +675,8 @@ void Supervisor::MonitorLoop() {
         it = keep ? std::next(it) : watches.erase(it);
       }
       for (const auto& [key, e] : entries_) {
-        if (e->phase == Entry::Phase::kBackoff) {
+        // A restart another call holds up is not due for the monitor: its Release() wakes it.
+        if (e->phase == Entry::Phase::kBackoff && !e->busy) {
           next_restart = next_restart ? std::min(*next_restart, e->next_restart) : e->next_restart;
         }
         if (e->phase == Entry::Phase::kRestarting) timed = true;
@@ -740,7 +741,8 @@ void Supervisor::MonitorLoop() {
       for (auto& [key, e] : entries_) {
         if (e->busy || e->phase == Entry::Phase::kIdle) continue;
         auto w = watches.find(key);
-        bool unwatched = w == watches.end() || w->second.fd.fd < 0;
+        bool unwatched =
+            e->phase == Entry::Phase::kRunning && (w == watches.end() || w->second.fd.fd < 0);
         bool look = check.count(key) != 0 || (w != watches.end() && w->second.fired) ||
                     (e->phase == Entry::Phase::kBackoff && now >= e->next_restart) ||
                     (tick && (e->phase == Entry::Phase::kRestarting || unwatched));
@@ -752,7 +754,9 @@ void Supervisor::MonitorLoop() {
     check.clear();
     std::vector<Event> events;
     for (const auto& e : work) {
-      MonitorEntry(e, events);
+      auto fired = watches.find(e->key);
+      MonitorEntry(e, fired != watches.end() && fired->second.fired && fired->second.pid == e->pid,
+                   events);
       // Still the same process after a look: its pidfd fired without an exit (not expected), so
       // it is looked at every tick from now on rather than in a busy loop.
       auto w = watches.find(e->key);
@@ -764,9 +768,17 @@ void Supervisor::MonitorLoop() {
   }
 }
 
-void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event>& events) {
+void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, bool ended,
+                              std::vector<Event>& events) {
   // Busy: the fields are stable and ours to change (under mu_).
   auto now = Clock::now();
+  // How the process ended, if it did. Its pidfd, when it fired, is the proof: an adopted process
+  // is reaped by init at once, and its pid may name another process by now.
+  auto exit_of = [&]() -> std::optional<std::string> {
+    std::optional<std::string> exit = ExitOf(e->pid, options_.run_dir);
+    if (!exit && ended) exit = "exited";
+    return exit;
+  };
   const log::Logger& log = options_.logger;
   auto schedule_restart = [&](const std::string& why) {
     bool stable = now - e->started_at >= options_.stable_after;
@@ -791,10 +803,10 @@ void Supervisor::MonitorEntry(const std::shared_ptr<Entry>& e, std::vector<Event
     case Entry::Phase::kIdle:
       return;
     case Entry::Phase::kRunning:
-      if (auto exit = ExitOf(e->pid, options_.run_dir)) schedule_restart(*exit);
+      if (auto exit = exit_of()) schedule_restart(*exit);
       return;
     case Entry::Phase::kRestarting:
-      if (auto exit = ExitOf(e->pid, options_.run_dir)) {
+      if (auto exit = exit_of()) {
         schedule_restart(*exit);
       } else if (Ready(e->spec)) {
         log.Info("process restarted", {{"kind", options_.kind.name},

@@ -171,7 +171,8 @@ class Supervisor {
   pid_t FindLive(const BrickSpec& spec, const ProcessFiles& files, int* port) const;
   bool Ready(const BrickSpec& spec) const;
   void MonitorLoop() GD2_EXCLUDES(mu_);
-  void MonitorEntry(const std::shared_ptr<Entry>& entry, std::vector<Event>& events)
+  // One look at a held entry: a death (`ended`: its pidfd said so), a due restart, readiness.
+  void MonitorEntry(const std::shared_ptr<Entry>& entry, bool ended, std::vector<Event>& events)
       GD2_EXCLUDES(mu_);
   void Notify(const std::vector<Event>& events) const;
   // Makes the monitor look at the entries again (one was released, or the supervisor stops).

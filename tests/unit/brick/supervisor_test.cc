@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,14 +136,15 @@ class SupervisorTest : public ::testing::Test {
     return s;
   }
 
-  Supervisor& NewSupervisor(
-      std::function<bool(const BrickSpec&)> ready = nullptr,
-      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20)) {
+  Supervisor& NewSupervisor(std::function<bool(const BrickSpec&)> ready = nullptr,
+                            std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20),
+                            std::chrono::milliseconds backoff = std::chrono::milliseconds(100)) {
     SupervisorOptions o;
     o.run_dir = dirs_->path() + "/run";
     o.log_dir = dirs_->path() + "/log";
     o.ready = std::move(ready);
     o.poll_interval = poll_interval;
+    o.backoff_initial = backoff;
     o.on_state_change = [this](const ProcessEvent& e) {
       std::lock_guard<std::mutex> lock(mu_);
       events_.push_back(e);
@@ -240,6 +242,51 @@ TEST_F(SupervisorTest, ADeathIsSeenAtOnceWithoutPolling) {
       EXPECT_EQ(e.change, ProcessChange::kStarted);
     }
   }
+}
+
+// A restart that falls due while another call holds the entry (a start of a brick that died
+// and waits in its backoff) waits for that call; the monitor sleeps meanwhile instead of
+// looking again and again.
+TEST_F(SupervisorTest, ARestartDueWhileAStartHoldsTheEntryDoesNotSpinTheMonitor) {
+  std::atomic<bool> allow_ready{true};
+  Supervisor& sup = NewSupervisor(
+      [&allow_ready](const BrickSpec& s) {
+        return allow_ready && CanConnect(s.host, s.port, std::chrono::milliseconds(200));
+      },
+      std::chrono::milliseconds(20), std::chrono::milliseconds(300));
+  BrickSpec spec = MakeBrick("b1");
+  ASSERT_OK(sup.Start(spec, In(30)));
+  pid_t first = sup.State(spec.brick_path).pid;
+  allow_ready = false;
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const Event& e : Events()) {
+          if (e.change == ProcessChange::kDied) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20)));
+  // In its backoff now (300 ms): a start takes the entry and waits for a readiness that does not
+  // come until allowed, past the time the restart was due.
+  Status started;
+  std::thread starter([&] { started = sup.Start(spec, In(30)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto cpu = [] {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return std::chrono::seconds(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           std::chrono::microseconds(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+  };
+  auto cpu_before = cpu();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  auto used = cpu() - cpu_before;
+  allow_ready = true;
+  starter.join();
+  EXPECT_OK(started);
+  // A monitor looking in a loop burns a core: about the whole second.
+  EXPECT_LT(used, std::chrono::milliseconds(300));
+  EXPECT_TRUE(sup.State(spec.brick_path).running);
 }
 
 TEST_F(SupervisorTest, RestartsBrickKilledWithSigkill) {
