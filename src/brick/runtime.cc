@@ -39,7 +39,7 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
   auto notify = options_.on_brick_state;
   bo.on_state_change = [portmap, notify](const ProcessEvent& e) {
     if (!e.running()) portmap->Remove(e.key);
-    if (notify) notify(BrickEvent{e.key, e.running(), e.pid, e.port, e.change});
+    if (notify) notify(BrickEvent{e.key, e.change, e.pid, e.port});
   };
   bricks_ = std::make_unique<Supervisor>(std::move(bo));
   SupervisorOptions so;

@@ -53,10 +53,10 @@ struct BrickGroup {
 // or a death).
 struct BrickEvent {
   std::string brick_path;
-  bool running = false;
+  ProcessChange change = ProcessChange::kStarted;
   pid_t pid = 0;  // the process that came up or went away
   int port = 0;
-  ProcessChange change = ProcessChange::kStarted;
+  bool running() const { return Running(change); }
 };
 
 struct BrickRuntimeOptions {

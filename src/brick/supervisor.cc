@@ -754,14 +754,15 @@ void Supervisor::MonitorLoop() {
     check.clear();
     std::vector<Event> events;
     for (const auto& e : work) {
-      auto fired = watches.find(e->key);
-      MonitorEntry(e, fired != watches.end() && fired->second.fired && fired->second.pid == e->pid,
-                   events);
-      // Still the same process after a look: its pidfd fired without an exit (not expected), so
-      // it is looked at every tick from now on rather than in a busy loop.
       auto w = watches.find(e->key);
-      if (w != watches.end() && w->second.fired && w->second.pid == e->pid) w->second.fd = PidFd();
-      if (w != watches.end()) w->second.fired = false;
+      Watch* watch = w != watches.end() ? &w->second : nullptr;
+      MonitorEntry(e, watch != nullptr && watch->fired && watch->pid == e->pid, events);
+      if (watch != nullptr) {
+        // Still the same process after a look: its pidfd fired without an exit (not expected),
+        // so it is looked at every tick from now on rather than in a busy loop.
+        if (watch->fired && watch->pid == e->pid) watch->fd = PidFd();
+        watch->fired = false;
+      }
       Release(e);
     }
     Notify(events);

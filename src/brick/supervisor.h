@@ -26,14 +26,17 @@ namespace gd2::brick {
 // monitor) or it went away (a stop that was asked for, or a death the monitor saw).
 enum class ProcessChange { kStarted, kAdopted, kRestarted, kStopped, kDied };
 
+// True for the changes that leave a process running.
+inline bool Running(ProcessChange c) {
+  return c != ProcessChange::kStopped && c != ProcessChange::kDied;
+}
+
 struct ProcessEvent {
   std::string key;
   ProcessChange change = ProcessChange::kStarted;
   pid_t pid = 0;  // the process that came up or went away
   int port = 0;
-  bool running() const {
-    return change != ProcessChange::kStopped && change != ProcessChange::kDied;
-  }
+  bool running() const { return Running(change); }
 };
 
 struct SupervisorOptions {

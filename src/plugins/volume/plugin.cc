@@ -37,7 +37,7 @@ VolumePlugin::VolumePlugin(Services& services)
   o.portmap = services_.portmap;
   o.ports.random_start = true;
   o.on_brick_state = [this](const brick::BrickEvent& e) {
-    PublishBrickState(e.brick_path, e.running, e.pid, e.port);
+    PublishBrickState(e.brick_path, e.running(), e.pid, e.port);
   };
   runtime_ = std::make_unique<brick::BrickRuntime>(std::move(o));
 }

@@ -262,7 +262,7 @@ TEST_F(BrickRuntimeTest, StartsAdoptsAndStopsBricksOfTwoGroups) {
   std::vector<BrickEvent> adopted = TakeEvents();
   EXPECT_EQ(adopted.size(), 3u);
   for (const BrickEvent& e : adopted) {
-    EXPECT_TRUE(e.running);
+    EXPECT_TRUE(e.running());
     EXPECT_EQ(e.change, ProcessChange::kAdopted);
   }
 
@@ -279,7 +279,7 @@ TEST_F(BrickRuntimeTest, StartsAdoptsAndStopsBricksOfTwoGroups) {
   std::vector<BrickEvent> down = TakeEvents();
   ASSERT_EQ(down.size(), 2u);
   for (const BrickEvent& e : down) {
-    EXPECT_FALSE(e.running);
+    EXPECT_FALSE(e.running());
     EXPECT_EQ(e.change, ProcessChange::kStopped);
   }
 
