@@ -42,6 +42,13 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
     if (notify) notify(BrickEvent{e.key, e.change, e.pid, e.port});
   };
   bricks_ = std::make_unique<Supervisor>(std::move(bo));
+  // A restarted brick is ready once it signs in: the monitor looks at it then, not at its next
+  // poll. Sign-ins of bricks this runtime does not supervise are ignored by LookAt().
+  Supervisor* bricks = bricks_.get();
+  signin_subscription_ = portmap->Subscribe(
+      [bricks](sunrpc::PortMapEvent event, const std::string& brick, const sunrpc::PortMapEntry&) {
+        if (event == sunrpc::PortMapEvent::kSignin) bricks->LookAt(brick);
+      });
   SupervisorOptions so;
   so.run_dir = options_.run_dir;
   so.log_dir = options_.log_dir;
@@ -54,6 +61,7 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
 BrickRuntime::~BrickRuntime() { Shutdown(); }
 
 void BrickRuntime::Shutdown() {
+  if (uint64_t id = signin_subscription_.exchange(0); id != 0) options_.portmap->Unsubscribe(id);
   bricks_->Shutdown();
   shd_->Shutdown();
 }

@@ -8,7 +8,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -75,7 +77,8 @@ struct BrickRuntimeOptions {
   // in with its port; an adopted brick is entered here, a stopped or dead one removed. Not
   // owned; must outlive the runtime. Required.
   sunrpc::PortMap* portmap = nullptr;
-  // SupervisorOptions::poll_interval: running processes are watched through pidfds, not polled.
+  // SupervisorOptions::poll_interval: running processes are watched through pidfds, not polled,
+  // and a restarted brick is seen ready when it signs in (the runtime subscribes to `portmap`).
   std::chrono::milliseconds poll_interval{100};
   // Called on every brick (not self-heal daemon) change: up after a start, an adoption or a
   // restart, down after a stop or a death. Called from the thread that saw the change (a
@@ -140,6 +143,8 @@ class BrickRuntime {
   PortAllocator ports_;
   std::unique_ptr<Supervisor> bricks_;
   std::unique_ptr<Supervisor> shd_;
+  // The port map subscription that tells the brick monitor of sign-ins; 0 once Shutdown() ended it.
+  std::atomic<uint64_t> signin_subscription_{0};
 };
 
 }  // namespace gd2::brick

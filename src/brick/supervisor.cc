@@ -36,6 +36,8 @@ struct Supervisor::Entry {
   // Set while one caller (Start/Stop/Adopt or the monitor) works on the entry; only that caller
   // changes the fields below, and only with mu_ held, so State() can read them under mu_.
   bool busy = false;
+  // LookAt() asked the monitor to look at the entry; changed by anyone, under mu_.
+  bool look_now = false;
   pid_t pid = 0;
   int port = 0;
   int restarts = 0;
@@ -306,6 +308,16 @@ void Supervisor::Release(const std::shared_ptr<Entry>& entry) {
     }
   }
   cv_.NotifyAll();
+  WakeMonitor();
+}
+
+void Supervisor::LookAt(const std::string& key) {
+  {
+    MutexLock lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second->phase == Entry::Phase::kIdle) return;
+    it->second->look_now = true;
+  }
   WakeMonitor();
 }
 
@@ -743,10 +755,12 @@ void Supervisor::MonitorLoop() {
         auto w = watches.find(key);
         bool unwatched =
             e->phase == Entry::Phase::kRunning && (w == watches.end() || w->second.fd.fd < 0);
-        bool look = check.count(key) != 0 || (w != watches.end() && w->second.fired) ||
+        bool look = e->look_now || check.count(key) != 0 ||
+                    (w != watches.end() && w->second.fired) ||
                     (e->phase == Entry::Phase::kBackoff && now >= e->next_restart) ||
                     (tick && (e->phase == Entry::Phase::kRestarting || unwatched));
         if (!look) continue;
+        e->look_now = false;
         e->busy = true;
         work.push_back(e);
       }

@@ -55,7 +55,8 @@ struct SupervisorOptions {
   // made the change (a Start/Stop caller or the monitor); may call back into the Supervisor.
   std::function<void(const ProcessEvent&)> on_state_change;
   // How often the monitor looks at a process it has no pidfd for, at a restarted one until it is
-  // ready, and at one whose pidfd fired while another call held it. A running process is watched
+  // ready (at once when LookAt() names it), and at one whose pidfd fired while another call held
+  // it. A running process is watched
   // through its pidfd, so its death is seen at once, without polling.
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds backoff_initial{100};
@@ -140,6 +141,12 @@ class Supervisor {
   // Key and files the supervisor uses for `spec`.
   std::string Key(const BrickSpec& spec) const { return options_.kind.key(spec); }
   ProcessFiles Files(const BrickSpec& spec) const;
+
+  // Asks the monitor to look at `key` now rather than at its next poll_interval tick: the
+  // readiness of a restarted process changed (the brick runtime calls it when a brick signs in
+  // to the port map). Unknown keys are ignored. Cheap, from any thread, with no lock held that
+  // the `ready` check or on_state_change takes.
+  void LookAt(const std::string& key);
 
   // Stops the monitor thread (no more restarts) without touching the processes; for daemon
   // exit. Start/Stop/Adopt still work afterwards. Idempotent.

@@ -2,18 +2,23 @@
 
 namespace gd2::sunrpc {
 
-void PortMap::SetChangeCallback(ChangeCallback cb) {
+PortMap::SubscriptionId PortMap::Subscribe(ChangeCallback cb) {
   MutexLock lock(cb_mu_);
-  cb_ = std::move(cb);
+  SubscriptionId id = next_subscription_++;
+  callbacks_.emplace(id, std::move(cb));
+  return id;
+}
+
+void PortMap::Unsubscribe(SubscriptionId id) {
+  MutexLock lock(cb_mu_);
+  callbacks_.erase(id);
 }
 
 void PortMap::Notify(PortMapEvent event, const std::string& brick, const PortMapEntry& entry) {
-  ChangeCallback cb;
-  {
-    MutexLock lock(cb_mu_);
-    cb = cb_;
+  MutexLock lock(cb_mu_);
+  for (const auto& [id, cb] : callbacks_) {
+    if (cb) cb(event, brick, entry);
   }
-  if (cb) cb(event, brick, entry);
 }
 
 bool PortMap::Signin(const std::string& brick, int port, int pid) {

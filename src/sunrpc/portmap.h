@@ -30,17 +30,23 @@ enum class PortMapEvent { kSignin, kSignout, kRemoved };
 // when they reconnect.
 class PortMap {
  public:
-  // Called after each change, outside the lock, on the thread that made it (for SIGNIN/SIGNOUT
-  // an RPC connection thread): keep it short and do not call back into a blocking operation.
+  // Called after each change (not Set()), outside the map's lock, on the thread that made it
+  // (for SIGNIN/SIGNOUT an RPC connection thread), one callback at a time: keep it short, do not
+  // block, and do not subscribe or unsubscribe from it.
   using ChangeCallback =
       std::function<void(PortMapEvent event, const std::string& brick, const PortMapEntry& entry)>;
+  using SubscriptionId = uint64_t;
 
   PortMap() = default;
   PortMap(const PortMap&) = delete;
   PortMap& operator=(const PortMap&) = delete;
 
-  // Installs the change callback (replacing any previous one). Call before serving.
-  void SetChangeCallback(ChangeCallback cb);
+  // Adds a change callback; every subscriber sees every change from then on (a brick runtime
+  // learns that a brick it restarted signed in; tests watch the map).
+  SubscriptionId Subscribe(ChangeCallback cb) GD2_EXCLUDES(cb_mu_);
+  // Removes a callback. Once it returns, the callback is not running and is not called again,
+  // so what it captured may go. Unknown ids are ignored.
+  void Unsubscribe(SubscriptionId id) GD2_EXCLUDES(cb_mu_);
 
   // At most this many bricks are registered; SIGNIN of a new name beyond it is refused.
   static constexpr size_t kMaxEntries = 16384;
@@ -89,8 +95,10 @@ class PortMap {
   // that were waiting across a quick signin+signout still see it.
   std::map<std::string, uint64_t, std::less<>> last_signin_ GD2_GUARDED_BY(mu_);
   uint64_t generation_ GD2_GUARDED_BY(mu_) = 0;
+  // Held while callbacks run: Unsubscribe waits for a call in progress.
   Mutex cb_mu_;
-  ChangeCallback cb_ GD2_GUARDED_BY(cb_mu_);
+  std::map<SubscriptionId, ChangeCallback> callbacks_ GD2_GUARDED_BY(cb_mu_);
+  SubscriptionId next_subscription_ GD2_GUARDED_BY(cb_mu_) = 1;
 };
 
 }  // namespace gd2::sunrpc

@@ -162,14 +162,15 @@ class BrickRuntimeTest : public ::testing::Test {
   }
 
   // A new runtime, as a restarted daemon makes it.
-  BrickRuntime& NewRuntime() {
+  BrickRuntime& NewRuntime(
+      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20)) {
     runtime_.reset();
     BrickRuntimeOptions o;
     o.run_dir = run_dir_;
     o.log_dir = dirs_->path() + "/log";
     o.peer_id = kPeerId;
     o.portmap = &portmap_;
-    o.poll_interval = std::chrono::milliseconds(20);
+    o.poll_interval = poll_interval;
     o.on_brick_state = [this](const BrickEvent& e) {
       std::lock_guard<std::mutex> lock(mu_);
       events_.push_back(e);
@@ -300,6 +301,40 @@ TEST_F(BrickRuntimeTest, RefusesBrickOfAnotherVolume) {
   EXPECT_THAT(rt.Start(wrong, In(10)), ::gd2::testing::StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_TRUE(rt.Bricks().empty());
   EXPECT_TRUE(volume_volfiles_.asked().empty());
+}
+
+// A brick that dies is restarted and reported up again as soon as the new process signs in,
+// not at the monitor's next poll: here the poll interval is an hour.
+TEST_F(BrickRuntimeTest, ARestartedBrickIsUpWhenItSignsIn) {
+  BrickRuntime& rt = NewRuntime(std::chrono::hours(1));
+  ASSERT_OK(rt.Start(a_, In(30)));
+  std::vector<pid_t> before = Pids(a_);
+  const std::string& path = a_.bricks[0].path;
+  TakeEvents();
+  auto killed_at = Clock::now();
+  ASSERT_EQ(::kill(before[0], SIGKILL), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const BrickEvent& e : events_) {
+          if (e.brick_path == path && e.change == ProcessChange::kRestarted) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(20)))
+      << "the restarted brick was not reported up";
+  EXPECT_LT(Clock::now() - killed_at, std::chrono::seconds(10));
+  std::vector<BrickEvent> events = TakeEvents();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].change, ProcessChange::kDied);
+  EXPECT_EQ(events[0].pid, before[0]);
+  EXPECT_EQ(events[1].change, ProcessChange::kRestarted);
+  EXPECT_NE(events[1].pid, before[0]);
+  std::vector<pid_t> after = Pids(a_);
+  EXPECT_EQ(after[0], events[1].pid);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_EQ(portmap_.Lookup(path)->pid, after[0]);
+  ASSERT_OK(rt.Stop(a_, In(30)));
 }
 
 }  // namespace

@@ -127,7 +127,7 @@ void RunBrick(bool local) {
   std::mutex mu;
   std::condition_variable cv;
   bool signed_out = false;
-  portmap.SetChangeCallback([&](PortMapEvent e, const std::string& b, const PortMapEntry&) {
+  portmap.Subscribe([&](PortMapEvent e, const std::string& b, const PortMapEntry&) {
     std::lock_guard<std::mutex> lock(mu);
     if (e == PortMapEvent::kSignout && b == brick) signed_out = true;
     cv.notify_all();

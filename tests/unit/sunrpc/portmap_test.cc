@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -33,18 +35,57 @@ TEST(PortMapTest, SigninLookupSignout) {
 TEST(PortMapTest, CallbackSeesChanges) {
   PortMap pm;
   std::vector<std::pair<PortMapEvent, std::string>> events;
-  pm.SetChangeCallback([&](PortMapEvent e, const std::string& brick, const PortMapEntry&) {
+  pm.Subscribe([&](PortMapEvent e, const std::string& brick, const PortMapEntry&) {
     events.emplace_back(e, brick);
   });
   pm.Signin("/b1", 1, 2);
   pm.Signout("/b1", 0);
   pm.Signin("/b2", 1, 2);
   pm.Remove("/b2");
+  pm.Set("/b3", 7);  // not a change callbacks hear of
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[0].first, PortMapEvent::kSignin);
   EXPECT_EQ(events[1].first, PortMapEvent::kSignout);
   EXPECT_EQ(events[3].first, PortMapEvent::kRemoved);
   EXPECT_EQ(events[3].second, "/b2");
+}
+
+// Every subscriber hears every change until it unsubscribes; then it is not called again.
+TEST(PortMapTest, EverySubscriberHearsUntilItUnsubscribes) {
+  PortMap pm;
+  std::vector<std::string> first;
+  std::vector<std::string> second;
+  auto a = pm.Subscribe(
+      [&](PortMapEvent, const std::string& brick, const PortMapEntry&) { first.push_back(brick); });
+  auto b = pm.Subscribe([&](PortMapEvent, const std::string& brick, const PortMapEntry&) {
+    second.push_back(brick);
+  });
+  EXPECT_NE(a, b);
+  pm.Signin("/b1", 1, 2);
+  pm.Unsubscribe(a);
+  pm.Unsubscribe(a);       // twice: ignored
+  pm.Unsubscribe(b + 10);  // unknown: ignored
+  pm.Signin("/b2", 3, 4);
+  EXPECT_EQ(first, (std::vector<std::string>{"/b1"}));
+  EXPECT_EQ(second, (std::vector<std::string>{"/b1", "/b2"}));
+}
+
+// Unsubscribe waits for a callback that is running on another thread, so that what the callback
+// uses may be destroyed right after it.
+TEST(PortMapTest, UnsubscribeWaitsForARunningCallback) {
+  PortMap pm;
+  std::atomic<bool> entered{false};
+  std::atomic<bool> done{false};
+  auto id = pm.Subscribe([&](PortMapEvent, const std::string&, const PortMapEntry&) {
+    entered = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    done = true;
+  });
+  std::thread signer([&pm] { pm.Signin("/b1", 1, 2); });
+  while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  pm.Unsubscribe(id);
+  EXPECT_TRUE(done) << "Unsubscribe returned while the callback was still running";
+  signer.join();
 }
 
 TEST(PortMapTest, WaitSigninIgnoresOlderEntries) {
