@@ -5,11 +5,14 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <optional>
 #include <string_view>
@@ -112,9 +115,13 @@ bool HasWal(const std::string& data_dir) {
 
 }  // namespace
 
-EmbeddedEtcd::EmbeddedEtcd(EmbeddedEtcdOptions opts) : opts_(std::move(opts)) {}
+EmbeddedEtcd::EmbeddedEtcd(EmbeddedEtcdOptions opts)
+    : opts_(std::move(opts)), wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
-EmbeddedEtcd::~EmbeddedEtcd() { Stop(); }
+EmbeddedEtcd::~EmbeddedEtcd() {
+  Stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
 std::string UrlHost(std::string_view url) {
   size_t scheme = url.find("://");
@@ -285,26 +292,26 @@ Status EmbeddedEtcd::Start(std::chrono::milliseconds timeout) {
 }
 
 void EmbeddedEtcd::Monitor() {
+  constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
   auto backoff = std::chrono::milliseconds(100);
-  while (!stopping_) {
-    pid_t pid = pid_.load();
-    std::optional<ExitInfo> e;
-    if (!Sleep(std::chrono::milliseconds(50))) return;
-    if (pid > 0) e = PollExit(pid);
-    if (!e) continue;
-    log::Root().Warn("embedded etcd died, restarting",
-                     {{"pid", pid}, {"exit", e->ToString()}, {"backoff_ms", backoff.count()}});
-    pid_ = -1;
-    if (!Sleep(backoff)) return;
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-    auto np = SpawnOnce();
-    if (!np.ok()) {
-      log::Root().Error("embedded etcd restart failed", {{"error", np.status()}});
-      continue;
+  while (true) {
+    if (pid_t pid = pid_.load(); pid > 0) {
+      std::optional<ExitInfo> e = WaitForExit(pid);
+      if (!e) return;  // Stop()
+      log::Root().Warn("embedded etcd died, restarting",
+                       {{"pid", pid}, {"exit", e->ToString()}, {"backoff_ms", backoff.count()}});
+      pid_ = -1;
     }
-    Status ready = WaitReady(*np, std::chrono::seconds(30));
-    if (!ready.ok()) {
-      log::Root().Error("embedded etcd restart failed", {{"error", ready}});
+    // Not running: it died, or the last restart failed. Tried again after the backoff, for as
+    // long as the daemon runs.
+    if (!Sleep(backoff)) return;
+    auto next = std::min(backoff * 2, kMaxBackoff);
+    auto np = SpawnOnce();
+    Status started = np.ok() ? WaitReady(*np, std::chrono::seconds(30)) : np.status();
+    if (!started.ok()) {
+      log::Root().Error("embedded etcd restart failed; trying again",
+                        {{"error", started}, {"retry_in_ms", next.count()}});
+      backoff = next;
       continue;
     }
     pid_ = *np;
@@ -312,6 +319,28 @@ void EmbeddedEtcd::Monitor() {
     backoff = std::chrono::milliseconds(100);
     log::Root().Info("embedded etcd restarted", {{"pid", *np}});
   }
+}
+
+std::optional<ExitInfo> EmbeddedEtcd::WaitForExit(pid_t pid) {
+  // On the process's pidfd, which becomes readable when it ends; Stop() wakes the wait through
+  // wake_fd_. Without either, a look every 50 ms.
+  PidFd fd(pid);
+  while (!stopping_) {
+    if (fd.fd >= 0 && wake_fd_ >= 0) {
+      pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {fd.fd, POLLIN, 0}};
+      int n = ::poll(fds, 2, -1);
+      if (n < 0 && errno != EINTR) fd = PidFd();
+      if (stopping_) return std::nullopt;
+      if (n > 0 && fds[1].revents != 0) {
+        if (auto e = PollExit(pid)) return e;
+        fd = PidFd();  // readable but not reaped (not expected): looked at every 50 ms instead
+      }
+      continue;
+    }
+    if (!Sleep(std::chrono::milliseconds(50))) return std::nullopt;
+    if (auto e = PollExit(pid)) return e;
+  }
+  return std::nullopt;
 }
 
 bool EmbeddedEtcd::Sleep(std::chrono::milliseconds duration) {
@@ -329,6 +358,11 @@ void EmbeddedEtcd::Stop() {
     stopping_ = true;
   }
   cv_.NotifyAll();
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t r = ::write(wake_fd_, &one, sizeof(one));
+    (void)r;  // a full counter wakes it as well
+  }
   // Stop etcd before joining the monitor: a restarted etcd has the monitor thread as its
   // parent-death trigger and would otherwise get SIGKILL instead of a clean SIGTERM.
   for (int round = 0; round < 2; ++round) {

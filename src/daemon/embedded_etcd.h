@@ -8,12 +8,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/status.h"
+#include "common/subprocess.h"
 #include "common/thread_annotations.h"
 
 namespace gd2::daemon {
@@ -101,7 +103,11 @@ class EmbeddedEtcd {
   Status PrepareDataDir();
   StatusOr<pid_t> SpawnOnce();
   Status WaitReady(pid_t pid, std::chrono::milliseconds timeout);
+  // Watches etcd and restarts it when it dies, with a backoff (100 ms doubling to 5 s) between
+  // tries, until Stop().
   void Monitor();
+  // Waits until `pid` ends (its exit) or Stop() is called (nullopt).
+  std::optional<ExitInfo> WaitForExit(pid_t pid);
   // Waits `duration` or until Stop(); false if stopping.
   bool Sleep(std::chrono::milliseconds duration) GD2_EXCLUDES(mu_);
 
@@ -109,6 +115,7 @@ class EmbeddedEtcd {
   std::atomic<pid_t> pid_{-1};
   std::atomic<int> restarts_{0};
   std::atomic<bool> stopping_{false};
+  const int wake_fd_;  // eventfd: Stop() wakes WaitForExit(); -1 if none (it polls instead)
   Mutex mu_;  // for cv_: Stop() wakes Sleep()
   CondVar cv_;
   std::thread monitor_;

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -115,6 +116,58 @@ TEST(DaemonTest, KillNineLeavesNoEtcdBehind) {
   ASSERT_GT(etcd, 0);
   d.Kill();
   EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(etcd); }, 10s)) << "etcd orphaned: pid " << etcd;
+}
+
+// The daemon restarts its embedded etcd when it dies, at once, and keeps trying while a restart
+// fails (here: its data dir is replaced by a file for a while).
+TEST(DaemonTest, EmbeddedEtcdIsRestartedUntilItComesBack) {
+  DaemonProcess d;
+  ASSERT_TRUE(d.Start());
+  pid_t first = d.EtcdPid();
+  ASSERT_GT(first, 0);
+  auto c = d.NewClient();
+  const std::string data = d.workdir() + "/store";
+  const std::string aside = d.workdir() + "/store.aside";
+  std::filesystem::rename(data, aside);
+  ASSERT_OK(WriteFileAtomic(data, "not a directory\n", 0600));
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  // Two restarts fail (100 ms, then 200 ms after the death) before the data dir is back.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::string log = d.ReadLog();
+        size_t n = 0;
+        for (size_t at = log.find("embedded etcd restart failed"); at != std::string::npos;
+             at = log.find("embedded etcd restart failed", at + 1)) {
+          ++n;
+        }
+        return n >= 2;
+      },
+      20s))
+      << d.ReadLog();
+  std::filesystem::remove(data);
+  std::filesystem::rename(aside, data);
+  ASSERT_TRUE(WaitFor([&] { return c->Health().ok() && c->Health()->healthy; }, 30s))
+      << "etcd did not come back";
+  pid_t second = d.EtcdPid();
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, first);
+  std::string log = d.ReadLog();
+  auto has_line = [&log](const std::string& a, const std::string& b) {
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(a) != std::string::npos && line.find(b) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(
+      has_line("warn embedded etcd died, restarting", " pid=" + std::to_string(first) + " "))
+      << log;
+  EXPECT_TRUE(has_line("error embedded etcd restart failed; trying again", "retry_in_ms=")) << log;
+  EXPECT_TRUE(has_line("info embedded etcd restarted", " pid=" + std::to_string(second))) << log;
+  ASSERT_OK_AND_ASSIGN(std::vector<api::Peer> peers, c->ListPeers());
+  EXPECT_EQ(peers.size(), 1u);
+  EXPECT_EQ(d.Stop(), 0);
+  EXPECT_FALSE(ProcessAlive(second)) << "etcd outlived a clean daemon stop";
 }
 
 TEST(DaemonTest, IdentityAndSecretSurviveRestart) {
