@@ -283,15 +283,15 @@ Status Daemon::StartStore() {
   }
   store::SessionOptions sess;
   sess.ttl = std::chrono::seconds(config_.lease_ttl_seconds);
-  sess.on_new_lease = [this](int64_t lease) {
-    Status s = plugins::peer::PutAlive(*store_, services_.keys, identity_.peer_id, ::getpid(), lease);
-    if (s.ok()) {
-      log::Root().Info("liveness registered", {{"lease", lease}});
-      // Delivered only while the plugins serve, never to one that is stopping (PluginHost).
-      if (PluginHost* host = renewals_.load()) host->OnSessionRenewed();
-    } else {
-      log::Root().Error("cannot re-register liveness", {{"error", s}});
-    }
+  // Liveness goes on every new lease; when etcd does not take it, the session tries again until
+  // it does (until then other peers see this one offline).
+  sess.on_new_lease = [this](int64_t lease) -> Status {
+    GD2_RETURN_IF_ERROR(
+        plugins::peer::PutAlive(*store_, services_.keys, identity_.peer_id, ::getpid(), lease));
+    log::Root().Info("liveness registered", {{"lease", lease}});
+    // Delivered only while the plugins serve, never to one that is stopping (PluginHost).
+    if (PluginHost* host = renewals_.load()) host->OnSessionRenewed();
+    return OkStatus();
   };
   session_ = std::make_unique<store::Session>(*store_, std::move(sess));
   GD2_RETURN_IF_ERROR(session_->Start());

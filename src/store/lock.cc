@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/hex.h"
+#include "common/log.h"
 #include "common/thread_annotations.h"
 #include "store/watcher.h"
 
@@ -27,24 +28,31 @@ struct WaitState {
 
 }  // namespace
 
-LockGuard::LockGuard(Store& store, std::string name, std::string key, int64_t create_revision)
+LockGuard::LockGuard(Store& store, Session& session, int64_t lease, std::string name,
+                     std::string key, int64_t create_revision)
     : store_(&store),
+      session_(&session),
+      lease_(lease),
       name_(std::move(name)),
       key_(std::move(key)),
       create_revision_(create_revision) {}
 
-LockGuard::~LockGuard() { Release().IgnoreError(); }
+LockGuard::~LockGuard() { ReleaseOrHandOver(); }
 
 LockGuard::LockGuard(LockGuard&& other) noexcept
     : store_(std::exchange(other.store_, nullptr)),
+      session_(std::exchange(other.session_, nullptr)),
+      lease_(std::exchange(other.lease_, 0)),
       name_(std::move(other.name_)),
       key_(std::move(other.key_)),
       create_revision_(std::exchange(other.create_revision_, 0)) {}
 
 LockGuard& LockGuard::operator=(LockGuard&& other) noexcept {
   if (this != &other) {
-    Release().IgnoreError();
+    ReleaseOrHandOver();
     store_ = std::exchange(other.store_, nullptr);
+    session_ = std::exchange(other.session_, nullptr);
+    lease_ = std::exchange(other.lease_, 0);
     name_ = std::move(other.name_);
     key_ = std::move(other.key_);
     create_revision_ = std::exchange(other.create_revision_, 0);
@@ -60,6 +68,16 @@ Op LockGuard::ReleaseOp() const { return Op::Delete(key_); }
 
 void LockGuard::ReleasedBy(const TxnResult& result) {
   if (result.succeeded) store_ = nullptr;
+}
+
+void LockGuard::ReleaseOrHandOver() {
+  if (store_ == nullptr) return;
+  Status s = Release();
+  if (s.ok() || session_ == nullptr) return;
+  log::Root().Warn("cluster lock not released; deleting its key once etcd answers",
+                   {{"name", name_}, {"key", key_}, {"error", s}});
+  session_->DeleteLater(key_, lease_);
+  store_ = nullptr;
 }
 
 Status LockGuard::Release() {
@@ -86,7 +104,7 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
   // the key is deleted then.)
   StatusOr<TxnResult> put = store.Txn({}, {Op::Put(key, "", lease), Op::GetPrefix(dir)});
   if (!put.ok()) {
-    store.Delete(key).status().IgnoreError();
+    if (!store.Delete(key).ok()) session.DeleteLater(key, lease);
     return put.status();
   }
   TxnResult listing = *std::move(put);
@@ -96,7 +114,7 @@ StatusOr<LockGuard> Lock::Acquire(Store& store, Session& session, const KeySpace
   for (const KeyValue& kv : listing.results.back().kvs) {
     if (kv.key == key) my_revision = kv.create_revision;
   }
-  LockGuard guard(store, std::string(name), key, my_revision);
+  LockGuard guard(store, session, lease, std::string(name), key, my_revision);
 
   auto state = std::make_shared<WaitState>();
   Watcher watcher(store);

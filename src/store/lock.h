@@ -16,7 +16,9 @@
 
 namespace gd2::store {
 
-// A held lock; movable, not copyable. Releases the lock when destroyed. The Store it came from
+// A held lock; movable, not copyable. Releases the lock when destroyed; if etcd does not answer
+// then, its session deletes the key once etcd answers again (Session::DeleteLater), since the
+// lease it keeps alive would otherwise hold the lock for good. The Store and Session it came from
 // must outlive it. Not thread-safe (one owner at a time).
 class LockGuard {
  public:
@@ -38,7 +40,7 @@ class LockGuard {
   Compare FenceCompare() const;
 
   // Deletes the key. OK if the key is already gone or the guard holds nothing. On an etcd error
-  // the guard stays held so the caller may retry (the session lease bounds the damage).
+  // the guard stays held so the caller may retry; the destructor hands it to the session.
   Status Release();
   // The same delete, to run inside a transaction of the caller's (a commit guarded by
   // FenceCompare releases the lock in the same request). After that transaction ran, pass its
@@ -49,9 +51,14 @@ class LockGuard {
 
  private:
   friend class Lock;
-  LockGuard(Store& store, std::string name, std::string key, int64_t create_revision);
+  LockGuard(Store& store, Session& session, int64_t lease, std::string name, std::string key,
+            int64_t create_revision);
+  // Release(), and on an error the key goes to the session to delete later.
+  void ReleaseOrHandOver();
 
   Store* store_ = nullptr;
+  Session* session_ = nullptr;
+  int64_t lease_ = 0;  // the session lease the key is bound to
   std::string name_;
   std::string key_;
   int64_t create_revision_ = 0;

@@ -41,7 +41,7 @@ Status Session::Start() {
     lease_ = lease->id;
   }
   log::Root().Info("etcd session started", {{"lease", lease->id}, {"ttl_s", lease->ttl_seconds}});
-  if (options_.on_new_lease) options_.on_new_lease(lease->id);
+  Register(lease->id);
   thread_ = std::thread(&Session::Run, this);
   return OkStatus();
 }
@@ -87,8 +87,65 @@ bool Session::Regrant(int64_t* stale) {
     return true;
   }
   log::Root().Info("etcd session lease renewed", {{"lease", lease->id}});
-  if (options_.on_new_lease) options_.on_new_lease(lease->id);
+  Register(lease->id);
   return true;
+}
+
+void Session::Register(int64_t lease) {
+  if (!options_.on_new_lease) return;
+  Status s = options_.on_new_lease(lease);
+  if (s.ok()) {
+    if (unregistered_ != 0)
+      log::Root().Info("keys of the session lease written", {{"lease", lease}});
+    unregistered_ = 0;
+    return;
+  }
+  if (unregistered_ != lease) {
+    log::Root().Warn("cannot write the keys of the session lease; trying again",
+                     {{"lease", lease}, {"error", s}});
+  }
+  unregistered_ = lease;
+}
+
+void Session::DeleteLater(std::string key, int64_t lease) {
+  bool queued = false;
+  {
+    MutexLock lock(mu_);
+    if (pending_deletes_.size() < kMaxPendingDeletes) {
+      pending_deletes_.emplace_back(key, lease);
+      poke_ = true;
+      queued = true;
+    }
+  }
+  if (!queued) {
+    log::Root().Error("too many keys waiting for deletion; this one stays until its lease ends",
+                      {{"key", key}, {"lease", lease}});
+    return;
+  }
+  cv_.NotifyAll();
+}
+
+void Session::DeletePending(int64_t lease) {
+  std::vector<std::pair<std::string, int64_t>> pending;
+  {
+    MutexLock lock(mu_);
+    pending.swap(pending_deletes_);
+  }
+  std::vector<std::pair<std::string, int64_t>> kept;
+  for (auto& [key, key_lease] : pending) {
+    if (key_lease != lease) continue;  // its lease is gone, and the key with it
+    StatusOr<int64_t> deleted = store_.Delete(key);
+    if (deleted.ok()) {
+      log::Root().Info("deleted a key its owner could not", {{"key", key}});
+    } else {
+      kept.emplace_back(std::move(key), key_lease);
+    }
+  }
+  if (kept.empty()) return;
+  MutexLock lock(mu_);
+  for (auto& k : kept) {
+    if (pending_deletes_.size() < kMaxPendingDeletes) pending_deletes_.push_back(std::move(k));
+  }
 }
 
 void Session::Run() {
@@ -99,13 +156,17 @@ void Session::Run() {
   bool retrying = false;
   while (true) {
     int64_t lease = 0;
+    bool deletes = false;
     {
       MutexLock lock(mu_);
-      auto wake = Clock::now() + (retrying ? kRetryInterval : keepalive_interval);
-      while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
+      bool soon = retrying || unregistered_ != 0 || !pending_deletes_.empty();
+      auto wake = Clock::now() + (soon ? kRetryInterval : keepalive_interval);
+      while (!stopping_ && !poke_ && cv_.WaitUntil(mu_, wake)) {
       }
       if (stopping_) return;
+      poke_ = false;
       lease = lease_;
+      deletes = !pending_deletes_.empty();
     }
     if (lease == 0) {
       retrying = !Regrant(&stale);
@@ -117,6 +178,8 @@ void Session::Run() {
       if (retrying) log::Root().Info("etcd session lease kept alive again", {{"lease", lease}});
       last_ok = Clock::now();
       retrying = false;
+      if (unregistered_ == lease) Register(lease);
+      if (deletes) DeletePending(lease);
       continue;
     }
     bool expired = ttl.status().code() == StatusCode::kNotFound;

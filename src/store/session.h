@@ -7,7 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "common/thread_annotations.h"
@@ -18,9 +21,11 @@ namespace gd2::store {
 struct SessionOptions {
   // Lease TTL; etcd raises values below its minimum (about 2 s with default election timing).
   std::chrono::seconds ttl{10};
-  // Called with every newly granted lease: the first one from inside Start() on the caller's
-  // thread, later ones on the session thread. It must not call Stop() or destroy the session.
-  std::function<void(int64_t lease_id)> on_new_lease;
+  // Called with every newly granted lease (the owner puts its keys there): the first one from
+  // inside Start() on the caller's thread, later ones on the session thread. An error (etcd did
+  // not answer) makes the session call it again, every 250 ms while the lease lives, until it
+  // succeeds. It must not call Stop() or destroy the session.
+  std::function<Status(int64_t lease_id)> on_new_lease;
 };
 
 class Session {
@@ -46,10 +51,24 @@ class Session {
   int64_t lease_id() const GD2_EXCLUDES(mu_);
   std::chrono::seconds ttl() const { return options_.ttl; }
 
+  // A key bound to `lease` that its owner could not delete because etcd did not answer (a
+  // cluster lock's key, which would otherwise hold the lock for as long as this session keeps
+  // the lease alive). The session deletes it once etcd answers, trying every 250 ms, or forgets
+  // it once the lease is gone (the key went with it); a key of any lease but the session's
+  // current one is taken as gone. At most kMaxPendingDeletes are kept; beyond
+  // that the key is logged as an error and left to the lease. Thread-safe.
+  void DeleteLater(std::string key, int64_t lease) GD2_EXCLUDES(mu_);
+  static constexpr size_t kMaxPendingDeletes = 4096;
+
  private:
   void Run() GD2_EXCLUDES(mu_);
   // Revokes `stale` (if any) and grants a new lease; returns false if etcd did not answer.
   bool Regrant(int64_t* stale) GD2_EXCLUDES(mu_);
+  // on_new_lease(lease); on an error remembers the lease in unregistered_ for another try.
+  void Register(int64_t lease);
+  // Deletes the pending keys of `lease` (those of other leases went with them); keeps the ones
+  // etcd did not answer for.
+  void DeletePending(int64_t lease) GD2_EXCLUDES(mu_);
 
   Store& store_;
   SessionOptions options_;
@@ -58,6 +77,12 @@ class Session {
   bool started_ GD2_GUARDED_BY(mu_) = false;
   bool stopping_ GD2_GUARDED_BY(mu_) = false;
   int64_t lease_ GD2_GUARDED_BY(mu_) = 0;
+  // Keys to delete (DeleteLater), with their lease; `poke_` wakes the session thread for them.
+  std::vector<std::pair<std::string, int64_t>> pending_deletes_ GD2_GUARDED_BY(mu_);
+  bool poke_ GD2_GUARDED_BY(mu_) = false;
+  // A lease whose on_new_lease failed, called again until it succeeds; 0 if none. Written by
+  // Start() before the thread exists, then by the thread alone.
+  int64_t unregistered_ = 0;
   std::thread thread_;
 };
 

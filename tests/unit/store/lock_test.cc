@@ -158,6 +158,22 @@ TEST_F(LockTest, FencedTxnFailsAfterLockKeyDeleted) {
   EXPECT_FALSE(r.succeeded);
 }
 
+// A release etcd does not answer does not keep the lock: the holder's session, whose lease
+// stays alive, deletes the key once etcd is back, and the next waiter gets the lock.
+TEST_F(LockTest, ALockEtcdCouldNotReleaseIsFreedOnceEtcdAnswers) {
+  int64_t lease = a_->lease_id();
+  {
+    ASSERT_OK_AND_ASSIGN(LockGuard held, Lock::Acquire(*store_, *a_, keys_, "v", seconds(2)));
+    etcd_.Kill();
+    EXPECT_FALSE(held.Release().ok());
+    EXPECT_TRUE(held.held());
+  }  // nor can the destructor: the session takes the key over
+  etcd_.Start();
+  ASSERT_TRUE(WaitForStore());
+  EXPECT_OK(Lock::Acquire(*store_, *b_, keys_, "v", seconds(8)).status());
+  EXPECT_EQ(a_->lease_id(), lease) << "the lease was lost: the key went with it";
+}
+
 TEST_F(LockTest, MovedGuardReleasesOnce) {
   ASSERT_OK_AND_ASSIGN(LockGuard g1, Lock::Acquire(*store_, *a_, keys_, "m", seconds(2)));
   std::string key = g1.key();

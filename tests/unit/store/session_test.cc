@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct LeaseLog {
       std::lock_guard<std::mutex> lock(mu);
       leases.push_back(lease);
       put_results.push_back(put);
+      return put;
     };
     return o;
   }
@@ -112,6 +114,57 @@ TEST_F(SessionTest, RegrantsWhenLeaseRevokedBehindItsBack) {
   ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, store_->Get("alive/me"));
   ASSERT_TRUE(kv.has_value());
   EXPECT_EQ(kv->lease, session.lease_id());
+}
+
+// When the owner cannot write its keys on a new lease, the session asks it again, while the
+// lease lives, until it can (before, one failure left a peer offline until its next lease).
+TEST_F(SessionTest, KeysThatCouldNotBeWrittenAreWrittenLater) {
+  std::atomic<int> calls{0};
+  SessionOptions o;
+  o.ttl = std::chrono::seconds(10);
+  o.on_new_lease = [&](int64_t lease) -> Status {
+    if (++calls <= 3) return UnavailableError("etcd did not answer (test)");
+    return store_->Put("alive/me", "1", lease).status();
+  };
+  Session session(*store_, o);
+  ASSERT_OK(session.Start());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto kv = store_->Get("alive/me");
+        return kv.ok() && kv->has_value();
+      },
+      std::chrono::seconds(5)));
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, store_->Get("alive/me"));
+  EXPECT_EQ(kv->lease, session.lease_id());
+  EXPECT_EQ(calls.load(), 4);
+}
+
+// A key its owner could not delete (etcd was down) is deleted by the session once etcd answers,
+// with the lease kept; a key of another lease is not the session's to delete.
+TEST_F(SessionTest, DeleteLaterDeletesOnceEtcdAnswers) {
+  Session session(*store_, SessionOptions{});  // a 10 s TTL outlives the outage
+  ASSERT_OK(session.Start());
+  int64_t lease = session.lease_id();
+  ASSERT_OK(store_->Put("lock/mine", "", lease).status());
+  ASSERT_OK_AND_ASSIGN(Lease other, store_->GrantLease(60));
+  ASSERT_OK(store_->Put("lock/other", "", other.id).status());
+  etcd_.Kill();
+  session.DeleteLater("lock/mine", lease);
+  session.DeleteLater("lock/other", other.id);
+  // Tries that etcd does not answer (an observation window, not a wait for a condition).
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  etcd_.Start();
+  ASSERT_TRUE(WaitForStore());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto kv = store_->Get("lock/mine");
+        return kv.ok() && !kv->has_value();
+      },
+      std::chrono::seconds(8)))
+      << "the session did not delete the key";
+  EXPECT_EQ(session.lease_id(), lease) << "the lease was lost: the key went with it";
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, store_->Get("lock/other"));
+  EXPECT_TRUE(kv.has_value());
 }
 
 TEST_F(SessionTest, StartFailsWhenEtcdDown) {
