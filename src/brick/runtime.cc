@@ -1,12 +1,13 @@
 #include "brick/runtime.h"
 
-#include <future>
+#include <exception>
 #include <map>
 #include <set>
 #include <utility>
 
 #include "brick/prepare.h"
 #include "common/log.h"
+#include "common/parallel.h"
 #include "sunrpc/portmap.h"
 
 namespace gd2::brick {
@@ -128,20 +129,19 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
 }
 
 Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) {
-  // Every brick at once: each waits for its own SIGNIN.
-  std::vector<std::future<Status>> started;
-  started.reserve(group.bricks.size());
-  for (const GroupBrick& b : group.bricks) {
-    started.push_back(std::async(std::launch::async, [this, &group, &b, deadline] {
-      return StartBrick(group, b, deadline);
-    }));
-  }
-  Status first;
-  for (auto& f : started) {
-    Status s = f.get();
-    if (!s.ok() && first.ok()) first = s;
-  }
-  GD2_RETURN_IF_ERROR(first);
+  // Every brick at once: each waits for its own SIGNIN. (ParallelFor runs them on this thread
+  // if no thread can be made; an exception is that brick's error, since on the reconcile
+  // thread it would end the daemon.)
+  std::vector<Status> started(group.bricks.size());
+  ParallelFor(group.bricks.size(), group.bricks.size(), [&](size_t i) {
+    try {
+      started[i] = StartBrick(group, group.bricks[i], deadline);
+    } catch (const std::exception& e) {
+      started[i] =
+          InternalError("brick start threw: path=" + group.bricks[i].path + ": " + e.what());
+    }
+  });
+  for (const Status& s : started) GD2_RETURN_IF_ERROR(s);
   if (group.self_heal) {
     BrickSpec shd = ShdSpecFor(group);
     auto adopted = shd_->Adopt(shd);

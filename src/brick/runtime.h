@@ -82,8 +82,9 @@ struct BrickRuntimeOptions {
   std::chrono::milliseconds poll_interval{100};
   // Called on every brick (not self-heal daemon) change: up after a start, an adoption or a
   // restart, down after a stop or a death. Called from the thread that saw the change (a
-  // Start/Stop caller or the monitor) with no lock of the runtime held; must be thread-safe and
-  // may call the runtime's read methods. Optional.
+  // Start/Stop caller or the monitor) with no lock of the runtime held, in the order of the
+  // brick's changes (the brick is held meanwhile); must be short and thread-safe, may call the
+  // runtime's read methods, and must not start or stop bricks. Optional.
   std::function<void(const BrickEvent&)> on_brick_state;
 };
 

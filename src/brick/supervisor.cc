@@ -490,13 +490,13 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
     e->phase = keep ? Entry::Phase::kRunning : Entry::Phase::kIdle;
     e->started_at = Clock::now();
   }
-  Release(e);
   if (ready) {
     options_.logger.Info(
         spawned ? "process started" : "process adopted",
         {{"kind", options_.kind.name}, {"key", key}, {"pid", pid}, {"port", port}});
     Notify({{key, spawned ? ProcessChange::kStarted : ProcessChange::kAdopted, pid, port}});
   }
+  Release(e);  // after the event: the changes of one key are told in their order
   return result;
 }
 
@@ -528,10 +528,10 @@ StatusOr<bool> Supervisor::Adopt(const BrickSpec& spec) {
     e->phase = Entry::Phase::kRunning;
     e->started_at = Clock::now();
   }
-  Release(e);
   options_.logger.Info("process adopted",
                        {{"kind", options_.kind.name}, {"key", key}, {"pid", pid}, {"port", port}});
   Notify({{key, ProcessChange::kAdopted, pid, port}});
+  Release(e);
   return true;
 }
 
@@ -606,7 +606,6 @@ Status Supervisor::StopTogether(
 
 Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& survivors,
                               std::set<std::string>* stopped) {
-  std::vector<Event> events;
   std::optional<pid_t> survivor;
   for (const auto& e : batch.held) {
     bool survived = std::find(survivors.begin(), survivors.end(), e->pid) != survivors.end();
@@ -616,8 +615,8 @@ Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& surviv
   for (const auto& e : batch.held) {
     RemoveFiles(e->files);
     bool had_process = e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting;
+    Event stopped_event{e->key, ProcessChange::kStopped, e->pid, e->port};
     if (had_process) {
-      events.push_back({e->key, ProcessChange::kStopped, e->pid, e->port});
       options_.logger.Info("process stopped",
                            {{"kind", options_.kind.name}, {"key", e->key}, {"pid", e->pid}});
     }
@@ -626,9 +625,10 @@ Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& surviv
       e->phase = Entry::Phase::kIdle;
       e->pid = 0;
     }
+    // Told before the entry is let go, so that a start that takes it next is told after.
+    if (had_process) Notify({stopped_event});
     Release(e);
   }
-  Notify(events);
   if (survivor) {
     return InternalError(options_.kind.name +
                          " process survived SIGKILL: pid=" + std::to_string(*survivor));
@@ -766,10 +766,10 @@ void Supervisor::MonitorLoop() {
       }
     }
     check.clear();
-    std::vector<Event> events;
     for (const auto& e : work) {
       auto w = watches.find(e->key);
       Watch* watch = w != watches.end() ? &w->second : nullptr;
+      std::vector<Event> events;
       MonitorEntry(e, watch != nullptr && watch->fired && watch->pid == e->pid, events);
       if (watch != nullptr) {
         // Still the same process after a look: its pidfd fired without an exit (not expected),
@@ -777,9 +777,11 @@ void Supervisor::MonitorLoop() {
         if (watch->fired && watch->pid == e->pid) watch->fd = PidFd();
         watch->fired = false;
       }
+      // Told while the entry is held: a start or stop that takes it next is told after, so a
+      // death is never told after the start of the process that replaced it.
+      Notify(events);
       Release(e);
     }
-    Notify(events);
   }
 }
 

@@ -51,8 +51,12 @@ struct SupervisorOptions {
   // between its checks instead of sleeping, so that a process is seen ready the moment it is
   // (the daemon plugs in "wait for the brick's SIGNIN"). Empty: Start() sleeps between checks.
   std::function<void(const BrickSpec&, std::chrono::steady_clock::time_point until)> wait_ready;
-  // Called on every change (see ProcessChange). Called without locks held, from the thread that
-  // made the change (a Start/Stop caller or the monitor); may call back into the Supervisor.
+  // Called on every change (see ProcessChange), from the thread that made it (a Start/Stop
+  // caller or the monitor), without the supervisor's lock but while the change's key is still
+  // held: the changes of one key are told in the order they happened (a death is never told
+  // after the start of the process that replaced it). Keep it short; it may read the
+  // supervisor (State, Keys) but must not start, stop or adopt that key (it would wait for
+  // itself).
   std::function<void(const ProcessEvent&)> on_state_change;
   // How often the monitor looks at a process it has no pidfd for, at a restarted one until it is
   // ready (at once when LookAt() names it), and at one whose pidfd fired while another call held
