@@ -1,7 +1,11 @@
 // Three glusterd2 peers on 127.0.0.11-13 form one cluster with `peer add`; replica volumes span
 // them; peers are killed, restarted and removed while the data plane keeps serving.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -538,10 +542,41 @@ TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
   ASSERT_OK(Client(1)->Do("DELETE", "/v1/volumes/cdown"));
   EXPECT_FALSE(fs::exists(BrickPath("cdown", 0) + "/.glusterfs"));
   EXPECT_TRUE(fs::exists(BrickPath("cdown", 2) + "/.glusterfs"));
+  // The first cleanup on return fails: the filesystem refuses to remove an immutable directory
+  // in the brick's .glusterfs. The work stays for another try.
+  const std::string stuck = BrickPath("cdown", 2) + "/.glusterfs/stuck";
+  fs::create_directories(stuck);
+  struct Immutable {
+    std::string path;
+    bool Set(bool on) const {
+      int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return false;
+      int flags = 0;
+      bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+      flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+      ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+      ::close(fd);
+      return ok;
+    }
+    ~Immutable() { Set(false); }
+  } immutable{stuck};
+  ASSERT_TRUE(immutable.Set(true));
   ASSERT_TRUE(peers_[2]->StartWithEnv({}));
   EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(brick2); }, 30s)) << "brick not stopped on return";
-  EXPECT_TRUE(WaitFor([] { return !fs::exists(BrickPath("cdown", 2) + "/.glusterfs"); }, 30s))
-      << "brick not cleaned on return";
+  EXPECT_TRUE(WaitFor(
+      [] {
+        return peers_[2]->ReadLog().find("deferred brick cleanup failed") != std::string::npos;
+      },
+      30s))
+      << Tail(peers_[2]->ReadLog(), 6000);
+  EXPECT_TRUE(fs::exists(stuck));
+  ASSERT_TRUE(immutable.Set(false));
+  // Tried again after the reconcile backoff (5 s), this time to the end.
+  EXPECT_TRUE(WaitFor(
+      [] { return peers_[2]->ReadLog().find("deferred brick cleanup done") != std::string::npos; },
+      30s))
+      << Tail(peers_[2]->ReadLog(), 6000);
+  EXPECT_FALSE(fs::exists(BrickPath("cdown", 2) + "/.glusterfs")) << "brick not cleaned on return";
 }
 
 TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {

@@ -243,36 +243,63 @@ void VolumePlugin::OnSessionRenewed() {
 }
 
 void VolumePlugin::ReconcileLoop() {
+  constexpr auto kFirstRetry = std::chrono::seconds(5);
+  constexpr auto kMaxRetry = std::chrono::seconds(60);
+  std::chrono::seconds retry = kFirstRetry;
+  bool again = false;  // the last pass left work undone
   while (true) {
     {
       MutexLock lock(reconcile_mu_);
-      while (!reconcile_wanted_ && !reconcile_stopping_) reconcile_cv_.Wait(reconcile_mu_);
+      auto until = std::chrono::steady_clock::now() + retry;
+      while (!reconcile_wanted_ && !reconcile_stopping_) {
+        if (!again) {
+          reconcile_cv_.Wait(reconcile_mu_);
+        } else if (!reconcile_cv_.WaitUntil(reconcile_mu_, until)) {
+          break;  // time for another pass
+        }
+      }
       if (reconcile_stopping_) return;
       reconcile_wanted_ = false;
     }
-    Reconcile();
+    bool done = Reconcile();
     // Brick state keys died with the old lease: publish them again.
     for (const auto& path : runtime_->Bricks()) {
       brick::ProcessState st = runtime_->BrickState(path);
       if (st.running) PublishBrickState(path, true, st.pid, st.port);
     }
+    if (done) {
+      again = false;
+      retry = kFirstRetry;
+    } else {
+      if (again) retry = std::min(retry * 2, std::chrono::seconds(kMaxRetry));
+      again = true;
+      log::Root().Warn("reconcile left work undone; trying again",
+                       {{"retry_in_s", static_cast<int64_t>(retry.count())}});
+    }
   }
 }
 
-void VolumePlugin::Reconcile() {
+bool VolumePlugin::Reconcile() {
+  bool done = true;
   // Work left for this peer while it was offline (bricks of volumes deleted meanwhile).
   if (auto prefix = keys_.PendingPrefix(services_.peer_id); prefix.ok()) {
     auto pending = services_.store->List(*prefix);
-    if (!pending.ok()) log::Root().Error("cannot list pending work", {{"error", pending.status()}});
-    for (const auto& kv : pending.ok() ? *pending : std::vector<store::KeyValue>{}) RunPendingWork(kv);
+    if (!pending.ok()) {
+      log::Root().Error("cannot list pending work", {{"error", pending.status()}});
+      done = false;
+    }
+    for (const auto& kv : pending.ok() ? *pending : std::vector<store::KeyValue>{}) {
+      done = RunPendingWork(kv) && done;
+    }
   }
   auto kvs = services_.store->List(keys_.VolumesPrefix());
   if (!kvs.ok()) {
     log::Root().Error("cannot reconcile bricks", {{"error", kvs.status()}});
-    return;
+    return false;
   }
   const std::string prefix = keys_.VolumesPrefix();
-  for (const auto& kv : *kvs) ReconcileVolume(kv.key.substr(prefix.size()));
+  for (const auto& kv : *kvs) done = ReconcileVolume(kv.key.substr(prefix.size())) && done;
+  return done;
 }
 
 namespace {
@@ -285,19 +312,19 @@ StatusOr<store::LockGuard> VolumeLock(Services& services, const std::string& vol
 
 }  // namespace
 
-void VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
+bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   auto work = DecodePendingWork(kv.value, services_.workdir);
   if (!work.ok()) {
     // Damaged or forged: set aside, never acted on, never read again.
     auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending", work.status(), log::Root());
     if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
-    return;
+    return q.ok();
   }
   BrickSetArgs a = work->args;
   auto guard = VolumeLock(services_, a.volume);
   if (!guard.ok()) {
     log::Root().Warn("pending work postponed: volume busy", {{"key", kv.key}, {"error", guard.status()}});
-    return;
+    return false;
   }
   txn::StepContext ctx;
   ctx.log = log::Root().With({{"key", kv.key}});
@@ -312,7 +339,7 @@ void VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
                              txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume + " still exists"),
                              log::Root());
     if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
-    return;
+    return q.ok();
   } else if (stored.ok()) {
     // A new volume of the same name since: its bricks and processes are left alone.
     std::vector<std::string> keep;
@@ -335,28 +362,40 @@ void VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   } else {
     result = DeleteLocalBricks(ctx, a);
   }
-  if (stored.ok() || stored.status().code() == StatusCode::kNotFound) {
+  // The record goes once its work is done; a cleanup that failed is tried again on the next
+  // pass (a brick that outlived SIGKILL, a removal the filesystem refused).
+  bool done = false;
+  if (result.ok()) {
     auto t = services_.store->Txn({store::Compare::ModRevisionEquals(kv.key, kv.mod_revision)},
                                   {store::Op::Delete(kv.key)}, {});
     if (!t.ok()) ctx.log.Warn("cannot delete pending record", {{"error", t.status()}});
+    done = t.ok();
   }
   guard->Release().IgnoreError();
-  log::Root().Info("deferred brick cleanup", {{"key", kv.key}, {"result", result}});
+  if (result.ok()) {
+    log::Root().Info("deferred brick cleanup done", {{"key", kv.key}, {"volume", a.volume}});
+  } else {
+    log::Root().Warn("deferred brick cleanup failed; trying again later",
+                     {{"key", kv.key}, {"volume", a.volume}, {"error", result}});
+  }
+  return done;
 }
 
-void VolumePlugin::ReconcileVolume(const std::string& name) {
+bool VolumePlugin::ReconcileVolume(const std::string& name) {
   if (!api::ValidateVolumeName(name).ok()) {
     log::Root().Error("volume record with an invalid name skipped", {{"volume", name.substr(0, 64)}});
-    return;
+    return true;  // nothing a later pass could do better
   }
   auto guard = VolumeLock(services_, name);
   if (!guard.ok()) {
-    // A transaction holds it: it brings the processes to the state it commits.
+    // A transaction holds it (and brings the processes to the state it commits), or etcd did
+    // not answer: looked at again on the next pass.
     log::Root().Warn("volume busy, not reconciled", {{"volume", name}, {"error", guard.status()}});
-    return;
+    return false;
   }
   auto stored = GetVolume(*services_.store, keys_, name);
   Status s;
+  bool bad_record = false;
   if (!stored.ok()) {
     if (stored.status().code() != StatusCode::kNotFound) s = stored.status();
   } else {
@@ -364,6 +403,7 @@ void VolumePlugin::ReconcileVolume(const std::string& name) {
     auto v = DecodeVolumeArgs("reconcile", EncodeVolumeArgs(stored->volume), services_.workdir);
     if (!v.ok() || v->name != name) {
       s = v.ok() ? InvalidArgumentError("volume record name differs from its key") : v.status();
+      bad_record = true;  // a later pass reads the same record
     } else {
       {
         MutexLock lock(mu_);
@@ -375,6 +415,7 @@ void VolumePlugin::ReconcileVolume(const std::string& name) {
   }
   guard->Release().IgnoreError();
   if (!s.ok()) log::Root().Error("brick reconcile failed", {{"volume", name}, {"error", s}});
+  return s.ok() || bad_record;
 }
 
 void VolumePlugin::Stop() {

@@ -72,10 +72,13 @@ class VolumePlugin : public Plugin {
   Status UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir);
   // Stops this peer's processes of the bricks in `a` and unprepares them.
   Status DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a);
-  // Runs pending/ work for this peer under the volume's lock (see Reconcile).
-  void RunPendingWork(const store::KeyValue& kv);
-  // One stored volume applied to this peer's processes, under the volume's lock.
-  void ReconcileVolume(const std::string& name);
+  // Runs pending/ work for this peer under the volume's lock (see Reconcile). The record is
+  // deleted once the work is done (or set aside if it is bad); false if it stays for another
+  // try (the volume was busy, or the cleanup failed).
+  bool RunPendingWork(const store::KeyValue& kv);
+  // One stored volume applied to this peer's processes, under the volume's lock; false if that
+  // could not be done (the volume was busy, etcd did not answer, a brick did not start).
+  bool ReconcileVolume(const std::string& name);
 
   // Handlers.
   StatusOr<rest::Response> Create(rest::RequestContext& ctx);
@@ -122,8 +125,9 @@ class VolumePlugin : public Plugin {
   // This peer's bricks of `v` as a brick group of the runtime (self-heal daemon if v has one).
   brick::BrickGroup LocalGroup(const api::Volume& v) const;
   void PublishBrickState(const std::string& brick_path, bool running, pid_t pid, int port);
-  // Brings local processes in line with the stored volumes (after a daemon restart).
-  void Reconcile();
+  // Brings local processes in line with the stored volumes (after a daemon restart) and runs
+  // this peer's pending work; false if any of it is left for another pass.
+  bool Reconcile();
   // Every brick's status. This peer's bricks are measured here; another peer's come from that
   // peer itself over the peer RPC (every such peer asked at once; one that does not answer in
   // time is shown with the state it published, online, pid and port, and a warning is logged).
@@ -156,7 +160,8 @@ class VolumePlugin : public Plugin {
   // Brick process state for other peers (brickstate keys), written in the background so that a
   // brick start or stop never waits on etcd for it. Set in Start().
   std::unique_ptr<store::StatePublisher> brick_states_;
-  // The reconcile worker: runs Reconcile() at OnServing and again whenever asked.
+  // The reconcile worker: runs Reconcile() at OnServing and again whenever asked, and after a
+  // pass that left work undone, again after a backoff (5 s doubling to 60 s).
   void ReconcileLoop();
   std::thread reconcile_;
   Mutex reconcile_mu_;
