@@ -463,6 +463,7 @@ Status UnprepareBrick(const std::string& path, const std::string& volume_id,
   UuidBytes want = UuidToBytes(volume_id);
   if (current.has_value()) {
     if (*current != std::string(want.begin(), want.end())) {
+      if (options.leave_other_volume) return OkStatus();
       std::string other = current->size() == 16 ? BytesToUuid(*current) : "(malformed)";
       return FailedPreconditionError("brick path belongs to another volume: volume_id=" + other +
                                      " path=" + path);

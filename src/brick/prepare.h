@@ -56,6 +56,10 @@ struct UnprepareOptions {
   bool remove_internal_dir = false;
   // Finally rmdir the brick directory if it is then empty (undo of create_dir).
   bool remove_dir_if_empty = false;
+  // A root that carries another volume's id is not this volume's to clean: leave it as it is
+  // and return OK instead of kFailedPrecondition (the undo of a create that PrepareBrick refused
+  // the path for, or a delete after another volume took the path).
+  bool leave_other_volume = false;
 };
 
 // Undoes PrepareBrick for volume `volume_id`. User files and their own xattrs always stay.
@@ -63,7 +67,8 @@ struct UnprepareOptions {
 // that stopped halfway), and OK without touching anything when the path is now a symlink, passes
 // through one or is not a directory: whatever the brick became, its volume can be deleted, and
 // nothing is done through a link. .glusterfs is removed without following links inside it.
-// kFailedPrecondition if the root carries another volume's id (nothing is touched);
+// kFailedPrecondition if the root carries another volume's id (nothing is touched; OK with
+// options.leave_other_volume);
 // kInvalidArgument for a bad path or id; other codes if a removal fails.
 Status UnprepareBrick(const std::string& path, const std::string& volume_id,
                       const UnprepareOptions& options = {});

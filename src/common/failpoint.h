@@ -1,6 +1,8 @@
 // Named failpoints for crash tests: GD2_FAILPOINT("txn.after-step:volume.prepare-bricks") kills
-// the process (as kill -9 would) when the environment variable GD2_FAILPOINT names that point.
-// Compiled to nothing unless the build defines GD2_FAILPOINTS (test builds).
+// the process (as kill -9 would) when the environment variable GD2_FAILPOINT names that point,
+// and pauses the thread that reaches it for N ms instead when it says "<point>@sleep=N" (the
+// test acts meanwhile: stops etcd, say). Compiled to nothing unless the build defines
+// GD2_FAILPOINTS (test builds).
 #pragma once
 
 #include <string_view>
@@ -9,14 +11,22 @@ namespace gd2 {
 
 // True if GD2_FAILPOINT equals `name`. Reads the environment once.
 bool FailpointArmed(std::string_view name);
+// N if GD2_FAILPOINT is "<name>@sleep=N" (N in 1..600000), else 0.
+int FailpointPauseMs(std::string_view name);
 
 }  // namespace gd2
 
 #if defined(GD2_FAILPOINTS) && GD2_FAILPOINTS
 #include <unistd.h>
-#define GD2_FAILPOINT(name)                           \
-  do {                                                \
-    if (::gd2::FailpointArmed(name)) ::_exit(137);    \
+
+#include <chrono>
+#include <thread>
+#define GD2_FAILPOINT(name)                                                   \
+  do {                                                                        \
+    if (::gd2::FailpointArmed(name)) ::_exit(137);                            \
+    if (int gd2_pause_ms = ::gd2::FailpointPauseMs(name); gd2_pause_ms > 0) { \
+      std::this_thread::sleep_for(std::chrono::milliseconds(gd2_pause_ms));   \
+    }                                                                         \
   } while (0)
 #else
 #define GD2_FAILPOINT(name) \

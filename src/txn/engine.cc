@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <thread>
+#include <utility>
 
 #include "common/failpoint.h"
 #include "common/metrics.h"
@@ -122,10 +125,21 @@ std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_
   return failed;
 }
 
-bool Engine::CommitApplied(const std::string& record_key) {
-  // Only the commit deletes the record while its initiator lives (takeover needs it dead).
-  StatusOr<std::optional<store::KeyValue>> record = store_.Get(record_key);
-  return record.ok() && !record->has_value();
+std::optional<bool> Engine::CommitApplied(const std::string& record_key) {
+  // Only the commit deletes the record while its initiator runs it (TakeOver leaves a running
+  // transaction's record alone).
+  auto until = std::chrono::steady_clock::now() + kCommitOutcomeWait;
+  while (true) {
+    StatusOr<std::optional<store::KeyValue>> record = store_.Get(record_key);
+    if (record.ok()) return !record->has_value();
+    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+}
+
+bool Engine::Running(const std::string& txn_id) const {
+  MutexLock lock(running_mu_);
+  return running_.contains(txn_id);
 }
 
 Status Engine::Run(Txn txn, const log::Logger& log) {
@@ -134,6 +148,21 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   ctx.txn_id = RandomHex(8);
   ctx.req_id = txn.req_id;
   ctx.log = log.With({{"txn_id", ctx.txn_id}});
+  // While it runs, its record is this Run's alone.
+  struct RunningMark {
+    Engine* engine;
+    std::string id;
+    RunningMark(Engine* e, std::string txn_id) : engine(e), id(std::move(txn_id)) {
+      MutexLock lock(engine->running_mu_);
+      engine->running_.insert(id);
+    }
+    ~RunningMark() {
+      MutexLock lock(engine->running_mu_);
+      engine->running_.erase(id);
+    }
+    RunningMark(const RunningMark&) = delete;
+    RunningMark& operator=(const RunningMark&) = delete;
+  } running_mark(this, ctx.txn_id);
 
   std::sort(txn.locks.begin(), txn.locks.end());
   txn.locks.erase(std::unique(txn.locks.begin(), txn.locks.end()), txn.locks.end());
@@ -168,6 +197,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   const std::string record_key = *record_key_or;
   size_t started = 0;
   Status failure;
+  bool outcome_unknown = false;
   for (; started < txn.steps.size(); ++started) {
     const Step& step = txn.steps[started];
     // Record the intent before acting, so a crash mid-step is undone by recovery.
@@ -210,12 +240,22 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       for (const auto& g : guards) ops.push_back(g.ReleaseOp());
       auto r = store_.Txn(compares, ops, {});
       if (!r.ok()) {
-        if (CommitApplied(record_key)) {
+        std::optional<bool> applied = CommitApplied(record_key);
+        if (applied == true) {
           // Its answer was lost, but the commit (and the release of its locks) took effect:
           // undoing the steps now would contradict the store, without the locks.
           ctx.log.Warn("commit applied though its answer was lost", {{"error", r.status()}});
-        } else {
+        } else if (applied == false) {
           failure = r.status();
+        } else {
+          // Undoing now could contradict a commit that took effect: the record stays, and
+          // TakeOver rolls the transaction back once etcd answers if it did not commit.
+          outcome_unknown = true;
+          failure = UnavailableError(
+              "the outcome of the commit is not known: etcd answered neither the commit nor the "
+              "reads after it for " +
+              std::to_string(kCommitOutcomeWait.count() / 1000) + " s (" + r.status().message() +
+              "); it is rolled back if it did not take effect once etcd answers: check again then");
         }
       } else {
         for (auto& g : guards) g.ReleasedBy(*r);
@@ -228,7 +268,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     }
   }
 
-  if (!failure.ok()) {
+  if (!failure.ok() && !outcome_unknown) {
     std::vector<std::string> unreached = UndoSteps(txn.steps, started, ctx);
     Status d;
     if (unreached.empty()) {
@@ -310,7 +350,15 @@ StatusOr<int> Engine::TakeOver(const log::Logger& log) {
                         if (std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) != r.undo_peers.end()) {
                           return std::optional<Scope>(Scope::kSelf);
                         }
-                        if (!r.undo_peers.empty() || r.initiator == self_) return std::optional<Scope>();
+                        if (r.initiator == self_ && r.undo_peers.empty()) {
+                          // This peer's own, and no Run of this process works on it: a commit
+                          // whose outcome was not known, an outcome that could not be written,
+                          // or a crashed run's that Recover did not get to. Its record is there,
+                          // so it did not commit: rolled back now rather than at the next start.
+                          if (Running(r.id)) return std::optional<Scope>();
+                          return std::optional<Scope>(Scope::kAll);
+                        }
+                        if (!r.undo_peers.empty()) return std::optional<Scope>();
                         // Only a dead initiator's: its liveness key (bound to its session
                         // lease, like its locks) is gone.
                         GD2_ASSIGN_OR_RETURN(std::string alive_key, keys_.Alive(r.initiator));

@@ -13,6 +13,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -22,6 +24,7 @@
 
 #include "common/log.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 #include "store/keys.h"
 #include "store/store.h"
 #include "txn/step.h"
@@ -75,7 +78,11 @@ class Engine {
   // obtained in 5 s) or "lock lost before commit"; the failing step's error with the step and
   // peer named (the first failing peer in the step's order); store errors.
   // On every error the executed steps have been undone, on every peer of each step begun (also
-  // the peers of the failed step that succeeded or were skipped). Thread-safe.
+  // the peers of the failed step that succeeded or were skipped), except one: kUnavailable "the
+  // outcome of the commit is not known" when etcd answered neither the commit nor, for
+  // kCommitOutcomeWait, the reads after it. Then nothing is undone (the commit may have taken
+  // effect) and the record is left to TakeOver, which rolls the transaction back if it did not
+  // commit. Thread-safe.
   Status Run(Txn txn, const log::Logger& log);
 
   // Undoes the steps of transactions this peer started and did not finish (it crashed), and
@@ -86,7 +93,10 @@ class Engine {
   // Rolls back, on every peer, the unfinished transactions of initiators that are dead (their
   // liveness key is gone, so their locks are free): a crashed initiator that does not come back
   // leaves nothing behind. Also retries this peer's part of failed transactions whose undo
-  // failed here (undo_peers naming this peer), so those do not wait for a restart. Any peer may
+  // failed here (undo_peers naming this peer), so those do not wait for a restart, and rolls back
+  // this peer's own records that no Run of this process is working on (the commit's outcome was
+  // not known, or the record could not be updated after an undo; a crashed run's before Recover
+  // got to it). Any peer may
   // call it at any time; peers that race take turns on the transaction's locks and the loser
   // finds nothing left. Returns how many were rolled back.
   //
@@ -98,11 +108,17 @@ class Engine {
   static constexpr std::chrono::milliseconds kLockTimeout{5000};
   static constexpr std::chrono::milliseconds kStepTimeout{std::chrono::minutes(2)};
   static constexpr size_t kMaxParallelPeers = 16;
+  // How long a commit that etcd did not answer is looked for before its outcome counts as not
+  // known.
+  static constexpr std::chrono::milliseconds kCommitOutcomeWait{10000};
 
  private:
   // After a commit that failed without an answer: whether it was applied all the same (its
-  // transaction record, which only the commit deletes, is gone).
-  bool CommitApplied(const std::string& record_key);
+  // transaction record, which only the commit deletes, is gone), asked until etcd answers or
+  // kCommitOutcomeWait has passed; nullopt if it never did.
+  std::optional<bool> CommitApplied(const std::string& record_key);
+  // Whether a Run of this process works on transaction `txn_id` now.
+  bool Running(const std::string& txn_id) const GD2_EXCLUDES(running_mu_);
   // Runs `step` on one peer: this one through the registry, another through the StepRunner.
   Status RunStep(const std::string& peer, bool undo, StepContext& ctx, const Step& step);
   // Runs (or undoes) `step` on each of `peers` at once, each with its own copy of `ctx` and the
@@ -137,6 +153,9 @@ class Engine {
   const StepRegistry& registry_;
   std::string self_;
   StepRunner* remote_;
+  // The transactions Run works on now (TakeOver leaves their records alone).
+  mutable Mutex running_mu_;
+  std::set<std::string> running_ GD2_GUARDED_BY(running_mu_);
 };
 
 }  // namespace gd2::txn

@@ -1,14 +1,22 @@
 // Transaction and pending-work records read back from the store are input: forged or damaged
 // ones planted in etcd (path traversal in a volume name, brick paths of another tree, arguments
 // of the wrong JSON type, text that is not JSON) must leave the filesystem untouched, must not
-// take the daemon down at start or while it runs, and are moved to quarantine/ once.
+// take the daemon down at start or while it runs, and are moved to quarantine/ once. And the
+// records of transactions that failed in ways that are hard to undo (an undo that meets another
+// volume's brick, a commit etcd did not answer) are resolved while the daemon runs.
+#include <signal.h>
+#include <sys/xattr.h>
+
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api/volume_req.h"
+#include "client/client.h"
 #include "common/subprocess.h"
 #include "common/uuid.h"
 #include "store/store.h"
@@ -160,13 +168,10 @@ TEST_F(TxnRecordsTest, ForgedRecordsWrittenWhileRunningAreQuarantinedAndTouchNot
   ASSERT_OK(store_->RevokeLease(lease.id));
   // Pending work is read by the reconcile pass, run again when the session is renewed: a
   // restart covers it.
-  // This peer's own records without undo_peers are in-flight transactions while it runs: only
-  // the recovery pass at its next start reads them.
+  // This peer's own records without undo_peers too: no transaction of this process runs them.
   std::vector<std::string> txn_keys;
   for (const auto& k : keys) {
-    if (k.find("/txn/") != std::string::npos && k.find("/txn/own") == std::string::npos) {
-      txn_keys.push_back(k);
-    }
+    if (k.find("/txn/") != std::string::npos) txn_keys.push_back(k);
   }
   EXPECT_TRUE(WaitFor([&] { return AllQuarantined(txn_keys); }, 45s)) << daemon_->ReadLog();
   ExpectVictimIntact();
@@ -175,6 +180,112 @@ TEST_F(TxnRecordsTest, ForgedRecordsWrittenWhileRunningAreQuarantinedAndTouchNot
   ASSERT_TRUE(daemon_->Start());
   EXPECT_TRUE(WaitFor([&] { return AllQuarantined(keys); }, 30s)) << daemon_->ReadLog();
   ExpectVictimIntact();
+}
+
+// A create refused because one brick root still carries another volume's id (a leftover of an
+// old cluster) is undone on the other bricks and leaves no transaction record: the undo leaves
+// the other volume's root alone instead of failing on it, which kept the record and retried it
+// every 30 s forever.
+TEST_F(TxnRecordsTest, ACreateRefusedForAnotherVolumesBrickLeavesNoRecord) {
+  const std::string dir =
+      fs::path(daemon_->workdir()).parent_path().string() + "/gd2-refused-" + RandomHex(6);
+  struct RemoveAtExit {
+    std::string path;
+    ~RemoveAtExit() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } remove_at_exit{dir};
+  const std::string fresh = dir + "/fresh";
+  const std::string left = dir + "/left";
+  fs::create_directories(left);
+  std::string other;  // another volume's id, as the 16 bytes of the xattr
+  for (char c : NewUuid()) {
+    if (c == '-') continue;
+    other.push_back(static_cast<char>(std::stoi(std::string(1, c), nullptr, 16)));
+  }
+  for (size_t i = 0; i < 16; ++i)
+    other[i] = static_cast<char>((other[2 * i] << 4) | other[2 * i + 1]);
+  other.resize(16);
+  ASSERT_EQ(::setxattr(left.c_str(), "trusted.glusterfs.volume-id", other.data(), other.size(), 0),
+            0);
+  api::VolCreateReq req;
+  req.name = "refused";
+  req.force = true;
+  req.flags = {{"create-brick-dir", true}, {"allow-root-dir", true}};
+  api::SubvolReq sv;
+  sv.type = "distribute";
+  sv.bricks = {{daemon_->host(), fresh, ""}, {daemon_->host(), left, ""}};
+  req.subvols = {sv};
+  auto created = daemon_->NewClient()->Do("POST", "/v1/volumes", nlohmann::json(req));
+  ASSERT_FALSE(created.ok());
+  EXPECT_THAT(created.status().message(), ::testing::HasSubstr(left));
+  // Undone here: the fresh brick directory, made by the create, is gone again.
+  EXPECT_FALSE(fs::exists(fresh));
+  // The other volume's root is as it was.
+  std::string value(16, '\0');
+  ASSERT_EQ(::getxattr(left.c_str(), "trusted.glusterfs.volume-id", value.data(), value.size()),
+            16);
+  EXPECT_EQ(value, other);
+  ASSERT_OK_AND_ASSIGN(auto txns, store_->List(prefix_ + "txn/"));
+  EXPECT_TRUE(txns.empty()) << txns.front().key << " " << txns.front().value;
+  EXPECT_EQ(daemon_->ReadLog().find("step undo failed"), std::string::npos) << daemon_->ReadLog();
+}
+
+// A commit etcd does not answer (it stops answering between the steps and the commit) is not
+// undone by its initiator, since it may have taken effect: the client is told its outcome is not
+// known. Once etcd answers again, the record, still there because the commit did not take
+// effect, is rolled back by the initiator itself, without a restart.
+TEST_F(TxnRecordsTest, ACommitEtcdDidNotAnswerIsRolledBackOnceItAnswers) {
+  ASSERT_EQ(daemon_->Stop(), 0);
+  ASSERT_TRUE(daemon_->StartWithEnv({{"GD2_FAILPOINT", "txn.before-commit@sleep=3000"}}));
+  const std::string dir =
+      fs::path(daemon_->workdir()).parent_path().string() + "/gd2-unknown-" + RandomHex(6);
+  struct RemoveAtExit {
+    std::string path;
+    ~RemoveAtExit() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } remove_at_exit{dir};
+  const std::string brick = dir + "/b1";
+  api::VolCreateReq req;
+  req.name = "unknown1";
+  req.force = true;
+  req.flags = {{"create-brick-dir", true}, {"allow-root-dir", true}};
+  api::SubvolReq sv;
+  sv.type = "distribute";
+  sv.bricks = {{daemon_->host(), brick, ""}};
+  req.subvols = {sv};
+  client::ClientOptions co;
+  co.endpoints = {daemon_->endpoint()};
+  co.secret = daemon_->secret();
+  co.timeout = std::chrono::seconds(90);
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<client::Client> c, client::Client::Create(co));
+  auto created = std::async(std::launch::async,
+                            [&] { return c->Do("POST", "/v1/volumes", nlohmann::json(req)); });
+  // The step ran (the brick is prepared) and the commit waits at the failpoint: etcd stops.
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(brick + "/.glusterfs"); }, 10s));
+  const pid_t etcd = etcd_.pid();
+  ASSERT_EQ(::kill(etcd, SIGSTOP), 0);
+  struct ContinueAtExit {
+    pid_t pid;
+    ~ContinueAtExit() { ::kill(pid, SIGCONT); }
+  } cont{etcd};
+  StatusOr<nlohmann::json> r = created.get();
+  ASSERT_EQ(::kill(etcd, SIGCONT), 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("outcome of the commit is not known"));
+  EXPECT_TRUE(fs::exists(brick + "/.glusterfs"))
+      << "undone though the commit may have taken effect";
+  // Rolled back by the takeover pass (every 30 s): the brick directory the create made is gone.
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(brick); }, 75s)) << daemon_->ReadLog();
+  ASSERT_OK_AND_ASSIGN(auto txns, store_->List(prefix_ + "txn/"));
+  EXPECT_TRUE(txns.empty());
+  EXPECT_THAT(daemon_->NewClient()->Do("GET", "/v1/volumes/unknown1"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_NE(daemon_->ReadLog().find("rolling back unfinished transaction"), std::string::npos);
 }
 
 }  // namespace

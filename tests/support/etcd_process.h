@@ -28,6 +28,7 @@ class EtcdProcess {
   void Kill();
   void Stop();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // "https://127.0.0.1:PORT"
   std::string endpoint() const;
   std::string host_port() const;

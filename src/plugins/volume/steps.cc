@@ -86,7 +86,10 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
   brick::UnprepareOptions uo;
   uo.remove_internal_dir = true;
   uo.remove_dir_if_empty = a.create_dir;
-  // Only a root carrying this volume's id is touched (UnprepareBrick checks it).
+  // Only a root carrying this volume's id is touched (UnprepareBrick checks it); one that carries
+  // another volume's id is that volume's (a create refused the path for it, or it took the path
+  // since), and is left alone without failing the undo or the delete.
+  uo.leave_other_volume = true;
   std::vector<Status> cleaned = ForEachBrick(
       a.paths, [&](const std::string& p) { return brick::UnprepareBrick(p, a.volume_id, uo); });
   Status first;
