@@ -44,26 +44,37 @@ Status EtcdMembership::CompleteJoin(store::Options cluster_options,
   return OkStatus();
 }
 
-Status EtcdMembership::Start(store::Store& store) {
-  store_ = &store;
-  auto members = store.MemberList();
+void EtcdMembership::FollowMemberList() {
+  auto members = store_->MemberList();
   if (members.ok()) {
     Follow(store::VotingClientUrls(*members));
   } else {
     log::Root().Warn("cannot list the etcd members", {{"error", members.status()}});
   }
+}
+
+void EtcdMembership::ResyncLoop() {
+  while (true) {
+    {
+      MutexLock lock(resync_mu_);
+      auto until = std::chrono::steady_clock::now() + options_.resync_interval;
+      while (!stopping_ && resync_cv_.WaitUntil(resync_mu_, until)) {
+      }
+      if (stopping_) return;
+    }
+    FollowMemberList();
+  }
+}
+
+Status EtcdMembership::Start(store::Store& store) {
+  store_ = &store;
+  FollowMemberList();
   // Moves the store off a removed member's address before it can serve a cluster of its own.
   watcher_ = std::make_unique<store::Watcher>(store);
   const std::string key = options_.members_key;
   // A change of the members lost from etcd's history: the members as they are now.
-  watcher_->OnGap([this](int64_t) {
-    auto now = store_->MemberList();
-    if (now.ok()) {
-      Follow(store::VotingClientUrls(*now));
-    } else {
-      log::Root().Warn("cannot list the etcd members", {{"error", now.status()}});
-    }
-  });
+  watcher_->OnGap([this](int64_t) { FollowMemberList(); });
+  resync_ = std::thread([this] { ResyncLoop(); });
   return watcher_->Watch(key, 0, [this, key](const std::vector<store::WatchEvent>& events) {
     for (const auto& e : events) {
       if (e.type != store::WatchEvent::Type::kPut || e.kv.key != key) continue;
@@ -79,6 +90,12 @@ Status EtcdMembership::Start(store::Store& store) {
 }
 
 void EtcdMembership::Stop() {
+  {
+    MutexLock lock(resync_mu_);
+    stopping_ = true;
+  }
+  resync_cv_.NotifyAll();
+  if (resync_.joinable()) resync_.join();
   if (watcher_) {
     watcher_->Stop();
     watcher_.reset();
@@ -86,8 +103,9 @@ void EtcdMembership::Stop() {
 }
 
 void EtcdMembership::Follow(const std::vector<std::string>& voting) {
-  // Calls come one at a time (see the header), so the copy taken here is still current when
-  // it is written back; the lock only keeps config() readers consistent.
+  // One call at a time, so the copy taken here is still current when it is written back; mu_
+  // only keeps config() readers consistent.
+  MutexLock follow(follow_mu_);
   StoreConfig sc = config();
   std::vector<std::string> urls;
   if (sc.etcd_member) urls.push_back(options_.own_client_url);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -29,6 +30,9 @@ class EtcdMembership {
     std::string workdir;         // holds store.toml
     std::string own_client_url;  // this peer's member, listed first while config.etcd_member
     std::string members_key;     // KeySpace::EtcdMembers() of the cluster
+    // How often the member list is read to catch what the members key missed (a publication
+    // that failed, a move of the store that failed).
+    std::chrono::milliseconds resync_interval{30000};
   };
 
   // `config`: the store configuration this peer started with (store.toml, or for the peer that
@@ -55,24 +59,34 @@ class EtcdMembership {
 
   // Moves `store` to the current voting members (a failed member list is logged and skipped),
   // then follows the members key with Follow() (and, after changes lost from etcd's history,
-  // the member list again). Errors of store::Watcher::Watch. `store` must
-  // outlive Stop(). Call once.
-  Status Start(store::Store& store) GD2_EXCLUDES(mu_);
-  // Stops following (joins the watch thread). Idempotent.
-  void Stop();
+  // the member list again), and reads the member list every resync_interval, so that a change
+  // the key never told, or a move that failed, is caught up with. Errors of
+  // store::Watcher::Watch. `store` must outlive Stop(). Call once.
+  Status Start(store::Store& store) GD2_EXCLUDES(mu_, resync_mu_);
+  // Stops following (joins the watch and resync threads). Idempotent.
+  void Stop() GD2_EXCLUDES(resync_mu_);
 
   // Moves the store to `voting` (client URLs of the voting members; this peer's own member
   // goes first while it runs one) and records them in store.toml, unless store.toml has a
-  // restart as a member pending. Nothing changes for an empty list or the current one. Called
-  // by Start() and then on the watch thread, one call at a time.
-  void Follow(const std::vector<std::string>& voting) GD2_EXCLUDES(mu_);
+  // restart as a member pending. Nothing changes for an empty list or the current one. Calls
+  // are serialised (the watch and the resync thread both call it).
+  void Follow(const std::vector<std::string>& voting) GD2_EXCLUDES(mu_, follow_mu_);
 
  private:
+  // Follow() with the current voting members; a failed member list is logged.
+  void FollowMemberList() GD2_EXCLUDES(mu_, follow_mu_);
+  void ResyncLoop() GD2_EXCLUDES(resync_mu_);
+
   const Options options_;
   store::Store* store_ = nullptr;  // set by Start()
   std::unique_ptr<store::Watcher> watcher_;
   mutable Mutex mu_;
   StoreConfig config_ GD2_GUARDED_BY(mu_);
+  Mutex follow_mu_;  // one Follow() at a time
+  Mutex resync_mu_;
+  CondVar resync_cv_;
+  bool stopping_ GD2_GUARDED_BY(resync_mu_) = false;
+  std::thread resync_;
 };
 
 }  // namespace gd2::daemon

@@ -77,5 +77,26 @@ TEST_F(EtcdMembershipTest, FollowsThePublishedMembers) {
   m.Stop();
 }
 
+// The member list is read again every resync_interval: a list that is not the cluster's (a
+// publication that never came, a move that failed) is corrected without a change of the key.
+TEST_F(EtcdMembershipTest, TheMemberListIsReadAgainToCatchUp) {
+  StoreConfig sc;
+  sc.etcd_endpoints = {etcd_.endpoint()};
+  ASSERT_OK(SaveStoreConfig(workdir_.path(), sc));
+  EtcdMembership::Options o = MakeMembershipOptions();
+  o.resync_interval = std::chrono::milliseconds(200);
+  EtcdMembership m(o, sc);
+  ASSERT_OK(m.Start(*store_));
+  const std::string gone = "https://127.0.0.1:9";
+  m.Follow({gone, etcd_.endpoint()});  // as a stale list would
+  ASSERT_EQ(m.config().etcd_endpoints, (std::vector<std::string>{gone, etcd_.endpoint()}));
+  EXPECT_TRUE(WaitFor([&] {
+    return m.config().etcd_endpoints == std::vector<std::string>{etcd_.endpoint()};
+  })) << "the member list was not read again";
+  ASSERT_OK_AND_ASSIGN(StoreConfig saved, LoadStoreConfig(workdir_.path()));
+  EXPECT_EQ(saved.etcd_endpoints, std::vector<std::string>{etcd_.endpoint()});
+  m.Stop();
+}
+
 }  // namespace
 }  // namespace gd2::daemon
