@@ -83,7 +83,8 @@ Status View::Start() {
     return s;
   } else {
     MutexLock lock(mu_);
-    serving_ = true;
+    // Not if the new watch broke, or asked for a resync, since it returned.
+    serving_ = !resync_wanted_ && !stream_broken_;
   }
   cv_.NotifyAll();
   resync_thread_ = std::thread(&View::ResyncLoop, this);
@@ -183,9 +184,14 @@ Status View::WatchFromCurrent() {
   auto watcher = std::make_unique<Watcher>(store_);
   // While the stream is broken the view may miss changes for an unknown time: readers go to
   // etcd (and get its errors) until a stream resumes.
+  {
+    MutexLock lock(mu_);
+    stream_broken_ = false;
+  }
   watcher->OnStream([this](bool live) {
     {
       MutexLock lock(mu_);
+      stream_broken_ = !live;
       if (!live) {
         serving_ = false;
       } else if (applying_ && !resync_wanted_ && !stopping_ && current_ != nullptr) {
@@ -288,13 +294,16 @@ void View::ResyncLoop() {
     Status s = Load();
     if (s.ok()) s = WatchFromCurrent();
     if (s.ok()) {
+      bool serving;
       {
         MutexLock lock(mu_);
-        // A Stop() meanwhile wins.
-        serving_ = !stopping_;
+        // A Stop() meanwhile wins, and so does a watch that broke, or asked for another
+        // resync (over its bounds, history lost), since it returned.
+        serving_ = !stopping_ && !resync_wanted_ && !stream_broken_;
+        serving = serving_;
       }
       cv_.NotifyAll();
-      log::Root().Info("store view serving again", {{"revision", revision()}});
+      if (serving) log::Root().Info("store view serving again", {{"revision", revision()}});
       backoff = options_.resync_backoff_min;
       continue;
     }

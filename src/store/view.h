@@ -177,6 +177,8 @@ class View {
   bool started_ GD2_GUARDED_BY(mu_) = false;
   bool stopping_ GD2_GUARDED_BY(mu_) = false;
   bool resync_wanted_ GD2_GUARDED_BY(mu_) = false;
+  // The current watch reported its stream broken and not resumed since (OnStream).
+  bool stream_broken_ GD2_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point resync_at_ GD2_GUARDED_BY(mu_);
   int64_t loads_ GD2_GUARDED_BY(mu_) = 0;
 };
