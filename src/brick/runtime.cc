@@ -43,13 +43,6 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
     if (notify) notify(BrickEvent{e.key, e.change, e.pid, e.port});
   };
   bricks_ = std::make_unique<Supervisor>(std::move(bo));
-  // A restarted brick is ready once it signs in: the monitor looks at it then, not at its next
-  // poll. Sign-ins of bricks this runtime does not supervise are ignored by LookAt().
-  Supervisor* bricks = bricks_.get();
-  signin_subscription_ = portmap->Subscribe(
-      [bricks](sunrpc::PortMapEvent event, const std::string& brick, const sunrpc::PortMapEntry&) {
-        if (event == sunrpc::PortMapEvent::kSignin) bricks->LookAt(brick);
-      });
   SupervisorOptions so;
   so.run_dir = options_.run_dir;
   so.log_dir = options_.log_dir;
@@ -57,6 +50,14 @@ BrickRuntime::BrickRuntime(BrickRuntimeOptions options)
   so.logger = log::Root();
   so.poll_interval = options_.poll_interval;
   shd_ = std::make_unique<Supervisor>(std::move(so));
+  // A restarted brick is ready once it signs in: the monitor looks at it then, not at its next
+  // poll. Sign-ins of bricks this runtime does not supervise are ignored by LookAt(). Last, so
+  // that nothing after it can throw and leave the subscription behind.
+  Supervisor* bricks = bricks_.get();
+  signin_subscription_ = portmap->Subscribe(
+      [bricks](sunrpc::PortMapEvent event, const std::string& brick, const sunrpc::PortMapEntry&) {
+        if (event == sunrpc::PortMapEvent::kSignin) bricks->LookAt(brick);
+      });
 }
 
 BrickRuntime::~BrickRuntime() { Shutdown(); }

@@ -43,6 +43,7 @@ Status Session::Start() {
   log::Root().Info("etcd session started", {{"lease", lease->id}, {"ttl_s", lease->ttl_seconds}});
   Register(lease->id);
   thread_ = std::thread(&Session::Run, this);
+  deleter_ = std::thread(&Session::DeleteLoop, this);
   return OkStatus();
 }
 
@@ -56,7 +57,9 @@ void Session::Stop() {
     lease_ = 0;
   }
   cv_.NotifyAll();
+  delete_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
+  if (deleter_.joinable()) deleter_.join();
   if (lease != 0) {
     Status s = store_.RevokeLease(lease);
     if (!s.ok() && s.code() != StatusCode::kNotFound) {
@@ -113,7 +116,6 @@ void Session::DeleteLater(std::string key, int64_t lease) {
     MutexLock lock(mu_);
     if (pending_deletes_.size() < kMaxPendingDeletes) {
       pending_deletes_.emplace_back(key, lease);
-      poke_ = true;
       queued = true;
     }
   }
@@ -122,29 +124,44 @@ void Session::DeleteLater(std::string key, int64_t lease) {
                       {{"key", key}, {"lease", lease}});
     return;
   }
-  cv_.NotifyAll();
+  delete_cv_.NotifyAll();
 }
 
-void Session::DeletePending(int64_t lease) {
-  std::vector<std::pair<std::string, int64_t>> pending;
-  {
-    MutexLock lock(mu_);
-    pending.swap(pending_deletes_);
-  }
-  std::vector<std::pair<std::string, int64_t>> kept;
-  for (auto& [key, key_lease] : pending) {
-    if (key_lease != lease) continue;  // its lease is gone, and the key with it
-    StatusOr<int64_t> deleted = store_.Delete(key);
-    if (deleted.ok()) {
-      log::Root().Info("deleted a key its owner could not", {{"key", key}});
-    } else {
+void Session::DeleteLoop() {
+  while (true) {
+    std::vector<std::pair<std::string, int64_t>> pending;
+    int64_t lease = 0;
+    {
+      MutexLock lock(mu_);
+      while (!stopping_ && pending_deletes_.empty()) delete_cv_.Wait(mu_);
+      if (stopping_) return;
+      pending.swap(pending_deletes_);
+      lease = lease_;
+    }
+    // Keys of a lease that is no longer the session's went with it (a lost lease is revoked
+    // before the next is granted). The first delete etcd does not answer ends the pass.
+    std::vector<std::pair<std::string, int64_t>> kept;
+    bool answering = true;
+    for (auto& [key, key_lease] : pending) {
+      if (key_lease != lease) continue;
+      if (answering) {
+        StatusOr<int64_t> deleted = store_.Delete(key);
+        if (deleted.ok()) {
+          log::Root().Info("deleted a key its owner could not", {{"key", key}});
+          continue;
+        }
+        answering = false;
+      }
       kept.emplace_back(std::move(key), key_lease);
     }
-  }
-  if (kept.empty()) return;
-  MutexLock lock(mu_);
-  for (auto& k : kept) {
-    if (pending_deletes_.size() < kMaxPendingDeletes) pending_deletes_.push_back(std::move(k));
+    if (kept.empty()) continue;
+    MutexLock lock(mu_);
+    for (auto& k : kept) {
+      if (pending_deletes_.size() < kMaxPendingDeletes) pending_deletes_.push_back(std::move(k));
+    }
+    auto until = Clock::now() + kRetryInterval;
+    while (!stopping_ && delete_cv_.WaitUntil(mu_, until)) {
+    }
   }
 }
 
@@ -156,17 +173,14 @@ void Session::Run() {
   bool retrying = false;
   while (true) {
     int64_t lease = 0;
-    bool deletes = false;
     {
       MutexLock lock(mu_);
-      bool soon = retrying || unregistered_ != 0 || !pending_deletes_.empty();
+      bool soon = retrying || unregistered_ != 0;
       auto wake = Clock::now() + (soon ? kRetryInterval : keepalive_interval);
-      while (!stopping_ && !poke_ && cv_.WaitUntil(mu_, wake)) {
+      while (!stopping_ && cv_.WaitUntil(mu_, wake)) {
       }
       if (stopping_) return;
-      poke_ = false;
       lease = lease_;
-      deletes = !pending_deletes_.empty();
     }
     if (lease == 0) {
       retrying = !Regrant(&stale);
@@ -179,7 +193,6 @@ void Session::Run() {
       last_ok = Clock::now();
       retrying = false;
       if (unregistered_ == lease) Register(lease);
-      if (deletes) DeletePending(lease);
       continue;
     }
     bool expired = ttl.status().code() == StatusCode::kNotFound;

@@ -66,9 +66,9 @@ class Session {
   bool Regrant(int64_t* stale) GD2_EXCLUDES(mu_);
   // on_new_lease(lease); on an error remembers the lease in unregistered_ for another try.
   void Register(int64_t lease);
-  // Deletes the pending keys of `lease` (those of other leases went with them); keeps the ones
-  // etcd did not answer for.
-  void DeletePending(int64_t lease) GD2_EXCLUDES(mu_);
+  // The thread that deletes the keys of DeleteLater, apart from the keepalives (a delete etcd
+  // does not answer takes up to the store's request timeout).
+  void DeleteLoop() GD2_EXCLUDES(mu_);
 
   Store& store_;
   SessionOptions options_;
@@ -77,13 +77,14 @@ class Session {
   bool started_ GD2_GUARDED_BY(mu_) = false;
   bool stopping_ GD2_GUARDED_BY(mu_) = false;
   int64_t lease_ GD2_GUARDED_BY(mu_) = 0;
-  // Keys to delete (DeleteLater), with their lease; `poke_` wakes the session thread for them.
+  // Keys to delete (DeleteLater), with their lease; delete_cv_ wakes DeleteLoop for them.
   std::vector<std::pair<std::string, int64_t>> pending_deletes_ GD2_GUARDED_BY(mu_);
-  bool poke_ GD2_GUARDED_BY(mu_) = false;
+  CondVar delete_cv_;
   // A lease whose on_new_lease failed, called again until it succeeds; 0 if none. Written by
   // Start() before the thread exists, then by the thread alone.
   int64_t unregistered_ = 0;
   std::thread thread_;
+  std::thread deleter_;
 };
 
 }  // namespace gd2::store

@@ -255,7 +255,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
               "the outcome of the commit is not known: etcd answered neither the commit nor the "
               "reads after it for " +
               std::to_string(kCommitOutcomeWait.count() / 1000) + " s (" + r.status().message() +
-              "); it is rolled back if it did not take effect once etcd answers: check again then");
+              "); if it did not take effect it is rolled back once etcd answers (within 30 s), and "
+              "until then a retry may find the objects it claimed still taken: check, then retry");
         }
       } else {
         for (auto& g : guards) g.ReleasedBy(*r);

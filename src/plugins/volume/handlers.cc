@@ -25,9 +25,6 @@
 namespace gd2::plugins::volume {
 namespace {
 
-// Taken by every volume create (with the name's own lock): brick paths are claimed under it.
-constexpr char kBrickClaimLock[] = "volume-bricks";
-
 // Peers that host at least one brick of `v`, in brick order.
 std::vector<std::string> BrickPeers(const api::Volume& v) {
   std::vector<std::string> peers;

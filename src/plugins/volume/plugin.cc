@@ -321,6 +321,15 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
     return q.ok();
   }
   BrickSetArgs a = work->args;
+  // The brick claim lock too, taken first as the engine takes them (sorted): no create claims
+  // one of these paths while they are looked at and cleaned.
+  auto claim = store::Lock::Acquire(*services_.store, *services_.session, services_.keys,
+                                    kBrickClaimLock, std::chrono::seconds(5));
+  if (!claim.ok()) {
+    log::Root().Warn("pending work postponed: bricks busy",
+                     {{"key", kv.key}, {"error", claim.status()}});
+    return false;
+  }
   auto guard = VolumeLock(services_, a.volume);
   if (!guard.ok()) {
     log::Root().Warn("pending work postponed: volume busy", {{"key", kv.key}, {"error", guard.status()}});
@@ -340,27 +349,38 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
                              log::Root());
     if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
     return q.ok();
-  } else if (stored.ok()) {
-    // A new volume of the same name since: its bricks and processes are left alone.
+  } else if (auto volumes = ListVolumes(*services_.store, keys_); !volumes.ok()) {
+    result = volumes.status();
+  } else {
+    // Paths a volume in the store uses now (one created since, of this name or another, maybe
+    // after an earlier try cleaned the path) are that volume's: its bricks and processes are
+    // left alone, as is the volume's directory when a volume of this name exists again.
     std::vector<std::string> keep;
     for (const auto& p : a.paths) {
       bool used = false;
-      for (const auto& sv : stored->volume.subvols) {
-        for (const auto& b : sv.bricks) used = used || (b.peer_id == services_.peer_id && b.path == p);
+      for (const auto& other : *volumes) {
+        for (const auto& sv : other.volume.subvols) {
+          for (const auto& b : sv.bricks)
+            used = used || (b.peer_id == services_.peer_id && b.path == p);
+        }
       }
       if (!used) keep.push_back(p);
     }
     a.paths = keep;
-    api::Volume old;
-    old.name = a.volume;
-    old.id = a.volume_id;
-    api::Subvol sv;
-    for (const auto& p : a.paths) sv.bricks.push_back(api::Brick{"", services_.peer_id, a.host.empty() ? services_.client_host : a.host, p});
-    old.subvols.push_back(sv);
-    result = StopLocalBricks(old, ctx.log);
-    if (result.ok()) result = UnprepareLocal(ctx, a, /*keep_workdir=*/true);
-  } else {
-    result = DeleteLocalBricks(ctx, a);
+    if (!stored.ok()) {
+      result = DeleteLocalBricks(ctx, a);
+    } else {
+      api::Volume old;
+      old.name = a.volume;
+      old.id = a.volume_id;
+      api::Subvol sv;
+      for (const auto& p : a.paths)
+        sv.bricks.push_back(
+            api::Brick{"", services_.peer_id, a.host.empty() ? services_.client_host : a.host, p});
+      old.subvols.push_back(sv);
+      result = StopLocalBricks(old, ctx.log);
+      if (result.ok()) result = UnprepareLocal(ctx, a, /*keep_workdir=*/true);
+    }
   }
   // The record goes once its work is done; a cleanup that failed is tried again on the next
   // pass (a brick that outlived SIGKILL, a removal the filesystem refused).
@@ -372,6 +392,7 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
     done = t.ok();
   }
   guard->Release().IgnoreError();
+  claim->Release().IgnoreError();
   if (result.ok()) {
     log::Root().Info("deferred brick cleanup done", {{"key", kv.key}, {"volume", a.volume}});
   } else {
@@ -395,7 +416,7 @@ bool VolumePlugin::ReconcileVolume(const std::string& name) {
   }
   auto stored = GetVolume(*services_.store, keys_, name);
   Status s;
-  bool bad_record = false;
+  bool not_for_a_retry = false;
   if (!stored.ok()) {
     if (stored.status().code() != StatusCode::kNotFound) s = stored.status();
   } else {
@@ -403,19 +424,23 @@ bool VolumePlugin::ReconcileVolume(const std::string& name) {
     auto v = DecodeVolumeArgs("reconcile", EncodeVolumeArgs(stored->volume), services_.workdir);
     if (!v.ok() || v->name != name) {
       s = v.ok() ? InvalidArgumentError("volume record name differs from its key") : v.status();
-      bad_record = true;  // a later pass reads the same record
+      not_for_a_retry = true;  // a later pass reads the same record
     } else {
       {
         MutexLock lock(mu_);
         cache_[v->name] = *v;
       }
-      s = v->state == api::VolumeState::kStarted ? StartLocalBricks(*v, log::Root())
-                                                 : StopLocalBricks(*v, log::Root());
+      bool start = v->state == api::VolumeState::kStarted;
+      s = start ? StartLocalBricks(*v, log::Root()) : StopLocalBricks(*v, log::Root());
+      // A brick that did not sign in within the start timeout (30 s) is not tried again by the
+      // timer: each try would hold the volume's lock that long, and the admin's own operations
+      // on the volume would find it busy. A renewed session, or `volume start --force`, does.
+      if (start && s.code() == StatusCode::kDeadlineExceeded) not_for_a_retry = true;
     }
   }
   guard->Release().IgnoreError();
   if (!s.ok()) log::Root().Error("brick reconcile failed", {{"volume", name}, {"error", s}});
-  return s.ok() || bad_record;
+  return s.ok() || not_for_a_retry;
 }
 
 void VolumePlugin::Stop() {

@@ -77,7 +77,9 @@ class VolumePlugin : public Plugin {
   // try (the volume was busy, or the cleanup failed).
   bool RunPendingWork(const store::KeyValue& kv);
   // One stored volume applied to this peer's processes, under the volume's lock; false if that
-  // could not be done (the volume was busy, etcd did not answer, a brick did not start).
+  // could not be done and a later pass may do better (the volume was busy, etcd did not answer,
+  // a brick process exited at start; not a brick that did not sign in within the start timeout,
+  // whose retries would hold the volume's lock that long each time).
   bool ReconcileVolume(const std::string& name);
 
   // Handlers.
