@@ -112,13 +112,23 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
     options_.portmap->Set(brick.path, st.port);
     return OkStatus();
   }
+  // A brick that died and waits for its restart keeps the port of the process that died; one
+  // the monitor has just restarted runs on it.
+  const int before = bricks_->State(brick.path).port;
   Status s;
   for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
     GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
     // An entry left by an earlier process would make the new one look ready at once.
     options_.portmap->Remove(brick.path);
     s = bricks_->Start(BrickSpecFor(group, brick, port), deadline);
-    if (s.ok()) return s;
+    if (s.ok()) {
+      // The port the brick runs on now is kept; the other goes back to the pool (the new one
+      // when the start found the monitor's restart, the dead process's when it made a new one).
+      const int used = bricks_->State(brick.path).port;
+      if (used != port) ports_.Release(port);
+      if (before > 0 && before != used && before != port) ports_.Release(before);
+      return s;
+    }
     ports_.Release(port);
     // Another process bound the port between the allocator's probe and the brick's bind (another
     // daemon on this host starting bricks at the same moment): try the next one.

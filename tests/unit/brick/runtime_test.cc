@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -162,10 +163,11 @@ class BrickRuntimeTest : public ::testing::Test {
   }
 
   // A new runtime, as a restarted daemon makes it.
-  BrickRuntime& NewRuntime(
-      std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20)) {
+  BrickRuntime& NewRuntime(std::chrono::milliseconds poll_interval = std::chrono::milliseconds(20),
+                           std::optional<PortAllocator::Options> ports = std::nullopt) {
     runtime_.reset();
     BrickRuntimeOptions o;
+    if (ports) o.ports = *ports;
     o.run_dir = run_dir_;
     o.log_dir = dirs_->path() + "/log";
     o.peer_id = kPeerId;
@@ -334,6 +336,29 @@ TEST_F(BrickRuntimeTest, ARestartedBrickIsUpWhenItSignsIn) {
   EXPECT_EQ(after[0], events[1].pid);
   EXPECT_EQ(after[1], before[1]);
   EXPECT_EQ(portmap_.Lookup(path)->pid, after[0]);
+  ASSERT_OK(rt.Stop(a_, In(30)));
+}
+
+// A start of a brick that died and waits for its restart gives the dead process's port back to
+// the pool: with three ports for two bricks, kill-and-start cycles do not run the pool dry.
+TEST_F(BrickRuntimeTest, AStartOfADeadBrickGivesItsOldPortBack) {
+  PortAllocator::Options ports;
+  ports.base_port = 61210;
+  ports.max_port = 61212;
+  BrickRuntime& rt = NewRuntime(std::chrono::milliseconds(20), ports);
+  ASSERT_OK(rt.Start(a_, In(30)));
+  Pids(a_);
+  const std::string& path = a_.bricks[0].path;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    pid_t pid = rt.BrickState(path).pid;
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    // Dead and waiting for its restart (100 ms and more): started now, on a new port.
+    ASSERT_TRUE(WaitUntil([&] { return rt.BrickState(path).pid == 0; }, std::chrono::seconds(5)))
+        << "cycle " << cycle;
+    ASSERT_OK(rt.Start(a_, In(30))) << "cycle " << cycle;
+    std::vector<pid_t> now = Pids(a_);
+    EXPECT_NE(now[0], pid);
+  }
   ASSERT_OK(rt.Stop(a_, In(30)));
 }
 
