@@ -579,6 +579,27 @@ TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
   EXPECT_FALSE(fs::exists(BrickPath("cdown", 2) + "/.glusterfs")) << "brick not cleaned on return";
 }
 
+// A delete that fails on one peer leaves the other peers' bricks as they were: the processes are
+// stopped on every peer first, so a peer that cannot be reached fails the delete before any brick
+// is cleaned (before, the others lost their .glusterfs, and the undo put back an empty one).
+TEST_F(ClusterTest, ADeleteThatFailsOnAPeerLeavesTheOtherBricksIntact) {
+  ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cfail", {0, 1, 2})));
+  const std::string marker = BrickPath("cfail", 0) + "/.glusterfs/marker";
+  ASSERT_OK(WriteFileAtomic(marker, "kept\n", 0600));
+  // Killed: it is still shown online until its lease ends (4 s), so the delete plans a part for
+  // it, and the peer RPC to it is refused.
+  peers_[2]->Kill();
+  auto del = Client(0)->Do("DELETE", "/v1/volumes/cfail");
+  EXPECT_FALSE(del.ok()) << "deleted, as if peer 2 had been seen offline";
+  EXPECT_TRUE(fs::exists(marker)) << "peer 0's brick was cleaned by a delete that failed";
+  EXPECT_TRUE(fs::exists(BrickPath("cfail", 1) + "/.glusterfs"));
+  ASSERT_OK(Client(0)->Do("GET", "/v1/volumes/cfail").status());
+  ASSERT_TRUE(peers_[2]->StartWithEnv({}));
+  ASSERT_TRUE(WaitFor([] { return PeerOnline(0, 2); }, 30s));
+  ASSERT_OK(Client(0)->Do("DELETE", "/v1/volumes/cfail"));
+  EXPECT_FALSE(fs::exists(marker));
+}
+
 TEST_F(ClusterTest, PartitionedPeerIsHandledLikeADeadOne) {
   if (net_ == nullptr) GTEST_SKIP() << "network partitions unavailable: " << net_unavailable_;
   ASSERT_OK(Client(0)->Do("POST", "/v1/volumes", ReplicaReq("cnet", {0, 1, 2})));

@@ -285,7 +285,15 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
       ctx.log.Warn("peer offline, brick cleanup deferred", {{"volume", name}, {"peer", peer}});
     }
     std::vector<txn::Step> steps;
-    if (!online_part.empty()) steps.push_back(txn::MakePerPeerStep(kDeleteBricks, online_part));
+    if (!online_part.empty()) {
+      // The processes first, on every online peer: a peer that cannot be reached fails the delete
+      // here, before any brick is cleaned. The cleanup itself cannot be undone in full (the undo
+      // puts back the volume id and an empty .glusterfs, not the gfid handles and heal indices).
+      std::vector<std::string> peers;
+      for (const auto& [peer, a] : online_part) peers.push_back(peer);
+      steps.push_back(txn::MakeStep(kStopBricks, VolumeArgs{sv.volume}, std::move(peers)));
+      steps.push_back(txn::MakePerPeerStep(kDeleteBricks, online_part));
+    }
     return steps;
   };
   t.commit = [&]() -> StatusOr<txn::Commit> {

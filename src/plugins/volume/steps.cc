@@ -125,12 +125,15 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
 Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& log,
                                      std::chrono::steady_clock::time_point deadline) {
   brick::BrickGroup group = LocalGroup(v);
+  // Said of the bricks that ran (a delete stops a volume's bricks again, to be sure).
+  std::vector<std::string> ran;
+  for (const auto& b : group.bricks) {
+    if (runtime_->BrickState(b.path).pid > 0) ran.push_back(b.path);
+  }
   Status s = runtime_->Stop(
       group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStopTimeout));
   if (s.ok()) {
-    for (const auto& b : group.bricks) {
-      log.Info("brick stopped", {{"volume", v.name}, {"brick", b.path}});
-    }
+    for (const auto& path : ran) log.Info("brick stopped", {{"volume", v.name}, {"brick", path}});
   }
   return s;
 }
