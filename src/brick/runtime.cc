@@ -126,7 +126,7 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
       // when the start found the monitor's restart, the dead process's when it made a new one).
       const int used = bricks_->State(brick.path).port;
       if (used != port) ports_.Release(port);
-      if (before > 0 && before != used && before != port) ports_.Release(before);
+      if (before > 0 && before != used) ports_.Release(before);
       return s;
     }
     ports_.Release(port);

@@ -615,8 +615,9 @@ Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& surviv
   for (const auto& e : batch.held) {
     RemoveFiles(e->files);
     bool had_process = e->phase == Entry::Phase::kRunning || e->phase == Entry::Phase::kRestarting;
-    Event stopped_event{e->key, ProcessChange::kStopped, e->pid, e->port};
+    std::vector<Event> events;
     if (had_process) {
+      events.push_back({e->key, ProcessChange::kStopped, e->pid, e->port});
       options_.logger.Info("process stopped",
                            {{"kind", options_.kind.name}, {"key", e->key}, {"pid", e->pid}});
     }
@@ -626,7 +627,7 @@ Status Supervisor::FinishStop(StopBatch& batch, const std::vector<pid_t>& surviv
       e->pid = 0;
     }
     // Told before the entry is let go, so that a start that takes it next is told after.
-    if (had_process) Notify({stopped_event});
+    Notify(events);
     Release(e);
   }
   if (survivor) {

@@ -60,8 +60,8 @@ struct SupervisorOptions {
   std::function<void(const ProcessEvent&)> on_state_change;
   // How often the monitor looks at a process it has no pidfd for, at a restarted one until it is
   // ready (at once when LookAt() names it), and at one whose pidfd fired while another call held
-  // it. A running process is watched
-  // through its pidfd, so its death is seen at once, without polling.
+  // it. A running process is watched through its pidfd, so its death is seen at once, without
+  // polling.
   std::chrono::milliseconds poll_interval{100};
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{30000};

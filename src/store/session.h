@@ -55,8 +55,8 @@ class Session {
   // cluster lock's key, which would otherwise hold the lock for as long as this session keeps
   // the lease alive). The session deletes it once etcd answers, trying every 250 ms, or forgets
   // it once the lease is gone (the key went with it); a key of any lease but the session's
-  // current one is taken as gone. At most kMaxPendingDeletes are kept; beyond
-  // that the key is logged as an error and left to the lease. Thread-safe.
+  // current one is taken as gone. At most kMaxPendingDeletes are kept; beyond that the key is
+  // logged as an error and left to the lease. Thread-safe.
   void DeleteLater(std::string key, int64_t lease) GD2_EXCLUDES(mu_);
   static constexpr size_t kMaxPendingDeletes = 4096;
 

@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "common/failpoint.h"
 #include "common/metrics.h"
 #include "common/parallel.h"
+#include "common/poll.h"
 #include "common/uuid.h"
 #include "store/lock.h"
 #include "store/session.h"
@@ -128,13 +128,14 @@ std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_
 std::optional<bool> Engine::CommitApplied(const std::string& record_key) {
   // Only the commit deletes the record while its initiator runs it (TakeOver leaves a running
   // transaction's record alone).
-  auto until = std::chrono::steady_clock::now() + kCommitOutcomeWait;
-  while (true) {
-    StatusOr<std::optional<store::KeyValue>> record = store_.Get(record_key);
-    if (record.ok()) return !record->has_value();
-    if (std::chrono::steady_clock::now() >= until) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  std::optional<bool> applied;
+  PollUntil(std::chrono::steady_clock::now() + kCommitOutcomeWait,
+            {std::chrono::milliseconds(250), std::chrono::milliseconds(250)}, [&] {
+              StatusOr<std::optional<store::KeyValue>> record = store_.Get(record_key);
+              if (record.ok()) applied = !record->has_value();
+              return applied.has_value();
+            });
+  return applied;
 }
 
 bool Engine::Running(const std::string& txn_id) const {
@@ -351,7 +352,8 @@ StatusOr<int> Engine::TakeOver(const log::Logger& log) {
                         if (std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) != r.undo_peers.end()) {
                           return std::optional<Scope>(Scope::kSelf);
                         }
-                        if (r.initiator == self_ && r.undo_peers.empty()) {
+                        if (!r.undo_peers.empty()) return std::optional<Scope>();
+                        if (r.initiator == self_) {
                           // This peer's own, and no Run of this process works on it: a commit
                           // whose outcome was not known, an outcome that could not be written,
                           // or a crashed run's that Recover did not get to. Its record is there,
@@ -359,7 +361,6 @@ StatusOr<int> Engine::TakeOver(const log::Logger& log) {
                           if (Running(r.id)) return std::optional<Scope>();
                           return std::optional<Scope>(Scope::kAll);
                         }
-                        if (!r.undo_peers.empty()) return std::optional<Scope>();
                         // Only a dead initiator's: its liveness key (bound to its session
                         // lease, like its locks) is gone.
                         GD2_ASSIGN_OR_RETURN(std::string alive_key, keys_.Alive(r.initiator));

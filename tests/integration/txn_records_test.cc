@@ -59,6 +59,7 @@ class TxnRecordsTest : public ::testing::Test {
   void TearDown() override {
     std::error_code ec;
     if (!victim_.empty()) fs::remove_all(victim_, ec);
+    for (const auto& dir : scratch_) fs::remove_all(dir, ec);
   }
 
   // The steps of a forged record: undoing them would remove or rewrite `victim_`.
@@ -125,6 +126,26 @@ class TxnRecordsTest : public ::testing::Test {
     return true;
   }
 
+  // A directory beside the daemon's workdir for brick paths, removed at TearDown.
+  std::string ScratchDir(const std::string& name) {
+    scratch_.push_back(fs::path(daemon_->workdir()).parent_path().string() + "/gd2-" + name + "-" +
+                       RandomHex(6));
+    return scratch_.back();
+  }
+
+  // A distribute volume on `bricks` of this peer, its brick directories made by the create.
+  nlohmann::json DistributeReq(const std::string& name, const std::vector<std::string>& bricks) {
+    api::VolCreateReq req;
+    req.name = name;
+    req.force = true;
+    req.flags = {{"create-brick-dir", true}, {"allow-root-dir", true}};
+    api::SubvolReq sv;
+    sv.type = "distribute";
+    for (const auto& b : bricks) sv.bricks.push_back({daemon_->host(), b, ""});
+    req.subvols = {sv};
+    return req;
+  }
+
   void ExpectVictimIntact() {
     EXPECT_TRUE(fs::exists(victim_ + "/sub/precious")) << "a forged record removed " << victim_;
     EXPECT_FALSE(fs::exists(victim_ + "/.glusterfs")) << "a forged record prepared " << victim_;
@@ -137,6 +158,7 @@ class TxnRecordsTest : public ::testing::Test {
   std::string prefix_;
   std::string victim_name_;
   std::string victim_;
+  std::vector<std::string> scratch_;
 };
 
 TEST_F(TxnRecordsTest, ForgedRecordsFoundAtStartAreQuarantinedAndTouchNothing) {
@@ -187,37 +209,16 @@ TEST_F(TxnRecordsTest, ForgedRecordsWrittenWhileRunningAreQuarantinedAndTouchNot
 // the other volume's root alone instead of failing on it, which kept the record and retried it
 // every 30 s forever.
 TEST_F(TxnRecordsTest, ACreateRefusedForAnotherVolumesBrickLeavesNoRecord) {
-  const std::string dir =
-      fs::path(daemon_->workdir()).parent_path().string() + "/gd2-refused-" + RandomHex(6);
-  struct RemoveAtExit {
-    std::string path;
-    ~RemoveAtExit() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } remove_at_exit{dir};
+  const std::string dir = ScratchDir("refused");
   const std::string fresh = dir + "/fresh";
   const std::string left = dir + "/left";
   fs::create_directories(left);
-  std::string other;  // another volume's id, as the 16 bytes of the xattr
-  for (char c : NewUuid()) {
-    if (c == '-') continue;
-    other.push_back(static_cast<char>(std::stoi(std::string(1, c), nullptr, 16)));
-  }
-  for (size_t i = 0; i < 16; ++i)
-    other[i] = static_cast<char>((other[2 * i] << 4) | other[2 * i + 1]);
-  other.resize(16);
+  const std::string other = "ANOTHER-VOLUME16";  // its id: the xattr's 16 bytes
+  ASSERT_EQ(other.size(), 16u);
   ASSERT_EQ(::setxattr(left.c_str(), "trusted.glusterfs.volume-id", other.data(), other.size(), 0),
             0);
-  api::VolCreateReq req;
-  req.name = "refused";
-  req.force = true;
-  req.flags = {{"create-brick-dir", true}, {"allow-root-dir", true}};
-  api::SubvolReq sv;
-  sv.type = "distribute";
-  sv.bricks = {{daemon_->host(), fresh, ""}, {daemon_->host(), left, ""}};
-  req.subvols = {sv};
-  auto created = daemon_->NewClient()->Do("POST", "/v1/volumes", nlohmann::json(req));
+  auto created =
+      daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("refused", {fresh, left}));
   ASSERT_FALSE(created.ok());
   EXPECT_THAT(created.status().message(), ::testing::HasSubstr(left));
   // Undone here: the fresh brick directory, made by the create, is gone again.
@@ -239,31 +240,14 @@ TEST_F(TxnRecordsTest, ACreateRefusedForAnotherVolumesBrickLeavesNoRecord) {
 TEST_F(TxnRecordsTest, ACommitEtcdDidNotAnswerIsRolledBackOnceItAnswers) {
   ASSERT_EQ(daemon_->Stop(), 0);
   ASSERT_TRUE(daemon_->StartWithEnv({{"GD2_FAILPOINT", "txn.before-commit@sleep=3000"}}));
-  const std::string dir =
-      fs::path(daemon_->workdir()).parent_path().string() + "/gd2-unknown-" + RandomHex(6);
-  struct RemoveAtExit {
-    std::string path;
-    ~RemoveAtExit() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  } remove_at_exit{dir};
-  const std::string brick = dir + "/b1";
-  api::VolCreateReq req;
-  req.name = "unknown1";
-  req.force = true;
-  req.flags = {{"create-brick-dir", true}, {"allow-root-dir", true}};
-  api::SubvolReq sv;
-  sv.type = "distribute";
-  sv.bricks = {{daemon_->host(), brick, ""}};
-  req.subvols = {sv};
+  const std::string brick = ScratchDir("unknown") + "/b1";
+  const nlohmann::json req = DistributeReq("unknown1", {brick});
   client::ClientOptions co;
   co.endpoints = {daemon_->endpoint()};
   co.secret = daemon_->secret();
   co.timeout = std::chrono::seconds(90);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<client::Client> c, client::Client::Create(co));
-  auto created = std::async(std::launch::async,
-                            [&] { return c->Do("POST", "/v1/volumes", nlohmann::json(req)); });
+  auto created = std::async(std::launch::async, [&] { return c->Do("POST", "/v1/volumes", req); });
   // The step ran (the brick is prepared) and the commit waits at the failpoint: etcd stops.
   ASSERT_TRUE(WaitFor([&] { return fs::exists(brick + "/.glusterfs"); }, 10s));
   const pid_t etcd = etcd_.pid();

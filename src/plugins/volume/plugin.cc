@@ -1,6 +1,7 @@
 #include "plugins/volume/plugin.h"
 
 #include <limits>
+#include <set>
 
 #include "common/log.h"
 #include "common/volfile_text.h"
@@ -354,33 +355,17 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   } else {
     // Paths a volume in the store uses now (one created since, of this name or another, maybe
     // after an earlier try cleaned the path) are that volume's: its bricks and processes are
-    // left alone, as is the volume's directory when a volume of this name exists again.
-    std::vector<std::string> keep;
-    for (const auto& p : a.paths) {
-      bool used = false;
-      for (const auto& other : *volumes) {
-        for (const auto& sv : other.volume.subvols) {
-          for (const auto& b : sv.bricks)
-            used = used || (b.peer_id == services_.peer_id && b.path == p);
+    // left alone.
+    std::set<std::string> used;
+    for (const auto& other : *volumes) {
+      for (const auto& sv : other.volume.subvols) {
+        for (const auto& b : sv.bricks) {
+          if (b.peer_id == services_.peer_id) used.insert(b.path);
         }
       }
-      if (!used) keep.push_back(p);
     }
-    a.paths = keep;
-    if (!stored.ok()) {
-      result = DeleteLocalBricks(ctx, a);
-    } else {
-      api::Volume old;
-      old.name = a.volume;
-      old.id = a.volume_id;
-      api::Subvol sv;
-      for (const auto& p : a.paths)
-        sv.bricks.push_back(
-            api::Brick{"", services_.peer_id, a.host.empty() ? services_.client_host : a.host, p});
-      old.subvols.push_back(sv);
-      result = StopLocalBricks(old, ctx.log);
-      if (result.ok()) result = UnprepareLocal(ctx, a, /*keep_workdir=*/true);
-    }
+    std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
+    result = DeleteLocalBricks(ctx, a, /*name_in_use=*/stored.ok());
   }
   // The record goes once its work is done; a cleanup that failed is tried again on the next
   // pass (a brick that outlived SIGKILL, a removal the filesystem refused).

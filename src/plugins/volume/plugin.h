@@ -70,8 +70,10 @@ class VolumePlugin : public Plugin {
   // Removes what PrepareBrick set on roots carrying a.volume_id, and the volume's workdir
   // directory unless `keep_workdir`.
   Status UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir);
-  // Stops this peer's processes of the bricks in `a` and unprepares them.
-  Status DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a);
+  // Stops this peer's processes of the bricks in `a` and unprepares them. `name_in_use`: a volume
+  // of a.volume's name exists again (created since the delete): its self-heal daemon, its cached
+  // record and its work directory stay.
+  Status DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a, bool name_in_use = false);
   // Runs pending/ work for this peer under the volume's lock (see Reconcile). The record is
   // deleted once the work is done (or set aside if it is bad); false if it stays for another
   // try (the volume was busy, or the cleanup failed).

@@ -187,7 +187,8 @@ Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) 
   return DeleteLocalBricks(ctx, a);
 }
 
-Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
+Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a,
+                                       bool name_in_use) {
   // Bricks of a volume stopped while this peer was down may still run here: stop them first.
   api::Volume v;
   v.name = a.volume;
@@ -201,17 +202,18 @@ Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs
     sv.bricks.push_back(b);
   }
   v.subvols.push_back(sv);
-  // The volume's type is not known here: stop its self-heal daemon in case it has one.
+  // The volume's type is not known here: stop its self-heal daemon in case it has one (unless
+  // the daemon of that name is the new volume's).
   brick::BrickGroup group = LocalGroup(v);
-  group.self_heal = true;
+  group.self_heal = !name_in_use;
   // Usually nothing runs any more; a process that did is logged by the runtime ("process stopped").
   GD2_RETURN_IF_ERROR(runtime_->Stop(
       group, std::min(ctx.deadline, std::chrono::steady_clock::now() + kBrickStopTimeout)));
-  {
+  if (!name_in_use) {
     MutexLock lock(mu_);
     cache_.erase(v.name);
   }
-  return UnprepareLocal(ctx, a, /*keep_workdir=*/false);
+  return UnprepareLocal(ctx, a, /*keep_workdir=*/name_in_use);
 }
 
 }  // namespace gd2::plugins::volume
