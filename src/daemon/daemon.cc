@@ -407,7 +407,9 @@ Status Daemon::StartServing() {
   // Undo what a crash left half done; needs the RPC service (bricks sign in through it).
   auto& log = log::Root();
   GD2_ASSIGN_OR_RETURN(int rolled_back, engine_->Recover(log));
-  if (rolled_back > 0) log.Warn("rolled back unfinished transactions", {{"count", rolled_back}});
+  if (rolled_back > 0)
+    log.Warn("resolved unfinished transactions at start (rolled back, or finished if committed)",
+             {{"count", rolled_back}});
   GD2_RETURN_IF_ERROR(RegisterSelf());
   plugins_->OnServing();
   return OkStatus();

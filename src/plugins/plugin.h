@@ -129,6 +129,12 @@ class Registrar {
     CheckNewStep(id.name());
     steps_.Add(id, std::move(do_fn), std::move(undo_fn), std::move(check));
   }
+  // Lets step `id`, added before, be a finish step (txn::Commit::finish;
+  // StepRegistry::AllowAsFinish).
+  template <typename Args>
+  void AllowAsFinishStep(const txn::StepId<Args>& id) {
+    steps_.AllowAsFinish(id);
+  }
 
   // Declares the etcd key kind "gluster-<cid>/<kind>/" as this plugin's and returns its key
   // builder. Aborts for a kind another plugin declared, a core kind (store::IsCoreKeyKind) or a

@@ -47,6 +47,24 @@ std::string MakeRecord(const std::string& id, const std::string& initiator, cons
   return SerializeRecord(r);
 }
 
+// The record of a transaction that committed: its finish steps, and the peers that still owe
+// their part of them (none: all of it is still to do).
+std::string MakeFinishRecord(const std::string& id, const std::string& initiator,
+                             const std::string& what, const std::vector<std::string>& locks,
+                             const std::vector<Step>& finish,
+                             const std::vector<std::string>& finish_peers = {}) {
+  Record r;
+  r.id = id;
+  r.initiator = initiator;
+  r.description = what;
+  r.locks = locks;
+  r.steps = RecordSteps(finish);
+  r.started = finish.size();
+  r.committed = true;
+  r.finish_peers = finish_peers;
+  return SerializeRecord(r);
+}
+
 }  // namespace
 
 Engine::Engine(store::Store& store, store::Session& session, store::KeySpace keys,
@@ -102,22 +120,34 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
 std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_t count,
                                            StepContext& ctx, const std::string& only_peer,
                                            Status* bad) {
+  return RunParts(steps, count, /*undo=*/true, ctx, only_peer, bad);
+}
+
+std::vector<std::string> Engine::FinishSteps(const std::vector<Step>& steps, StepContext& ctx,
+                                             const std::string& only_peer, Status* bad) {
+  return RunParts(steps, steps.size(), /*undo=*/false, ctx, only_peer, bad);
+}
+
+std::vector<std::string> Engine::RunParts(const std::vector<Step>& steps, size_t count, bool undo,
+                                          StepContext& ctx, const std::string& only_peer,
+                                          Status* bad) {
   std::vector<std::string> failed;
-  for (size_t i = count; i-- > 0;) {
-    const Step& step = steps[i];
+  for (size_t n = 0; n < count; ++n) {
+    const Step& step = steps[undo ? count - 1 - n : n];
     std::vector<std::string> peers;
     for (const auto& p : step.peers) {
       if (!only_peer.empty() && p != only_peer) continue;
-      // A peer whose undo of a later step failed undoes all its part itself, in order.
+      // A peer whose part of an earlier step (in this order) failed does all the rest of its
+      // part itself, in order.
       if (std::find(failed.begin(), failed.end(), p) != failed.end()) continue;
       peers.push_back(p);
     }
     if (peers.empty()) continue;
-    std::vector<PeerResult> results = RunOnPeers(step, peers, true, ctx, nullptr);
+    std::vector<PeerResult> results = RunOnPeers(step, peers, undo, ctx, nullptr);
     for (size_t k = 0; k < peers.size(); ++k) {
       const Status& s = results[k].status;
       if (s.ok()) continue;
-      // The peer undoes its part itself when it is back (Recover).
+      // The peer does its part itself when it is back (Recover) or on its next TakeOver pass.
       failed.push_back(peers[k]);
       if (bad != nullptr && bad->ok() && IsBadArguments(s)) *bad = s;
     }
@@ -126,14 +156,20 @@ std::vector<std::string> Engine::UndoSteps(const std::vector<Step>& steps, size_
 }
 
 std::optional<bool> Engine::CommitApplied(const std::string& record_key) {
-  // Only the commit deletes the record while its initiator runs it (TakeOver leaves a running
-  // transaction's record alone).
+  // Only the commit deletes the record, or marks it committed, while its initiator runs it
+  // (TakeOver leaves a running transaction's record alone).
   std::optional<bool> applied;
   PollUntil(std::chrono::steady_clock::now() + kCommitOutcomeWait,
             {std::chrono::milliseconds(250), std::chrono::milliseconds(250)}, [&] {
               StatusOr<std::optional<store::KeyValue>> record = store_.Get(record_key);
-              if (record.ok()) applied = !record->has_value();
-              return applied.has_value();
+              if (!record.ok()) return false;
+              if (!record->has_value()) {
+                applied = true;
+              } else {
+                StatusOr<Record> r = ParseRecord((*record)->value);
+                applied = r.ok() && r->committed;
+              }
+              return true;
             });
   return applied;
 }
@@ -199,6 +235,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   size_t started = 0;
   Status failure;
   bool outcome_unknown = false;
+  std::vector<Step> finish;  // the commit's finish steps, once it took effect
   for (; started < txn.steps.size(); ++started) {
     const Step& step = txn.steps[started];
     // Record the intent before acting, so a crash mid-step is undone by recovery.
@@ -230,15 +267,30 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   if (failure.ok()) {
     GD2_FAILPOINT("txn.before-commit");
     StatusOr<Commit> commit = txn.commit ? txn.commit() : StatusOr<Commit>(Commit{});
+    if (commit.ok()) {
+      for (const Step& step : commit->finish) {
+        if (registry_.IsFinishStep(step.name)) continue;
+        commit = InternalError("step " + step.name +
+                               " cannot run after a commit (StepRegistry::AllowAsFinish)");
+        break;
+      }
+    }
     if (!commit.ok()) {
       failure = commit.status();
     } else {
       std::vector<store::Compare> compares = commit->compares;
       for (const auto& g : guards) compares.push_back(g.FenceCompare());
       std::vector<store::Op> ops = commit->ops;
-      ops.push_back(store::Op::Delete(record_key));
-      // The locks go in the same request as the commit.
-      for (const auto& g : guards) ops.push_back(g.ReleaseOp());
+      if (commit->finish.empty()) {
+        ops.push_back(store::Op::Delete(record_key));
+        // The locks go in the same request as the commit.
+        for (const auto& g : guards) ops.push_back(g.ReleaseOp());
+      } else {
+        // The record now says what is left to do, and the locks stay until it is done.
+        ops.push_back(store::Op::Put(
+            record_key,
+            MakeFinishRecord(ctx.txn_id, self_, txn.description, txn.locks, commit->finish)));
+      }
       auto r = store_.Txn(compares, ops, {});
       if (!r.ok()) {
         std::optional<bool> applied = CommitApplied(record_key);
@@ -246,6 +298,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
           // Its answer was lost, but the commit (and the release of its locks) took effect:
           // undoing the steps now would contradict the store, without the locks.
           ctx.log.Warn("commit applied though its answer was lost", {{"error", r.status()}});
+          finish = commit->finish;
         } else if (applied == false) {
           failure = r.status();
         } else {
@@ -260,11 +313,15 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
               "until then a retry may find the objects it claimed still taken: check, then retry");
         }
       } else {
-        for (auto& g : guards) g.ReleasedBy(*r);
+        if (commit->finish.empty()) {
+          for (auto& g : guards) g.ReleasedBy(*r);
+        }
         if (!r->succeeded) {
           failure =
               AbortedError("transaction not committed: its cluster lock was lost or the " +
                            std::string("object changed concurrently (") + txn.description + ")");
+        } else {
+          finish = commit->finish;
         }
       }
     }
@@ -283,6 +340,31 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     }
     if (!d.ok()) ctx.log.Warn("cannot update transaction record", {{"error", d}});
   }
+  auto committed_at = std::chrono::steady_clock::now();
+  if (!finish.empty()) {
+    GD2_FAILPOINT("txn.before-finish");
+    std::vector<std::string> owed = FinishSteps(finish, ctx);
+    if (!owed.empty()) {
+      ctx.log.Warn("finish steps failed on some peers; they finish their part later",
+                   {{"txn", txn.description}, {"peers", owed.size()}});
+    }
+    // The outcome and the release of the locks in one request. Should it fail, the record
+    // stays as the commit wrote it, and this peer's next TakeOver pass finishes it all again.
+    std::vector<store::Op> ops;
+    if (owed.empty()) {
+      ops.push_back(store::Op::Delete(record_key));
+    } else {
+      ops.push_back(store::Op::Put(record_key, MakeFinishRecord(ctx.txn_id, self_, txn.description,
+                                                                txn.locks, finish, owed)));
+    }
+    for (const auto& g : guards) ops.push_back(g.ReleaseOp());
+    auto r = store_.Txn({}, ops, {});
+    if (r.ok()) {
+      for (auto& g : guards) g.ReleasedBy(*r);
+    } else {
+      ctx.log.Warn("cannot update transaction record", {{"error", r.status()}});
+    }
+  }
   release();
 
   auto end = std::chrono::steady_clock::now();
@@ -299,7 +381,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
                                            {"lock_ms", ms_between(start, locked)},
                                            {"plan_ms", ms_between(locked, planned_at)},
                                            {"steps_ms", ms_between(planned_at, steps_done)},
-                                           {"commit_ms", ms_between(steps_done, end)}});
+                                           {"commit_ms", ms_between(steps_done, committed_at)},
+                                           {"finish_ms", ms_between(committed_at, end)}});
   } else {
     ctx.log.Error("transaction failed", {{"txn", txn.description}, {"duration_ms", ms},
                                          {"error", failure}});
@@ -336,9 +419,10 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
   // it for the next start.
   return RollBackEach(log, "cannot roll back an unfinished transaction",
                       [this](const Record& r) -> StatusOr<std::optional<Scope>> {
-                        if (r.initiator == self_ && r.undo_peers.empty()) return std::optional<Scope>(Scope::kAll);
-                        bool my_part = std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) !=
-                                       r.undo_peers.end();
+                        const std::vector<std::string>& owed = r.owed_peers();
+                        if (r.initiator == self_ && owed.empty())
+                          return std::optional<Scope>(Scope::kAll);
+                        bool my_part = std::find(owed.begin(), owed.end(), self_) != owed.end();
                         if (my_part) return std::optional<Scope>(Scope::kSelf);
                         return std::optional<Scope>();
                       });
@@ -347,12 +431,14 @@ StatusOr<int> Engine::Recover(const log::Logger& log) {
 StatusOr<int> Engine::TakeOver(const log::Logger& log) {
   return RollBackEach(log, "cannot take over a dead initiator's transaction",
                       [this](const Record& r) -> StatusOr<std::optional<Scope>> {
-                        // This peer's part of a failed transaction whose undo failed here: retry
-                        // it now rather than at the next start.
-                        if (std::find(r.undo_peers.begin(), r.undo_peers.end(), self_) != r.undo_peers.end()) {
+                        // This peer's part of a failed transaction whose undo failed here (or of a
+                        // committed one whose finish step did): retry it now rather than at the
+                        // next start.
+                        const std::vector<std::string>& owed = r.owed_peers();
+                        if (std::find(owed.begin(), owed.end(), self_) != owed.end()) {
                           return std::optional<Scope>(Scope::kSelf);
                         }
-                        if (!r.undo_peers.empty()) return std::optional<Scope>();
+                        if (!owed.empty()) return std::optional<Scope>();
                         if (r.initiator == self_) {
                           // This peer's own, and no Run of this process works on it: a commit
                           // whose outcome was not known, an outcome that could not be written,
@@ -401,12 +487,28 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     StepContext ctx;
     ctx.txn_id = r.id;
     ctx.log = log.With({{"txn_id", ctx.txn_id}});
-    ctx.log.Warn("rolling back unfinished transaction",
-                 {{"txn", r.description}, {"initiator", r.initiator}, {"steps_started", r.started},
-                  {"scope", scope == Scope::kAll ? "all peers" : "this peer"}});
+    ctx.log.Warn(
+        r.committed ? "finishing committed transaction" : "rolling back unfinished transaction",
+        {{"txn", r.description},
+         {"initiator", r.initiator},
+         {"steps_started", r.started},
+         {"scope", scope == Scope::kAll ? "all peers" : "this peer"}});
     Status bad;
-    std::vector<std::string> unreached =
-        UndoSteps(StepsOf(r), r.started, ctx, scope == Scope::kAll ? "" : self_, &bad);
+    const std::string only = scope == Scope::kAll ? "" : self_;
+    std::vector<std::string> unreached;
+    if (r.committed) {
+      // Only steps made to run after a commit: a forged record could otherwise have any step's
+      // do run here.
+      for (const auto& step : r.steps) {
+        if (!registry_.IsFinishStep(step.name)) {
+          bad = BadArgumentsError(step.name, "not a step that runs after a commit");
+          break;
+        }
+      }
+      if (bad.ok()) unreached = FinishSteps(StepsOf(r), ctx, only, &bad);
+    } else {
+      unreached = UndoSteps(StepsOf(r), r.started, ctx, only, &bad);
+    }
     if (!bad.ok()) {
       // A step refused the record's arguments: it is damaged or forged. Set it aside instead of
       // keeping it for a retry that would fail the same way.
@@ -417,15 +519,17 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     }
     if (scope == Scope::kSelf) {
       if (!unreached.empty()) {
-        // This peer's undo failed again: the record stays as it is for the next pass.
+        // This peer's part failed again: the record stays as it is for the next pass.
         for (auto& g : guards) g.Release().IgnoreError();
-        return AbortedError("undo failed on this peer; kept for a retry: " + key);
+        return AbortedError(std::string(r.committed ? "finish" : "undo") +
+                            " failed on this peer; kept for a retry: " + key);
       }
-      unreached = r.undo_peers;
+      unreached = r.owed_peers();
       unreached.erase(std::remove(unreached.begin(), unreached.end(), self_), unreached.end());
     }
-    // Write the outcome unless the record changed meanwhile (another of its undo_peers took
+    // Write the outcome unless the record changed meanwhile (another of its owed peers took
     // itself out): then take only this peer out of the newer version.
+    const char* owed_field = r.committed ? "finish_peers" : "undo_peers";
     std::string value = (*again)->value;
     int64_t revision = (*again)->mod_revision;
     for (int attempt = 0; attempt < 5; ++attempt) {
@@ -434,7 +538,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
         ops.push_back(store::Op::Delete(key));
       } else {
         nlohmann::json j = nlohmann::json::parse(value, nullptr, false);
-        j["undo_peers"] = unreached;
+        j[owed_field] = unreached;
         ops.push_back(store::Op::Put(key, j.dump()));
       }
       auto t = store_.Txn({store::Compare::ModRevisionEquals(key, revision)}, ops, {});
@@ -453,7 +557,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
         break;
       }
       if (scope == Scope::kSelf) {
-        unreached = newer->undo_peers;
+        unreached = newer->owed_peers();
         unreached.erase(std::remove(unreached.begin(), unreached.end(), self_), unreached.end());
       }
       value = (*fresh)->value;

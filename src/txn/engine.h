@@ -39,6 +39,13 @@ namespace gd2::txn {
 struct Commit {
   std::vector<store::Compare> compares;
   std::vector<store::Op> ops;
+  // Steps run once the commit took effect, each on all its peers at once, one step after the
+  // other, still under the transaction's locks: work that must not happen unless the change
+  // commits and cannot be undone (removing what a deleted object left on its peers). They are
+  // never undone and must be idempotent: a peer whose part failed (or could not be reached) does
+  // it again later, itself (its TakeOver passes, its next start), and if the initiator dies
+  // before they end, the peer that takes its transactions over runs them all again.
+  std::vector<Step> finish;
 };
 
 struct Txn {
@@ -77,6 +84,8 @@ class Engine {
   // are skipped and the others see ctx.cancel. Errors: kAborted "cluster lock busy" (lock not
   // obtained in 5 s) or "lock lost before commit"; the failing step's error with the step and
   // peer named (the first failing peer in the step's order); store errors.
+  // Once the commit took effect the transaction has succeeded, whatever its finish steps
+  // (Commit::finish) do: a part that failed is logged and done later.
   // On every error the executed steps have been undone, on every peer of each step begun (also
   // the peers of the failed step that succeeded or were skipped), except one: kUnavailable "the
   // outcome of the commit is not known" when etcd answered neither the commit nor, for
@@ -87,18 +96,21 @@ class Engine {
 
   // Undoes the steps of transactions this peer started and did not finish (it crashed), and
   // this peer's part of failed transactions whose undo could not reach it (it was down), then
-  // forgets them. Call at start-up before serving. Returns how many were rolled back.
+  // forgets them; committed ones (and this peer's part of their finish steps that failed) are
+  // finished instead. Call at start-up before serving. Returns how many were rolled back or
+  // finished.
   StatusOr<int> Recover(const log::Logger& log);
 
   // Rolls back, on every peer, the unfinished transactions of initiators that are dead (their
   // liveness key is gone, so their locks are free): a crashed initiator that does not come back
-  // leaves nothing behind. Also retries this peer's part of failed transactions whose undo
-  // failed here (undo_peers naming this peer), so those do not wait for a restart, and rolls back
-  // this peer's own records that no Run of this process is working on (the commit's outcome was
-  // not known, or the record could not be updated after an undo; a crashed run's before Recover
-  // got to it). Any peer may
-  // call it at any time; peers that race take turns on the transaction's locks and the loser
-  // finds nothing left. Returns how many were rolled back.
+  // leaves nothing behind. A transaction that had committed is not rolled back but finished:
+  // its finish steps are run (the same for each case below). Also retries this peer's part of
+  // failed transactions whose undo failed here (undo_peers naming this peer), so those do not wait
+  // for a restart, and rolls back this peer's own records that no Run of this process is working on
+  // (the commit's outcome was not known, or the record could not be updated after an undo; a
+  // crashed run's before Recover got to it). Any peer may call it at any time; peers that race take
+  // turns on the transaction's locks and the loser finds nothing left. Returns how many were rolled
+  // back or finished.
   //
   // Recover and TakeOver never stop on a bad record: one that does not parse, or whose step
   // refuses its arguments (IsBadArguments), is moved to quarantine/ (txn/quarantine.h), logged
@@ -114,8 +126,8 @@ class Engine {
 
  private:
   // After a commit that failed without an answer: whether it was applied all the same (its
-  // transaction record, which only the commit deletes, is gone), asked until etcd answers or
-  // kCommitOutcomeWait has passed; nullopt if it never did.
+  // transaction record, which only the commit deletes or marks committed, is gone or marked),
+  // asked until etcd answers or kCommitOutcomeWait has passed; nullopt if it never did.
   std::optional<bool> CommitApplied(const std::string& record_key);
   // Whether a Run of this process works on transaction `txn_id` now.
   bool Running(const std::string& txn_id) const GD2_EXCLUDES(running_mu_);
@@ -133,7 +145,8 @@ class Engine {
   enum class Scope { kAll, kSelf };
   // Undoes the record `seen` as listed (kAll: every step on every peer, under the transaction's
   // locks; kSelf: this peer's part of a record with undo_peers) and deletes it, or narrows its
-  // undo_peers to the peers still unreachable. False if the record was gone or changed since.
+  // undo_peers to the peers still unreachable; finishes a committed record the same way (its
+  // finish steps, finish_peers). False if the record was gone or changed since.
   StatusOr<bool> RollBack(const store::KeyValue& seen, Scope scope, const log::Logger& log);
   // Lists the transaction records and rolls back those `pick` gives a scope to (pick: parsed
   // record -> StatusOr<std::optional<Scope>>); a failed rollback is logged as `on_failure` and
@@ -146,6 +159,13 @@ class Engine {
   // IsBadArguments status of an undo.
   std::vector<std::string> UndoSteps(const std::vector<Step>& steps, size_t count, StepContext& ctx,
                                      const std::string& only_peer = "", Status* bad = nullptr);
+  // Runs a committed transaction's finish steps in order, the same way (forward, and doing):
+  // returns the peers where one failed; they do the rest of their part later.
+  std::vector<std::string> FinishSteps(const std::vector<Step>& steps, StepContext& ctx,
+                                       const std::string& only_peer = "", Status* bad = nullptr);
+  // UndoSteps and FinishSteps.
+  std::vector<std::string> RunParts(const std::vector<Step>& steps, size_t count, bool undo,
+                                    StepContext& ctx, const std::string& only_peer, Status* bad);
 
   store::Store& store_;
   store::Session& session_;

@@ -137,9 +137,28 @@ StatusOr<Record> ParseRecord(std::string_view text) {
     }
     out.started = static_cast<size_t>(st->get<uint64_t>());
   }
+  if (auto c = r.find("committed"); c != r.end()) {
+    if (!c->is_boolean())
+      return InvalidArgumentError("transaction record: committed: expected boolean");
+    out.committed = c->get<bool>();
+  }
+  // A committed record's steps are all to run; the undo's fields have no meaning there, nor
+  // the finish's in a record that did not commit.
+  if (out.committed && out.started != out.steps.size()) {
+    return InvalidArgumentError(
+        "transaction record: started: a committed record runs all its steps");
+  }
   if (r.contains("undo_peers")) {
+    if (out.committed)
+      return InvalidArgumentError("transaction record: undo_peers: the record is committed");
     GD2_ASSIGN_OR_RETURN(out.undo_peers,
                          StringList(r["undo_peers"], "undo_peers", kMaxStepPeers, ValidatePeerId));
+  }
+  if (r.contains("finish_peers")) {
+    if (!out.committed)
+      return InvalidArgumentError("transaction record: finish_peers: the record is not committed");
+    GD2_ASSIGN_OR_RETURN(out.finish_peers, StringList(r["finish_peers"], "finish_peers",
+                                                      kMaxStepPeers, ValidatePeerId));
   }
   return out;
 }
@@ -154,6 +173,8 @@ std::string SerializeRecord(const Record& r) {
   nlohmann::json j{{"id", r.id},       {"initiator", r.initiator}, {"description", r.description},
                    {"locks", r.locks}, {"steps", steps},           {"started", r.started}};
   if (!r.undo_peers.empty()) j["undo_peers"] = r.undo_peers;
+  if (r.committed) j["committed"] = true;
+  if (!r.finish_peers.empty()) j["finish_peers"] = r.finish_peers;
   return j.dump();
 }
 

@@ -37,6 +37,16 @@ struct Record {
   std::vector<RecordStep> steps;
   size_t started = 0;  // steps begun, at most steps.size()
   std::vector<std::string> undo_peers;  // peer ids; set after an undo could not reach them
+  // The transaction has committed and `steps` are its finish steps (Commit::finish): they are
+  // run, never undone, and `started` is their count.
+  bool committed = false;
+  std::vector<std::string> finish_peers;  // peer ids; set after a finish step failed there
+
+  // The peers that still owe their part: undo_peers, or finish_peers once committed. Empty:
+  // the part of every peer is still to do (whoever resolves the record does it all).
+  const std::vector<std::string>& owed_peers() const {
+    return committed ? finish_peers : undo_peers;
+  }
 };
 
 // kInvalidArgument unless `id` is a canonical UUID (what every peer id is).
@@ -50,7 +60,8 @@ Status ValidateLockName(std::string_view name);
 
 // Parses and validates a record. kInvalidArgument naming the field for anything the engine
 // would not have written: not JSON, wrong types, unknown-shaped ids, too many steps or peers,
-// peer arguments for a peer the step does not run on, `started` out of range.
+// peer arguments for a peer the step does not run on, `started` out of range, undo_peers in a
+// committed record or finish_peers in one that is not.
 StatusOr<Record> ParseRecord(std::string_view text);
 // The record as the engine stores it; ParseRecord(SerializeRecord(r)) gives r back.
 std::string SerializeRecord(const Record& r);

@@ -51,6 +51,21 @@ void StepRegistry::AddEntry(std::string name, Entry e) {
 
 bool StepRegistry::Has(std::string_view name) const { return steps_.find(name) != steps_.end(); }
 
+void StepRegistry::AllowAsFinish(std::string_view name) {
+  auto it = steps_.find(name);
+  if (it == steps_.end() || !it->second.has_do) {
+    std::fprintf(stderr, "finish step not registered with a do action: %.*s\n",
+                 static_cast<int>(name.size()), name.data());
+    std::abort();
+  }
+  it->second.finish = true;
+}
+
+bool StepRegistry::IsFinishStep(std::string_view name) const {
+  auto it = steps_.find(name);
+  return it != steps_.end() && it->second.finish;
+}
+
 Status StepRegistry::Run(std::string_view name, bool undo, StepContext& ctx,
                          const nlohmann::json& args) const {
   auto it = steps_.find(name);

@@ -139,6 +139,17 @@ class StepRegistry {
   // True if a step of this name is registered.
   bool Has(std::string_view name) const;
 
+  // Declares that step `id` (registered with Add, with a do) may be a finish step, run after
+  // its transaction committed (Commit::finish): its do runs then, never its undo. The engine
+  // runs no other step after a commit: one in a commit is an error before it, one in a
+  // committed record read back is bad arguments (the record is damaged or forged). Aborts for
+  // a step not registered.
+  template <typename Args>
+  void AllowAsFinish(const StepId<Args>& id) {
+    AllowAsFinish(id.name());
+  }
+  bool IsFinishStep(std::string_view name) const;
+
   // Runs the do (undo = false) or undo action of step `name` with `args`: decodes and checks
   // the arguments, then runs the action with `ctx`. Never throws. Returns the action's status;
   // kOk for a step without that action; kUnimplemented "unknown transaction step on this peer:
@@ -151,11 +162,13 @@ class StepRegistry {
   struct Entry {
     bool has_do = false;
     bool has_undo = false;
+    bool finish = false;  // AllowAsFinish
     std::function<Status(bool undo, StepContext& ctx, const nlohmann::json& json)> run;
   };
   // Runs `decode`, mapping its error or exception to BadArgumentsError(step, ...).
   static Status Decode(const std::string& step, const std::function<Status()>& decode);
   void AddEntry(std::string name, Entry e);
+  void AllowAsFinish(std::string_view name);
 
   std::map<std::string, Entry, std::less<>> steps_;
 };

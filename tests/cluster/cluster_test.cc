@@ -2,9 +2,7 @@
 // them; peers are killed, restarted and removed while the data plane keeps serving.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <linux/fs.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,6 +16,7 @@
 #include "common/subprocess.h"
 #include "support/daemon_process.h"
 #include "support/gluster_mount.h"
+#include "support/immutable_dir.h"
 #include "support/loop_xfs.h"
 #include "support/net_partition.h"
 #include "support/status_matchers.h"
@@ -546,20 +545,7 @@ TEST_F(ClusterTest, StopAndDeleteWithAPeerDownReconcileWhenItReturns) {
   // in the brick's .glusterfs. The work stays for another try.
   const std::string stuck = BrickPath("cdown", 2) + "/.glusterfs/stuck";
   fs::create_directories(stuck);
-  struct Immutable {
-    std::string path;
-    bool Set(bool on) const {
-      int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd < 0) return false;
-      int flags = 0;
-      bool ok = ::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
-      flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
-      ok = ok && ::ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
-      ::close(fd);
-      return ok;
-    }
-    ~Immutable() { Set(false); }
-  } immutable{stuck};
+  ImmutableDir immutable{stuck};
   ASSERT_TRUE(immutable.Set(true));
   ASSERT_TRUE(peers_[2]->StartWithEnv({}));
   EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(brick2); }, 30s)) << "brick not stopped on return";

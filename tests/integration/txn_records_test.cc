@@ -3,7 +3,8 @@
 // of the wrong JSON type, text that is not JSON) must leave the filesystem untouched, must not
 // take the daemon down at start or while it runs, and are moved to quarantine/ once. And the
 // records of transactions that failed in ways that are hard to undo (an undo that meets another
-// volume's brick, a commit etcd did not answer) are resolved while the daemon runs.
+// volume's brick, a commit etcd did not answer) are resolved while the daemon runs; a delete
+// cleans its bricks only once it has committed, and finishes that later if it could not.
 #include <signal.h>
 #include <sys/xattr.h>
 
@@ -22,6 +23,7 @@
 #include "store/store.h"
 #include "support/daemon_process.h"
 #include "support/etcd_process.h"
+#include "support/immutable_dir.h"
 #include "support/status_matchers.h"
 
 namespace gd2::testing {
@@ -103,6 +105,19 @@ class TxnRecordsTest : public ::testing::Test {
                                                          {"started", 1},
                                                          {"undo_peers", {self_}}}
                                               .dump());
+      // Committed: their steps would be done, not undone (only a step allowed after a commit,
+      // with arguments it accepts).
+      put("txn/done" + std::to_string(i), nlohmann::json{{"id", "done" + std::to_string(i)},
+                                                         {"initiator", NewUuid()},
+                                                         {"steps", one},
+                                                         {"committed", true}}
+                                              .dump());
+      put("txn/finish" + std::to_string(i), nlohmann::json{{"id", "finish" + std::to_string(i)},
+                                                           {"initiator", self_},
+                                                           {"steps", one},
+                                                           {"committed", true},
+                                                           {"finish_peers", {self_}}}
+                                                .dump());
     }
     put("txn/notjson", "{\"id\": ");
     put("txn/types", R"({"id": 1, "initiator": [], "steps": {"a": 1}, "started": -3})");
@@ -270,6 +285,74 @@ TEST_F(TxnRecordsTest, ACommitEtcdDidNotAnswerIsRolledBackOnceItAnswers) {
   EXPECT_THAT(daemon_->NewClient()->Do("GET", "/v1/volumes/unknown1"),
               StatusIs(StatusCode::kNotFound));
   EXPECT_NE(daemon_->ReadLog().find("rolling back unfinished transaction"), std::string::npos);
+}
+
+// A delete cleans the bricks once it has committed (txn::Commit::finish). A cleanup that fails
+// does not fail the delete, loses nothing on the bricks not yet cleaned, and is finished later:
+// here at the next start (the takeover pass, every 30 s, does it too while the daemon runs).
+TEST_F(TxnRecordsTest, ADeleteWhoseBrickCleanupFailsIsFinishedLater) {
+  const std::string dir = ScratchDir("finish");
+  const std::string b1 = dir + "/b1";
+  const std::string b2 = dir + "/b2";
+  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish1", {b1, b2})));
+  ASSERT_TRUE(fs::exists(b2 + "/.glusterfs"));
+  // The filesystem refuses to remove an immutable directory in b2's .glusterfs.
+  const std::string stuck = b2 + "/.glusterfs/stuck";
+  fs::create_directories(stuck);
+  ImmutableDir immutable{stuck};
+  ASSERT_TRUE(immutable.Set(true));
+  ASSERT_OK(daemon_->NewClient()->Do("DELETE", "/v1/volumes/finish1"));
+  EXPECT_THAT(daemon_->NewClient()->Do("GET", "/v1/volumes/finish1"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_FALSE(fs::exists(b1 + "/.glusterfs"));
+  EXPECT_TRUE(fs::exists(b2 + "/.glusterfs"));
+  // The committed record names this peer's part as still to do.
+  ASSERT_OK_AND_ASSIGN(auto txns, store_->List(prefix_ + "txn/"));
+  ASSERT_EQ(txns.size(), 1u);
+  nlohmann::json record = nlohmann::json::parse(txns[0].value);
+  EXPECT_EQ(record["committed"], true);
+  EXPECT_EQ(record["finish_peers"], nlohmann::json::array({self_}));
+  // The path is not free yet: a create on it is refused, and changes nothing.
+  EXPECT_FALSE(
+      daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish2", {b2})).ok());
+  EXPECT_TRUE(fs::exists(stuck));
+
+  ASSERT_TRUE(immutable.Set(false));
+  ASSERT_EQ(daemon_->Stop(), 0);
+  ASSERT_TRUE(daemon_->Start());
+  ASSERT_OK(daemon_->NewClient()->ListPeers().status());
+  EXPECT_FALSE(fs::exists(b2 + "/.glusterfs")) << daemon_->ReadLog();
+  ASSERT_OK_AND_ASSIGN(txns, store_->List(prefix_ + "txn/"));
+  EXPECT_TRUE(txns.empty());
+  EXPECT_NE(daemon_->ReadLog().find("finishing committed transaction"), std::string::npos);
+  // The path is free again.
+  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish2", {b2})));
+}
+
+// An initiator that dies between a delete's commit and the cleanup of its bricks: the cleanup
+// is done at its next start.
+TEST_F(TxnRecordsTest, ADeleteInterruptedAfterItsCommitIsFinishedAtTheNextStart) {
+  const std::string brick = ScratchDir("crash") + "/b1";
+  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("crash1", {brick})));
+  ASSERT_EQ(daemon_->Stop(), 0);
+  ASSERT_TRUE(daemon_->StartWithEnv({{"GD2_FAILPOINT", "txn.before-finish"}}));
+  EXPECT_FALSE(daemon_->NewClient()->Do("DELETE", "/v1/volumes/crash1").ok());
+  ASSERT_TRUE(WaitFor([&] { return !ProcessAlive(daemon_->pid()); }, 10s));
+  // Committed, not cleaned.
+  EXPECT_TRUE(fs::exists(brick + "/.glusterfs"));
+  ASSERT_OK_AND_ASSIGN(auto txns, store_->List(prefix_ + "txn/"));
+  ASSERT_EQ(txns.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(txns[0].value)["committed"], true);
+  // Its locks are held until the dead daemon's lease expires (4 s): then the start's recovery
+  // takes them and finishes the delete.
+  std::this_thread::sleep_for(5s);
+  ASSERT_TRUE(daemon_->Start());
+  EXPECT_THAT(daemon_->NewClient()->Do("GET", "/v1/volumes/crash1"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_TRUE(WaitFor([&] { return !fs::exists(brick + "/.glusterfs"); }, 10s))
+      << daemon_->ReadLog();
+  ASSERT_OK_AND_ASSIGN(txns, store_->List(prefix_ + "txn/"));
+  EXPECT_TRUE(txns.empty());
 }
 
 }  // namespace

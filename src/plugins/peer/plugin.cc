@@ -85,7 +85,9 @@ void PeerPlugin::TakeOverLoop() {
     if (!n.ok()) {
       log::Root().Warn("transaction takeover pass failed", {{"error", n.status()}});
     } else if (*n > 0) {
-      log::Root().Warn("rolled back transactions of dead initiators", {{"count", *n}});
+      log::Root().Warn(
+          "resolved transactions left unfinished (rolled back, or finished if committed)",
+          {{"count", *n}});
     }
   }
 }

@@ -60,7 +60,7 @@ Status RequireOnline(const std::vector<std::string>& peers, const std::set<std::
 
 StatusOr<txn::Commit> ToCommit(StatusOr<VolumeCommit> c) {
   if (!c.ok()) return c.status();
-  return txn::Commit{std::move(c->compares), std::move(c->ops)};
+  return txn::Commit{std::move(c->compares), std::move(c->ops), {}};
 }
 
 bool IsUnder(const std::string& path, const std::string& dir) {
@@ -254,9 +254,12 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume delete " + name;
-  t.locks = {VolumeLockName(name)};
+  // The claim lock too: the bricks are cleaned after the commit, when no volume in the store
+  // holds their paths any more, and no create may claim them meanwhile.
+  t.locks = {std::string(kBrickClaimLock), VolumeLockName(name)};
   StoredVolume sv;
   std::vector<store::Op> pending;  // cleanup that offline peers do when they are back
+  std::map<std::string, BrickSetArgs> online_part;  // cleanup that online peers do at once
   t.plan = [&]() -> StatusOr<std::vector<txn::Step>> {
     // Read and checked under the lock: a start that got the lock first makes this a 409 before
     // any brick is touched.
@@ -274,7 +277,7 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     base.allow_root_dir = true;
     base.allow_mount_as_brick = true;
     base.reuse = true;
-    std::map<std::string, BrickSetArgs> online_part;
+    online_part.clear();
     for (auto& [peer, a] : BrickArgsByPeer(sv.volume, base)) {
       if (online.count(peer) != 0) {
         online_part.emplace(peer, std::move(a));
@@ -286,19 +289,20 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
     }
     std::vector<txn::Step> steps;
     if (!online_part.empty()) {
-      // The processes first, on every online peer: a peer that cannot be reached fails the delete
-      // here, before any brick is cleaned. The cleanup itself cannot be undone in full (the undo
-      // puts back the volume id and an empty .glusterfs, not the gfid handles and heal indices).
+      // The processes on every online peer (a peer that cannot be reached fails the delete
+      // here, with nothing lost); the bricks are cleaned once the delete has committed, since
+      // a cleanup cannot be undone in full (.glusterfs holds the gfid handles and heal indices).
       std::vector<std::string> peers;
       for (const auto& [peer, a] : online_part) peers.push_back(peer);
       steps.push_back(txn::MakeStep(kStopBricks, VolumeArgs{sv.volume}, std::move(peers)));
-      steps.push_back(txn::MakePerPeerStep(kDeleteBricks, online_part));
     }
     return steps;
   };
   t.commit = [&]() -> StatusOr<txn::Commit> {
     GD2_ASSIGN_OR_RETURN(txn::Commit c, ToCommit(DeleteCommit(keys_, name, sv.mod_revision)));
     c.ops.insert(c.ops.end(), pending.begin(), pending.end());
+    // A peer whose cleanup fails (or that goes down first) cleans up later (txn::Commit::finish).
+    if (!online_part.empty()) c.finish.push_back(txn::MakePerPeerStep(kDeleteBricks, online_part));
     return c;
   };
   GD2_RETURN_IF_ERROR(services_.txn->Run(std::move(t), ctx.log));

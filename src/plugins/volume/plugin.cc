@@ -69,6 +69,9 @@ void VolumePlugin::Register(Registrar& r) {
             volume_ok);
   r.AddStep(kDeleteBricks, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks),
             bricks_ok);
+  // The cleanup of a delete runs once it committed. Its undo stays for the records of deletes
+  // that cleaned before their commit.
+  r.AllowAsFinishStep(kDeleteBricks);
 
   r.AddVolfileProvider({sunrpc::VolfileKind::kClient, ""}, client_volfiles_);
   r.AddVolfileProvider({sunrpc::VolfileKind::kBrick, ""}, brick_volfiles_);
@@ -338,34 +341,14 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   }
   txn::StepContext ctx;
   ctx.log = log::Root().With({{"key", kv.key}});
-  Status result;
-  auto stored = GetVolume(*services_.store, keys_, a.volume);
-  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) {
-    result = stored.status();
-  } else if (stored.ok() && stored->volume.id == a.volume_id) {
+  Status result = CleanDeletedBricks(ctx, a);
+  if (txn::IsBadArguments(result)) {
     // The volume it claims was deleted is in the store: not a delete's leftover.
     guard->Release().IgnoreError();
-    auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending",
-                             txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume + " still exists"),
-                             log::Root());
+    claim->Release().IgnoreError();
+    auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending", result, log::Root());
     if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
     return q.ok();
-  } else if (auto volumes = ListVolumes(*services_.store, keys_); !volumes.ok()) {
-    result = volumes.status();
-  } else {
-    // Paths a volume in the store uses now (one created since, of this name or another, maybe
-    // after an earlier try cleaned the path) are that volume's: its bricks and processes are
-    // left alone.
-    std::set<std::string> used;
-    for (const auto& other : *volumes) {
-      for (const auto& sv : other.volume.subvols) {
-        for (const auto& b : sv.bricks) {
-          if (b.peer_id == services_.peer_id) used.insert(b.path);
-        }
-      }
-    }
-    std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
-    result = DeleteLocalBricks(ctx, a, /*name_in_use=*/stored.ok());
   }
   // The record goes once its work is done; a cleanup that failed is tried again on the next
   // pass (a brick that outlived SIGKILL, a removal the filesystem refused).

@@ -61,6 +61,8 @@ class VolumePlugin : public Plugin {
   Status UnprepareBricks(txn::StepContext& ctx, const BrickSetArgs& a);
   Status StartBricks(txn::StepContext& ctx, const VolumeArgs& a);
   Status StopBricks(txn::StepContext& ctx, const VolumeArgs& a);
+  // A finish step of the delete (run once it committed, under its locks) and the pending work
+  // of a peer that was offline: CleanDeletedBricks.
   Status DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a);
   // Undo actions: each first checks in the store that the transaction it undoes did not commit
   // (a record claiming otherwise is refused as bad arguments and quarantined).
@@ -74,6 +76,12 @@ class VolumePlugin : public Plugin {
   // of a.volume's name exists again (created since the delete): its self-heal daemon, its cached
   // record and its work directory stay.
   Status DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a, bool name_in_use = false);
+  // The cleanup of a deleted volume's bricks on this peer; the caller holds kBrickClaimLock and
+  // the volume's lock. Checks in the store first: a volume of a.volume_id that is still there
+  // makes the arguments bad (a damaged or forged record: txn::BadArgumentsError, nothing
+  // touched), and paths a stored volume uses now (one created since, after an earlier try
+  // cleaned the path) are left alone. Idempotent: a brick cleaned before is no error.
+  Status CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a);
   // Runs pending/ work for this peer under the volume's lock (see Reconcile). The record is
   // deleted once the work is done (or set aside if it is bad); false if it stays for another
   // try (the volume was busy, or the cleanup failed).

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <exception>
 #include <filesystem>
+#include <set>
 
 #include "brick/prepare.h"
 #include "common/files.h"
@@ -184,7 +185,28 @@ Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs&
 }
 
 Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
-  return DeleteLocalBricks(ctx, a);
+  return CleanDeletedBricks(ctx, a);
+}
+
+Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a) {
+  auto stored = GetVolume(*services_.store, keys_, a.volume);
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  if (stored.ok() && stored->volume.id == a.volume_id) {
+    return txn::BadArgumentsError(
+        kDeleteBricksStep,
+        "volume " + a.volume + " with this id is in the store; refusing to clean its bricks");
+  }
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> volumes, ListVolumes(*services_.store, keys_));
+  std::set<std::string> used;
+  for (const auto& other : volumes) {
+    for (const auto& sv : other.volume.subvols) {
+      for (const auto& b : sv.bricks) {
+        if (b.peer_id == services_.peer_id) used.insert(b.path);
+      }
+    }
+  }
+  std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
+  return DeleteLocalBricks(ctx, a, /*name_in_use=*/stored.ok());
 }
 
 Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a,

@@ -79,6 +79,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(gd2::txn::ValidatePeerId(r->initiator).ok());
     auto again = gd2::txn::ParseRecord(gd2::txn::SerializeRecord(*r));
     Check(again.ok() && again->steps.size() == r->steps.size() && again->undo_peers == r->undo_peers);
+    Check(again->committed == r->committed && again->finish_peers == r->finish_peers);
+    // A committed record runs all its steps, and owes only finish_peers; one not committed only
+    // undo_peers.
+    Check(!r->committed || (r->started == r->steps.size() && r->undo_peers.empty()));
+    Check(r->committed || r->finish_peers.empty());
     for (const auto& s : r->steps) {
       for (const auto& p : s.peers) Check(gd2::txn::ValidatePeerId(p).ok());
       DecodeStepArgs(s.name, s.args);

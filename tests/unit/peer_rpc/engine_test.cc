@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/metrics.h"
 #include "common/uuid.h"
 #include "peer_rpc/client.h"
 #include "peer_rpc/local_step.h"
@@ -21,9 +22,9 @@
 #include "store/store.h"
 #include "support/etcd_process.h"
 #include "support/status_matchers.h"
-#include "common/metrics.h"
 #include "txn/engine.h"
 #include "txn/quarantine.h"
+#include "txn/record.h"
 
 namespace gd2::peer_rpc {
 namespace {
@@ -75,6 +76,7 @@ Status DecodeStepArgs(const nlohmann::json& j, NameArgs* a) {
 }
 constexpr txn::StepId<NameArgs> kRecordStep{"test.record"};
 constexpr txn::StepId<txn::NoArgs> kFlakyUndoStep{"test.flaky-undo"};
+constexpr txn::StepId<txn::NoArgs> kFlakyDoStep{"test.flaky-do"};
 constexpr txn::StepId<txn::NoArgs> kFailStep{"test.fail"};
 constexpr txn::StepId<txn::NoArgs> kThrowStep{"test.throw"};
 
@@ -97,7 +99,20 @@ Status DecodeStepArgs(const nlohmann::json& j, BricksArgs* a) {
 }
 constexpr txn::StepId<BricksArgs> kBricksStep{"test.bricks"};
 
-void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_left) {
+void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_left,
+              int* do_failures_left) {
+  // Its do fails while *do_failures_left > 0 (a finish step that cannot clean up yet).
+  registry.Add(
+      kFlakyDoStep,
+      [&journal, do_failures_left](txn::StepContext& ctx, const txn::NoArgs&) {
+        if (*do_failures_left > 0) {
+          --*do_failures_left;
+          return InternalError("cannot clean up yet");
+        }
+        journal.Add("do:flaky-do", ctx.txn_id);
+        return OkStatus();
+      },
+      nullptr);
   // Its undo fails while *undo_failures_left > 0 (a brick that cannot be cleaned up yet).
   registry.Add(
       kFlakyUndoStep,
@@ -148,6 +163,8 @@ void AddSteps(txn::StepRegistry& registry, Journal& journal, int* undo_failures_
         return NotFoundError("brick path missing: path=/b1");
       },
       nullptr);
+  registry.AllowAsFinish(kRecordStep);
+  registry.AllowAsFinish(kFlakyDoStep);
 }
 
 // Peer B's side, as the daemon wires it: the peer RPC handler forwards steps to its registry.
@@ -182,8 +199,8 @@ class RemoteEngineTest : public ::testing::Test {
     session_ = std::make_unique<store::Session>(*store_, store::SessionOptions{});
     ASSERT_OK(session_->Start());
 
-    AddSteps(registry_a_, journal_a_, &undo_failures_a_);
-    AddSteps(registry_b_, journal_b_, &undo_failures_b_);
+    AddSteps(registry_a_, journal_a_, &undo_failures_a_, &do_failures_a_);
+    AddSteps(registry_b_, journal_b_, &undo_failures_b_, &do_failures_b_);
 
     ServerOptions o;
     o.host = "127.0.0.1";
@@ -229,6 +246,8 @@ class RemoteEngineTest : public ::testing::Test {
   Journal journal_b_;
   int undo_failures_a_ = 0;
   int undo_failures_b_ = 0;
+  int do_failures_a_ = 0;
+  int do_failures_b_ = 0;
   txn::StepRegistry registry_a_;
   txn::StepRegistry registry_b_;
   RegistryHandler handler_b_{registry_b_};
@@ -511,6 +530,152 @@ TEST_F(RemoteEngineTest, AnUndoThatKeepsFailingStaysForTheNextPass) {
   EXPECT_THAT(journal_a_.entries(), ElementsAre("do:flaky", "undo:flaky"));
 }
 
+TEST_F(RemoteEngineTest, FinishStepsRunAfterTheCommitUnderTheLocksOnEveryPeer) {
+  const std::string committed_key = "/test/" + NewUuid();
+  // Seen from inside a finish step on peer A: the commit is in the store, and the
+  // transaction's lock is still held.
+  constexpr txn::StepId<txn::NoArgs> kObserve{"test.observe"};
+  store::Session other(*store_, store::SessionOptions{});
+  ASSERT_OK(other.Start());
+  registry_a_.Add(
+      kObserve,
+      [&](txn::StepContext& ctx, const txn::NoArgs&) {
+        auto kv = store_->Get(committed_key);
+        bool committed = kv.ok() && kv->has_value();
+        auto lock = store::Lock::Acquire(*store_, other, keys_, "volume.fin", 200ms);
+        journal_a_.Add(std::string("observe:") + (committed ? "committed" : "not-committed") +
+                           (lock.ok() ? ":lock-free" : ":lock-held"),
+                       ctx.txn_id);
+        if (lock.ok()) lock->Release().IgnoreError();
+        return OkStatus();
+      },
+      nullptr);
+  registry_a_.AllowAsFinish(kObserve);
+  txn::Txn t;
+  t.description = "with finish steps";
+  t.locks = {"volume.fin"};
+  t.steps = {Record("s1", {kPeerA, kPeerB})};
+  t.commit = [&]() -> StatusOr<txn::Commit> {
+    txn::Commit c;
+    c.ops.push_back(store::Op::Put(committed_key, "yes"));
+    c.finish = {txn::MakeStep(kObserve, txn::NoArgs{}, {kPeerA}), Record("f1", {kPeerA, kPeerB}),
+                Record("f2", {kPeerB})};
+    return c;
+  };
+  ASSERT_OK(engine_->Run(std::move(t), log::Root()));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "observe:committed:lock-held", "do:f1"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:s1", "do:f1", "do:f2"));
+  // All under the transaction's id; then the record is gone and the lock free.
+  EXPECT_EQ(journal_b_.txn_ids()[2], journal_a_.txn_ids()[0]);
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> left, store_->List(keys_.TxnPrefix()));
+  EXPECT_TRUE(left.empty());
+  auto lock = store::Lock::Acquire(*store_, other, keys_, "volume.fin", 200ms);
+  ASSERT_OK(lock.status());
+  ASSERT_OK(lock->Release());
+  other.Stop();
+}
+
+TEST_F(RemoteEngineTest, AFinishStepThatFailsIsDoneLaterAndNothingIsUndone) {
+  do_failures_a_ = 2;  // the transaction's own finish and the first pass fail on peer A
+  do_failures_b_ = 1;  // and the transaction's own on peer B
+  txn::Txn t;
+  t.description = "finish fails";
+  t.locks = {"volume.later"};
+  t.steps = {Record("s1", {kPeerA, kPeerB})};
+  t.commit = [&]() -> StatusOr<txn::Commit> {
+    txn::Commit c;
+    c.finish = {txn::MakeStep(kFlakyDoStep, txn::NoArgs{}, {kPeerA, kPeerB}),
+                Record("f2", {kPeerA, kPeerB})};
+    return c;
+  };
+  // Committed: the transaction succeeded, whatever its finish steps did.
+  ASSERT_OK(engine_->Run(std::move(t), log::Root()));
+  // A peer whose finish step failed does not go on to the next one.
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:s1"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> kept, store_->List(keys_.TxnPrefix()));
+  ASSERT_EQ(kept.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(txn::Record r, txn::ParseRecord(kept[0].value));
+  EXPECT_TRUE(r.committed);
+  EXPECT_THAT(r.finish_peers, ::testing::UnorderedElementsAre(kPeerA, kPeerB));
+  // The lock was released all the same.
+  store::Session other(*store_, store::SessionOptions{});
+  ASSERT_OK(other.Start());
+  auto lock = store::Lock::Acquire(*store_, other, keys_, "volume.later", 200ms);
+  ASSERT_OK(lock.status());
+  ASSERT_OK(lock->Release());
+  other.Stop();
+
+  // Peer A's passes do its own part only (B does its own), and keep it while it fails.
+  ASSERT_OK_AND_ASSIGN(int first, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(first, 0);
+  ASSERT_OK_AND_ASSIGN(int second, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(second, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "do:flaky-do", "do:f2"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:s1"));
+  ASSERT_OK_AND_ASSIGN(kept, store_->List(keys_.TxnPrefix()));
+  ASSERT_EQ(kept.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(r, txn::ParseRecord(kept[0].value));
+  EXPECT_THAT(r.finish_peers, ElementsAre(kPeerB));
+  ASSERT_OK_AND_ASSIGN(int third, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(third, 0);
+}
+
+TEST_F(RemoteEngineTest, ADeadInitiatorsCommittedTransactionIsFinishedNotRolledBack) {
+  // As peer X leaves it when it dies between its commit and the end of its finish steps.
+  ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn("done1"));
+  ASSERT_OK(store_
+                ->Put(key, nlohmann::json{{"id", "done1"},
+                                          {"initiator", kPeerX},
+                                          {"locks", {"volume.done"}},
+                                          {"committed", true},
+                                          {"steps",
+                                           {{{"name", "test.record"},
+                                             {"args", {{"name", "f1"}}},
+                                             {"peers", {kPeerA, kPeerB}}}}}}
+                               .dump())
+                .status());
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:f1"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:f1"));
+  EXPECT_THAT(journal_b_.txn_ids(), ElementsAre("done1"));
+  ASSERT_OK_AND_ASSIGN(std::optional<store::KeyValue> gone, store_->Get(key));
+  EXPECT_FALSE(gone.has_value());
+}
+
+TEST_F(RemoteEngineTest, ACommitThatDoesNotTakeEffectRunsNoFinishStep) {
+  txn::Txn t;
+  t.description = "commit refused";
+  t.steps = {Record("s1", {kPeerA, kPeerB})};
+  t.commit = [&]() -> StatusOr<txn::Commit> {
+    txn::Commit c;
+    c.compares.push_back(store::Compare::KeyExists("/test/" + NewUuid()));  // never true
+    c.finish = {Record("f1", {kPeerA, kPeerB})};
+    return c;
+  };
+  EXPECT_THAT(engine_->Run(std::move(t), log::Root()), StatusIs(StatusCode::kAborted));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "undo:s1"));
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:s1", "undo:s1"));
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> left, store_->List(keys_.TxnPrefix()));
+  EXPECT_TRUE(left.empty());
+}
+
+TEST_F(RemoteEngineTest, OnlyStepsAllowedAsFinishStepsRunAfterACommit) {
+  txn::Txn t;
+  t.description = "finish step not allowed";
+  t.steps = {Record("s1", {kPeerA})};
+  t.commit = [&]() -> StatusOr<txn::Commit> {
+    txn::Commit c;
+    c.finish = {txn::MakeStep(kFlakyUndoStep, txn::NoArgs{}, {kPeerA})};
+    return c;
+  };
+  Status s = engine_->Run(std::move(t), log::Root());
+  EXPECT_THAT(s, StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(s.message(), HasSubstr("cannot run after a commit"));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "undo:s1"));
+}
+
 TEST_F(RemoteEngineTest, BadRecordsAreQuarantinedAndNeverStopAPass) {
   auto& counter = metrics::Default().GetCounter("gd2_store_records_quarantined_total",
                                                 "store records set aside because their content is invalid",
@@ -522,16 +687,44 @@ TEST_F(RemoteEngineTest, BadRecordsAreQuarantinedAndNeverStopAPass) {
   std::map<std::string, std::string> bad = {
       {"notjson", "{not json"},
       {"array", "[1,2]"},
-      {"initiatortype", nlohmann::json{{"id", "x"}, {"initiator", 5}, {"steps", nlohmann::json::array()}}.dump()},
+      {"initiatortype",
+       nlohmann::json{{"id", "x"}, {"initiator", 5}, {"steps", nlohmann::json::array()}}.dump()},
       {"peertraversal",
-       nlohmann::json{{"id", "y"}, {"initiator", kPeerX}, {"steps", {step({{"name", "a"}}, {"../../victim"})}}}.dump()},
-      {"startedtype",
-       nlohmann::json{{"id", "z"}, {"initiator", kPeerX}, {"started", "1"}, {"steps", {step({{"name", "a"}}, {kPeerA})}}}
+       nlohmann::json{
+           {"id", "y"}, {"initiator", kPeerX}, {"steps", {step({{"name", "a"}}, {"../../victim"})}}}
            .dump()},
-      // Parses, but the step refuses its argument (a number): found when undoing it.
-      {"argtype",
-       nlohmann::json{{"id", "w"}, {"initiator", kPeerX}, {"started", 1}, {"steps", {step({{"name", 7}}, {kPeerA})}}}
-           .dump()},
+      {"startedtype", nlohmann::json{{"id", "z"},
+                                     {"initiator", kPeerX},
+                                     {"started", "1"},
+                                     {"steps", {step({{"name", "a"}}, {kPeerA})}}}
+                          .dump()},
+      {"committedundo", nlohmann::json{{"id", "v"},
+                                       {"initiator", kPeerX},
+                                       {"committed", true},
+                                       {"undo_peers", {kPeerA}},
+                                       {"steps", {step({{"name", "a"}}, {kPeerA})}}}
+                            .dump()},
+      // Parses, but the step refuses its argument (a number): found when undoing it, or when
+      // doing it for a committed record.
+      // Well formed, but its step is not one that runs after a commit: its do never runs.
+      {"committednotfinish", nlohmann::json{{"id", "t"},
+                                            {"initiator", kPeerX},
+                                            {"committed", true},
+                                            {"steps",
+                                             {{{"name", "test.flaky-undo"},
+                                               {"args", nlohmann::json::object()},
+                                               {"peers", {kPeerA}}}}}}
+                                 .dump()},
+      {"committedargtype", nlohmann::json{{"id", "u"},
+                                          {"initiator", kPeerX},
+                                          {"committed", true},
+                                          {"steps", {step({{"name", 7}}, {kPeerA})}}}
+                               .dump()},
+      {"argtype", nlohmann::json{{"id", "w"},
+                                 {"initiator", kPeerX},
+                                 {"started", 1},
+                                 {"steps", {step({{"name", 7}}, {kPeerA})}}}
+                      .dump()},
   };
   for (const auto& [id, value] : bad) {
     ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn(id));

@@ -35,6 +35,27 @@ TEST(RecordTest, ReadsWhatTheEngineWritesAndRoundTrips) {
   EXPECT_EQ(SerializeRecord(r).find("peer_args"), std::string::npos);
 }
 
+TEST(RecordTest, ACommittedRecordRoundTripsAndOwesItsFinishPeers) {
+  nlohmann::json j = Good();
+  j["undo_peers"] = {kPeer2};
+  ASSERT_OK_AND_ASSIGN(Record undoing, ParseRecord(j.dump()));
+  EXPECT_FALSE(undoing.committed);
+  EXPECT_EQ(undoing.owed_peers(), std::vector<std::string>{kPeer2});
+  // Written without the finish fields, as before they existed.
+  EXPECT_EQ(SerializeRecord(undoing).find("committed"), std::string::npos);
+
+  j.erase("undo_peers");
+  j["committed"] = true;
+  ASSERT_OK_AND_ASSIGN(Record finishing, ParseRecord(j.dump()));
+  EXPECT_TRUE(finishing.committed);
+  EXPECT_TRUE(finishing.owed_peers().empty());
+  finishing.finish_peers = {kPeer};
+  ASSERT_OK_AND_ASSIGN(Record again, ParseRecord(SerializeRecord(finishing)));
+  EXPECT_TRUE(again.committed);
+  EXPECT_EQ(again.owed_peers(), std::vector<std::string>{kPeer});
+  EXPECT_EQ(SerializeRecord(again), SerializeRecord(finishing));
+}
+
 TEST(RecordTest, PerPeerArgumentsRoundTrip) {
   nlohmann::json j = Good();
   j["steps"][0]["peers"] = {kPeer, kPeer2};
@@ -73,6 +94,29 @@ TEST(RecordTest, RefusesEveryFieldOfTheWrongShape) {
       {"started range", [](nlohmann::json& j) { j["started"] = 2; }, "started"},
       {"negative started", [](nlohmann::json& j) { j["started"] = -1; }, "started"},
       {"undo peers", [](nlohmann::json& j) { j["undo_peers"] = {7}; }, "undo_peers[0]"},
+      {"committed type", [](nlohmann::json& j) { j["committed"] = "yes"; },
+       "committed: expected boolean"},
+      {"committed with steps not begun",
+       [](nlohmann::json& j) {
+         j["committed"] = true;
+         j["started"] = 0;
+       },
+       "a committed record runs all its steps"},
+      {"undo peers of a committed record",
+       [](nlohmann::json& j) {
+         j["committed"] = true;
+         j["undo_peers"] = {kPeer};
+       },
+       "undo_peers: the record is committed"},
+      {"finish peers of a record not committed",
+       [](nlohmann::json& j) { j["finish_peers"] = {kPeer}; },
+       "finish_peers: the record is not committed"},
+      {"finish peers",
+       [](nlohmann::json& j) {
+         j["committed"] = true;
+         j["finish_peers"] = {"../x"};
+       },
+       "finish_peers[0]"},
       {"peer args type",
        [](nlohmann::json& j) {
          j["steps"][0]["peer_args"] = {1, 2};
