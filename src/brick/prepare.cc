@@ -517,4 +517,17 @@ Status VerifyBrickVolumeId(const std::string& path, const std::string& volume_id
   return OkStatus();
 }
 
+RootOwner BrickRootOwner(const std::string& path, const std::string& volume_id) {
+  if (!CheckIds(path, volume_id).ok()) return RootOwner::kUnknown;
+  OpenedPath opened;
+  auto walked = WalkBrickPath(path, WalkOptions{}, opened);
+  if (!walked.ok() || walked->stop != WalkStop::kOpened) return RootOwner::kUnknown;
+  auto current = GetXattr(opened.leaf(), path, kVolumeIdXattr);
+  if (!current.ok()) return RootOwner::kUnknown;
+  if (!current->has_value()) return RootOwner::kNoVolume;
+  UuidBytes want = UuidToBytes(volume_id);
+  return **current == std::string(want.begin(), want.end()) ? RootOwner::kThisVolume
+                                                            : RootOwner::kOtherVolume;
+}
+
 }  // namespace gd2::brick

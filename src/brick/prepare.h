@@ -73,6 +73,13 @@ struct UnprepareOptions {
 Status UnprepareBrick(const std::string& path, const std::string& volume_id,
                       const UnprepareOptions& options = {});
 
+// Whose brick root `path` is, by its volume-id xattr: kThisVolume (it carries `volume_id`),
+// kOtherVolume (another id), kNoVolume (none), kUnknown (missing, a symlink on the way, not a
+// directory, or unreadable). A root that carries a volume's id cannot be taken by another volume
+// (PrepareBrick refuses it) until that id is removed. Never follows a link.
+enum class RootOwner { kThisVolume, kOtherVolume, kNoVolume, kUnknown };
+RootOwner BrickRootOwner(const std::string& path, const std::string& volume_id);
+
 // The start-time check glusterd makes: OK if the root carries `volume_id`; kFailedPrecondition
 // if the xattr is missing or differs, or the path is or passes through a symlink or is missing
 // (the brick must not be started).

@@ -348,8 +348,12 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       ctx.log.Warn("finish steps failed on some peers; they finish their part later",
                    {{"txn", txn.description}, {"peers", owed.size()}});
     }
-    // The outcome and the release of the locks in one request. Should it fail, the record
-    // stays as the commit wrote it, and this peer's next TakeOver pass finishes it all again.
+    // The outcome and the release of the locks in one request, fenced by the locks like the
+    // commit: an initiator whose locks expired while it finished (its transaction may be in
+    // another peer's hands by now) writes nothing. Should it not apply, the record stays as the
+    // commit wrote it, and whoever resolves it next finishes it all again.
+    std::vector<store::Compare> fences;
+    for (const auto& g : guards) fences.push_back(g.FenceCompare());
     std::vector<store::Op> ops;
     if (owed.empty()) {
       ops.push_back(store::Op::Delete(record_key));
@@ -358,11 +362,13 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
                                                                 txn.locks, finish, owed)));
     }
     for (const auto& g : guards) ops.push_back(g.ReleaseOp());
-    auto r = store_.Txn({}, ops, {});
-    if (r.ok()) {
+    auto r = store_.Txn(fences, ops, {});
+    if (r.ok() && r->succeeded) {
       for (auto& g : guards) g.ReleasedBy(*r);
     } else {
-      ctx.log.Warn("cannot update transaction record", {{"error", r.status()}});
+      ctx.log.Warn("cannot update transaction record",
+                   {{"error", r.ok() ? Status(AbortedError("a lock was lost while finishing"))
+                                     : r.status()}});
     }
   }
   release();
@@ -443,7 +449,8 @@ StatusOr<int> Engine::TakeOver(const log::Logger& log) {
                           // This peer's own, and no Run of this process works on it: a commit
                           // whose outcome was not known, an outcome that could not be written,
                           // or a crashed run's that Recover did not get to. Its record is there,
-                          // so it did not commit: rolled back now rather than at the next start.
+                          // so it did not commit (rolled back now rather than at the next start),
+                          // or it is marked committed (finished now).
                           if (Running(r.id)) return std::optional<Scope>();
                           return std::optional<Scope>(Scope::kAll);
                         }

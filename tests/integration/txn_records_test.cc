@@ -312,10 +312,13 @@ TEST_F(TxnRecordsTest, ADeleteWhoseBrickCleanupFailsIsFinishedLater) {
   nlohmann::json record = nlohmann::json::parse(txns[0].value);
   EXPECT_EQ(record["committed"], true);
   EXPECT_EQ(record["finish_peers"], nlohmann::json::array({self_}));
-  // The path is not free yet: a create on it is refused, and changes nothing.
+  // b2 is not free yet: a create on it is refused, and changes nothing. b1, cleaned, is: a new
+  // volume takes it, and the cleanup's retry below leaves it to that volume.
   EXPECT_FALSE(
       daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish2", {b2})).ok());
   EXPECT_TRUE(fs::exists(stuck));
+  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish3", {b1})));
+  ASSERT_TRUE(fs::exists(b1 + "/.glusterfs"));
 
   ASSERT_TRUE(immutable.Set(false));
   ASSERT_EQ(daemon_->Stop(), 0);
@@ -325,8 +328,10 @@ TEST_F(TxnRecordsTest, ADeleteWhoseBrickCleanupFailsIsFinishedLater) {
   ASSERT_OK_AND_ASSIGN(txns, store_->List(prefix_ + "txn/"));
   EXPECT_TRUE(txns.empty());
   EXPECT_NE(daemon_->ReadLog().find("finishing committed transaction"), std::string::npos);
-  // The path is free again.
+  // The path is free again, and the new volume's brick untouched.
   ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish2", {b2})));
+  EXPECT_TRUE(fs::exists(b1 + "/.glusterfs"));
+  ASSERT_OK(daemon_->NewClient()->Do("GET", "/v1/volumes/finish3"));
 }
 
 // An initiator that dies between a delete's commit and the cleanup of its bricks: the cleanup

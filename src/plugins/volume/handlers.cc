@@ -254,9 +254,10 @@ StatusOr<rest::Response> VolumePlugin::Delete(rest::RequestContext& ctx) {
   txn::Txn t;
   t.req_id = ctx.req_id;
   t.description = "volume delete " + name;
-  // The claim lock too: the bricks are cleaned after the commit, when no volume in the store
-  // holds their paths any more, and no create may claim them meanwhile.
-  t.locks = {std::string(kBrickClaimLock), VolumeLockName(name)};
+  // Not the brick claim lock: creates of other volumes go on while the bricks are cleaned after
+  // the commit (a large .glusterfs can take minutes); a path still being cleaned carries this
+  // volume's id, which PrepareBrick refuses, so no create takes it before its cleanup is done.
+  t.locks = {VolumeLockName(name)};
   StoredVolume sv;
   std::vector<store::Op> pending;  // cleanup that offline peers do when they are back
   std::map<std::string, BrickSetArgs> online_part;  // cleanup that online peers do at once

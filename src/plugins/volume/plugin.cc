@@ -325,15 +325,6 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
     return q.ok();
   }
   BrickSetArgs a = work->args;
-  // The brick claim lock too, taken first as the engine takes them (sorted): no create claims
-  // one of these paths while they are looked at and cleaned.
-  auto claim = store::Lock::Acquire(*services_.store, *services_.session, services_.keys,
-                                    kBrickClaimLock, std::chrono::seconds(5));
-  if (!claim.ok()) {
-    log::Root().Warn("pending work postponed: bricks busy",
-                     {{"key", kv.key}, {"error", claim.status()}});
-    return false;
-  }
   auto guard = VolumeLock(services_, a.volume);
   if (!guard.ok()) {
     log::Root().Warn("pending work postponed: volume busy", {{"key", kv.key}, {"error", guard.status()}});
@@ -345,7 +336,6 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   if (txn::IsBadArguments(result)) {
     // The volume it claims was deleted is in the store: not a delete's leftover.
     guard->Release().IgnoreError();
-    claim->Release().IgnoreError();
     auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending", result, log::Root());
     if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
     return q.ok();
@@ -360,7 +350,6 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
     done = t.ok();
   }
   guard->Release().IgnoreError();
-  claim->Release().IgnoreError();
   if (result.ok()) {
     log::Root().Info("deferred brick cleanup done", {{"key", kv.key}, {"volume", a.volume}});
   } else {

@@ -76,11 +76,13 @@ class VolumePlugin : public Plugin {
   // of a.volume's name exists again (created since the delete): its self-heal daemon, its cached
   // record and its work directory stay.
   Status DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a, bool name_in_use = false);
-  // The cleanup of a deleted volume's bricks on this peer; the caller holds kBrickClaimLock and
-  // the volume's lock. Checks in the store first: a volume of a.volume_id that is still there
-  // makes the arguments bad (a damaged or forged record: txn::BadArgumentsError, nothing
-  // touched), and paths a stored volume uses now (one created since, after an earlier try
-  // cleaned the path) are left alone. Idempotent: a brick cleaned before is no error.
+  // The cleanup of a deleted volume's bricks on this peer; the caller holds the volume's lock.
+  // Checks in the store first: a volume of a.volume_id that is still there makes the arguments
+  // bad (a damaged or forged record: txn::BadArgumentsError, nothing touched). Then only the
+  // bricks whose root still carries a.volume_id (or cannot be read) are stopped and cleaned:
+  // paths a stored volume uses now, roots cleaned by an earlier try (which a new volume may take
+  // at any moment) and roots of another volume are left alone, processes included. Creates need
+  // not wait for it: PrepareBrick refuses a root that still carries the old id. Idempotent.
   Status CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a);
   // Runs pending/ work for this peer under the volume's lock (see Reconcile). The record is
   // deleted once the work is done (or set aside if it is bad); false if it stays for another

@@ -119,8 +119,9 @@ Status ValidateHost(std::string_view host);
 // The cluster lock of one volume ("volume.<name>"): every change of the volume's record and of
 // its bricks' processes and metadata happens while it is held.
 std::string VolumeLockName(std::string_view volume);
-// Taken by every volume create (with the name's own lock; sorted, this one first) and by the
-// cleanup of a deleted volume's bricks: brick paths are claimed and released under it.
+// Taken by every volume create (with the name's own lock; sorted, this one first): brick paths
+// are claimed under it. (A deleted volume's bricks are released as their cleanup removes their
+// volume id, which a create refuses while it is there: see VolumePlugin::CleanDeletedBricks.)
 inline constexpr char kBrickClaimLock[] = "volume-bricks";
 
 // <workdir>/vols/<volume> for a valid volume name, checked to stay under <workdir>/vols.

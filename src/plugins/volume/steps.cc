@@ -206,6 +206,15 @@ Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a) {
     }
   }
   std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
+  // Only roots that still carry the deleted volume's id (no other volume can take one until its
+  // cleanup removes the id, last) or whose owner cannot be told (unreadable: nobody can take
+  // them either) have anything left to stop or clean. A root without an id was cleaned before
+  // (a retry) and may be taken by a new volume at any moment, and one with another id is that
+  // volume's: their processes are not this cleanup's to stop.
+  std::erase_if(a.paths, [&a](const std::string& p) {
+    brick::RootOwner owner = brick::BrickRootOwner(p, a.volume_id);
+    return owner == brick::RootOwner::kNoVolume || owner == brick::RootOwner::kOtherVolume;
+  });
   return DeleteLocalBricks(ctx, a, /*name_in_use=*/stored.ok());
 }
 
