@@ -219,6 +219,52 @@ TEST_F(TxnRecordsTest, ForgedRecordsWrittenWhileRunningAreQuarantinedAndTouchNot
   ExpectVictimIntact();
 }
 
+// Records that pair a stored volume's id and brick paths with a made-up volume name: the undo
+// of a create and the cleanup of a delete act on roots carrying that id, and would have removed
+// the live volume's .glusterfs (its gfid handles and heal indices). Refused as bad arguments
+// and quarantined; the live brick is untouched.
+TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) {
+  const std::string brick = ScratchDir("live") + "/b1";
+  ASSERT_OK_AND_ASSIGN(
+      nlohmann::json live,
+      daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("live1", {brick})));
+  const std::string live_id = live["id"];
+  ASSERT_TRUE(fs::exists(brick + "/.glusterfs"));
+  const nlohmann::json args = {{"volume", "fake1"}, {"volume_id", live_id}, {"paths", {brick}}};
+  const nlohmann::json steps = nlohmann::json::array(
+      {{{"name", "volume.prepare-bricks"}, {"args", args}, {"peers", {self_}}}});
+  const nlohmann::json cleanup = nlohmann::json::array(
+      {{{"name", "volume.delete-bricks"}, {"args", args}, {"peers", {self_}}}});
+  ASSERT_EQ(daemon_->Stop(), 0);
+  std::vector<std::string> keys = {prefix_ + "txn/undolive", prefix_ + "txn/finishlive",
+                                   prefix_ + "pending/" + self_ + "/volume-delete.fake1"};
+  ASSERT_OK(
+      store_
+          ->Put(keys[0],
+                nlohmann::json{
+                    {"id", "undolive"}, {"initiator", NewUuid()}, {"steps", steps}, {"started", 1}}
+                    .dump())
+          .status());
+  ASSERT_OK(store_
+                ->Put(keys[1], nlohmann::json{{"id", "finishlive"},
+                                              {"initiator", NewUuid()},
+                                              {"steps", cleanup},
+                                              {"committed", true}}
+                                   .dump())
+                .status());
+  ASSERT_OK(
+      store_->Put(keys[2], nlohmann::json{{"step", "volume.delete-bricks"}, {"args", args}}.dump())
+          .status());
+  ASSERT_TRUE(daemon_->Start());
+  EXPECT_TRUE(WaitFor([&] { return AllQuarantined(keys); }, 30s)) << daemon_->ReadLog();
+  EXPECT_TRUE(fs::exists(brick + "/.glusterfs"))
+      << "a record naming the live volume's id cleaned it";
+  std::string value(16, '\0');
+  EXPECT_EQ(::getxattr(brick.c_str(), "trusted.glusterfs.volume-id", value.data(), value.size()),
+            16);
+  ASSERT_OK(daemon_->NewClient()->Do("GET", "/v1/volumes/live1"));
+}
+
 // A create refused because one brick root still carries another volume's id (a leftover of an
 // old cluster) is undone on the other bricks and leaves no transaction record: the undo leaves
 // the other volume's root alone instead of failing on it, which kept the record and retried it

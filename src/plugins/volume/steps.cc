@@ -79,8 +79,30 @@ Status VolumePlugin::UnprepareBricks(txn::StepContext& ctx, const BrickSetArgs& 
                                   "volume " + a.volume + " exists with this id; refusing to undo its creation");
   }
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  GD2_ASSIGN_OR_RETURN(BrickSetArgs free, WithoutLivePaths(kPrepareBricksStep, a));
   // Another volume of the same name (created since) keeps its directory.
-  return UnprepareLocal(ctx, a, /*keep_workdir=*/stored.ok());
+  return UnprepareLocal(ctx, free, /*keep_workdir=*/stored.ok());
+}
+
+StatusOr<BrickSetArgs> VolumePlugin::WithoutLivePaths(std::string_view step, BrickSetArgs a) const {
+  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> volumes, ListVolumes(*services_.store, keys_));
+  std::set<std::string> used;
+  for (const auto& other : volumes) {
+    if (other.volume.id == a.volume_id) {
+      // Undo and cleanup act on roots carrying a.volume_id: a record pairing a stored volume's id
+      // with another name would have them act on that volume's bricks.
+      return txn::BadArgumentsError(step, "volume id " + a.volume_id +
+                                              " belongs to stored volume " + other.volume.name +
+                                              ", not " + a.volume);
+    }
+    for (const auto& sv : other.volume.subvols) {
+      for (const auto& b : sv.bricks) {
+        if (b.peer_id == services_.peer_id) used.insert(b.path);
+      }
+    }
+  }
+  std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
+  return a;
 }
 
 Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir) {
@@ -196,16 +218,7 @@ Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a) {
         kDeleteBricksStep,
         "volume " + a.volume + " with this id is in the store; refusing to clean its bricks");
   }
-  GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> volumes, ListVolumes(*services_.store, keys_));
-  std::set<std::string> used;
-  for (const auto& other : volumes) {
-    for (const auto& sv : other.volume.subvols) {
-      for (const auto& b : sv.bricks) {
-        if (b.peer_id == services_.peer_id) used.insert(b.path);
-      }
-    }
-  }
-  std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
+  GD2_ASSIGN_OR_RETURN(a, WithoutLivePaths(kDeleteBricksStep, std::move(a)));
   // Only roots that still carry the deleted volume's id (no other volume can take one until its
   // cleanup removes the id, last) or whose owner cannot be told (unreadable: nobody can take
   // them either) have anything left to stop or clean. A root without an id was cleaned before
