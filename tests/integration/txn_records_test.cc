@@ -24,6 +24,7 @@
 #include "support/daemon_process.h"
 #include "support/etcd_process.h"
 #include "support/immutable_dir.h"
+#include "support/loop_xfs.h"
 #include "support/status_matchers.h"
 
 namespace gd2::testing {
@@ -235,9 +236,16 @@ TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) 
       {{{"name", "volume.prepare-bricks"}, {"args", args}, {"peers", {self_}}}});
   const nlohmann::json cleanup = nlohmann::json::array(
       {{{"name", "volume.delete-bricks"}, {"args", args}, {"peers", {self_}}}});
+  // The undo of a delete of the live volume itself, its own name and id, but another directory:
+  // it would prepare the victim as a brick of the volume.
+  const nlohmann::json undelete = nlohmann::json::array(
+      {{{"name", "volume.delete-bricks"},
+        {"args", {{"volume", "live1"}, {"volume_id", live_id}, {"paths", {victim_}}}},
+        {"peers", {self_}}}});
   ASSERT_EQ(daemon_->Stop(), 0);
   std::vector<std::string> keys = {prefix_ + "txn/undolive", prefix_ + "txn/finishlive",
-                                   prefix_ + "pending/" + self_ + "/volume-delete.fake1"};
+                                   prefix_ + "pending/" + self_ + "/volume-delete.fake1",
+                                   prefix_ + "txn/undeletelive"};
   ASSERT_OK(
       store_
           ->Put(keys[0],
@@ -255,6 +263,13 @@ TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) 
   ASSERT_OK(
       store_->Put(keys[2], nlohmann::json{{"step", "volume.delete-bricks"}, {"args", args}}.dump())
           .status());
+  ASSERT_OK(store_
+                ->Put(keys[3], nlohmann::json{{"id", "undeletelive"},
+                                              {"initiator", NewUuid()},
+                                              {"steps", undelete},
+                                              {"started", 1}}
+                                   .dump())
+                .status());
   ASSERT_TRUE(daemon_->Start());
   EXPECT_TRUE(WaitFor([&] { return AllQuarantined(keys); }, 30s)) << daemon_->ReadLog();
   EXPECT_TRUE(fs::exists(brick + "/.glusterfs"))
@@ -263,6 +278,63 @@ TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) 
   EXPECT_EQ(::getxattr(brick.c_str(), "trusted.glusterfs.volume-id", value.data(), value.size()),
             16);
   ASSERT_OK(daemon_->NewClient()->Do("GET", "/v1/volumes/live1"));
+  ExpectVictimIntact();
+}
+
+// The undo of a start for a volume that is not stored (its record forged or left from long
+// ago) naming a running volume's brick: the brick keeps running. Real glusterfsd on loop XFS.
+TEST_F(TxnRecordsTest, AnUndoOfAStartNamingAnotherVolumesBrickStopsNothing) {
+  GD2_SKIP_UNLESS_LOOP_XFS();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopXfs> xfs, LoopXfs::Create());
+  const std::string brick = xfs->mount_point() + "/b1";
+  auto c = daemon_->NewClient();
+  ASSERT_OK(c->Do("POST", "/v1/volumes", DistributeReq("run1", {brick})));
+  struct StopAndDelete {
+    client::Client* c;
+    ~StopAndDelete() {
+      c->Do("POST", "/v1/volumes/run1/stop", nlohmann::json::object()).status().IgnoreError();
+      c->Do("DELETE", "/v1/volumes/run1").status().IgnoreError();
+    }
+  } cleanup{c.get()};
+  ASSERT_OK(c->Do("POST", "/v1/volumes/run1/start", nlohmann::json::object()));
+  ASSERT_OK_AND_ASSIGN(nlohmann::json st, c->Do("GET", "/v1/volumes/run1/status"));
+  ASSERT_EQ(st["bricks"].size(), 1u);
+  const pid_t pid = st["bricks"][0]["pid"].get<pid_t>();
+  ASSERT_TRUE(ProcessAlive(pid));
+  // The stored volume under another name and id: "the start of fake2" on the same brick.
+  ASSERT_OK_AND_ASSIGN(auto stored, store_->Get(prefix_ + "volumes/run1"));
+  ASSERT_TRUE(stored.has_value());
+  nlohmann::json forged = nlohmann::json::parse(stored->value);
+  forged["name"] = "fake2";
+  forged["id"] = NewUuid();
+  const std::string key = prefix_ + "txn/undostart";
+  ASSERT_OK(store_
+                ->Put(key, nlohmann::json{{"id", "undostart"},
+                                          {"initiator", NewUuid()},
+                                          {"steps",
+                                           {{{"name", "volume.start-bricks"},
+                                             {"args", {{"volume", forged}}},
+                                             {"peers", {self_}}}}},
+                                          {"started", 1}}
+                               .dump())
+                .status());
+  // Rolled back by the restart's recovery pass (the brick outlives the daemon by design).
+  ASSERT_EQ(daemon_->Stop(), 0);
+  ASSERT_TRUE(daemon_->Start());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto kv = store_->Get(key);
+        return kv.ok() && !kv->has_value();
+      },
+      30s))
+      << daemon_->ReadLog();
+  // Rolled back (its arguments are well formed), not set aside.
+  ASSERT_OK_AND_ASSIGN(auto quarantined, store_->Get(prefix_ + "quarantine/txn/undostart"));
+  EXPECT_FALSE(quarantined.has_value()) << quarantined->value;
+  std::this_thread::sleep_for(500ms);
+  EXPECT_TRUE(ProcessAlive(pid)) << "the undo of another volume's start stopped run1's brick";
+  ASSERT_OK_AND_ASSIGN(st, c->Do("GET", "/v1/volumes/run1/status"));
+  EXPECT_EQ(st["bricks"][0]["pid"].get<pid_t>(), pid);
 }
 
 // A create refused because one brick root still carries another volume's id (a leftover of an

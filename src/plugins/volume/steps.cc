@@ -180,7 +180,22 @@ Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a)
     ctx.log.Info("volume is started in the store; its bricks stay", {{"volume", v.name}});
     return OkStatus();
   }
-  return StopLocalBricks(v, ctx.log, ctx.deadline);
+  // The bricks as the store has them (the record's list could name other volumes' bricks); for
+  // a volume no longer stored, the record's without the bricks stored volumes use.
+  if (stored.ok()) return StopLocalBricks(stored->volume, ctx.log, ctx.deadline);
+  BrickSetArgs local;
+  local.volume = v.name;
+  local.volume_id = v.id;
+  for (const auto& b : LocalGroup(v).bricks) local.paths.push_back(b.path);
+  GD2_ASSIGN_OR_RETURN(BrickSetArgs free, WithoutLivePaths(kStartBricksStep, local));
+  api::Volume left = v;
+  for (auto& sv : left.subvols) {
+    std::erase_if(sv.bricks, [&](const api::Brick& b) {
+      return b.peer_id == services_.peer_id &&
+             std::find(free.paths.begin(), free.paths.end(), b.path) == free.paths.end();
+    });
+  }
+  return StopLocalBricks(left, ctx.log, ctx.deadline);
 }
 
 Status VolumePlugin::UndoStopBricks(txn::StepContext& ctx, const VolumeArgs& a) {
@@ -202,6 +217,16 @@ Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs&
   if (!stored.ok() || stored->volume.id != a.volume_id) {
     return txn::BadArgumentsError(kDeleteBricksStep, "volume " + a.volume +
                                                          " with this id is not in the store; refusing to undo its delete");
+  }
+  // Only the volume's own bricks here are prepared again (a record's list could name any
+  // directory).
+  for (const auto& path : a.paths) {
+    const auto& mine = LocalGroup(stored->volume).bricks;
+    if (std::none_of(mine.begin(), mine.end(), [&](const auto& b) { return b.path == path; })) {
+      return txn::BadArgumentsError(
+          kDeleteBricksStep,
+          "path " + path + " is not a brick of volume " + a.volume + " on this peer");
+    }
   }
   return PrepareBricks(ctx, a);
 }
