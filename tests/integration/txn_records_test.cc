@@ -412,7 +412,9 @@ TEST_F(TxnRecordsTest, ADeleteWhoseBrickCleanupFailsIsFinishedLater) {
   const std::string dir = ScratchDir("finish");
   const std::string b1 = dir + "/b1";
   const std::string b2 = dir + "/b2";
-  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish1", {b1, b2})));
+  const std::string b3 = dir + "/b3";
+  ASSERT_OK(
+      daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish1", {b1, b2, b3})));
   ASSERT_TRUE(fs::exists(b2 + "/.glusterfs"));
   // The filesystem refuses to remove an immutable directory in b2's .glusterfs.
   const std::string stuck = b2 + "/.glusterfs/stuck";
@@ -437,6 +439,13 @@ TEST_F(TxnRecordsTest, ADeleteWhoseBrickCleanupFailsIsFinishedLater) {
   EXPECT_TRUE(fs::exists(stuck));
   ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish3", {b1})));
   ASSERT_TRUE(fs::exists(b1 + "/.glusterfs"));
+  // b3, cleaned too, is taken by a volume whose create has not committed yet (its id is set, the
+  // store does not know it): the retry leaves it alone as well.
+  ASSERT_FALSE(fs::exists(b3 + "/.glusterfs"));
+  const std::string taker = "TAKER-VOLUME-016";
+  ASSERT_EQ(::setxattr(b3.c_str(), "trusted.glusterfs.volume-id", taker.data(), taker.size(), 0),
+            0);
+  fs::create_directories(b3 + "/.glusterfs/00");
 
   ASSERT_TRUE(immutable.Set(false));
   ASSERT_EQ(daemon_->Stop(), 0);
@@ -450,6 +459,10 @@ TEST_F(TxnRecordsTest, ADeleteWhoseBrickCleanupFailsIsFinishedLater) {
   ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("finish2", {b2})));
   EXPECT_TRUE(fs::exists(b1 + "/.glusterfs"));
   ASSERT_OK(daemon_->NewClient()->Do("GET", "/v1/volumes/finish3"));
+  EXPECT_TRUE(fs::exists(b3 + "/.glusterfs/00"));
+  std::string value(16, '\0');
+  ASSERT_EQ(::getxattr(b3.c_str(), "trusted.glusterfs.volume-id", value.data(), value.size()), 16);
+  EXPECT_EQ(value, taker);
 }
 
 // An initiator that dies between a delete's commit and the cleanup of its bricks: the cleanup

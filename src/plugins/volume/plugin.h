@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -187,6 +188,12 @@ class VolumePlugin : public Plugin {
   CondVar reconcile_cv_;
   bool reconcile_wanted_ GD2_GUARDED_BY(reconcile_mu_) = false;
   bool reconcile_stopping_ GD2_GUARDED_BY(reconcile_mu_) = false;
+  // Brick paths a cleanup of a deleted volume works on now (CleanDeletedBricks): two cleanups of
+  // one brick (a stalled initiator's finish step and a takeover's) take turns, and the second
+  // looks at the root after the first is done with it.
+  Mutex cleaning_mu_;
+  CondVar cleaning_cv_;
+  std::set<std::string> cleaning_ GD2_GUARDED_BY(cleaning_mu_);
   mutable Mutex mu_;
   // The last volumes read, for GETSPEC.
   std::map<std::string, api::Volume> cache_ GD2_GUARDED_BY(mu_);

@@ -101,7 +101,16 @@ StatusOr<BrickSetArgs> VolumePlugin::WithoutLivePaths(std::string_view step, Bri
       }
     }
   }
-  std::erase_if(a.paths, [&used](const std::string& p) { return used.contains(p); });
+  // Also a path inside a stored brick or above one: its cleanup would work in that brick's tree.
+  auto nested = [](const std::string& inner, const std::string& outer) {
+    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+           (outer.back() == '/' || inner[outer.size()] == '/');
+  };
+  std::erase_if(a.paths, [&](const std::string& p) {
+    return used.contains(p) || std::any_of(used.begin(), used.end(), [&](const std::string& u) {
+             return nested(p, u) || nested(u, p);
+           });
+  });
   return a;
 }
 
@@ -219,7 +228,8 @@ Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs&
                                                          " with this id is not in the store; refusing to undo its delete");
   }
   // Only the volume's own bricks here are prepared again (a record's list could name any
-  // directory).
+  // directory), and a brick directory that is gone (its filesystem not mounted, say) is not
+  // made again: the start-time check would then pass on an empty directory.
   for (const auto& path : a.paths) {
     const auto& mine = LocalGroup(stored->volume).bricks;
     if (std::none_of(mine.begin(), mine.end(), [&](const auto& b) { return b.path == path; })) {
@@ -228,7 +238,9 @@ Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs&
           "path " + path + " is not a brick of volume " + a.volume + " on this peer");
     }
   }
-  return PrepareBricks(ctx, a);
+  BrickSetArgs again = a;
+  again.create_dir = false;
+  return PrepareBricks(ctx, again);
 }
 
 Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
@@ -244,6 +256,26 @@ Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a) {
         "volume " + a.volume + " with this id is in the store; refusing to clean its bricks");
   }
   GD2_ASSIGN_OR_RETURN(a, WithoutLivePaths(kDeleteBricksStep, std::move(a)));
+  // One cleanup of a path at a time on this peer; the roots are looked at once it is this one's
+  // turn.
+  {
+    MutexLock lock(cleaning_mu_);
+    while (std::any_of(a.paths.begin(), a.paths.end(),
+                       [this](const std::string& p)
+                           GD2_REQUIRES(cleaning_mu_) { return cleaning_.contains(p); })) {
+      cleaning_cv_.Wait(cleaning_mu_);
+    }
+    cleaning_.insert(a.paths.begin(), a.paths.end());
+  }
+  struct Done {
+    VolumePlugin* plugin;
+    std::vector<std::string> paths;
+    ~Done() {
+      MutexLock lock(plugin->cleaning_mu_);
+      for (const auto& p : paths) plugin->cleaning_.erase(p);
+      plugin->cleaning_cv_.NotifyAll();
+    }
+  } done{this, a.paths};
   // Only roots that still carry the deleted volume's id (no other volume can take one until its
   // cleanup removes the id, last) or whose owner cannot be told (unreadable: nobody can take
   // them either) have anything left to stop or clean. A root without an id was cleaned before
