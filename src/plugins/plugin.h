@@ -129,6 +129,14 @@ class Registrar {
     CheckNewStep(id.name());
     steps_.Add(id, std::move(do_fn), std::move(undo_fn), std::move(check));
   }
+  // Declares the cluster locks step `id`, added before, runs under
+  // (txn::StepRegistry::RequireLocks).
+  template <typename Args>
+  void RequireLocks(
+      const txn::StepId<Args>& id,
+      std::type_identity_t<std::function<std::vector<std::string>(const Args& args)>> locks) {
+    steps_.RequireLocks(id, std::move(locks));
+  }
   // Lets step `id`, added before, be a finish step (txn::Commit::finish;
   // StepRegistry::AllowAsFinish).
   template <typename Args>

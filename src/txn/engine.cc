@@ -174,6 +174,23 @@ std::optional<bool> Engine::CommitApplied(const std::string& record_key) {
   return applied;
 }
 
+Status Engine::CheckLocks(const std::vector<Step>& steps,
+                          const std::vector<std::string>& locks) const {
+  for (const Step& step : steps) {
+    // What each of its peers runs it with.
+    for (const auto& peer : step.peers) {
+      GD2_ASSIGN_OR_RETURN(std::vector<std::string> needed,
+                           registry_.LocksFor(step.name, step.ArgsFor(peer)));
+      for (const auto& lock : needed) {
+        if (std::find(locks.begin(), locks.end(), lock) != locks.end()) continue;
+        return BadArgumentsError(
+            step.name, "runs under lock " + lock + ", which the transaction does not take");
+      }
+    }
+  }
+  return OkStatus();
+}
+
 bool Engine::Running(const std::string& txn_id) const {
   MutexLock lock(running_mu_);
   return running_.contains(txn_id);
@@ -223,6 +240,11 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       return planned.status();
     }
     txn.steps = std::move(planned).value();
+  }
+  // A step run without the locks it needs (StepRegistry::RequireLocks) is a bug of the caller.
+  if (Status covered = CheckLocks(txn.steps, txn.locks); !covered.ok()) {
+    release();
+    return InternalError("transaction " + txn.description + ": " + covered.message());
   }
   auto planned_at = std::chrono::steady_clock::now();
 
@@ -469,6 +491,12 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
   // rolling back the same record take turns.
   const std::string& key = seen.key;
   GD2_ASSIGN_OR_RETURN(Record r, ParseRecord(seen.value));
+  // A record whose locks do not cover its steps would have them undone (or finished) beside
+  // the operations those locks keep out: damaged or forged, set aside before any lock is taken.
+  if (Status covered = CheckLocks(StepsOf(r), r.locks); !covered.ok()) {
+    GD2_RETURN_IF_ERROR(Quarantine(store_, keys_, seen, "txn", covered, log).status());
+    return false;
+  }
   std::vector<store::LockGuard> guards;
   {
     // kSelf too: the undo must not run beside a newer transaction on the same objects.

@@ -61,6 +61,30 @@ void StepRegistry::AllowAsFinish(std::string_view name) {
   it->second.finish = true;
 }
 
+void StepRegistry::SetLocks(
+    const std::string& name,
+    std::function<StatusOr<std::vector<std::string>>(const nlohmann::json& json)> locks) {
+  auto it = steps_.find(name);
+  if (it == steps_.end()) {
+    std::fprintf(stderr, "locks for a step not registered: %s\n", name.c_str());
+    std::abort();
+  }
+  it->second.locks = std::move(locks);
+}
+
+StatusOr<std::vector<std::string>> StepRegistry::LocksFor(std::string_view name,
+                                                          const nlohmann::json& args) const {
+  auto it = steps_.find(name);
+  if (it == steps_.end() || !it->second.locks) return std::vector<std::string>{};
+  try {
+    return it->second.locks(args);
+  } catch (const std::exception& ex) {
+    return BadArgumentsError(it->first, ex.what());
+  } catch (...) {
+    return BadArgumentsError(it->first, "arguments could not be read");
+  }
+}
+
 bool StepRegistry::IsFinishStep(std::string_view name) const {
   auto it = steps_.find(name);
   return it != steps_.end() && it->second.finish;

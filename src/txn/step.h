@@ -139,6 +139,29 @@ class StepRegistry {
   // True if a step of this name is registered.
   bool Has(std::string_view name) const;
 
+  // Declares the cluster locks step `id` (registered with Add) must run under, given its
+  // arguments (the volume's lock for a step on a volume's bricks). The engine checks them against
+  // a transaction's locks, in what it runs and in records read back: a record whose locks do not
+  // cover its steps is damaged or forged (its undo would race with the operations the locks keep
+  // out) and is quarantined. Aborts for a step not registered.
+  template <typename Args>
+  void RequireLocks(
+      const StepId<Args>& id,
+      std::type_identity_t<std::function<std::vector<std::string>(const Args& args)>> locks) {
+    std::string name(id.name());
+    SetLocks(name,
+             [name, locks = std::move(locks)](
+                 const nlohmann::json& json) -> StatusOr<std::vector<std::string>> {
+               Args args{};
+               GD2_RETURN_IF_ERROR(Decode(name, [&] { return DecodeStepArgs(json, &args); }));
+               return locks(args);
+             });
+  }
+  // The locks step `name` needs with `args` (none for a step without RequireLocks or not
+  // registered here); BadArgumentsError if the arguments do not decode. Never throws.
+  StatusOr<std::vector<std::string>> LocksFor(std::string_view name,
+                                              const nlohmann::json& args) const;
+
   // Declares that step `id` (registered with Add, with a do) may be a finish step, run after
   // its transaction committed (Commit::finish): its do runs then, never its undo. The engine
   // runs no other step after a commit: one in a commit is an error before it, one in a
@@ -163,12 +186,16 @@ class StepRegistry {
     bool has_do = false;
     bool has_undo = false;
     bool finish = false;  // AllowAsFinish
+    std::function<StatusOr<std::vector<std::string>>(const nlohmann::json& json)> locks;
     std::function<Status(bool undo, StepContext& ctx, const nlohmann::json& json)> run;
   };
   // Runs `decode`, mapping its error or exception to BadArgumentsError(step, ...).
   static Status Decode(const std::string& step, const std::function<Status()>& decode);
   void AddEntry(std::string name, Entry e);
   void AllowAsFinish(std::string_view name);
+  void SetLocks(
+      const std::string& name,
+      std::function<StatusOr<std::vector<std::string>>(const nlohmann::json& json)> locks);
 
   std::map<std::string, Entry, std::less<>> steps_;
 };

@@ -120,6 +120,18 @@ class TxnRecordsTest : public ::testing::Test {
                                                            {"finish_peers", {self_}}}
                                                 .dump());
     }
+    // Well formed, but without the lock its step runs under: never undone beside the operations
+    // that lock keeps out.
+    put("txn/nolock",
+        nlohmann::json{
+            {"id", "nolock"},
+            {"initiator", NewUuid()},
+            {"steps",
+             {{{"name", "volume.prepare-bricks"},
+               {"args", {{"volume", "nolock1"}, {"volume_id", NewUuid()}, {"paths", {victim_}}}},
+               {"peers", {self_}}}}},
+            {"started", 1}}
+            .dump());
     put("txn/notjson", "{\"id\": ");
     put("txn/types", R"({"id": 1, "initiator": [], "steps": {"a": 1}, "started": -3})");
     put("txn/hugestarted", nlohmann::json{{"id", "h"}, {"initiator", self_}, {"steps", steps}, {"started", 99}}.dump());
@@ -246,15 +258,17 @@ TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) 
   std::vector<std::string> keys = {prefix_ + "txn/undolive", prefix_ + "txn/finishlive",
                                    prefix_ + "pending/" + self_ + "/volume-delete.fake1",
                                    prefix_ + "txn/undeletelive"};
-  ASSERT_OK(
-      store_
-          ->Put(keys[0],
-                nlohmann::json{
-                    {"id", "undolive"}, {"initiator", NewUuid()}, {"steps", steps}, {"started", 1}}
-                    .dump())
-          .status());
+  ASSERT_OK(store_
+                ->Put(keys[0], nlohmann::json{{"id", "undolive"},
+                                              {"initiator", NewUuid()},
+                                              {"locks", {"volume.fake1"}},
+                                              {"steps", steps},
+                                              {"started", 1}}
+                                   .dump())
+                .status());
   ASSERT_OK(store_
                 ->Put(keys[1], nlohmann::json{{"id", "finishlive"},
+                                              {"locks", {"volume.fake1"}},
                                               {"initiator", NewUuid()},
                                               {"steps", cleanup},
                                               {"committed", true}}
@@ -265,6 +279,7 @@ TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) 
           .status());
   ASSERT_OK(store_
                 ->Put(keys[3], nlohmann::json{{"id", "undeletelive"},
+                                              {"locks", {"volume.live1"}},
                                               {"initiator", NewUuid()},
                                               {"steps", undelete},
                                               {"started", 1}}
@@ -310,6 +325,7 @@ TEST_F(TxnRecordsTest, AnUndoOfAStartNamingAnotherVolumesBrickStopsNothing) {
   const std::string key = prefix_ + "txn/undostart";
   ASSERT_OK(store_
                 ->Put(key, nlohmann::json{{"id", "undostart"},
+                                          {"locks", {"volume.fake2"}},
                                           {"initiator", NewUuid()},
                                           {"steps",
                                            {{{"name", "volume.start-bricks"},

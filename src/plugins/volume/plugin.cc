@@ -69,6 +69,19 @@ void VolumePlugin::Register(Registrar& r) {
             volume_ok);
   r.AddStep(kDeleteBricks, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks),
             bricks_ok);
+  // Each runs under its volume's lock, also when a record is rolled back or finished.
+  r.RequireLocks(kPrepareBricks, [](const BrickSetArgs& a) {
+    return std::vector<std::string>{VolumeLockName(a.volume)};
+  });
+  r.RequireLocks(kDeleteBricks, [](const BrickSetArgs& a) {
+    return std::vector<std::string>{VolumeLockName(a.volume)};
+  });
+  r.RequireLocks(kStartBricks, [](const VolumeArgs& a) {
+    return std::vector<std::string>{VolumeLockName(a.volume.name)};
+  });
+  r.RequireLocks(kStopBricks, [](const VolumeArgs& a) {
+    return std::vector<std::string>{VolumeLockName(a.volume.name)};
+  });
   // The cleanup of a delete runs once it committed. Its undo stays for the records of deletes
   // that cleaned before their commit.
   r.AllowAsFinishStep(kDeleteBricks);

@@ -676,6 +676,58 @@ TEST_F(RemoteEngineTest, OnlyStepsAllowedAsFinishStepsRunAfterACommit) {
   EXPECT_THAT(journal_a_.entries(), ElementsAre("do:s1", "undo:s1"));
 }
 
+TEST_F(RemoteEngineTest, AStepRunsOnlyUnderTheLocksItRequires) {
+  constexpr txn::StepId<NameArgs> kLocked{"test.locked"};
+  registry_a_.Add(
+      kLocked,
+      [this](txn::StepContext& ctx, const NameArgs& a) {
+        journal_a_.Add("do:" + a.name, ctx.txn_id);
+        return OkStatus();
+      },
+      [this](txn::StepContext& ctx, const NameArgs& a) {
+        journal_a_.Add("undo:" + a.name, ctx.txn_id);
+        return OkStatus();
+      });
+  registry_a_.RequireLocks(
+      kLocked, [](const NameArgs& a) { return std::vector<std::string>{"volume." + a.name}; });
+  // A transaction without the lock is a bug of its caller: nothing runs.
+  txn::Txn t;
+  t.steps = {txn::MakeStep(kLocked, NameArgs{"l1"}, {kPeerA})};
+  Status s = engine_->Run(std::move(t), log::Root());
+  EXPECT_THAT(s, StatusIs(StatusCode::kInternal));
+  EXPECT_THAT(s.message(), HasSubstr("runs under lock volume.l1"));
+  EXPECT_TRUE(journal_a_.entries().empty());
+  txn::Txn u;
+  u.locks = {"volume.l1"};
+  u.steps = {txn::MakeStep(kLocked, NameArgs{"l1"}, {kPeerA})};
+  ASSERT_OK(engine_->Run(std::move(u), log::Root()));
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:l1"));
+  // A dead initiator's record without the lock (forged or damaged) is set aside, not undone
+  // beside the operations that lock keeps out; with it, it is undone.
+  for (const auto& [id, locks] : std::map<std::string, nlohmann::json>{
+           {"nolock", nlohmann::json::array()}, {"withlock", {"volume.l2"}}}) {
+    ASSERT_OK_AND_ASSIGN(std::string key, keys_.Txn(id));
+    ASSERT_OK(store_
+                  ->Put(key, nlohmann::json{{"id", id},
+                                            {"initiator", kPeerX},
+                                            {"locks", locks},
+                                            {"steps",
+                                             {{{"name", "test.locked"},
+                                               {"args", {{"name", "l2"}}},
+                                               {"peers", {kPeerA}}}}},
+                                            {"started", 1}}
+                                 .dump())
+                  .status());
+  }
+  ASSERT_OK_AND_ASSIGN(int n, engine_->TakeOver(log::Root()));
+  EXPECT_EQ(n, 1);
+  EXPECT_THAT(journal_a_.entries(), ElementsAre("do:l1", "undo:l2"));
+  ASSERT_OK_AND_ASSIGN(std::string nolock_key, keys_.Txn("nolock"));
+  ASSERT_OK_AND_ASSIGN(std::string qkey, txn::QuarantineKey(keys_, nolock_key));
+  ASSERT_OK_AND_ASSIGN(std::optional<store::KeyValue> q, store_->Get(qkey));
+  EXPECT_TRUE(q.has_value());
+}
+
 TEST_F(RemoteEngineTest, BadRecordsAreQuarantinedAndNeverStopAPass) {
   auto& counter = metrics::Default().GetCounter("gd2_store_records_quarantined_total",
                                                 "store records set aside because their content is invalid",
