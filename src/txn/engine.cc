@@ -32,36 +32,22 @@ std::vector<Step> StepsOf(const Record& r) {
   return out;
 }
 
-// The progress record of a transaction: enough to undo it after a crash.
+// The progress record of a transaction: enough to undo it after a crash. Once it committed
+// (`committed`), `steps` are its finish steps, all of them to run, and `owed` the peers that
+// still owe their part (finish_peers); before, `owed` are the undo_peers.
 std::string MakeRecord(const std::string& id, const std::string& initiator, const std::string& what,
                        const std::vector<std::string>& locks, const std::vector<Step>& steps,
-                       size_t started, const std::vector<std::string>& undo_peers = {}) {
+                       size_t started, const std::vector<std::string>& owed = {},
+                       bool committed = false) {
   Record r;
   r.id = id;
   r.initiator = initiator;
   r.description = what;
   r.locks = locks;
   r.steps = RecordSteps(steps);
-  r.started = started;
-  r.undo_peers = undo_peers;
-  return SerializeRecord(r);
-}
-
-// The record of a transaction that committed: its finish steps, and the peers that still owe
-// their part of them (none: all of it is still to do).
-std::string MakeFinishRecord(const std::string& id, const std::string& initiator,
-                             const std::string& what, const std::vector<std::string>& locks,
-                             const std::vector<Step>& finish,
-                             const std::vector<std::string>& finish_peers = {}) {
-  Record r;
-  r.id = id;
-  r.initiator = initiator;
-  r.description = what;
-  r.locks = locks;
-  r.steps = RecordSteps(finish);
-  r.started = finish.size();
-  r.committed = true;
-  r.finish_peers = finish_peers;
+  r.started = committed ? steps.size() : started;
+  r.committed = committed;
+  (committed ? r.finish_peers : r.undo_peers) = owed;
   return SerializeRecord(r);
 }
 
@@ -174,9 +160,13 @@ std::optional<bool> Engine::CommitApplied(const std::string& record_key) {
   return applied;
 }
 
-Status Engine::CheckLocks(const std::vector<Step>& steps,
-                          const std::vector<std::string>& locks) const {
+Status Engine::CheckSteps(const std::vector<Step>& steps, const std::vector<std::string>& locks,
+                          bool finish) const {
   for (const Step& step : steps) {
+    if (finish && !registry_.IsFinishStep(step.name)) {
+      return BadArgumentsError(step.name,
+                               "cannot run after a commit (StepRegistry::AllowAsFinish)");
+    }
     // What each of its peers runs it with.
     for (const auto& peer : step.peers) {
       GD2_ASSIGN_OR_RETURN(std::vector<std::string> needed,
@@ -242,7 +232,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     txn.steps = std::move(planned).value();
   }
   // A step run without the locks it needs (StepRegistry::RequireLocks) is a bug of the caller.
-  if (Status covered = CheckLocks(txn.steps, txn.locks); !covered.ok()) {
+  if (Status covered = CheckSteps(txn.steps, txn.locks, /*finish=*/false); !covered.ok()) {
     release();
     return InternalError("transaction " + txn.description + ": " + covered.message());
   }
@@ -289,13 +279,11 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   if (failure.ok()) {
     GD2_FAILPOINT("txn.before-commit");
     StatusOr<Commit> commit = txn.commit ? txn.commit() : StatusOr<Commit>(Commit{});
-    if (commit.ok()) {
-      for (const Step& step : commit->finish) {
-        if (registry_.IsFinishStep(step.name)) continue;
-        commit = InternalError("step " + step.name +
-                               " cannot run after a commit (StepRegistry::AllowAsFinish)");
-        break;
-      }
+    // Finish steps obey the rules their records are held to (RollBack): a caller's bug otherwise.
+    if (Status covered =
+            commit.ok() ? CheckSteps(commit->finish, txn.locks, /*finish=*/true) : OkStatus();
+        !covered.ok()) {
+      commit = InternalError("transaction " + txn.description + ": " + covered.message());
     }
     if (!commit.ok()) {
       failure = commit.status();
@@ -309,9 +297,9 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
         for (const auto& g : guards) ops.push_back(g.ReleaseOp());
       } else {
         // The record now says what is left to do, and the locks stay until it is done.
-        ops.push_back(store::Op::Put(
-            record_key,
-            MakeFinishRecord(ctx.txn_id, self_, txn.description, txn.locks, commit->finish)));
+        ops.push_back(
+            store::Op::Put(record_key, MakeRecord(ctx.txn_id, self_, txn.description, txn.locks,
+                                                  commit->finish, 0, {}, /*committed=*/true)));
       }
       auto r = store_.Txn(compares, ops, {});
       if (!r.ok()) {
@@ -380,8 +368,9 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     if (owed.empty()) {
       ops.push_back(store::Op::Delete(record_key));
     } else {
-      ops.push_back(store::Op::Put(record_key, MakeFinishRecord(ctx.txn_id, self_, txn.description,
-                                                                txn.locks, finish, owed)));
+      ops.push_back(store::Op::Put(
+          record_key, MakeRecord(ctx.txn_id, self_, txn.description, txn.locks, finish, 0, owed,
+                                 /*committed=*/true)));
     }
     for (const auto& g : guards) ops.push_back(g.ReleaseOp());
     auto r = store_.Txn(fences, ops, {});
@@ -492,8 +481,9 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
   const std::string& key = seen.key;
   GD2_ASSIGN_OR_RETURN(Record r, ParseRecord(seen.value));
   // A record whose locks do not cover its steps would have them undone (or finished) beside
-  // the operations those locks keep out: damaged or forged, set aside before any lock is taken.
-  if (Status covered = CheckLocks(StepsOf(r), r.locks); !covered.ok()) {
+  // the operations those locks keep out, and a committed one naming a step not made to run after
+  // a commit would have any step's do run: damaged or forged, set aside before any lock is taken.
+  if (Status covered = CheckSteps(StepsOf(r), r.locks, r.committed); !covered.ok()) {
     GD2_RETURN_IF_ERROR(Quarantine(store_, keys_, seen, "txn", covered, log).status());
     return false;
   }
@@ -532,15 +522,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     const std::string only = scope == Scope::kAll ? "" : self_;
     std::vector<std::string> unreached;
     if (r.committed) {
-      // Only steps made to run after a commit: a forged record could otherwise have any step's
-      // do run here.
-      for (const auto& step : r.steps) {
-        if (!registry_.IsFinishStep(step.name)) {
-          bad = BadArgumentsError(step.name, "not a step that runs after a commit");
-          break;
-        }
-      }
-      if (bad.ok()) unreached = FinishSteps(StepsOf(r), ctx, only, &bad);
+      unreached = FinishSteps(StepsOf(r), ctx, only, &bad);
     } else {
       unreached = UndoSteps(StepsOf(r), r.started, ctx, only, &bad);
     }

@@ -130,8 +130,10 @@ class Engine {
   // asked until etcd answers or kCommitOutcomeWait has passed; nullopt if it never did.
   std::optional<bool> CommitApplied(const std::string& record_key);
   // OK if `locks` has every lock the steps need with their arguments (StepRegistry::LocksFor, on
-  // every peer's arguments); else BadArgumentsError naming the step and the lock.
-  Status CheckLocks(const std::vector<Step>& steps, const std::vector<std::string>& locks) const;
+  // every peer's arguments) and, for `finish` steps, each may run after a commit
+  // (StepRegistry::AllowAsFinish); else BadArgumentsError naming the step and what is missing.
+  Status CheckSteps(const std::vector<Step>& steps, const std::vector<std::string>& locks,
+                    bool finish) const;
   // Whether a Run of this process works on transaction `txn_id` now.
   bool Running(const std::string& txn_id) const GD2_EXCLUDES(running_mu_);
   // Runs `step` on one peer: this one through the registry, another through the StepRunner.

@@ -51,25 +51,30 @@ void StepRegistry::AddEntry(std::string name, Entry e) {
 
 bool StepRegistry::Has(std::string_view name) const { return steps_.find(name) != steps_.end(); }
 
-void StepRegistry::AllowAsFinish(std::string_view name) {
+StepRegistry::Entry& StepRegistry::Registered(std::string_view name, const char* what) {
   auto it = steps_.find(name);
-  if (it == steps_.end() || !it->second.has_do) {
-    std::fprintf(stderr, "finish step not registered with a do action: %.*s\n",
+  if (it == steps_.end()) {
+    std::fprintf(stderr, "%s for a step not registered: %.*s\n", what,
                  static_cast<int>(name.size()), name.data());
     std::abort();
   }
-  it->second.finish = true;
+  return it->second;
+}
+
+void StepRegistry::AllowAsFinish(std::string_view name) {
+  Entry& e = Registered(name, "finish");
+  if (!e.has_do) {
+    std::fprintf(stderr, "finish step without a do action: %.*s\n", static_cast<int>(name.size()),
+                 name.data());
+    std::abort();
+  }
+  e.finish = true;
 }
 
 void StepRegistry::SetLocks(
     const std::string& name,
     std::function<StatusOr<std::vector<std::string>>(const nlohmann::json& json)> locks) {
-  auto it = steps_.find(name);
-  if (it == steps_.end()) {
-    std::fprintf(stderr, "locks for a step not registered: %s\n", name.c_str());
-    std::abort();
-  }
-  it->second.locks = std::move(locks);
+  Registered(name, "locks").locks = std::move(locks);
 }
 
 StatusOr<std::vector<std::string>> StepRegistry::LocksFor(std::string_view name,

@@ -192,6 +192,8 @@ class StepRegistry {
   // Runs `decode`, mapping its error or exception to BadArgumentsError(step, ...).
   static Status Decode(const std::string& step, const std::function<Status()>& decode);
   void AddEntry(std::string name, Entry e);
+  // The entry of a registered step; aborts (naming `what` was declared) for another name.
+  Entry& Registered(std::string_view name, const char* what);
   void AllowAsFinish(std::string_view name);
   void SetLocks(
       const std::string& name,

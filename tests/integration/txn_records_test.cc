@@ -145,6 +145,19 @@ class TxnRecordsTest : public ::testing::Test {
     return keys;
   }
 
+  // A transaction record as an initiator that died leaves it: its steps begun under `lock`, or
+  // committed and their finish to do.
+  static std::string DeadInitiatorRecord(const std::string& id, const std::string& lock,
+                                         const nlohmann::json& steps, bool committed = false) {
+    nlohmann::json r = {{"id", id}, {"initiator", NewUuid()}, {"locks", {lock}}, {"steps", steps}};
+    if (committed) {
+      r["committed"] = true;
+    } else {
+      r["started"] = steps.size();
+    }
+    return r.dump();
+  }
+
   bool AllQuarantined(const std::vector<std::string>& keys) {
     for (const auto& k : keys) {
       auto here = store_->Get(k);
@@ -258,33 +271,16 @@ TEST_F(TxnRecordsTest, RecordsNamingALiveVolumesIdUnderAnotherNameTouchNothing) 
   std::vector<std::string> keys = {prefix_ + "txn/undolive", prefix_ + "txn/finishlive",
                                    prefix_ + "pending/" + self_ + "/volume-delete.fake1",
                                    prefix_ + "txn/undeletelive"};
+  ASSERT_OK(store_->Put(keys[0], DeadInitiatorRecord("undolive", "volume.fake1", steps)).status());
   ASSERT_OK(store_
-                ->Put(keys[0], nlohmann::json{{"id", "undolive"},
-                                              {"initiator", NewUuid()},
-                                              {"locks", {"volume.fake1"}},
-                                              {"steps", steps},
-                                              {"started", 1}}
-                                   .dump())
-                .status());
-  ASSERT_OK(store_
-                ->Put(keys[1], nlohmann::json{{"id", "finishlive"},
-                                              {"locks", {"volume.fake1"}},
-                                              {"initiator", NewUuid()},
-                                              {"steps", cleanup},
-                                              {"committed", true}}
-                                   .dump())
+                ->Put(keys[1], DeadInitiatorRecord("finishlive", "volume.fake1", cleanup,
+                                                   /*committed=*/true))
                 .status());
   ASSERT_OK(
       store_->Put(keys[2], nlohmann::json{{"step", "volume.delete-bricks"}, {"args", args}}.dump())
           .status());
-  ASSERT_OK(store_
-                ->Put(keys[3], nlohmann::json{{"id", "undeletelive"},
-                                              {"locks", {"volume.live1"}},
-                                              {"initiator", NewUuid()},
-                                              {"steps", undelete},
-                                              {"started", 1}}
-                                   .dump())
-                .status());
+  ASSERT_OK(
+      store_->Put(keys[3], DeadInitiatorRecord("undeletelive", "volume.live1", undelete)).status());
   ASSERT_TRUE(daemon_->Start());
   EXPECT_TRUE(WaitFor([&] { return AllQuarantined(keys); }, 30s)) << daemon_->ReadLog();
   EXPECT_TRUE(fs::exists(brick + "/.glusterfs"))
@@ -323,18 +319,11 @@ TEST_F(TxnRecordsTest, AnUndoOfAStartNamingAnotherVolumesBrickStopsNothing) {
   forged["name"] = "fake2";
   forged["id"] = NewUuid();
   const std::string key = prefix_ + "txn/undostart";
-  ASSERT_OK(store_
-                ->Put(key, nlohmann::json{{"id", "undostart"},
-                                          {"locks", {"volume.fake2"}},
-                                          {"initiator", NewUuid()},
-                                          {"steps",
-                                           {{{"name", "volume.start-bricks"},
-                                             {"args", {{"volume", forged}}},
-                                             {"peers", {self_}}}}},
-                                          {"started", 1}}
-                               .dump())
-                .status());
-  // Rolled back by the restart's recovery pass (the brick outlives the daemon by design).
+  const nlohmann::json steps = nlohmann::json::array(
+      {{{"name", "volume.start-bricks"}, {"args", {{"volume", forged}}}, {"peers", {self_}}}});
+  ASSERT_OK(store_->Put(key, DeadInitiatorRecord("undostart", "volume.fake2", steps)).status());
+  // Rolled back after the restart by the takeover pass (its initiator is dead; the brick
+  // outlives the daemon by design).
   ASSERT_EQ(daemon_->Stop(), 0);
   ASSERT_TRUE(daemon_->Start());
   EXPECT_TRUE(WaitFor(

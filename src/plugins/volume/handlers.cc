@@ -63,11 +63,6 @@ StatusOr<txn::Commit> ToCommit(StatusOr<VolumeCommit> c) {
   return txn::Commit{std::move(c->compares), std::move(c->ops), {}};
 }
 
-bool IsUnder(const std::string& path, const std::string& dir) {
-  if (path == dir) return true;
-  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
-}
-
 std::string FsTypeName(long type) {
   switch (static_cast<unsigned long>(type)) {
     case 0x58465342: return "xfs";

@@ -70,18 +70,16 @@ void VolumePlugin::Register(Registrar& r) {
   r.AddStep(kDeleteBricks, step(&VolumePlugin::DeleteBricks), step(&VolumePlugin::UndoDeleteBricks),
             bricks_ok);
   // Each runs under its volume's lock, also when a record is rolled back or finished.
-  r.RequireLocks(kPrepareBricks, [](const BrickSetArgs& a) {
+  auto bricks_lock = [](const BrickSetArgs& a) {
     return std::vector<std::string>{VolumeLockName(a.volume)};
-  });
-  r.RequireLocks(kDeleteBricks, [](const BrickSetArgs& a) {
-    return std::vector<std::string>{VolumeLockName(a.volume)};
-  });
-  r.RequireLocks(kStartBricks, [](const VolumeArgs& a) {
+  };
+  auto volume_lock = [](const VolumeArgs& a) {
     return std::vector<std::string>{VolumeLockName(a.volume.name)};
-  });
-  r.RequireLocks(kStopBricks, [](const VolumeArgs& a) {
-    return std::vector<std::string>{VolumeLockName(a.volume.name)};
-  });
+  };
+  r.RequireLocks(kPrepareBricks, bricks_lock);
+  r.RequireLocks(kDeleteBricks, bricks_lock);
+  r.RequireLocks(kStartBricks, volume_lock);
+  r.RequireLocks(kStopBricks, volume_lock);
   // The cleanup of a delete runs once it committed. Its undo stays for the records of deletes
   // that cleaned before their commit.
   r.AllowAsFinishStep(kDeleteBricks);

@@ -84,12 +84,17 @@ class VolumePlugin : public Plugin {
   // paths a stored volume uses now, roots cleaned by an earlier try (which a new volume may take
   // at any moment) and roots of another volume are left alone, processes included. Creates need
   // not wait for it: PrepareBrick refuses a root that still carries the old id. Idempotent.
-  Status CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a);
-  // `a` without the paths that this peer's bricks of stored volumes use; BadArgumentsError
-  // (naming `step`) if a stored volume has a.volume_id (by any name): the undo of a create and the
-  // cleanup of a delete act on roots carrying that id, so a damaged or forged record pairing a
-  // live volume's id with another name is refused before anything is touched.
-  StatusOr<BrickSetArgs> WithoutLivePaths(std::string_view step, BrickSetArgs a) const;
+  Status CleanDeletedBricks(txn::StepContext& ctx, const BrickSetArgs& deleted);
+  // `a` without the paths that lie at, inside or above this peer's bricks of stored volumes, and
+  // whether a stored volume is named a.volume (created since), from one listing of the volumes.
+  // BadArgumentsError (naming `step`) if a stored volume has a.volume_id, by any name: the undo of
+  // a create and the cleanup of a delete act on roots carrying that id, so a damaged or forged
+  // record claiming a live volume's id is refused before anything is touched.
+  struct FreeBricks {
+    BrickSetArgs args;
+    bool name_in_use = false;
+  };
+  StatusOr<FreeBricks> WithoutLivePaths(std::string_view step, BrickSetArgs a) const;
   // Runs pending/ work for this peer under the volume's lock (see Reconcile). The record is
   // deleted once the work is done (or set aside if it is bad); false if it stays for another
   // try (the volume was busy, or the cleanup failed).

@@ -9,12 +9,12 @@
 #include "txn/record.h"
 
 namespace gd2::plugins::volume {
-namespace {
-
 bool IsUnder(const std::string& path, const std::string& dir) {
   if (path == dir) return true;
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
 }
+
+namespace {
 
 Status BrickPathOk(const std::string& path, const std::string& workdir) {
   GD2_RETURN_IF_ERROR(api::ValidateBrickPath(path));

@@ -124,6 +124,9 @@ std::string VolumeLockName(std::string_view volume);
 // volume id, which a create refuses while it is there: see VolumePlugin::CleanDeletedBricks.)
 inline constexpr char kBrickClaimLock[] = "volume-bricks";
 
+// True if `path` is `dir` or lies below it (by its components: "/b10" is not below "/b1").
+bool IsUnder(const std::string& path, const std::string& dir);
+
 // <workdir>/vols/<volume> for a valid volume name, checked to stay under <workdir>/vols.
 StatusOr<std::string> VolumeWorkDir(const std::string& workdir, std::string_view volume);
 

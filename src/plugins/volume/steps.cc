@@ -71,47 +71,40 @@ Status VolumePlugin::PrepareBricks(txn::StepContext& ctx, const BrickSetArgs& a)
 }
 
 Status VolumePlugin::UnprepareBricks(txn::StepContext& ctx, const BrickSetArgs& a) {
-  // The undo of a create that did not commit: a volume of this id in the store means the record
-  // is not what it claims (a committed create leaves no record to undo).
-  auto stored = GetVolume(*services_.store, keys_, a.volume);
-  if (stored.ok() && stored->volume.id == a.volume_id) {
-    return txn::BadArgumentsError(kPrepareBricksStep,
-                                  "volume " + a.volume + " exists with this id; refusing to undo its creation");
-  }
-  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
-  GD2_ASSIGN_OR_RETURN(BrickSetArgs free, WithoutLivePaths(kPrepareBricksStep, a));
+  // The undo of a create that did not commit: a stored volume of this id means the record is not
+  // what it claims (a committed create leaves no record to undo).
+  GD2_ASSIGN_OR_RETURN(FreeBricks free, WithoutLivePaths(kPrepareBricksStep, a));
   // Another volume of the same name (created since) keeps its directory.
-  return UnprepareLocal(ctx, free, /*keep_workdir=*/stored.ok());
+  return UnprepareLocal(ctx, free.args, /*keep_workdir=*/free.name_in_use);
 }
 
-StatusOr<BrickSetArgs> VolumePlugin::WithoutLivePaths(std::string_view step, BrickSetArgs a) const {
+StatusOr<VolumePlugin::FreeBricks> VolumePlugin::WithoutLivePaths(std::string_view step,
+                                                                  BrickSetArgs a) const {
   GD2_ASSIGN_OR_RETURN(std::vector<StoredVolume> volumes, ListVolumes(*services_.store, keys_));
-  std::set<std::string> used;
+  bool name_in_use = false;
+  std::vector<std::string> used;
   for (const auto& other : volumes) {
     if (other.volume.id == a.volume_id) {
-      // Undo and cleanup act on roots carrying a.volume_id: a record pairing a stored volume's id
-      // with another name would have them act on that volume's bricks.
+      // Undo and cleanup act on roots carrying a.volume_id: under its own name the volume is
+      // still there (the record claims what did not happen), under another name they would act
+      // on that volume's bricks.
       return txn::BadArgumentsError(step, "volume id " + a.volume_id +
                                               " belongs to stored volume " + other.volume.name +
-                                              ", not " + a.volume);
+                                              "; refusing to act for " + a.volume);
     }
+    name_in_use = name_in_use || other.volume.name == a.volume;
     for (const auto& sv : other.volume.subvols) {
       for (const auto& b : sv.bricks) {
-        if (b.peer_id == services_.peer_id) used.insert(b.path);
+        if (b.peer_id == services_.peer_id) used.push_back(b.path);
       }
     }
   }
-  // Also a path inside a stored brick or above one: its cleanup would work in that brick's tree.
-  auto nested = [](const std::string& inner, const std::string& outer) {
-    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-           (outer.back() == '/' || inner[outer.size()] == '/');
-  };
-  std::erase_if(a.paths, [&](const std::string& p) {
-    return used.contains(p) || std::any_of(used.begin(), used.end(), [&](const std::string& u) {
-             return nested(p, u) || nested(u, p);
-           });
+  // A path inside a stored brick or above one too: its cleanup would work in that brick's tree.
+  std::erase_if(a.paths, [&used](const std::string& p) {
+    return std::any_of(used.begin(), used.end(),
+                       [&p](const std::string& u) { return IsUnder(p, u) || IsUnder(u, p); });
   });
-  return a;
+  return FreeBricks{std::move(a), name_in_use};
 }
 
 Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a, bool keep_workdir) {
@@ -196,12 +189,13 @@ Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a)
   local.volume = v.name;
   local.volume_id = v.id;
   for (const auto& b : LocalGroup(v).bricks) local.paths.push_back(b.path);
-  GD2_ASSIGN_OR_RETURN(BrickSetArgs free, WithoutLivePaths(kStartBricksStep, local));
+  GD2_ASSIGN_OR_RETURN(FreeBricks free, WithoutLivePaths(kStartBricksStep, local));
   api::Volume left = v;
+  const std::vector<std::string>& paths = free.args.paths;
   for (auto& sv : left.subvols) {
     std::erase_if(sv.bricks, [&](const api::Brick& b) {
       return b.peer_id == services_.peer_id &&
-             std::find(free.paths.begin(), free.paths.end(), b.path) == free.paths.end();
+             std::find(paths.begin(), paths.end(), b.path) == paths.end();
     });
   }
   return StopLocalBricks(left, ctx.log, ctx.deadline);
@@ -230,8 +224,8 @@ Status VolumePlugin::UndoDeleteBricks(txn::StepContext& ctx, const BrickSetArgs&
   // Only the volume's own bricks here are prepared again (a record's list could name any
   // directory), and a brick directory that is gone (its filesystem not mounted, say) is not
   // made again: the start-time check would then pass on an empty directory.
+  const std::vector<brick::GroupBrick> mine = LocalGroup(stored->volume).bricks;
   for (const auto& path : a.paths) {
-    const auto& mine = LocalGroup(stored->volume).bricks;
     if (std::none_of(mine.begin(), mine.end(), [&](const auto& b) { return b.path == path; })) {
       return txn::BadArgumentsError(
           kDeleteBricksStep,
@@ -247,15 +241,9 @@ Status VolumePlugin::DeleteBricks(txn::StepContext& ctx, const BrickSetArgs& a) 
   return CleanDeletedBricks(ctx, a);
 }
 
-Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a) {
-  auto stored = GetVolume(*services_.store, keys_, a.volume);
-  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
-  if (stored.ok() && stored->volume.id == a.volume_id) {
-    return txn::BadArgumentsError(
-        kDeleteBricksStep,
-        "volume " + a.volume + " with this id is in the store; refusing to clean its bricks");
-  }
-  GD2_ASSIGN_OR_RETURN(a, WithoutLivePaths(kDeleteBricksStep, std::move(a)));
+Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, const BrickSetArgs& deleted) {
+  GD2_ASSIGN_OR_RETURN(FreeBricks free, WithoutLivePaths(kDeleteBricksStep, deleted));
+  BrickSetArgs& a = free.args;
   // One cleanup of a path at a time on this peer; the roots are looked at once it is this one's
   // turn.
   {
@@ -285,7 +273,7 @@ Status VolumePlugin::CleanDeletedBricks(txn::StepContext& ctx, BrickSetArgs a) {
     brick::RootOwner owner = brick::BrickRootOwner(p, a.volume_id);
     return owner == brick::RootOwner::kNoVolume || owner == brick::RootOwner::kOtherVolume;
   });
-  return DeleteLocalBricks(ctx, a, /*name_in_use=*/stored.ok());
+  return DeleteLocalBricks(ctx, a, free.name_in_use);
 }
 
 Status VolumePlugin::DeleteLocalBricks(txn::StepContext& ctx, const BrickSetArgs& a,
