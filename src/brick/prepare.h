@@ -5,6 +5,7 @@
 // swapped for a link halfway cannot redirect a write.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "common/status.h"
@@ -60,6 +61,10 @@ struct UnprepareOptions {
   // and return OK instead of kFailedPrecondition (the undo of a create that PrepareBrick refused
   // the path for, or a delete after another volume took the path).
   bool leave_other_volume = false;
+  // With remove_internal_dir: stop removing once this time has passed (a .glusterfs of millions
+  // of entries takes minutes), leaving the root's volume-id in place so that the next call
+  // resumes where this one stopped; kDeadlineExceeded then. The default never stops.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 // Undoes PrepareBrick for volume `volume_id`. User files and their own xattrs always stay.
@@ -69,7 +74,8 @@ struct UnprepareOptions {
 // nothing is done through a link. .glusterfs is removed without following links inside it.
 // kFailedPrecondition if the root carries another volume's id (nothing is touched; OK with
 // options.leave_other_volume);
-// kInvalidArgument for a bad path or id; other codes if a removal fails.
+// kInvalidArgument for a bad path or id; kDeadlineExceeded if options.deadline passed with
+// .glusterfs not yet removed (the volume-id stays); other codes if a removal fails.
 Status UnprepareBrick(const std::string& path, const std::string& volume_id,
                       const UnprepareOptions& options = {});
 

@@ -1,8 +1,9 @@
 // Named failpoints for crash tests: GD2_FAILPOINT("txn.after-step:volume.prepare-bricks") kills
 // the process (as kill -9 would) when the environment variable GD2_FAILPOINT names that point,
 // and pauses the thread that reaches it for N ms instead when it says "<point>@sleep=N" (the
-// test acts meanwhile: stops etcd, say). Compiled to nothing unless the build defines
-// GD2_FAILPOINTS (test builds).
+// test acts meanwhile: stops etcd, say). GD2_FAILPOINT_ARMED("txn.commit-answer-lost") is true
+// where the code then acts out a failure it cannot provoke otherwise (an answer lost on the way
+// back). Compiled to nothing (false) unless the build defines GD2_FAILPOINTS (test builds).
 #pragma once
 
 #include <string_view>
@@ -28,7 +29,9 @@ int FailpointPauseMs(std::string_view name);
       std::this_thread::sleep_for(std::chrono::milliseconds(gd2_pause_ms));   \
     }                                                                         \
   } while (0)
+#define GD2_FAILPOINT_ARMED(name) (::gd2::FailpointArmed(name))
 #else
+#define GD2_FAILPOINT_ARMED(name) false
 #define GD2_FAILPOINT(name) \
   do {                      \
   } while (0)

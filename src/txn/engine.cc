@@ -302,6 +302,9 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
                                                   commit->finish, 0, {}, /*committed=*/true)));
       }
       auto r = store_.Txn(compares, ops, {});
+      if (r.ok() && GD2_FAILPOINT_ARMED("txn.commit-answer-lost")) {
+        r = UnavailableError("etcd connection lost before the commit's answer (failpoint)");
+      }
       if (!r.ok()) {
         std::optional<bool> applied = CommitApplied(record_key);
         if (applied == true) {

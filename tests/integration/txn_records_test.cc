@@ -496,5 +496,31 @@ TEST_F(TxnRecordsTest, ADeleteInterruptedAfterItsCommitIsFinishedAtTheNextStart)
   EXPECT_TRUE(txns.empty());
 }
 
+// A commit that took effect though its answer was lost on the way back (GD2_FAILPOINT acts out
+// the lost answer after etcd applied it) is not undone: the initiator reads the record back. A
+// create's commit deleted it; a delete's marked it committed, and its bricks are then cleaned.
+TEST_F(TxnRecordsTest, ACommitWhoseAnswerWasLostIsKeptAndFinished) {
+  const std::string brick = ScratchDir("lost") + "/b1";
+  ASSERT_EQ(daemon_->Stop(), 0);
+  ASSERT_TRUE(daemon_->StartWithEnv({{"GD2_FAILPOINT", "txn.commit-answer-lost"}}));
+  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("lost1", {brick})));
+  ASSERT_OK(daemon_->NewClient()->Do("GET", "/v1/volumes/lost1"));
+  EXPECT_TRUE(fs::exists(brick + "/.glusterfs")) << "a create that committed was undone";
+
+  ASSERT_OK(daemon_->NewClient()->Do("DELETE", "/v1/volumes/lost1"));
+  EXPECT_THAT(daemon_->NewClient()->Do("GET", "/v1/volumes/lost1"),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_FALSE(fs::exists(brick + "/.glusterfs")) << "the delete's bricks were not cleaned";
+  ASSERT_OK_AND_ASSIGN(auto txns, store_->List(prefix_ + "txn/"));
+  EXPECT_TRUE(txns.empty()) << txns.front().value;
+  const std::string log = daemon_->ReadLog();
+  size_t first = log.find("commit applied though its answer was lost");
+  ASSERT_NE(first, std::string::npos) << log;
+  EXPECT_NE(log.find("commit applied though its answer was lost", first + 1), std::string::npos);
+  EXPECT_EQ(log.find("step undo"), std::string::npos) << log;
+  // Both released their locks: a volume of the same name can be made at once.
+  ASSERT_OK(daemon_->NewClient()->Do("POST", "/v1/volumes", DistributeReq("lost1", {brick})));
+}
+
 }  // namespace
 }  // namespace gd2::testing

@@ -212,4 +212,12 @@ StatusOr<PendingWork> DecodePendingWork(std::string_view text, const std::string
   return w;
 }
 
+txn::Deadline CleanupDeadline(txn::Deadline step_deadline, txn::Deadline now) {
+  if (step_deadline == txn::Deadline::max()) return step_deadline;
+  if (step_deadline <= now) return now;
+  auto margin =
+      std::min<std::chrono::steady_clock::duration>(kCleanupMargin, (step_deadline - now) / 8);
+  return step_deadline - margin;
+}
+
 }  // namespace gd2::plugins::volume

@@ -6,6 +6,7 @@
 // txn::BadArgumentsError naming the step and the field.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -36,6 +37,13 @@ inline constexpr txn::StepId<BrickSetArgs> kDeleteBricks{kDeleteBricksStep};
 
 inline constexpr size_t kMaxStepBricks = 4096;
 inline constexpr size_t kMaxHostLength = 255;
+
+// A brick cleanup (removing .glusterfs) stops early enough before its step's deadline to
+// answer: at the deadline the initiator gives up and lets the volume's lock go. The margin is
+// kCleanupMargin, or an eighth of the time left if that is shorter; no deadline stays none.
+inline constexpr std::chrono::seconds kCleanupMargin{2};
+txn::Deadline CleanupDeadline(txn::Deadline step_deadline,
+                              txn::Deadline now = std::chrono::steady_clock::now());
 
 // This peer's bricks of one volume: volume.prepare-bricks (do; undo of volume.delete-bricks)
 // and volume.delete-bricks (do; undo of volume.prepare-bricks), and pending deletes.

@@ -115,6 +115,10 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
   // another volume's id is that volume's (a create refused the path for it, or it took the path
   // since), and is left alone without failing the undo or the delete.
   uo.leave_other_volume = true;
+  // Done before the step's deadline, with time to answer: the initiator gives up at the deadline
+  // and lets the volume's lock go, and a cleanup still running then would work beside the next
+  // holder. What is left waits for the retry (the root keeps its id until it is clean).
+  uo.deadline = CleanupDeadline(ctx.deadline);
   std::vector<Status> cleaned = ForEachBrick(
       a.paths, [&](const std::string& p) { return brick::UnprepareBrick(p, a.volume_id, uo); });
   Status first;
@@ -123,7 +127,7 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
     ctx.log.Warn("brick cleanup failed", {{"path", a.paths[i]}, {"error", cleaned[i]}});
     if (first.ok()) first = cleaned[i];
   }
-  if (!keep_workdir) {
+  if (!keep_workdir && std::chrono::steady_clock::now() < uo.deadline) {
     GD2_ASSIGN_OR_RETURN(std::string dir, VolumeWorkDir(services_.workdir, a.volume));
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

@@ -5,6 +5,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -183,6 +184,39 @@ TEST_F(PrepareBrickTest, RefusesRootFilesystemUnlessAllowed) {
   EXPECT_OK(PrepareBrick(b, kVol1, create));
   EXPECT_OK(UnprepareBrick(b, kVol1, {.remove_internal_dir = true, .remove_dir_if_empty = true}));
   EXPECT_FALSE(Exists(b));
+}
+
+TEST_F(PrepareBrickTest, ACleanupPastItsDeadlineStopsAndTheNextOneResumes) {
+  std::string b = Dir("b1");
+  ASSERT_OK(PrepareBrick(b, kVol1));
+  SetXattr(b, kGfidXattr, std::string(15, '\0') + "\x01");
+  // A .glusterfs with entries, as a brick that held files leaves it.
+  for (const char* d : {"/.glusterfs/ab", "/.glusterfs/ab/cd", "/.glusterfs/indices"}) {
+    ASSERT_EQ(::mkdir((b + d).c_str(), 0700), 0) << d;
+  }
+  std::ofstream(b + "/.glusterfs/ab/cd/abcd0001") << "x";
+  std::ofstream(b + "/user.txt") << "data";
+
+  UnprepareOptions late{.remove_internal_dir = true};
+  late.deadline = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+  Status s = UnprepareBrick(b, kVol1, late);
+  EXPECT_THAT(s, StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(s.message(), HasSubstr("path=" + b + "/.glusterfs"));
+  // Stopped before removing anything below .glusterfs; the root is still the volume's, so no
+  // other volume can take it before the cleanup is done.
+  EXPECT_TRUE(Exists(b + "/.glusterfs/ab/cd/abcd0001"));
+  EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
+  EXPECT_TRUE(Xattr(b, kGfidXattr).has_value());
+  EXPECT_THAT(PrepareBrick(b, kVol2), StatusIs(StatusCode::kAlreadyExists));
+
+  UnprepareOptions in_time{.remove_internal_dir = true};
+  in_time.deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  ASSERT_OK(UnprepareBrick(b, kVol1, in_time));
+  EXPECT_FALSE(Exists(b + "/.glusterfs"));
+  EXPECT_FALSE(Xattr(b, kVolumeIdXattr).has_value());
+  EXPECT_FALSE(Xattr(b, kGfidXattr).has_value());
+  EXPECT_TRUE(Exists(b + "/user.txt"));
+  EXPECT_OK(PrepareBrick(b, kVol2));
 }
 
 TEST_F(PrepareBrickTest, UnprepareKeepsUserDataAndIsIdempotent) {

@@ -79,6 +79,19 @@ TEST(StepArgsTest, PendingWorkOnlyKnowsBrickCleanup) {
   }
 }
 
+TEST(StepArgsTest, ACleanupEndsBeforeItsStepsDeadline) {
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  const txn::Deadline now = std::chrono::steady_clock::now();
+  // A step's two minutes: the cleanup stops kCleanupMargin before the initiator gives up.
+  EXPECT_EQ(CleanupDeadline(now + minutes(2), now), now + minutes(2) - kCleanupMargin);
+  // A short deadline keeps most of its time (an eighth is the margin).
+  EXPECT_EQ(CleanupDeadline(now + seconds(8), now), now + seconds(7));
+  // Passed already: nothing more is removed; none at all: never stops.
+  EXPECT_EQ(CleanupDeadline(now - seconds(1), now), now);
+  EXPECT_EQ(CleanupDeadline(txn::Deadline::max(), now), txn::Deadline::max());
+}
+
 TEST(StepArgsTest, BrickStateFieldsOfAnotherTypeReadAsZero) {
   BrickStateRecord ok = ParseBrickState(R"({"pid": 12, "port": 49152})");
   EXPECT_TRUE(ok.valid);
