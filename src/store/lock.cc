@@ -80,6 +80,18 @@ void LockGuard::ReleaseOrHandOver() {
   store_ = nullptr;
 }
 
+void LockGuard::HandOver() {
+  if (store_ == nullptr) return;
+  if (session_ == nullptr) {
+    Release().IgnoreError();  // no session to hand it to
+    return;
+  }
+  log::Root().Info("cluster lock handed to the session; its key goes once etcd answers",
+                   {{"name", name_}, {"key", key_}});
+  session_->DeleteLater(key_, lease_);
+  store_ = nullptr;
+}
+
 Status LockGuard::Release() {
   if (store_ == nullptr) return OkStatus();
   StatusOr<int64_t> deleted = store_->Delete(key_);

@@ -42,6 +42,13 @@ class LockGuard {
   // Deletes the key. OK if the key is already gone or the guard holds nothing. On an etcd error
   // the guard stays held so the caller may retry; the destructor hands it to the session.
   Status Release();
+  // Release(), and on an etcd error hands the key to the session at once (what the destructor
+  // does): for a caller that will not retry.
+  void ReleaseOrHandOver();
+  // Hands the key to the session to delete once etcd answers (Session::DeleteLater) without
+  // asking etcd now, for a caller that has just seen etcd not answer: no request waits for its
+  // timeout again. The guard then holds nothing.
+  void HandOver();
   // The same delete, to run inside a transaction of the caller's (a commit guarded by
   // FenceCompare releases the lock in the same request). After that transaction ran, pass its
   // result to ReleasedBy: when its compares held, the lock is released and the guard holds
@@ -53,8 +60,6 @@ class LockGuard {
   friend class Lock;
   LockGuard(Store& store, Session& session, int64_t lease, std::string name, std::string key,
             int64_t create_revision);
-  // Release(), and on an error the key goes to the session to delete later.
-  void ReleaseOrHandOver();
 
   Store* store_ = nullptr;
   Session* session_ = nullptr;

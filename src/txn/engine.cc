@@ -216,8 +216,10 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     if (!g.ok()) return g.status();
     guards.push_back(std::move(*g));
   }
+  // A lock etcd does not let go of now goes to the session at once (a second try would wait
+  // for etcd once more).
   auto release = [&guards] {
-    for (auto& g : guards) g.Release().IgnoreError();
+    for (auto& g : guards) g.ReleaseOrHandOver();
   };
   // Where the time went, for the line that ends the transaction.
   auto locked = std::chrono::steady_clock::now();
@@ -247,6 +249,7 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
   size_t started = 0;
   Status failure;
   bool outcome_unknown = false;
+  std::function<void()> wake;  // on_unknown_, called at the end when the outcome is not known
   std::vector<Step> finish;  // the commit's finish steps, once it took effect
   for (; started < txn.steps.size(); ++started) {
     const Step& step = txn.steps[started];
@@ -322,8 +325,14 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
               "the outcome of the commit is not known: etcd answered neither the commit nor the "
               "reads after it for " +
               std::to_string(kCommitOutcomeWait.count() / 1000) + " s (" + r.status().message() +
-              "); if it did not take effect it is rolled back once etcd answers (within 30 s), and "
+              "); if it did not take effect it is rolled back as soon as etcd answers again, and "
               "until then a retry may find the objects it claimed still taken: check, then retry");
+          // etcd has just not answered for kCommitOutcomeWait: the locks are not asked for
+          // again (each would wait for its timeout) but left to the session.
+          for (auto& g : guards) g.HandOver();
+          MutexLock lock(unknown_mu_);
+          unknown_.insert(record_key);
+          wake = on_unknown_;
         }
       } else {
         if (commit->finish.empty()) {
@@ -407,12 +416,36 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     ctx.log.Error("transaction failed", {{"txn", txn.description}, {"duration_ms", ms},
                                          {"error", failure}});
   }
+  // The takeover pass that resolves it, as soon as etcd answers again.
+  if (wake) wake();
   return failure;
 }
 
 template <typename Pick>
 StatusOr<int> Engine::RollBackEach(const log::Logger& log, std::string_view on_failure, Pick pick) {
+  // Records whose outcome this process awaits: the ones this pass finds gone or resolves are
+  // forgotten at its end (not those a Run adds meanwhile).
+  std::set<std::string> awaited;
+  {
+    MutexLock lock(unknown_mu_);
+    awaited = unknown_;
+  }
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
+  std::set<std::string> open;  // awaited records this pass leaves
+  for (const auto& kv : records) {
+    if (awaited.contains(kv.key)) open.insert(kv.key);
+  }
+  struct Forget {
+    Engine* engine;
+    const std::set<std::string>& awaited;
+    const std::set<std::string>& open;
+    ~Forget() {
+      MutexLock lock(engine->unknown_mu_);
+      for (const auto& key : awaited) {
+        if (!open.contains(key)) engine->unknown_.erase(key);
+      }
+    }
+  } forget{this, awaited, open};
   int undone = 0;
   for (const auto& kv : records) {
     auto r = ParseRecord(kv.value);
@@ -430,8 +463,19 @@ StatusOr<int> Engine::RollBackEach(const log::Logger& log, std::string_view on_f
       continue;
     }
     undone += *done ? 1 : 0;
+    if (*done) open.erase(kv.key);
   }
   return undone;
+}
+
+bool Engine::AwaitingOutcome() const {
+  MutexLock lock(unknown_mu_);
+  return !unknown_.empty();
+}
+
+void Engine::OnOutcomeUnknown(std::function<void()> wake) {
+  MutexLock lock(unknown_mu_);
+  on_unknown_ = std::move(wake);
 }
 
 StatusOr<int> Engine::Recover(const log::Logger& log) {
@@ -499,7 +543,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     for (const auto& name : locks) {
       auto g = store::Lock::Acquire(store_, session_, keys_, name, std::chrono::seconds(1));
       if (!g.ok()) {
-        for (auto& held : guards) held.Release().IgnoreError();
+        for (auto& held : guards) held.ReleaseOrHandOver();
         return g.status();
       }
       guards.push_back(std::move(*g));
@@ -532,7 +576,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     if (!bad.ok()) {
       // A step refused the record's arguments: it is damaged or forged. Set it aside instead of
       // keeping it for a retry that would fail the same way.
-      for (auto& g : guards) g.Release().IgnoreError();
+      for (auto& g : guards) g.ReleaseOrHandOver();
       // Set aside, not rolled back: not counted.
       GD2_RETURN_IF_ERROR(Quarantine(store_, keys_, **again, "txn", bad, log).status());
       return false;
@@ -540,7 +584,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     if (scope == Scope::kSelf) {
       if (!unreached.empty()) {
         // This peer's part failed again: the record stays as it is for the next pass.
-        for (auto& g : guards) g.Release().IgnoreError();
+        for (auto& g : guards) g.ReleaseOrHandOver();
         return AbortedError(std::string(r.committed ? "finish" : "undo") +
                             " failed on this peer; kept for a retry: " + key);
       }
@@ -586,7 +630,7 @@ StatusOr<bool> Engine::RollBack(const store::KeyValue& seen, Scope scope, const 
     }
     done = result.ok();
   }
-  for (auto& g : guards) g.Release().IgnoreError();
+  for (auto& g : guards) g.ReleaseOrHandOver();
   if (!result.ok()) return result;
   return done;
 }

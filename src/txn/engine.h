@@ -117,6 +117,15 @@ class Engine {
   // with its key and counted in gd2_store_records_quarantined_total{kind="txn"}.
   StatusOr<int> TakeOver(const log::Logger& log);
 
+  // True while a Run of this process has left a record whose commit's outcome it did not learn
+  // (kUnavailable "the outcome of the commit is not known"): a TakeOver pass resolves it once
+  // etcd answers again, so the caller of TakeOver should pass again within a second or so rather
+  // than wait for its periodic pass (a retry of the same request is refused until then).
+  bool AwaitingOutcome() const GD2_EXCLUDES(unknown_mu_);
+  // Called, on the Run's thread and with no lock of the engine held, each time a Run leaves such
+  // a record; nullptr: nobody. Set it before serving and clear it before whatever it calls goes.
+  void OnOutcomeUnknown(std::function<void()> wake) GD2_EXCLUDES(unknown_mu_);
+
   static constexpr std::chrono::milliseconds kLockTimeout{5000};
   static constexpr std::chrono::milliseconds kStepTimeout{std::chrono::minutes(2)};
   static constexpr size_t kMaxParallelPeers = 16;
@@ -181,6 +190,11 @@ class Engine {
   // The transactions Run works on now (TakeOver leaves their records alone).
   mutable Mutex running_mu_;
   std::set<std::string> running_ GD2_GUARDED_BY(running_mu_);
+  // Record keys of this process's Runs whose commit outcome is not known yet (AwaitingOutcome);
+  // a key goes once a pass finds the record resolved.
+  mutable Mutex unknown_mu_;
+  std::set<std::string> unknown_ GD2_GUARDED_BY(unknown_mu_);
+  std::function<void()> on_unknown_ GD2_GUARDED_BY(unknown_mu_);
 };
 
 }  // namespace gd2::txn

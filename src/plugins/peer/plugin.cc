@@ -56,6 +56,8 @@ Status PeerPlugin::StartWatch() {
 Status PeerPlugin::Start() { return StartWatch(); }
 
 void PeerPlugin::OnServing() {
+  // A commit whose outcome etcd did not tell is rolled back by the next pass that reaches etcd.
+  services_.txn->OnOutcomeUnknown([this] { WakeTakeOver(); });
   takeover_ = std::thread([this] { TakeOverLoop(); });
 }
 
@@ -66,13 +68,16 @@ void PeerPlugin::WakeTakeOver() {
 }
 
 void PeerPlugin::TakeOverLoop() {
-  // At start, whenever a peer goes offline, and every half minute in case an event was missed.
+  // At start, whenever a peer goes offline, and every half minute in case an event was missed;
+  // every second while a commit's outcome is not known (the pass that reaches etcd again
+  // resolves it, and a retry of its request is refused until then).
   bool first = true;
   while (true) {
+    const auto every = services_.txn->AwaitingOutcome() ? kOutcomeRetry : kTakeOverInterval;
     {
       MutexLock lock(takeover_mu_);
       if (!first) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        const auto until = std::chrono::steady_clock::now() + every;
         while (!takeover_wanted_ && !takeover_stopping_) {
           if (!takeover_cv_.WaitUntil(takeover_mu_, until)) break;
         }
@@ -93,6 +98,7 @@ void PeerPlugin::TakeOverLoop() {
 }
 
 void PeerPlugin::Stop() {
+  if (takeover_.joinable()) services_.txn->OnOutcomeUnknown(nullptr);
   {
     MutexLock lock(takeover_mu_);
     takeover_stopping_ = true;

@@ -3,6 +3,7 @@
 // (plugins/peer/peer_api.h) to other plugins.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <thread>
 
@@ -40,6 +41,8 @@ class PeerPlugin : public Plugin {
 
   void WakeTakeOver();
   void TakeOverLoop();
+  static constexpr std::chrono::seconds kTakeOverInterval{30};
+  static constexpr std::chrono::seconds kOutcomeRetry{1};
 
   Services& services_;
   StoredPeers peers_;  // offered to other plugins as PeerApi

@@ -346,7 +346,7 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
   Status result = CleanDeletedBricks(ctx, a);
   if (txn::IsBadArguments(result)) {
     // The volume it claims was deleted is in the store: not a delete's leftover.
-    guard->Release().IgnoreError();
+    guard->ReleaseOrHandOver();
     auto q = txn::Quarantine(*services_.store, services_.keys, kv, "pending", result, log::Root());
     if (!q.ok()) log::Root().Error("cannot quarantine a bad pending record", {{"key", kv.key}, {"error", q.status()}});
     return q.ok();
@@ -360,7 +360,7 @@ bool VolumePlugin::RunPendingWork(const store::KeyValue& kv) {
     if (!t.ok()) ctx.log.Warn("cannot delete pending record", {{"error", t.status()}});
     done = t.ok();
   }
-  guard->Release().IgnoreError();
+  guard->ReleaseOrHandOver();
   if (result.ok()) {
     log::Root().Info("deferred brick cleanup done", {{"key", kv.key}, {"volume", a.volume}});
   } else {
@@ -406,7 +406,7 @@ bool VolumePlugin::ReconcileVolume(const std::string& name) {
       if (start && s.code() == StatusCode::kDeadlineExceeded) not_for_a_retry = true;
     }
   }
-  guard->Release().IgnoreError();
+  guard->ReleaseOrHandOver();
   if (!s.ok()) log::Root().Error("brick reconcile failed", {{"volume", name}, {"error", s}});
   return s.ok() || not_for_a_retry;
 }

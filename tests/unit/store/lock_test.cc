@@ -174,6 +174,42 @@ TEST_F(LockTest, ALockEtcdCouldNotReleaseIsFreedOnceEtcdAnswers) {
   EXPECT_EQ(a_->lease_id(), lease) << "the lease was lost: the key went with it";
 }
 
+// A holder that has just seen etcd not answer hands its locks over without asking again (each
+// try would wait for the request timeout); the session frees them once etcd is back.
+TEST_F(LockTest, AHandedOverLockIsFreedOnceEtcdAnswers) {
+  int64_t lease = a_->lease_id();
+  ASSERT_OK_AND_ASSIGN(LockGuard held, Lock::Acquire(*store_, *a_, keys_, "h", seconds(2)));
+  etcd_.Kill();
+  auto before = std::chrono::steady_clock::now();
+  held.HandOver();
+  held.ReleaseOrHandOver();  // holds nothing now: asks nothing
+  held = LockGuard();
+  EXPECT_FALSE(held.held());
+  EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(1)) << "etcd was asked";
+  etcd_.Start();
+  ASSERT_TRUE(WaitForStore());
+  EXPECT_OK(Lock::Acquire(*store_, *b_, keys_, "h", seconds(8)).status());
+  EXPECT_EQ(a_->lease_id(), lease);
+}
+
+// One try, then the session: the guard is let go at once.
+TEST_F(LockTest, ReleaseOrHandOverTriesOnceThenLeavesItToTheSession) {
+  ASSERT_OK_AND_ASSIGN(LockGuard ok, Lock::Acquire(*store_, *a_, keys_, "r1", seconds(2)));
+  const std::string key = ok.key();
+  ok.ReleaseOrHandOver();
+  EXPECT_FALSE(ok.held());
+  ASSERT_OK_AND_ASSIGN(std::optional<KeyValue> kv, store_->Get(key));
+  EXPECT_FALSE(kv.has_value());
+
+  ASSERT_OK_AND_ASSIGN(LockGuard down, Lock::Acquire(*store_, *a_, keys_, "r2", seconds(2)));
+  etcd_.Kill();
+  down.ReleaseOrHandOver();
+  EXPECT_FALSE(down.held());
+  etcd_.Start();
+  ASSERT_TRUE(WaitForStore());
+  EXPECT_OK(Lock::Acquire(*store_, *b_, keys_, "r2", seconds(8)).status());
+}
+
 TEST_F(LockTest, MovedGuardReleasesOnce) {
   ASSERT_OK_AND_ASSIGN(LockGuard g1, Lock::Acquire(*store_, *a_, keys_, "m", seconds(2)));
   std::string key = g1.key();
