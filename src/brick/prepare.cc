@@ -379,7 +379,8 @@ Status PrepareBrick(const std::string& path, const std::string& volume_id,
       auto value = GetXattr(dir, dir_path, name);
       if (value.ok() && value->has_value()) {
         return AlreadyExistsError("a parent directory is already part of a volume (" +
-                                  std::string(name) + " on " + dir_path + "): path=" + path);
+                                  std::string(name) + " on " + dir_path + "): path=" + path +
+                                  " (bricks do not nest: use a path outside " + dir_path + ")");
       }
     }
     return OkStatus();
@@ -419,8 +420,14 @@ Status PrepareBrick(const std::string& path, const std::string& volume_id,
   std::string want_raw(want.begin(), want.end());
   if (current->has_value() && **current != want_raw) {
     std::string other = (*current)->size() == 16 ? BytesToUuid(**current) : "(malformed)";
+    // What to do depends on whose id it is, which the caller may know better (its store); the
+    // message says how to tell and how to free the path by hand.
     return fail(AlreadyExistsError(
-        "brick path already belongs to another volume: volume_id=" + other + " path=" + path));
+        "brick path already belongs to another volume: volume_id=" + other + " path=" + path +
+        " (a volume of this cluster, one whose delete has not finished cleaning this brick yet, "
+        "or one of another cluster: use another path, or once nothing uses it, free it with "
+        "`setfattr -x " +
+        kVolumeIdXattr + " " + path + "`)"));
   }
   if (!current->has_value()) {
     GD2_ASSIGN_OR_RETURN(std::optional<std::string> gfid, GetXattr(leaf, path, kGfidXattr));

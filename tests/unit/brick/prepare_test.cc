@@ -114,6 +114,8 @@ TEST_F(PrepareBrickTest, RefusesBrickOfAnotherVolume) {
   EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists));
   EXPECT_THAT(s.message(), HasSubstr(kVol1));
   EXPECT_THAT(s.message(), HasSubstr("path=" + b));
+  // It says how to free the path by hand.
+  EXPECT_THAT(s.message(), HasSubstr("setfattr -x trusted.glusterfs.volume-id " + b));
   EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
 }
 
@@ -134,7 +136,9 @@ TEST_F(PrepareBrickTest, RefusesBrickInsideAnotherBrick) {
   ASSERT_OK(PrepareBrick(b, kVol1));
   std::string inner = b + "/inner";
   ASSERT_EQ(::mkdir(inner.c_str(), 0755), 0);
-  EXPECT_THAT(PrepareBrick(inner, kVol2), StatusIs(StatusCode::kAlreadyExists));
+  Status s = PrepareBrick(inner, kVol2);
+  EXPECT_THAT(s, StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(s.message(), HasSubstr("use a path outside " + b));
 }
 
 TEST_F(PrepareBrickTest, MissingDirectoryNeedsCreateDir) {
