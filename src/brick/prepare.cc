@@ -424,10 +424,12 @@ Status PrepareBrick(const std::string& path, const std::string& volume_id,
     // message says how to tell and how to free the path by hand.
     return fail(AlreadyExistsError(
         "brick path already belongs to another volume: volume_id=" + other + " path=" + path +
-        " (a volume of this cluster, one whose delete has not finished cleaning this brick yet, "
-        "or one of another cluster: use another path, or once nothing uses it, free it with "
-        "`setfattr -x " +
-        kVolumeIdXattr + " " + path + "`)"));
+        " (a volume of this cluster; a deleted one whose cleanup here has not finished, which "
+        "is retried every 30 s; a create whose outcome was not known, rolled back within "
+        "seconds of etcd answering: retry shortly; or a volume of another cluster: use another "
+        "path, or once nothing uses it remove " +
+        path + "/" + kInternalDir + " and the " + kVolumeIdXattr + " and " + kGfidXattr +
+        " xattrs of " + path + ")"));
   }
   if (!current->has_value()) {
     GD2_ASSIGN_OR_RETURN(std::optional<std::string> gfid, GetXattr(leaf, path, kGfidXattr));

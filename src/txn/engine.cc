@@ -20,6 +20,15 @@
 namespace gd2::txn {
 namespace {
 
+// Records of this process's transactions whose commit outcome etcd did not tell yet.
+metrics::Gauge& OutcomesAwaited() {
+  static metrics::Gauge& g = metrics::Default().GetGauge(
+      "gd2_txn_outcomes_awaited",
+      "transactions of this peer whose commit etcd did not answer and whose record no takeover "
+      "pass has resolved yet");
+  return g;
+}
+
 std::vector<RecordStep> RecordSteps(const std::vector<Step>& steps) {
   std::vector<RecordStep> out;
   for (const auto& s : steps) out.push_back(RecordStep{s.name, s.args, s.peers, s.peer_args});
@@ -200,7 +209,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
       MutexLock lock(engine->running_mu_);
       engine->running_.insert(id);
     }
-    ~RunningMark() {
+    ~RunningMark() { Clear(); }
+    void Clear() {
       MutexLock lock(engine->running_mu_);
       engine->running_.erase(id);
     }
@@ -331,7 +341,8 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
           // again (each would wait for its timeout) but left to the session.
           for (auto& g : guards) g.HandOver();
           MutexLock lock(unknown_mu_);
-          unknown_.insert(record_key);
+          unknown_[record_key] = std::chrono::steady_clock::now();
+          OutcomesAwaited().Set(static_cast<double>(unknown_.size()));
           wake = on_unknown_;
         }
       } else {
@@ -416,24 +427,34 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     ctx.log.Error("transaction failed", {{"txn", txn.description}, {"duration_ms", ms},
                                          {"error", failure}});
   }
-  // The takeover pass that resolves it, as soon as etcd answers again.
-  if (wake) wake();
+  // The takeover pass that resolves it, as soon as etcd answers again (which skips records a
+  // Run still works on: this one is done with its record).
+  if (wake) {
+    running_mark.Clear();
+    wake();
+  }
   return failure;
 }
 
 template <typename Pick>
 StatusOr<int> Engine::RollBackEach(const log::Logger& log, std::string_view on_failure, Pick pick) {
-  // Records whose outcome this process awaits: the ones this pass finds gone or resolves are
-  // forgotten at its end (not those a Run adds meanwhile).
+  // Records whose outcome this process awaits: the ones this pass finds resolved are forgotten at
+  // its end (not those a Run adds meanwhile). Resolved: gone, or no longer as the Run left it,
+  // uncommitted with nobody owing a part (another peer took it over, and what is left waits for
+  // a peer, not for etcd).
   std::set<std::string> awaited;
   {
     MutexLock lock(unknown_mu_);
-    awaited = unknown_;
+    for (const auto& [key, since] : unknown_) awaited.insert(key);
   }
   GD2_ASSIGN_OR_RETURN(std::vector<store::KeyValue> records, store_.List(keys_.TxnPrefix()));
   std::set<std::string> open;  // awaited records this pass leaves
   for (const auto& kv : records) {
-    if (awaited.contains(kv.key)) open.insert(kv.key);
+    if (!awaited.contains(kv.key)) continue;
+    auto r = ParseRecord(kv.value);
+    if (r.ok() && !r->committed && r->owed_peers().empty() && r->initiator == self_) {
+      open.insert(kv.key);
+    }
   }
   struct Forget {
     Engine* engine;
@@ -441,9 +462,13 @@ StatusOr<int> Engine::RollBackEach(const log::Logger& log, std::string_view on_f
     const std::set<std::string>& open;
     ~Forget() {
       MutexLock lock(engine->unknown_mu_);
+      const auto now = std::chrono::steady_clock::now();
       for (const auto& key : awaited) {
-        if (!open.contains(key)) engine->unknown_.erase(key);
+        auto it = engine->unknown_.find(key);
+        if (it == engine->unknown_.end()) continue;
+        if (!open.contains(key) || now - it->second > kOutcomeAwaitMax) engine->unknown_.erase(it);
       }
+      OutcomesAwaited().Set(static_cast<double>(engine->unknown_.size()));
     }
   } forget{this, awaited, open};
   int undone = 0;

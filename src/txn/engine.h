@@ -132,6 +132,9 @@ class Engine {
   // How long a commit that etcd did not answer is looked for before its outcome counts as not
   // known.
   static constexpr std::chrono::milliseconds kCommitOutcomeWait{10000};
+  // How long AwaitingOutcome() stays true for one record that no pass resolves (etcd stays
+  // away, or the record waits for a peer that is down).
+  static constexpr std::chrono::minutes kOutcomeAwaitMax{5};
 
  private:
   // After a commit that failed without an answer: whether it was applied all the same (its
@@ -193,7 +196,9 @@ class Engine {
   // Record keys of this process's Runs whose commit outcome is not known yet (AwaitingOutcome);
   // a key goes once a pass finds the record resolved.
   mutable Mutex unknown_mu_;
-  std::set<std::string> unknown_ GD2_GUARDED_BY(unknown_mu_);
+  // Each with when its Run left it: an outcome awaited for longer than kOutcomeAwaitMax is
+  // left to the periodic passes.
+  std::map<std::string, std::chrono::steady_clock::time_point> unknown_ GD2_GUARDED_BY(unknown_mu_);
   std::function<void()> on_unknown_ GD2_GUARDED_BY(unknown_mu_);
 };
 

@@ -397,14 +397,28 @@ TEST_F(TxnRecordsTest, ACommitEtcdDidNotAnswerIsRolledBackOnceItAnswers) {
     ~ContinueAtExit() { ::kill(pid, SIGCONT); }
   } cont{etcd};
   StatusOr<nlohmann::json> r = created.get();
+  // The daemon counts the outcome it awaits (its metrics need no etcd).
+  auto awaited = [&]() -> std::string {
+    auto m = daemon_->NewClient()->Do("GET", "/metrics");
+    if (!m.ok() || !m->is_string()) return "?";
+    const std::string text = m->get<std::string>();
+    const std::string name = "gd2_txn_outcomes_awaited ";
+    size_t at = text.find("\n" + name);
+    if (at == std::string::npos) return "absent";
+    at += 1 + name.size();
+    return text.substr(at, text.find('\n', at) - at);
+  };
+  EXPECT_EQ(awaited(), "1");
   ASSERT_EQ(::kill(etcd, SIGCONT), 0);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("outcome of the commit is not known"));
   EXPECT_TRUE(fs::exists(brick + "/.glusterfs"))
       << "undone though the commit may have taken effect";
-  // Rolled back by the takeover pass: the brick directory the create made is gone.
+  // Rolled back by the takeover pass: the brick directory the create made is gone, and nothing
+  // is awaited any more (the pass is back to every 30 s).
   EXPECT_TRUE(WaitFor([&] { return !fs::exists(brick); }, 10s)) << daemon_->ReadLog();
+  EXPECT_TRUE(WaitFor([&] { return awaited() == "0"; }, 5s)) << awaited();
   ASSERT_OK_AND_ASSIGN(auto txns, store_->List(prefix_ + "txn/"));
   EXPECT_TRUE(txns.empty());
   EXPECT_THAT(daemon_->NewClient()->Do("GET", "/v1/volumes/unknown1"),

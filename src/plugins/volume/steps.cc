@@ -17,6 +17,9 @@ namespace {
 
 constexpr auto kBrickStartTimeout = std::chrono::seconds(30);
 constexpr auto kBrickStopTimeout = std::chrono::seconds(10);
+// Shorter than the shortest lease (lease-ttl is 2 s at the least): a cleanup that took longer
+// asks the store again before it removes the volume's work directory.
+constexpr auto kWorkDirRecheckAfter = std::chrono::seconds(1);
 // Bricks of one step prepared or cleaned up at once. Each is a walk of its own directory tree
 // (deleting a brick removes the 256 fan-out directories of its .glusterfs), mostly on a
 // filesystem of its own.
@@ -119,6 +122,7 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
   // and lets the volume's lock go, and a cleanup still running then would work beside the next
   // holder. What is left waits for the retry (the root keeps its id until it is clean).
   uo.deadline = CleanupDeadline(ctx.deadline);
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Status> cleaned = ForEachBrick(
       a.paths, [&](const std::string& p) { return brick::UnprepareBrick(p, a.volume_id, uo); });
   Status first;
@@ -127,11 +131,28 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
     ctx.log.Warn("brick cleanup failed", {{"path", a.paths[i]}, {"error", cleaned[i]}});
     if (first.ok()) first = cleaned[i];
   }
-  if (!keep_workdir && std::chrono::steady_clock::now() < uo.deadline) {
-    GD2_ASSIGN_OR_RETURN(std::string dir, VolumeWorkDir(services_.workdir, a.volume));
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+  if (keep_workdir) return first;
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= uo.deadline) {
+    // Not removed now, so not done: the retry finds the roots clean and removes it.
+    return first.ok() ? DeadlineExceededError(
+                            "brick cleanup reached its deadline before the "
+                            "volume's work directory was removed; the next try "
+                            "removes it: volume=" +
+                            a.volume)
+                      : first;
   }
+  // The name was free when the step began. A volume of that name can be made meanwhile only if
+  // this step's initiator died and its lock went with its lease (seconds at the least), so after
+  // a long cleanup the store is asked again: the directory would be the new volume's.
+  if (now - started > kWorkDirRecheckAfter) {
+    auto again = GetVolume(*services_.store, keys_, a.volume);
+    if (again.ok()) return first;
+    if (again.status().code() != StatusCode::kNotFound) return first.ok() ? again.status() : first;
+  }
+  GD2_ASSIGN_OR_RETURN(std::string dir, VolumeWorkDir(services_.workdir, a.volume));
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   return first;
 }
 

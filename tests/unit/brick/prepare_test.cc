@@ -115,7 +115,8 @@ TEST_F(PrepareBrickTest, RefusesBrickOfAnotherVolume) {
   EXPECT_THAT(s.message(), HasSubstr(kVol1));
   EXPECT_THAT(s.message(), HasSubstr("path=" + b));
   // It says how to free the path by hand.
-  EXPECT_THAT(s.message(), HasSubstr("setfattr -x trusted.glusterfs.volume-id " + b));
+  EXPECT_THAT(s.message(),
+              HasSubstr("remove " + b + "/.glusterfs and the trusted.glusterfs.volume-id"));
   EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
 }
 
