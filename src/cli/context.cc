@@ -49,6 +49,13 @@ int Context::Fail(const Status& s) {
   return 1;
 }
 
+int Context::Fail(const Status& s, const std::string& volume) {
+  if (s.code() == StatusCode::kNotFound && s.message() == "volume not found") {
+    return Fail(Status(s.code(), "volume not found: " + volume));
+  }
+  return Fail(s);
+}
+
 void Context::Print(const nlohmann::json& j, const std::function<void()>& human) const {
   if (opts.json) {
     std::cout << j.dump(2) << "\n";

@@ -43,6 +43,9 @@ class Context {
   // Prints a failure the way users expect: one line on stderr, then (to stderr) the -Id
   // response headers of the last answer recorded in info(). Returns the exit code 1.
   int Fail(const Status& s);
+  // The same for a request about volume `volume`: the server's "volume not found" (a text
+  // GlusterD2's clients match, so the server keeps it bare) is printed with the name.
+  int Fail(const Status& s, const std::string& volume);
   // Prints JSON (--json) or runs `human`.
   void Print(const nlohmann::json& j, const std::function<void()>& human) const;
   // Asks "<question> [y/N]" unless --script-mode. False means do not proceed.

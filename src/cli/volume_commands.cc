@@ -107,7 +107,7 @@ void AddStartStop(CLI::App& vol, Context& ctx, int* rc) {
       api::VolStartReq req;
       req.force_start_bricks = start->force;
       StatusOr<api::Volume> v = c.StartVolume(start->name, req, ctx.info());
-      if (!v.ok()) return ctx.Fail(v.status());
+      if (!v.ok()) return ctx.Fail(v.status(), start->name);
       ctx.Print(api::VolumeToJson(*v),
                 [&] { std::printf("Volume %s started successfully\n", start->name.c_str()); });
       return 0;
@@ -124,7 +124,7 @@ void AddStartStop(CLI::App& vol, Context& ctx, int* rc) {
       api::VolStopReq req;
       req.force = stop->force;
       StatusOr<api::Volume> v = c.StopVolume(stop->name, req, ctx.info());
-      if (!v.ok()) return ctx.Fail(v.status());
+      if (!v.ok()) return ctx.Fail(v.status(), stop->name);
       ctx.Print(api::VolumeToJson(*v),
                 [&] { std::printf("Volume %s stopped successfully\n", stop->name.c_str()); });
       return 0;
@@ -136,8 +136,11 @@ void AddDelete(CLI::App& vol, Context& ctx, int* rc) {
   auto name = std::make_shared<std::string>();
   CLI::App* cmd = vol.add_subcommand(
       "delete", "Delete a stopped volume; asks for confirmation unless -y/--script-mode");
-  cmd->footer("\nThe brick directories and their data are left in place.\n" +
-              Example("  glustercli volume delete gv0\n  glustercli -y volume delete gv0"));
+  cmd->footer(
+      "\nThe brick directories and the files in them are left in place; gluster's metadata\n"
+      "(.glusterfs and gluster's xattrs on each brick root) is removed, so that they\n"
+      "can serve a new volume.\n" +
+      Example("  glustercli volume delete gv0\n  glustercli -y volume delete gv0"));
   cmd->add_option("name", *name, "volume name")->required();
   cmd->callback([&ctx, rc, name] {
     if (!ctx.Confirm("Deleting volume " + *name +
@@ -147,7 +150,7 @@ void AddDelete(CLI::App& vol, Context& ctx, int* rc) {
       return;
     }
     *rc = ctx.WithClient([&](client::Client& c) {
-      if (Status s = c.DeleteVolume(*name, ctx.info()); !s.ok()) return ctx.Fail(s);
+      if (Status s = c.DeleteVolume(*name, ctx.info()); !s.ok()) return ctx.Fail(s, *name);
       ctx.Print(nlohmann::json::object(),
                 [&] { std::printf("Volume %s deleted successfully\n", name->c_str()); });
       return 0;
@@ -188,7 +191,7 @@ void AddListInfo(CLI::App& vol, Context& ctx, int* rc) {
     *rc = ctx.WithClient([&](client::Client& c) {
       if (!info->name.empty()) {
         StatusOr<api::Volume> v = c.GetVolume(info->name, ctx.info());
-        if (!v.ok()) return ctx.Fail(v.status());
+        if (!v.ok()) return ctx.Fail(v.status(), info->name);
         ctx.Print(api::VolumeToJson(*v),
                   [&] { std::printf("\n%s", FormatVolumeInfo(*v).c_str()); });
         return 0;
@@ -227,7 +230,7 @@ void AddStatus(CLI::App& vol, Context& ctx, int* rc) {
       std::vector<std::vector<api::BrickStatus>> bricks;
       for (const std::string& n : names) {
         StatusOr<std::vector<api::BrickStatus>> b = c.VolumeBricks(n, ctx.info());
-        if (!b.ok()) return ctx.Fail(b.status());
+        if (!b.ok()) return ctx.Fail(b.status(), n);
         bricks.push_back(std::move(*b));
       }
       nlohmann::json j;
@@ -277,11 +280,11 @@ void AddOptions(CLI::App& vol, Context& ctx, int* rc) {
       std::vector<api::OptionInfo> options;
       if (get->option == "all") {
         StatusOr<std::vector<api::OptionInfo>> all = c.GetOptions(get->name, ctx.info());
-        if (!all.ok()) return ctx.Fail(all.status());
+        if (!all.ok()) return ctx.Fail(all.status(), get->name);
         options = FilterOptions(std::move(*all), get->modified, get->basic, get->advanced);
       } else {
         StatusOr<api::OptionInfo> one = c.GetOption(get->name, get->option, ctx.info());
-        if (!one.ok()) return ctx.Fail(one.status());
+        if (!one.ok()) return ctx.Fail(one.status(), get->name);
         options.push_back(std::move(*one));
       }
       nlohmann::json j = options;
@@ -324,7 +327,7 @@ void AddOptions(CLI::App& vol, Context& ctx, int* rc) {
     }
     *rc = ctx.WithClient([&](client::Client& c) {
       StatusOr<api::Volume> v = c.SetOptions(set->name, *req, ctx.info());
-      if (!v.ok()) return ctx.Fail(v.status());
+      if (!v.ok()) return ctx.Fail(v.status(), set->name);
       ctx.Print(api::VolumeToJson(*v), [&] {
         std::printf("Options set successfully for %s volume\n", set->name.c_str());
       });
@@ -358,7 +361,7 @@ void AddOptions(CLI::App& vol, Context& ctx, int* rc) {
     }
     *rc = ctx.WithClient([&](client::Client& c) {
       StatusOr<api::Volume> v = c.ResetOptions(reset->name, *req, ctx.info());
-      if (!v.ok()) return ctx.Fail(v.status());
+      if (!v.ok()) return ctx.Fail(v.status(), reset->name);
       ctx.Print(api::VolumeToJson(*v), [&] {
         std::printf("Volume options reset successfully for %s volume\n", reset->name.c_str());
       });
@@ -378,7 +381,7 @@ void AddHeal(CLI::App& vol, Context& ctx, int* rc) {
   cmd->callback([&ctx, rc, name] {
     *rc = ctx.WithClient([&](client::Client& c) {
       StatusOr<std::vector<api::BrickHealInfo>> h = c.HealInfo(*name, ctx.info());
-      if (!h.ok()) return ctx.Fail(h.status());
+      if (!h.ok()) return ctx.Fail(h.status(), *name);
       ctx.Print(*h, [&] { std::printf("%s", FormatHealInfo(*h).c_str()); });
       return 0;
     });

@@ -138,7 +138,11 @@ TEST_F(CliVolumeTest, Lifecycle) {
   EXPECT_THAT(del.output, HasSubstr("Volume clivol1 deleted successfully"));
   RunResult gone = Cli({"volume", "info", "clivol1"});
   EXPECT_EQ(gone.exit.code, 1);
-  EXPECT_EQ(gone.output.rfind("Error: volume not found", 0), 0u) << gone.output;
+  EXPECT_EQ(gone.output.rfind("Error: volume not found: clivol1\n", 0), 0u) << gone.output;
+  RunResult stop_gone = Cli({"volume", "stop", "clivol1"});
+  EXPECT_EQ(stop_gone.exit.code, 1);
+  EXPECT_EQ(stop_gone.output.rfind("Error: volume not found: clivol1\n", 0), 0u)
+      << stop_gone.output;
 }
 
 TEST_F(CliVolumeTest, ArbiterFromLegacyWordsWithJson) {

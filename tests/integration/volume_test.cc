@@ -382,6 +382,28 @@ TEST_F(VolumeTest, BadRequestsChangeNothing) {
   EXPECT_THAT(client_->Do("GET", "/v1/volumes/nope/status"), StatusIs(StatusCode::kNotFound));
 }
 
+// GlusterD2's clients match these error texts (its CSI driver treats "volume not found" on a
+// delete as done, "volume already stopped" on a stop likewise): they stay byte-identical.
+TEST_F(VolumeTest, ErrorTextsGlusterD2ClientsMatchOnAreExact) {
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/v1/volumes/nope"},
+                                                        {"POST", "/v1/volumes/nope/stop"},
+                                                        {"POST", "/v1/volumes/nope/start"},
+                                                        {"DELETE", "/v1/volumes/nope"}}) {
+    std::optional<nlohmann::json> body;
+    if (method == "POST") body = nlohmann::json::object();
+    auto r = client_->Do(method, path, body);
+    ASSERT_FALSE(r.ok()) << method << " " << path;
+    EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << method << " " << path;
+    EXPECT_EQ(r.status().message(), "volume not found") << method << " " << path;
+  }
+  ASSERT_OK(client_->Do("POST", "/v1/volumes", CreateReq("texts1", BrickPaths(3), "replicate", 3)));
+  auto stop = client_->Do("POST", "/v1/volumes/texts1/stop", nlohmann::json::object());
+  ASSERT_FALSE(stop.ok());
+  EXPECT_EQ(stop.status().message(), "volume already stopped");
+  ASSERT_OK(client_->Do("DELETE", "/v1/volumes/texts1"));
+}
+
 TEST_F(VolumeTest, StatusOptionsAndLiveReconfigure) {
   auto bricks = BrickPaths(3);
   CreateAndStart(CreateReq("opt1", bricks, "replicate", 3));
