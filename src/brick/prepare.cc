@@ -287,7 +287,7 @@ void RemoveCreated(OpenedPath& opened) {
 // is removed, not its target). Before each entry of a listed directory it looks at the clock:
 // past `deadline`, it stops with kDeadlineExceeded and what is left stays for the next call.
 Status RemoveTreeAt(int dir_fd, const std::string& name, const std::string& shown, int depth,
-                    std::chrono::steady_clock::time_point deadline) {
+                    const UnprepareOptions& options) {
   if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) return OkStatus();
   if (errno != EISDIR) return PathError("remove", shown, errno);
   // An empty directory, as most of .glusterfs is (its 256 fan-out directories), goes in one
@@ -309,14 +309,21 @@ Status RemoveTreeAt(int dir_fd, const std::string& name, const std::string& show
   while (dirent* e = ::readdir(dir)) {
     std::string child = e->d_name;
     if (child == "." || child == "..") continue;
-    if (std::chrono::steady_clock::now() >= deadline) {
+    if (std::chrono::steady_clock::now() >= options.deadline) {
       result = DeadlineExceededError(
           "brick cleanup stopped at its deadline with entries left; the next cleanup resumes "
           "it: path=" +
           shown);
       break;
     }
-    result = RemoveTreeAt(::dirfd(dir), child, shown + "/" + child, depth + 1, deadline);
+    if (options.cancel.stop_requested()) {
+      result = Status(StatusCode::kCancelled,
+                      "brick cleanup stopped: its transaction gave up on it; the next cleanup "
+                      "resumes it: path=" +
+                          shown);
+      break;
+    }
+    result = RemoveTreeAt(::dirfd(dir), child, shown + "/" + child, depth + 1, options);
     if (!result.ok()) break;
   }
   ::closedir(dir);
@@ -488,8 +495,7 @@ Status UnprepareBrick(const std::string& path, const std::string& volume_id,
                                      " path=" + path);
     }
     if (options.remove_internal_dir) {
-      GD2_RETURN_IF_ERROR(
-          RemoveTreeAt(leaf, kInternalDir, path + "/" + kInternalDir, 0, options.deadline));
+      GD2_RETURN_IF_ERROR(RemoveTreeAt(leaf, kInternalDir, path + "/" + kInternalDir, 0, options));
       GD2_ASSIGN_OR_RETURN(std::vector<std::string> names, ListXattrs(leaf, path));
       for (const auto& name : names) {
         if (name == kVolumeIdXattr || !HasGlusterPrefix(name)) continue;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 
 #include "common/status.h"
@@ -65,6 +66,8 @@ struct UnprepareOptions {
   // of entries takes minutes), leaving the root's volume-id in place so that the next call
   // resumes where this one stopped; kDeadlineExceeded then. The default never stops.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // The same when a stop is requested (the transaction gave up on the step): kCancelled.
+  std::stop_token cancel{};
 };
 
 // Undoes PrepareBrick for volume `volume_id`. User files and their own xattrs always stay.
@@ -74,8 +77,9 @@ struct UnprepareOptions {
 // nothing is done through a link. .glusterfs is removed without following links inside it.
 // kFailedPrecondition if the root carries another volume's id (nothing is touched; OK with
 // options.leave_other_volume);
-// kInvalidArgument for a bad path or id; kDeadlineExceeded if options.deadline passed with
-// .glusterfs not yet removed (the volume-id stays); other codes if a removal fails.
+// kInvalidArgument for a bad path or id; kDeadlineExceeded if options.deadline passed, or
+// kCancelled if options.cancel was requested, with .glusterfs not yet removed (the volume-id
+// stays); other codes if a removal fails.
 Status UnprepareBrick(const std::string& path, const std::string& volume_id,
                       const UnprepareOptions& options = {});
 

@@ -16,6 +16,7 @@ Status RunLocalStep(const txn::StepRegistry& registry, const StepCall& call,
   ctx.txn_id = call.txn_id;
   ctx.req_id = call.req_id;
   ctx.deadline = call.deadline;
+  ctx.cancel = call.cancel;
   ctx.log = log.With({{"txn_id", call.txn_id}, {"initiator", call.initiator}});
   if (!call.req_id.empty()) ctx.log = ctx.log.With({{"req_id", call.req_id}});
   // The registry decodes the arguments and catches what a step throws: arguments come from

@@ -8,7 +8,9 @@
 #include <ctime>
 #include <map>
 #include <optional>
+#include <stop_token>
 #include <string_view>
+#include <thread>
 
 #include "common/jwt.h"
 #include "common/log.h"
@@ -85,6 +87,84 @@ class Challenges {
   std::map<std::string, Entry> pending_ GD2_GUARDED_BY(mu_);
 };
 
+// Tells running RunStep calls whose caller gave up (it cancelled the call, its deadline passed,
+// or its connection went) through a stop_source, which the step sees as StepContext::cancel.
+// gRPC's synchronous API has no callback for that: one thread asks the contexts of the calls
+// being watched every kPoll, and sleeps while there are none.
+class CancelWatcher {
+ public:
+  static constexpr auto kPoll = std::chrono::milliseconds(100);
+
+  ~CancelWatcher() {
+    {
+      MutexLock lock(mu_);
+      stopping_ = true;
+      cv_.NotifyAll();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // While the returned Watch lives, `stop` is requested once `ctx` reports the call cancelled.
+  class Watch {
+   public:
+    Watch(CancelWatcher& w, uint64_t id) : watcher_(w), id_(id) {}
+    ~Watch() { watcher_.Remove(id_); }
+    Watch(const Watch&) = delete;
+    Watch& operator=(const Watch&) = delete;
+
+   private:
+    CancelWatcher& watcher_;
+    uint64_t id_;
+  };
+
+  Watch Add(grpc::ServerContext* ctx, std::stop_source* stop) GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    const uint64_t id = ++last_id_;
+    watched_[id] = {ctx, stop};
+    cv_.NotifyAll();
+    return Watch(*this, id);
+  }
+
+ private:
+  struct Watched {
+    grpc::ServerContext* ctx;
+    std::stop_source* stop;
+  };
+
+  // Once this returns, `id`'s context is not looked at any more (polls happen under mu_).
+  void Remove(uint64_t id) GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    watched_.erase(id);
+  }
+
+  void Loop() GD2_EXCLUDES(mu_) {
+    MutexLock lock(mu_);
+    while (!stopping_) {
+      if (watched_.empty()) {
+        cv_.Wait(mu_);
+        continue;
+      }
+      cv_.WaitUntil(mu_, Clock::now() + kPoll);
+      for (auto it = watched_.begin(); it != watched_.end();) {
+        if (it->second.ctx->IsCancelled()) {
+          it->second.stop->request_stop();
+          it = watched_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+
+  Mutex mu_;
+  CondVar cv_;
+  bool stopping_ GD2_GUARDED_BY(mu_) = false;
+  uint64_t last_id_ GD2_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, Watched> watched_ GD2_GUARDED_BY(mu_);
+  std::thread thread_;  // started by the first Add (under mu_), joined by the destructor
+};
+
 double MillisSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -117,6 +197,9 @@ class Server::Service final : public gd2::peer::PeerService::Service {
     call.initiator = req->initiator();
     call.req_id = req->req_id();
     call.deadline = internal::FromSystemDeadline(ctx->deadline());
+    std::stop_source cancel;
+    call.cancel = cancel.get_token();
+    CancelWatcher::Watch watch = cancel_watcher_.Add(ctx, &cancel);
     Status result = [&]() -> Status {
       if (call.step.empty()) return InvalidArgumentError("step name is empty");
       std::string args_json = req->args_json();
@@ -370,6 +453,7 @@ class Server::Service final : public gd2::peer::PeerService::Service {
   const ServerOptions& options_;
   Handler& handler_;
   Challenges challenges_;
+  CancelWatcher cancel_watcher_;
 };
 
 struct Server::Impl {

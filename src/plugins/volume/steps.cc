@@ -122,6 +122,7 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
   // and lets the volume's lock go, and a cleanup still running then would work beside the next
   // holder. What is left waits for the retry (the root keeps its id until it is clean).
   uo.deadline = CleanupDeadline(ctx.deadline);
+  uo.cancel = ctx.cancel;  // on another peer: its initiator gave up on the step, or died
   const auto started = std::chrono::steady_clock::now();
   std::vector<Status> cleaned = ForEachBrick(
       a.paths, [&](const std::string& p) { return brick::UnprepareBrick(p, a.volume_id, uo); });
@@ -133,12 +134,12 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
   }
   if (keep_workdir) return first;
   const auto now = std::chrono::steady_clock::now();
-  if (now >= uo.deadline) {
+  if (now >= uo.deadline || uo.cancel.stop_requested()) {
     // Not removed now, so not done: the retry finds the roots clean and removes it.
     return first.ok() ? DeadlineExceededError(
-                            "brick cleanup reached its deadline before the "
-                            "volume's work directory was removed; the next try "
-                            "removes it: volume=" +
+                            "brick cleanup reached its deadline (or was given up on) before the "
+                            "volume's work directory was removed; the next try removes it: "
+                            "volume=" +
                             a.volume)
                       : first;
   }

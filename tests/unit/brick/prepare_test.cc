@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "support/loop_xfs.h"
@@ -213,6 +214,15 @@ TEST_F(PrepareBrickTest, ACleanupPastItsDeadlineStopsAndTheNextOneResumes) {
   EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
   EXPECT_TRUE(Xattr(b, kGfidXattr).has_value());
   EXPECT_THAT(PrepareBrick(b, kVol2), StatusIs(StatusCode::kAlreadyExists));
+
+  // The same when its transaction gave up on it (StepContext::cancel).
+  std::stop_source gave_up;
+  gave_up.request_stop();
+  UnprepareOptions cancelled{.remove_internal_dir = true};
+  cancelled.cancel = gave_up.get_token();
+  EXPECT_THAT(UnprepareBrick(b, kVol1, cancelled), StatusIs(StatusCode::kCancelled));
+  EXPECT_TRUE(Exists(b + "/.glusterfs/ab/cd/abcd0001"));
+  EXPECT_EQ(Xattr(b, kVolumeIdXattr), std::string(kVol1Raw, 16));
 
   UnprepareOptions in_time{.remove_internal_dir = true};
   in_time.deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);

@@ -12,6 +12,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include "api/volume_req.h"
 #include "common/jwt.h"
@@ -560,6 +562,56 @@ TEST_F(PeerRpcTest, SlowHandlerHitsTheCallersDeadline) {
   cv.notify_all();
   // The handler uses this test's locals: wait for it (the call may even arrive late).
   server_->Stop();
+}
+
+// A step on the other side learns that its caller gave up: it sees StepCall::cancel when the
+// caller's deadline passes, and when the call is cancelled under it (as when the caller dies and
+// its connection goes).
+TEST_F(PeerRpcTest, AStepSeesItsCallerGiveUp) {
+  std::mutex mu;
+  std::condition_variable cv;
+  int told = 0;  // steps that saw their cancel token stopped
+  handler_.on_step = [&](const StepCall& call) {
+    // As a long brick cleanup does: work until told to stop (at most 20 s).
+    auto until = Clock::now() + 20s;
+    while (!call.cancel.stop_requested() && Clock::now() < until) {
+      std::this_thread::sleep_for(10ms);
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    if (call.cancel.stop_requested()) ++told;
+    cv.notify_all();
+    return Status(StatusCode::kCancelled, "stopped");
+  };
+  ASSERT_OK(client_.Ping(address_, Client::In(10s)));
+  auto wait_told = [&](int n) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, 5s, [&] { return told >= n; });
+  };
+
+  // The caller's deadline passes.
+  EXPECT_THAT(client_.RunStep(address_, MakeStep(), Client::In(300ms)),
+              StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_TRUE(wait_told(1)) << "the step never saw the deadline pass";
+
+  // The call is cancelled under it, with a deadline far away.
+  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  auto stub = gd2::peer::PeerService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  gd2::peer::RunStepRequest req;
+  req.set_txn_id("t1");
+  req.set_step("test.step");
+  req.set_args_json("{}");
+  ctx.AddMetadata("authorization", Bearer(kSecret, kRunStep)(internal::SignedBytes(req)));
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(300ms);
+    ctx.TryCancel();
+  });
+  gd2::peer::RunStepResponse resp;
+  EXPECT_EQ(stub->RunStep(&ctx, req, &resp).error_code(), grpc::StatusCode::CANCELLED);
+  canceller.join();
+  EXPECT_TRUE(wait_told(2)) << "the step never saw its call cancelled";
+  server_->Stop();  // the handler uses this test's locals
 }
 
 TEST_F(PeerRpcTest, PastDeadlineFailsWithoutCalling) {
