@@ -74,13 +74,16 @@ class PeerRpcTest : public ::testing::Test {
   // Makes the authorization metadata for a request whose signed bytes are `body`.
   using Auth = std::function<std::string(const std::string& body)>;
 
-  // A RunStep call made with the raw stub, so tests control the authorization metadata.
+  // A RunStep call made with the raw stub, so tests control the authorization metadata (and,
+  // through `with_context`, called before the call is made, the call's context).
   grpc::Status RawRunStep(const Auth& authorization, gd2::peer::RunStepResponse* resp = nullptr,
-                          const std::string& args_json = "{}") {
+                          const std::string& args_json = "{}",
+                          const std::function<void(grpc::ClientContext&)>& with_context = nullptr) {
     auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
     auto stub = gd2::peer::PeerService::NewStub(channel);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    if (with_context) with_context(ctx);
     gd2::peer::RunStepRequest req;
     req.set_txn_id("t1");
     req.set_step("test.step");
@@ -593,23 +596,17 @@ TEST_F(PeerRpcTest, AStepSeesItsCallerGiveUp) {
               StatusIs(StatusCode::kDeadlineExceeded));
   EXPECT_TRUE(wait_told(1)) << "the step never saw the deadline pass";
 
-  // The call is cancelled under it, with a deadline far away.
-  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
-  auto stub = gd2::peer::PeerService::NewStub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 30s);
-  gd2::peer::RunStepRequest req;
-  req.set_txn_id("t1");
-  req.set_step("test.step");
-  req.set_args_json("{}");
-  ctx.AddMetadata("authorization", Bearer(kSecret, kRunStep)(internal::SignedBytes(req)));
-  std::thread canceller([&] {
-    std::this_thread::sleep_for(300ms);
-    ctx.TryCancel();
-  });
-  gd2::peer::RunStepResponse resp;
-  EXPECT_EQ(stub->RunStep(&ctx, req, &resp).error_code(), grpc::StatusCode::CANCELLED);
+  // The call is cancelled under it, before its deadline.
+  std::thread canceller;
+  grpc::Status cancelled =
+      RawRunStep(Bearer(kSecret, kRunStep), nullptr, "{}", [&](grpc::ClientContext& ctx) {
+        canceller = std::thread([&ctx] {
+          std::this_thread::sleep_for(300ms);
+          ctx.TryCancel();
+        });
+      });
   canceller.join();
+  EXPECT_EQ(cancelled.error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(wait_told(2)) << "the step never saw its call cancelled";
   server_->Stop();  // the handler uses this test's locals
 }
