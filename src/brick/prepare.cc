@@ -283,9 +283,27 @@ void RemoveCreated(OpenedPath& opened) {
   }
 }
 
+}  // namespace
+
+Status CleanupMayGoOn(const UnprepareOptions& options, const std::string& what) {
+  if (std::chrono::steady_clock::now() >= options.deadline) {
+    return DeadlineExceededError(
+        "brick cleanup stopped at its deadline; the next cleanup resumes it: " + what);
+  }
+  if (options.cancel.stop_requested()) {
+    return Status(StatusCode::kCancelled,
+                  "brick cleanup stopped: its transaction gave up on it; the next cleanup "
+                  "resumes it: " +
+                      what);
+  }
+  return OkStatus();
+}
+
+namespace {
+
 // Removes `name` in `dir_fd` and everything below it without following symlinks (a link inside
-// is removed, not its target). Before each entry of a listed directory it looks at the clock:
-// past `deadline`, it stops with kDeadlineExceeded and what is left stays for the next call.
+// is removed, not its target). Before each entry of a listed directory it asks CleanupMayGoOn:
+// past the deadline or once cancelled, it stops, and what is left stays for the next call.
 Status RemoveTreeAt(int dir_fd, const std::string& name, const std::string& shown, int depth,
                     const UnprepareOptions& options) {
   if (::unlinkat(dir_fd, name.c_str(), 0) == 0 || errno == ENOENT) return OkStatus();
@@ -309,20 +327,8 @@ Status RemoveTreeAt(int dir_fd, const std::string& name, const std::string& show
   while (dirent* e = ::readdir(dir)) {
     std::string child = e->d_name;
     if (child == "." || child == "..") continue;
-    if (std::chrono::steady_clock::now() >= options.deadline) {
-      result = DeadlineExceededError(
-          "brick cleanup stopped at its deadline with entries left; the next cleanup resumes "
-          "it: path=" +
-          shown);
-      break;
-    }
-    if (options.cancel.stop_requested()) {
-      result = Status(StatusCode::kCancelled,
-                      "brick cleanup stopped: its transaction gave up on it; the next cleanup "
-                      "resumes it: path=" +
-                          shown);
-      break;
-    }
+    result = CleanupMayGoOn(options, "entries left in path=" + shown);
+    if (!result.ok()) break;
     result = RemoveTreeAt(::dirfd(dir), child, shown + "/" + child, depth + 1, options);
     if (!result.ok()) break;
   }

@@ -70,6 +70,11 @@ struct UnprepareOptions {
   std::stop_token cancel{};
 };
 
+// OK while a cleanup with `options` may go on; kDeadlineExceeded once options.deadline passed
+// and kCancelled once options.cancel was requested, each naming `what` and saying that the next
+// cleanup resumes it.
+Status CleanupMayGoOn(const UnprepareOptions& options, const std::string& what);
+
 // Undoes PrepareBrick for volume `volume_id`. User files and their own xattrs always stay.
 // OK if the path or the volume-id xattr is already gone (idempotent, also after a PrepareBrick
 // that stopped halfway), and OK without touching anything when the path is now a symlink, passes

@@ -133,16 +133,11 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
     if (first.ok()) first = cleaned[i];
   }
   if (keep_workdir) return first;
-  const auto now = std::chrono::steady_clock::now();
-  if (now >= uo.deadline || uo.cancel.stop_requested()) {
-    // Not removed now, so not done: the retry finds the roots clean and removes it.
-    return first.ok() ? DeadlineExceededError(
-                            "brick cleanup reached its deadline (or was given up on) before the "
-                            "volume's work directory was removed; the next try removes it: "
-                            "volume=" +
-                            a.volume)
-                      : first;
+  // Not removed now, so not done: the retry finds the roots clean and removes it.
+  if (Status go = brick::CleanupMayGoOn(uo, "the work directory of volume " + a.volume); !go.ok()) {
+    return first.ok() ? go : first;
   }
+  const auto now = std::chrono::steady_clock::now();
   // The name was free when the step began. A volume of that name can be made meanwhile only if
   // this step's initiator died and its lock went with its lease (seconds at the least), so after
   // a long cleanup the store is asked again: the directory would be the new volume's.
