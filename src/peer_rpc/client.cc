@@ -157,11 +157,14 @@ Status Client::RunStep(const std::string& address, const StepCall& call, Deadlin
     return impl_->Call(address, internal::kRunStepMethod, secret, internal::SignedBytes(req),
                        call.req_id, deadline,
                        [&](gd2::peer::PeerService::Stub& stub, grpc::ClientContext& ctx) {
+                         // The peer sees the call cancelled, and so does its step.
+                         std::stop_callback cancel(call.cancel, [&ctx] { ctx.TryCancel(); });
                          return stub.RunStep(&ctx, req, &resp);
                        });
   };
   Status s = call_once();
-  if (s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline) {
+  if (s.code() == StatusCode::kUnavailable && std::chrono::steady_clock::now() < deadline &&
+      !call.cancel.stop_requested()) {
     // A cached channel to a peer that restarted may still be in reconnect backoff: one retry on
     // a fresh channel (steps are idempotent).
     Forget(address);

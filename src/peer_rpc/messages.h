@@ -46,11 +46,12 @@ struct StepCall {
   // When the caller stops waiting: the client sends it as the gRPC deadline and the server
   // fills it in from there. RunLocalStep hands it to the step as txn::StepContext::deadline.
   Deadline deadline = Deadline::max();
-  // Server side only: stopped when gRPC reports the call cancelled, that is when the caller's
-  // deadline passed or its connection went (it died); RunLocalStep hands it to the step as
-  // txn::StepContext::cancel. The client does not cancel a call it still waits for (another
-  // peer of the step failed, say): the engine undoes a peer's part once its call returned, and
-  // a do told to stop then could still be running beside its undo.
+  // Client side: once stopped (another peer of the step failed), the call is cancelled and
+  // returns kCancelled. Server side: stopped when gRPC reports the call cancelled, that is
+  // when the caller cancelled it, its deadline passed or its connection went (it died);
+  // RunLocalStep hands it to the step as txn::StepContext::cancel. The engine sends the undo
+  // once the call returned, while the do may still run on the peer: the peer's StepRegistry
+  // runs the undo only after the do ended.
   std::stop_token cancel;
 };
 

@@ -27,6 +27,9 @@ Status RemoteStepRunner::Run(const std::string& peer_id, bool undo, txn::StepCon
   call.undo = undo;
   call.initiator = self_;
   call.req_id = ctx.req_id;
+  // Another peer of the step failed: the call is cancelled and the peer's step told to stop.
+  // The peer runs the undo that follows only once this do has ended (StepRegistry::Run).
+  call.cancel = ctx.cancel;
   // The peer sees this as its gRPC deadline and passes it on to the step (StepCall::deadline).
   return client_.RunStep(*address, call, std::min(ctx.deadline, Client::In(step_timeout_)));
 }

@@ -52,6 +52,8 @@ Status FromGrpc(const grpc::Status& status, std::string_view method, std::string
       return UnavailableError("peer unreachable: " + where + ": " + status.error_message());
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return DeadlineExceededError("peer call timed out: " + where);
+    case grpc::StatusCode::CANCELLED:
+      return Status(StatusCode::kCancelled, "peer call cancelled by its caller: " + where);
     default:
       break;
   }

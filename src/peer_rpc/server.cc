@@ -217,6 +217,11 @@ class Server::Service final : public gd2::peer::PeerService::Service {
       if (call.args.is_discarded()) {
         return InvalidArgumentError("step arguments are not valid JSON: step=" + call.step);
       }
+      // Given up while it waited for a thread: its caller may have sent the undo already.
+      if (ctx->IsCancelled()) {
+        return Status(StatusCode::kCancelled,
+                      "step call cancelled before it ran: step=" + call.step);
+      }
       return handler_.RunStep(call);
     }();
     resp->set_code(static_cast<int32_t>(result.code()));

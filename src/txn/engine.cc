@@ -96,6 +96,9 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
     results[i].ran = true;
     results[i].status = RunStep(peers[i], undo, peer_ctx, step);
     const Status& s = results[i].status;
+    results[i].told_to_stop =
+        stop != nullptr && stop->stop_requested() &&
+        (s.code() == StatusCode::kCancelled || s.code() == StatusCode::kAborted);
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (s.ok()) {
@@ -103,6 +106,11 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
                    {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}});
     } else {
       if (stop != nullptr) stop->request_stop();
+      if (results[i].told_to_stop) {
+        ctx.log.Info("step stopped: another peer of it failed",
+                     {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}, {"error", s}});
+        return;
+      }
       ctx.log.Error(undo ? "step undo failed" : "step failed",
                     {{"step", step.name}, {"peer", peers[i]}, {"duration_ms", ms}, {"error", s}});
     }
@@ -274,12 +282,15 @@ Status Engine::Run(Txn txn, const log::Logger& log) {
     // on one peer undoes it on all of them, including those that succeeded or were skipped.
     std::stop_source stop;
     std::vector<PeerResult> results = RunOnPeers(step, step.peers, false, ctx, &stop);
-    for (size_t i = 0; i < results.size() && failure.ok(); ++i) {
-      // The first failure in the step's order; peers skipped after it are not its cause.
-      const Status& s = results[i].status;
-      if (s.ok() || !results[i].ran) continue;
-      failure = Status(
-          s.code(), "step " + step.name + " failed on peer " + step.peers[i] + ": " + s.message());
+    // The first failure in the step's order; peers skipped or stopped after it are not its
+    // cause (unless nothing else failed).
+    for (int pass = 0; pass < 2 && failure.ok(); ++pass) {
+      for (size_t i = 0; i < results.size() && failure.ok(); ++i) {
+        const Status& s = results[i].status;
+        if (s.ok() || !results[i].ran || (pass == 0 && results[i].told_to_stop)) continue;
+        failure = Status(s.code(), "step " + step.name + " failed on peer " + step.peers[i] + ": " +
+                                       s.message());
+      }
     }
     if (failure.ok()) GD2_FAILPOINT("txn.after-step:" + step.name);
     if (!failure.ok()) {

@@ -158,6 +158,9 @@ class Engine {
   struct PeerResult {
     Status status;
     bool ran = false;  // false: skipped after another peer failed
+    // Failed with kCancelled or kAborted once another peer had failed: it stopped because it
+    // was told to, and is not the step's failure.
+    bool told_to_stop = false;
   };
   std::vector<PeerResult> RunOnPeers(const Step& step, const std::vector<std::string>& peers,
                                      bool undo, const StepContext& ctx, std::stop_source* stop);

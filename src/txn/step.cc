@@ -1,5 +1,6 @@
 #include "txn/step.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -95,6 +96,59 @@ bool StepRegistry::IsFinishStep(std::string_view name) const {
   return it != steps_.end() && it->second.finish;
 }
 
+Status StepRegistry::TakeTurn(const std::string& part, std::string_view name, bool undo,
+                              const StepContext& ctx) const {
+  using Clock = std::chrono::steady_clock;
+  // A stopped cancel wakes the wait below (at once, before the lock, if stopped already).
+  std::stop_callback wake(ctx.cancel, [this] {
+    MutexLock lock(parts_mu_);
+    parts_cv_.NotifyAll();
+  });
+  auto what = [&] {
+    return "step=" + std::string(name) + " txn_id=" + ctx.txn_id + (undo ? " (undo)" : "");
+  };
+  MutexLock lock(parts_mu_);
+  auto now = Clock::now();
+  while (!undone_order_.empty() &&
+         (undone_order_.front().first + kUndoneFor < now || undone_order_.size() > kUndoneKept)) {
+    undone_.erase(undone_order_.front().second);
+    undone_order_.pop_front();
+  }
+  bool waited = false;
+  while (running_.count(part) != 0) {
+    if (!waited) {
+      ctx.log.Info("step waits for an earlier run of its part on this peer to end",
+                   {{"step", std::string(name)}, {"undo", undo}});
+      waited = true;
+    }
+    if (ctx.cancel.stop_requested()) {
+      return Status(StatusCode::kCancelled,
+                    "step given up while an earlier run of its part still ran on this peer: " +
+                        what() + "; it did not run");
+    }
+    now = Clock::now();
+    if (now >= ctx.deadline) {
+      return DeadlineExceededError("an earlier run of this step's part still runs on this peer: " +
+                                   what() + "; it did not run (an undo is tried again later)");
+    }
+    // Deadline::max() is not handed to the clock: waits are a second at most.
+    parts_cv_.WaitUntil(parts_mu_, std::min(ctx.deadline, now + std::chrono::seconds(1)));
+  }
+  if (!undo && undone_.count(part) != 0) {
+    return AbortedError("step's part was undone on this peer already: " + what() +
+                        "; a do sent before its undo is not run");
+  }
+  if (undo && undone_.insert(part).second) undone_order_.emplace_back(Clock::now(), part);
+  running_.insert(part);
+  return OkStatus();
+}
+
+void StepRegistry::EndTurn(const std::string& part) const {
+  MutexLock lock(parts_mu_);
+  running_.erase(part);
+  parts_cv_.NotifyAll();
+}
+
 Status StepRegistry::Run(std::string_view name, bool undo, StepContext& ctx,
                          const nlohmann::json& args) const {
   auto it = steps_.find(name);
@@ -103,6 +157,18 @@ Status StepRegistry::Run(std::string_view name, bool undo, StepContext& ctx,
                               std::string(name.substr(0, 64)));
   }
   const Entry& e = it->second;
+  std::string part;
+  if (!ctx.txn_id.empty()) {
+    part = ctx.txn_id + '\n' + it->first;
+    GD2_RETURN_IF_ERROR(TakeTurn(part, it->first, undo, ctx));
+  }
+  struct Turn {
+    const StepRegistry* registry;
+    const std::string& part;
+    ~Turn() {
+      if (!part.empty()) registry->EndTurn(part);
+    }
+  } turn{this, part};
   if (!(undo ? e.has_undo : e.has_do)) return OkStatus();
   try {
     return e.run(undo, ctx, args);

@@ -2,12 +2,15 @@
 // arguments' JSON mapping written once beside that type, and a do and an undo action taking the
 // decoded arguments. StepRegistry holds the actions and is the one guarded entry point that runs
 // them, for the local engine and for steps arriving over the peer RPC alike: it decodes and
-// checks the arguments, runs the action and turns whatever goes wrong into a Status.
+// checks the arguments, runs the action and turns whatever goes wrong into a Status. It also
+// keeps the runs of one part of a transaction on this peer in order (StepRegistry::Run).
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -19,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/status.h"
+#include "common/thread_annotations.h"
 
 namespace gd2::txn {
 
@@ -179,7 +183,21 @@ class StepRegistry {
   // step=<name>"; BadArgumentsError when the arguments do not decode or pass the check (an
   // exception while decoding included); kInternal "step threw: step=<name>: <what>" when the
   // action throws. Thread-safe if the actions are.
+  //
+  // The runs of one part of a transaction on this peer (ctx.txn_id and `name`; none when
+  // txn_id is empty) take turns. The initiator may stop waiting for a do on another peer (its
+  // deadline passed, another peer of the step failed, the initiator died and another peer took
+  // over) and send its undo while the do still runs there: the undo waits for the do to end. A
+  // do that arrives after its part's undo began (it was queued behind it, or sent again after a
+  // broken connection) is refused with kAborted and not run: nothing would undo it. A run that
+  // cannot take its turn before ctx.deadline fails with kDeadlineExceeded, one whose ctx.cancel
+  // is stopped first with kCancelled; neither ran, and the engine tries an undo again later.
   Status Run(std::string_view name, bool undo, StepContext& ctx, const nlohmann::json& args) const;
+
+  // How long a part's undo is remembered to refuse its late do: longer than any step call
+  // waits (Engine::kStepTimeout). At most kUndoneKept parts are remembered.
+  static constexpr std::chrono::minutes kUndoneFor{10};
+  static constexpr size_t kUndoneKept = 4096;
 
  private:
   struct Entry {
@@ -199,7 +217,21 @@ class StepRegistry {
       const std::string& name,
       std::function<StatusOr<std::vector<std::string>>(const nlohmann::json& json)> locks);
 
+  // Waits for the turn of `part` (see Run) and takes it; OK if the caller may run.
+  Status TakeTurn(const std::string& part, std::string_view name, bool undo,
+                  const StepContext& ctx) const GD2_EXCLUDES(parts_mu_);
+  void EndTurn(const std::string& part) const GD2_EXCLUDES(parts_mu_);
+
   std::map<std::string, Entry, std::less<>> steps_;
+
+  // The parts of transactions that run on this peer now, and those whose undo began (oldest
+  // first, for kUndoneFor and at most kUndoneKept).
+  mutable Mutex parts_mu_;
+  mutable CondVar parts_cv_;
+  mutable std::set<std::string, std::less<>> running_ GD2_GUARDED_BY(parts_mu_);
+  mutable std::set<std::string, std::less<>> undone_ GD2_GUARDED_BY(parts_mu_);
+  mutable std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> undone_order_
+      GD2_GUARDED_BY(parts_mu_);
 };
 
 }  // namespace gd2::txn

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/metrics.h"
@@ -451,6 +452,53 @@ TEST_F(RemoteEngineTest, AStepThatThrowsFailsCleanlyLocallyAndRemotely) {
               ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
   EXPECT_THAT(journal_b_.entries(),
               ElementsAre("do:before", "undo:before", "do:before", "undo:before"));
+}
+
+TEST_F(RemoteEngineTest, WhenOnePeerFailsAnotherPeersPartIsToldToStopAndUndoneAfterItEnds) {
+  static constexpr txn::StepId<txn::NoArgs> kSlowOrFail{"test.slow-or-fail"};
+  auto began_on_b = [this] { return !journal_b_.entries().empty(); };
+  // Peer A fails once peer B's part is under way.
+  registry_a_.Add(
+      kSlowOrFail,
+      [&](txn::StepContext&, const txn::NoArgs&) {
+        for (auto until = std::chrono::steady_clock::now() + 10s;
+             !began_on_b() && std::chrono::steady_clock::now() < until;) {
+          std::this_thread::sleep_for(5ms);
+        }
+        return NotFoundError("brick root missing: path=/b1");
+      },
+      nullptr);
+  // Peer B's part works until told to stop (20 s at most), then winds down for a moment.
+  registry_b_.Add(
+      kSlowOrFail,
+      [this](txn::StepContext& ctx, const txn::NoArgs&) {
+        journal_b_.Add("do:begin", ctx.txn_id);
+        for (auto until = std::chrono::steady_clock::now() + 20s;
+             !ctx.cancel.stop_requested() && std::chrono::steady_clock::now() < until;) {
+          std::this_thread::sleep_for(5ms);
+        }
+        bool told = ctx.cancel.stop_requested();
+        std::this_thread::sleep_for(300ms);
+        journal_b_.Add(told ? "do:end:told to stop" : "do:end:not told", ctx.txn_id);
+        return Status(StatusCode::kCancelled, "stopped");
+      },
+      [this](txn::StepContext& ctx, const txn::NoArgs&) {
+        journal_b_.Add("undo", ctx.txn_id);
+        return OkStatus();
+      });
+  txn::Txn t;
+  t.description = "one peer fails";
+  // Peer B first in the step's order: its stopped part is not named as the failure.
+  t.steps = {txn::MakeStep(kSlowOrFail, txn::NoArgs{}, {kPeerB, kPeerA})};
+  Status s = engine_->Run(std::move(t), log::Root());
+  EXPECT_THAT(s, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(s.message(), HasSubstr("failed on peer " + kPeerA));
+  EXPECT_THAT(s.message(), HasSubstr("brick root missing"));
+  // The undo, sent once the cancelled call returned, ran only after the do had ended.
+  EXPECT_THAT(journal_b_.entries(), ElementsAre("do:begin", "do:end:told to stop", "undo"));
+  // Nothing is left to undo later.
+  ASSERT_OK_AND_ASSIGN(std::vector<store::KeyValue> records, store_->List(keys_.TxnPrefix()));
+  EXPECT_TRUE(records.empty());
 }
 
 TEST_F(RemoteEngineTest, UndecodableArgumentsFailCleanlyOnTheRemotePeer) {

@@ -608,6 +608,20 @@ TEST_F(PeerRpcTest, AStepSeesItsCallerGiveUp) {
   canceller.join();
   EXPECT_EQ(cancelled.error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(wait_told(2)) << "the step never saw its call cancelled";
+
+  // The client's own call, given up through its cancel token (another peer of the step failed).
+  std::stop_source stop;
+  StepCall call = MakeStep();
+  call.cancel = stop.get_token();
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(300ms);
+    stop.request_stop();
+  });
+  Status given_up = client_.RunStep(address_, call, Client::In(20s));
+  stopper.join();
+  EXPECT_THAT(given_up, StatusIs(StatusCode::kCancelled));
+  EXPECT_THAT(given_up.message(), HasSubstr("cancelled by its caller"));
+  EXPECT_TRUE(wait_told(3)) << "the step never saw the client give up";
   server_->Stop();  // the handler uses this test's locals
 }
 

@@ -3,8 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/status_matchers.h"
@@ -109,6 +116,152 @@ TEST_F(StepRegistryTest, AnUnknownStepIsUnimplemented) {
   EXPECT_TRUE(registry_.Has("test.copy"));
   EXPECT_THAT(registry_.Run("test.missing", false, ctx_, nlohmann::json::object()),
               StatusIs(StatusCode::kUnimplemented));
+}
+
+// A step whose do holds on until the test lets it go, and which journals the order in which
+// do and undo began and ended on this peer.
+class StepTurnsTest : public ::testing::Test {
+ protected:
+  static constexpr StepId<NoArgs> kSlow{"test.slow"};
+  static constexpr StepId<NoArgs> kOther{"test.other"};
+
+  void SetUp() override {
+    registry_.Add(
+        kSlow,
+        [this](StepContext& ctx, const NoArgs&) {
+          Note("do:begin:" + ctx.txn_id);
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [this] { return released_; });
+          journal_.push_back("do:end:" + ctx.txn_id);
+          return OkStatus();
+        },
+        [this](StepContext& ctx, const NoArgs&) {
+          Note("undo:" + ctx.txn_id);
+          return OkStatus();
+        });
+    registry_.Add(
+        kOther,
+        [this](StepContext& ctx, const NoArgs&) {
+          Note("other:" + ctx.txn_id);
+          return OkStatus();
+        },
+        nullptr);
+  }
+  void TearDown() override { Release(); }
+
+  void Note(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu_);
+    journal_.push_back(what);
+    cv_.notify_all();
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  bool WaitFor(const std::string& entry) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      return std::find(journal_.begin(), journal_.end(), entry) != journal_.end();
+    });
+  }
+  std::vector<std::string> Journal() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return journal_;
+  }
+  static StepContext Ctx(std::string txn_id, Deadline deadline = std::chrono::steady_clock::now() +
+                                                                 std::chrono::seconds(20)) {
+    StepContext ctx;
+    ctx.txn_id = std::move(txn_id);
+    ctx.deadline = deadline;
+    return ctx;
+  }
+  // Runs the do of test.slow for `txn_id` on a thread of its own and waits until it began.
+  std::future<Status> StartDo(const std::string& txn_id) {
+    auto done = std::async(std::launch::async, [this, txn_id] {
+      StepContext ctx = Ctx(txn_id);
+      return registry_.Run("test.slow", false, ctx, nlohmann::json::object());
+    });
+    EXPECT_TRUE(WaitFor("do:begin:" + txn_id));
+    return done;
+  }
+
+  StepRegistry registry_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  std::vector<std::string> journal_;
+};
+
+TEST_F(StepTurnsTest, AnUndoWaitsForTheDoOfItsPartToEnd) {
+  std::future<Status> running = StartDo("t1");
+  auto undone = std::async(std::launch::async, [this] {
+    StepContext ctx = Ctx("t1");
+    return registry_.Run("test.slow", true, ctx, nlohmann::json::object());
+  });
+  // The undo does not begin while the do runs.
+  EXPECT_EQ(undone.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  Release();
+  EXPECT_OK(running.get());
+  EXPECT_OK(undone.get());
+  EXPECT_EQ(Journal(), (std::vector<std::string>{"do:begin:t1", "do:end:t1", "undo:t1"}));
+}
+
+TEST_F(StepTurnsTest, OtherPartsDoNotWait) {
+  std::future<Status> running = StartDo("t1");
+  // Another transaction's undo of the same step, and another step of the same transaction.
+  StepContext other_txn = Ctx("t2");
+  EXPECT_OK(registry_.Run("test.slow", true, other_txn, nlohmann::json::object()));
+  StepContext other_step = Ctx("t1");
+  EXPECT_OK(registry_.Run("test.other", false, other_step, nlohmann::json::object()));
+  EXPECT_EQ(Journal(), (std::vector<std::string>{"do:begin:t1", "undo:t2", "other:t1"}));
+  Release();
+  EXPECT_OK(running.get());
+}
+
+TEST_F(StepTurnsTest, AWaitEndsAtItsDeadlineOrCancelAndRunsNothing) {
+  std::future<Status> running = StartDo("t1");
+  StepContext late = Ctx("t1", std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+  Status s = registry_.Run("test.slow", true, late, nlohmann::json::object());
+  EXPECT_THAT(s, StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(s.message(), HasSubstr("step=test.slow txn_id=t1 (undo)"));
+
+  std::stop_source stop;
+  StepContext given_up = Ctx("t1");
+  given_up.cancel = stop.get_token();
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop.request_stop();
+  });
+  EXPECT_THAT(registry_.Run("test.slow", true, given_up, nlohmann::json::object()),
+              StatusIs(StatusCode::kCancelled));
+  stopper.join();
+  EXPECT_EQ(Journal(), (std::vector<std::string>{"do:begin:t1"}));
+  Release();
+  EXPECT_OK(running.get());
+}
+
+TEST_F(StepTurnsTest, ADoThatComesAfterItsPartsUndoIsRefused) {
+  Release();  // a do that runs returns at once
+  StepContext undo = Ctx("t1");
+  EXPECT_OK(registry_.Run("test.slow", true, undo, nlohmann::json::object()));
+  StepContext late_do = Ctx("t1");
+  Status s = registry_.Run("test.slow", false, late_do, nlohmann::json::object());
+  EXPECT_THAT(s, StatusIs(StatusCode::kAborted));
+  EXPECT_THAT(s.message(), HasSubstr("undone on this peer already"));
+  // Another transaction's do of the same step runs.
+  StepContext other = Ctx("t2");
+  EXPECT_OK(registry_.Run("test.slow", false, other, nlohmann::json::object()));
+  EXPECT_EQ(Journal(), (std::vector<std::string>{"undo:t1", "do:begin:t2", "do:end:t2"}));
+}
+
+TEST_F(StepTurnsTest, RunsWithoutATransactionIdDoNotTakeTurns) {
+  std::future<Status> running = StartDo("");
+  StepContext ctx = Ctx("");
+  EXPECT_OK(registry_.Run("test.slow", true, ctx, nlohmann::json::object()));
+  Release();
+  EXPECT_OK(running.get());
+  EXPECT_EQ(Journal(), (std::vector<std::string>{"do:begin:", "undo:", "do:end:"}));
 }
 
 TEST(NoArgsTest, AcceptsAnEmptyObjectOrNullOnly) {
