@@ -101,7 +101,7 @@ BrickSpec BrickRuntime::ShdSpecFor(const BrickGroup& group) const {
 }
 
 Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick,
-                                Clock::time_point deadline) {
+                                Clock::time_point deadline, std::stop_token cancel) {
   GD2_RETURN_IF_ERROR(VerifyBrickVolumeId(brick.path, group.volume_id));
   // Port 0: an adopted process reports the port it was started with.
   BrickSpec probe = BrickSpecFor(group, brick, 0);
@@ -120,7 +120,7 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
     GD2_ASSIGN_OR_RETURN(int port, ports_.Allocate());
     // An entry left by an earlier process would make the new one look ready at once.
     options_.portmap->Remove(brick.path);
-    s = bricks_->Start(BrickSpecFor(group, brick, port), deadline);
+    s = bricks_->Start(BrickSpecFor(group, brick, port), deadline, cancel);
     if (s.ok()) {
       // The port the brick runs on now is kept; the other goes back to the pool (the new one
       // when the start found the monitor's restart, the dead process's when it made a new one).
@@ -139,14 +139,15 @@ Status BrickRuntime::StartBrick(const BrickGroup& group, const GroupBrick& brick
   return s;
 }
 
-Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) {
+Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline,
+                           std::stop_token cancel) {
   // Every brick at once: each waits for its own SIGNIN. (ParallelFor runs them on this thread
   // if no thread can be made; an exception is that brick's error, since on the reconcile
   // thread it would end the daemon.)
   std::vector<Status> started(group.bricks.size());
   ParallelFor(group.bricks.size(), group.bricks.size(), [&](size_t i) {
     try {
-      started[i] = StartBrick(group, group.bricks[i], deadline);
+      started[i] = StartBrick(group, group.bricks[i], deadline, cancel);
     } catch (const std::exception& e) {
       started[i] =
           InternalError("brick start threw: path=" + group.bricks[i].path + ": " + e.what());
@@ -156,7 +157,7 @@ Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline) 
   if (group.self_heal) {
     BrickSpec shd = ShdSpecFor(group);
     auto adopted = shd_->Adopt(shd);
-    if (!adopted.ok() || !*adopted) GD2_RETURN_IF_ERROR(shd_->Start(shd, deadline));
+    if (!adopted.ok() || !*adopted) GD2_RETURN_IF_ERROR(shd_->Start(shd, deadline, cancel));
   }
   return OkStatus();
 }

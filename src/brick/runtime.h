@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -113,7 +114,8 @@ class BrickRuntime {
   // them). Errors: kFailedPrecondition (a brick root without the group's volume id),
   // kResourceExhausted (no free port), and Supervisor::Start's (kInvalidArgument for a bad spec,
   // kUnavailable if the process exited, kDeadlineExceeded if it did not sign in in time).
-  Status Start(const BrickGroup& group, Clock::time_point deadline);
+  // A stopped `cancel` (the caller gave up) ends the wait like the deadline, with kCancelled.
+  Status Start(const BrickGroup& group, Clock::time_point deadline, std::stop_token cancel = {});
 
   // Stops the group's self-heal daemon (if group.self_heal) and every brick of `group`, all at
   // once: bricks by SIGTERM, then SIGKILL after 3 s (the supervisors' stop_grace) or at
@@ -138,7 +140,8 @@ class BrickRuntime {
  private:
   BrickSpec BrickSpecFor(const BrickGroup& group, const GroupBrick& brick, int port) const;
   BrickSpec ShdSpecFor(const BrickGroup& group) const;
-  Status StartBrick(const BrickGroup& group, const GroupBrick& brick, Clock::time_point deadline);
+  Status StartBrick(const BrickGroup& group, const GroupBrick& brick, Clock::time_point deadline,
+                    std::stop_token cancel);
 
   const BrickRuntimeOptions options_;
   PortAllocator ports_;

@@ -401,7 +401,8 @@ pid_t Supervisor::FindLive(const BrickSpec& spec, const ProcessFiles& files, int
   return pid;
 }
 
-Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
+Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline,
+                         std::stop_token cancel) {
   GD2_RETURN_IF_ERROR(options_.kind.validate(spec));
   const std::string key = Key(spec);
   ProcessFiles files = Files(spec);
@@ -442,6 +443,7 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
 
   std::optional<std::string> exit;
   bool ready = false;
+  bool given_up = false;  // `cancel` was stopped
   // Checks with a growing pause between them; with wait_ready the pause ends as soon as the
   // process may be ready, so only an exit waits for the next check.
   auto pause = std::chrono::steady_clock::duration(std::chrono::milliseconds(2));
@@ -456,6 +458,10 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
     }
     auto now = Clock::now();
     if (now >= deadline) break;
+    if (cancel.stop_requested()) {
+      given_up = true;
+      break;
+    }
     auto until = std::min(now + pause, deadline);
     if (options_.wait_ready) {
       options_.wait_ready(active, until);
@@ -467,18 +473,20 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline) {
 
   Status result;
   bool keep = ready || (!exit && !spawned);  // an adopted process that is slow stays supervised
+  const std::string not_ready = given_up ? options_.kind.name + " start given up by its caller"
+                                         : options_.kind.name + " not ready before the deadline";
+  const StatusCode not_ready_code =
+      given_up ? StatusCode::kCancelled : StatusCode::kDeadlineExceeded;
   if (!keep) {
     if (!exit) KillAndWait(pid, Clock::now() + std::chrono::seconds(2));
     RemoveFiles(files);
-    std::string what = exit ? options_.kind.name + " exited during start (" + *exit + ")"
-                            : options_.kind.name + " not ready before the deadline";
+    std::string what =
+        exit ? options_.kind.name + " exited during start (" + *exit + ")" : not_ready;
     std::string msg =
         what + ": key=" + key + " pid=" + std::to_string(pid) + "\n" + LogTail(files.log_file);
-    result = exit ? UnavailableError(msg) : DeadlineExceededError(msg);
+    result = exit ? UnavailableError(msg) : Status(not_ready_code, msg);
   } else if (!ready) {
-    result =
-        DeadlineExceededError(options_.kind.name + " not ready before the deadline: key=" + key +
-                              " pid=" + std::to_string(pid));
+    result = Status(not_ready_code, not_ready + ": key=" + key + " pid=" + std::to_string(pid));
   }
   if (active.port == 0) active.port = port;
   {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <utility>
@@ -106,10 +107,11 @@ class Supervisor {
   // earlier daemon) is adopted instead of starting a second one. Otherwise removes a stale
   // socket, spawns kind.argv(spec), writes the pid file and polls readiness until `deadline`.
   // Errors: kInvalidArgument (kind.validate), kUnavailable if the process exits during start,
-  // kDeadlineExceeded if it is not ready in time; both kill the process and carry the last lines
-  // of its log. (An adopted process that is not ready in time stays supervised.)
+  // kDeadlineExceeded if it is not ready in time, kCancelled if `cancel` is stopped before it is
+  // (its caller gave up: another peer of the step failed); each kills the process and carries
+  // the last lines of its log. (An adopted process that is not ready in time stays supervised.)
   // From then on the monitor restarts the process whenever it dies, until Stop().
-  Status Start(const BrickSpec& spec, Clock::time_point deadline);
+  Status Start(const BrickSpec& spec, Clock::time_point deadline, std::stop_token cancel = {});
 
   // kind.stop_signal (SIGTERM for bricks), wait until `deadline` or stop_grace, whichever comes
   // first, then SIGKILL; removes pid file and socket and forgets the key. Idempotent: OK for

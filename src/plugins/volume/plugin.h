@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 
@@ -140,9 +141,10 @@ class VolumePlugin : public Plugin {
 
   // Starts (or adopts) this peer's bricks and self-heal daemon of `v`, waiting for them until
   // `deadline` and at most the brick start timeout.
-  Status StartLocalBricks(const api::Volume& v, const log::Logger& log,
-                          std::chrono::steady_clock::time_point deadline =
-                              std::chrono::steady_clock::time_point::max());
+  Status StartLocalBricks(
+      const api::Volume& v, const log::Logger& log,
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+      std::stop_token cancel = {});
   // Stops them, waiting until `deadline` and at most the brick stop timeout.
   Status StopLocalBricks(const api::Volume& v, const log::Logger& log,
                          std::chrono::steady_clock::time_point deadline =

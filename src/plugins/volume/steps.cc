@@ -153,7 +153,8 @@ Status VolumePlugin::UnprepareLocal(txn::StepContext& ctx, const BrickSetArgs& a
 }
 
 Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& log,
-                                      std::chrono::steady_clock::time_point deadline) {
+                                      std::chrono::steady_clock::time_point deadline,
+                                      std::stop_token cancel) {
   {
     MutexLock lock(mu_);
     cache_[v.name] = v;
@@ -161,7 +162,7 @@ Status VolumePlugin::StartLocalBricks(const api::Volume& v, const log::Logger& l
   brick::BrickGroup group = LocalGroup(v);
   if (group.bricks.empty()) return OkStatus();
   GD2_RETURN_IF_ERROR(runtime_->Start(
-      group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout)));
+      group, std::min(deadline, std::chrono::steady_clock::now() + kBrickStartTimeout), cancel));
   for (const auto& b : group.bricks) {
     log.Info("brick started", {{"volume", v.name}, {"brick", b.path}});
   }
@@ -185,7 +186,8 @@ Status VolumePlugin::StopLocalBricks(const api::Volume& v, const log::Logger& lo
 }
 
 Status VolumePlugin::StartBricks(txn::StepContext& ctx, const VolumeArgs& a) {
-  return StartLocalBricks(a.volume, ctx.log, ctx.deadline);
+  // Told to stop when another peer of the start failed, or its initiator gave up.
+  return StartLocalBricks(a.volume, ctx.log, ctx.deadline, ctx.cancel);
 }
 
 Status VolumePlugin::StopBricks(txn::StepContext& ctx, const VolumeArgs& a) {

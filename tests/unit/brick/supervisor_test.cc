@@ -13,6 +13,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <vector>
@@ -506,6 +507,26 @@ TEST_F(SupervisorTest, StartTimesOutAndKillsBrickThatNeverGetsReady) {
   BrickSpec spec = MakeBrick("b1");
   Status s = sup.Start(spec, Clock::now() + std::chrono::milliseconds(500));
   EXPECT_THAT(s, StatusIs(StatusCode::kDeadlineExceeded));
+  EXPECT_THAT(s.message(), HasSubstr("key=" + spec.brick_path));
+  EXPECT_FALSE(sup.State(spec.brick_path).running);
+  EXPECT_TRUE(PidsMentioning(spec.brick_path).empty());
+  EXPECT_TRUE(Events().empty());
+}
+
+// The caller gives up (another peer of the step failed): the start ends long before its
+// deadline, and the process it made is killed.
+TEST_F(SupervisorTest, AStartWhoseCallerGivesUpEndsAndKillsItsBrick) {
+  Supervisor& sup = NewSupervisor([](const BrickSpec&) { return false; });
+  BrickSpec spec = MakeBrick("b1");
+  std::stop_source stop;
+  std::thread stopper([&] {
+    WaitFor([&] { return !PidsMentioning(spec.brick_path).empty(); }, std::chrono::seconds(10));
+    stop.request_stop();
+  });
+  Status s = sup.Start(spec, In(60), stop.get_token());
+  stopper.join();
+  EXPECT_THAT(s, StatusIs(StatusCode::kCancelled));
+  EXPECT_THAT(s.message(), HasSubstr("start given up by its caller"));
   EXPECT_THAT(s.message(), HasSubstr("key=" + spec.brick_path));
   EXPECT_FALSE(sup.State(spec.brick_path).running);
   EXPECT_TRUE(PidsMentioning(spec.brick_path).empty());
