@@ -154,6 +154,10 @@ Status BrickRuntime::Start(const BrickGroup& group, Clock::time_point deadline,
     }
   });
   for (const Status& s : started) GD2_RETURN_IF_ERROR(s);
+  if (cancel.stop_requested()) {
+    return Status(StatusCode::kCancelled,
+                  "start of volume " + group.volume + " given up by its caller");
+  }
   if (group.self_heal) {
     BrickSpec shd = ShdSpecFor(group);
     auto adopted = shd_->Adopt(shd);

@@ -416,6 +416,11 @@ Status Supervisor::Start(const BrickSpec& spec, Clock::time_point deadline,
     Release(e);
     return OkStatus();
   }
+  if (cancel.stop_requested() && e->phase == Entry::Phase::kIdle) {
+    Release(e);
+    return Status(StatusCode::kCancelled,
+                  options_.kind.name + " start given up by its caller before it began: key=" + key);
+  }
   BrickSpec active = spec;
   int port = spec.port;
   pid_t pid = 0;

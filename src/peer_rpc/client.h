@@ -40,7 +40,8 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Runs call.step on the peer at `address` ("host:port"). Returns the step's own status as the
-  // remote Handler returned it (code and message preserved).
+  // remote Handler returned it (code and message preserved). Once call.cancel is stopped the
+  // call is cancelled (kCancelled) and the peer's step sees its own cancel.
   Status RunStep(const std::string& address, const StepCall& call, Deadline deadline);
   // Asks a fresh peer to join (the exchange of peer_rpc/join_auth.h). `target_secret` is the
   // JOINING peer's own secret (its <workdir>/auth, or the shared cluster secret it was started

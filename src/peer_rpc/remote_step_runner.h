@@ -28,7 +28,9 @@ class RemoteStepRunner : public txn::StepRunner {
   // until ctx.deadline and at most the step timeout (that deadline travels as the call's gRPC
   // deadline, and the peer's step gets it as StepContext::deadline). Returns the remote step's
   // status unchanged, the resolver's error, kAborted if ctx.cancel was requested before the
-  // call was sent, or a Client error (kUnavailable, kDeadlineExceeded, kUnauthenticated).
+  // call was sent, kCancelled if it was requested during the call (the call is cancelled, and
+  // the peer's step told to stop), or a Client error (kUnavailable, kDeadlineExceeded,
+  // kUnauthenticated).
   // Thread-safe; the engine calls it for several peers at once.
   Status Run(const std::string& peer_id, bool undo, txn::StepContext& ctx,
              const txn::Step& step) override;

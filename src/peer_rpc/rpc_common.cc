@@ -53,7 +53,8 @@ Status FromGrpc(const grpc::Status& status, std::string_view method, std::string
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return DeadlineExceededError("peer call timed out: " + where);
     case grpc::StatusCode::CANCELLED:
-      return Status(StatusCode::kCancelled, "peer call cancelled by its caller: " + where);
+      return Status(StatusCode::kCancelled,
+                    "peer call cancelled (by its caller, or the peer shut down): " + where);
     default:
       break;
   }

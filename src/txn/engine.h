@@ -81,11 +81,12 @@ class Engine {
 
   // Runs `txn`. A step runs on all its peers at once (at most kMaxParallelPeers at a time), each
   // with a deadline kStepTimeout after the step began; once one peer failed, peers not yet begun
-  // are skipped and this peer's part sees ctx.cancel (another peer's part is left to finish, so
-  // that its undo never runs beside it; it sees its own cancel only when its call's deadline
-  // passes or this initiator's connection goes, peer_rpc::StepCall::cancel). Errors: kAborted
-  // "cluster lock busy" (lock not obtained in 5 s) or "lock lost before commit"; the failing step's
-  // error with the step and peer named (the first failing peer in the step's order); store errors.
+  // are skipped and the parts still running see ctx.cancel (another peer's call is cancelled,
+  // peer_rpc::StepCall::cancel; its undo waits there for the do to end, StepRegistry::Run).
+  // Errors: kAborted "cluster lock busy" (lock not obtained in 5 s) or "lock lost before
+  // commit"; the failing step's error with the step and peer named (the first failing peer in
+  // the step's order, not counting parts that ended with kCancelled or kAborted after being
+  // told to stop); store errors.
   // Once the commit took effect the transaction has succeeded, whatever its finish steps
   // (Commit::finish) do: a part that failed is logged and done later.
   // On every error the executed steps have been undone, on every peer of each step begun (also

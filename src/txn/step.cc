@@ -128,8 +128,9 @@ Status StepRegistry::TakeTurn(const std::string& part, std::string_view name, bo
     }
     now = Clock::now();
     if (now >= ctx.deadline) {
-      return DeadlineExceededError("an earlier run of this step's part still runs on this peer: " +
-                                   what() + "; it did not run (an undo is tried again later)");
+      return DeadlineExceededError(
+          "an earlier run of this step's part still runs on this peer: " + what() +
+          "; it did not run" + (undo ? " (the undo is tried again later)" : ""));
     }
     // Deadline::max() is not handed to the clock: waits are a second at most.
     parts_cv_.WaitUntil(parts_mu_, std::min(ctx.deadline, now + std::chrono::seconds(1)));

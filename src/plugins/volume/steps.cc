@@ -202,8 +202,10 @@ Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a)
   // started (a forced start of a started volume, or a record that is not what it claims).
   if (stored.ok() && stored->volume.id != v.id) return OkStatus();
   if (stored.ok() && stored->volume.state == api::VolumeState::kStarted) {
+    // A forced start of a started volume: its bricks run as the store has them, including any
+    // that this start began and gave up on when another peer failed.
     ctx.log.Info("volume is started in the store; its bricks stay", {{"volume", v.name}});
-    return OkStatus();
+    return StartLocalBricks(stored->volume, ctx.log, ctx.deadline);
   }
   // The bricks as the store has them (the record's list could name other volumes' bricks); for
   // a volume no longer stored, the record's without the bricks stored volumes use.

@@ -620,7 +620,7 @@ TEST_F(PeerRpcTest, AStepSeesItsCallerGiveUp) {
   Status given_up = client_.RunStep(address_, call, Client::In(20s));
   stopper.join();
   EXPECT_THAT(given_up, StatusIs(StatusCode::kCancelled));
-  EXPECT_THAT(given_up.message(), HasSubstr("cancelled by its caller"));
+  EXPECT_THAT(given_up.message(), HasSubstr("peer call cancelled"));
   EXPECT_TRUE(wait_told(3)) << "the step never saw the client give up";
   server_->Stop();  // the handler uses this test's locals
 }
