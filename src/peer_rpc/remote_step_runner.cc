@@ -15,8 +15,8 @@ RemoteStepRunner::RemoteStepRunner(Client& client, AddressResolver resolve,
 Status RemoteStepRunner::Run(const std::string& peer_id, bool undo, txn::StepContext& ctx,
                              const txn::Step& step) {
   if (ctx.cancel.stop_requested()) {
-    return AbortedError("step cancelled before it was sent: step=" + step.name +
-                        " peer=" + peer_id);
+    return Status(StatusCode::kCancelled,
+                  "step cancelled before it was sent: step=" + step.name + " peer=" + peer_id);
   }
   StatusOr<std::string> address = resolve_(peer_id);
   if (!address.ok()) return address.status().WithContext("peer address of " + peer_id);

@@ -27,10 +27,9 @@ class RemoteStepRunner : public txn::StepRunner {
   // Runs (undo = false) or undoes `step` on `peer_id` with ctx.txn_id and ctx.req_id, waiting
   // until ctx.deadline and at most the step timeout (that deadline travels as the call's gRPC
   // deadline, and the peer's step gets it as StepContext::deadline). Returns the remote step's
-  // status unchanged, the resolver's error, kAborted if ctx.cancel was requested before the
-  // call was sent, kCancelled if it was requested during the call (the call is cancelled, and
-  // the peer's step told to stop), or a Client error (kUnavailable, kDeadlineExceeded,
-  // kUnauthenticated).
+  // status unchanged, the resolver's error, kCancelled if ctx.cancel was requested before the
+  // call was sent or during it (the call is cancelled, and the peer's step told to stop), or a
+  // Client error (kUnavailable, kDeadlineExceeded, kUnauthenticated).
   // Thread-safe; the engine calls it for several peers at once.
   Status Run(const std::string& peer_id, bool undo, txn::StepContext& ctx,
              const txn::Step& step) override;

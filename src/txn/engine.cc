@@ -96,9 +96,9 @@ std::vector<Engine::PeerResult> Engine::RunOnPeers(const Step& step,
     results[i].ran = true;
     results[i].status = RunStep(peers[i], undo, peer_ctx, step);
     const Status& s = results[i].status;
+    // Steps and the peer RPC answer kCancelled when they stop because they were told to.
     results[i].told_to_stop =
-        stop != nullptr && stop->stop_requested() &&
-        (s.code() == StatusCode::kCancelled || s.code() == StatusCode::kAborted);
+        stop != nullptr && stop->stop_requested() && s.code() == StatusCode::kCancelled;
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (s.ok()) {

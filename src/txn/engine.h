@@ -85,8 +85,8 @@ class Engine {
   // peer_rpc::StepCall::cancel; its undo waits there for the do to end, StepRegistry::Run).
   // Errors: kAborted "cluster lock busy" (lock not obtained in 5 s) or "lock lost before
   // commit"; the failing step's error with the step and peer named (the first failing peer in
-  // the step's order, not counting parts that ended with kCancelled or kAborted after being
-  // told to stop); store errors.
+  // the step's order, not counting parts that ended with kCancelled after being told to
+  // stop); store errors.
   // Once the commit took effect the transaction has succeeded, whatever its finish steps
   // (Commit::finish) do: a part that failed is logged and done later.
   // On every error the executed steps have been undone, on every peer of each step begun (also
@@ -159,8 +159,8 @@ class Engine {
   struct PeerResult {
     Status status;
     bool ran = false;  // false: skipped after another peer failed
-    // Failed with kCancelled or kAborted once another peer had failed: it stopped because it
-    // was told to, and is not the step's failure.
+    // Failed with kCancelled once another peer had failed: it stopped because it was told to,
+    // and is not the step's failure.
     bool told_to_stop = false;
   };
   std::vector<PeerResult> RunOnPeers(const Step& step, const std::vector<std::string>& peers,

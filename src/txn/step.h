@@ -38,7 +38,8 @@ struct StepContext {
   // waits it does by it (on another peer it is the peer RPC's deadline).
   Deadline deadline = Deadline::max();
   // Requested when the transaction gives up on the step (another peer of it failed): an action
-  // may stop early; its undo runs regardless.
+  // may stop early, and then returns kCancelled (the engine does not report that as the step's
+  // failure); its undo runs regardless.
   std::stop_token cancel;
 };
 
