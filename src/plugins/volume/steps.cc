@@ -204,7 +204,8 @@ Status VolumePlugin::UndoStartBricks(txn::StepContext& ctx, const VolumeArgs& a)
   if (stored.ok() && stored->volume.state == api::VolumeState::kStarted) {
     // A forced start of a started volume: its bricks run as the store has them, including any
     // that this start began and gave up on when another peer failed.
-    ctx.log.Info("volume is started in the store; its bricks stay", {{"volume", v.name}});
+    ctx.log.Info("volume is started in the store; its bricks are kept running",
+                 {{"volume", v.name}});
     return StartLocalBricks(stored->volume, ctx.log, ctx.deadline);
   }
   // The bricks as the store has them (the record's list could name other volumes' bricks); for
