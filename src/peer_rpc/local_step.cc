@@ -2,12 +2,20 @@
 
 #include <chrono>
 
+#include "txn/record.h"
+
 namespace gd2::peer_rpc {
 
 Status RunLocalStep(const txn::StepRegistry& registry, const StepCall& call,
                     const log::Logger& log) {
   if (!registry.Has(call.step)) {
-    return UnimplementedError("unknown transaction step on this peer: step=" + call.step);
+    return UnimplementedError("unknown transaction step on this peer: step=" +
+                              call.step.substr(0, 64));
+  }
+  // The id keys the turns of the step's parts on this peer (StepRegistry::Run), kept for
+  // minutes: the same allowlist as in transaction records.
+  if (Status id = txn::ValidateTxnId(call.txn_id); !id.ok()) {
+    return InvalidArgumentError("step " + call.step + ": " + id.message());
   }
   if (call.deadline <= std::chrono::steady_clock::now()) {
     return DeadlineExceededError("step deadline passed before it started: step=" + call.step);

@@ -73,6 +73,17 @@ TEST_F(RunLocalStepTest, RunsDoAndUndo) {
   EXPECT_EQ(journal_, (std::vector<std::string>{"do:t1:x", "undo:t1:x"}));
 }
 
+TEST_F(RunLocalStepTest, AnInvalidTransactionIdIsRefusedAndNothingRuns) {
+  for (std::string id : {std::string(), std::string("t1\nx"), std::string(65, 'a')}) {
+    StepCall c = Call("test.record", {{"name", "x"}});
+    c.txn_id = id;
+    Status s = RunLocalStep(registry_, c, log::Logger());
+    EXPECT_THAT(s, StatusIs(StatusCode::kInvalidArgument)) << id;
+    EXPECT_THAT(s.message(), ::testing::HasSubstr("invalid transaction id"));
+  }
+  EXPECT_TRUE(journal_.empty());
+}
+
 TEST_F(RunLocalStepTest, MissingUndoSucceeds) {
   EXPECT_OK(RunLocalStep(registry_, Call("test.no-undo", {}, true), log::Logger()));
 }
